@@ -1,0 +1,14 @@
+namespace RecApp.Recommendations.Model;
+
+/// <summary>Names the Refresher and the API agree on to signal each other.</summary>
+public static class ModelChannels
+{
+    /// <summary>Redis pub/sub channel on which the Refresher announces a newly published model version (payload: the version).</summary>
+    public const string VersionPublished = "recapp:model:published";
+
+    /// <summary>PostgreSQL NOTIFY channel that wakes the Refresher for a new row in <c>refresh_requests</c> (payload: the job name).</summary>
+    public const string RefreshRequested = "recapp_refresh";
+
+    /// <summary>Job names, as used by <see cref="IModelJob.Name"/> and <c>POST /admin/refresh/{job}</c>.</summary>
+    public static readonly IReadOnlyList<string> JobNames = ["popular", "profiles", "similarities", "cleanup"];
+}
