@@ -44,13 +44,14 @@ public sealed class DatasetSource
         command.Options.Add(Path);
         command.Validators.Add(result =>
         {
-            var synthetic = result.GetValue(Synthetic) is not null;
-            var files = result.GetValue(Format) is not null;
+            // Presence only: reading a value here would throw for a value the option itself rejects.
+            var synthetic = result.GetResult(Synthetic) is not null;
+            var files = result.GetResult(Format) is not null;
             if (synthetic == files)
             {
                 result.AddError("Give either --synthetic SIZE or --format FORMAT --path DIR.");
             }
-            else if (files && result.GetValue(Path) is null)
+            else if (files && result.GetResult(Path) is null)
             {
                 result.AddError("--format needs --path DIR.");
             }

@@ -45,6 +45,25 @@ public sealed class JobHistoryTests
     }
 
     [Fact]
+    public async Task A_job_publishing_while_Redis_is_down_still_succeeds()
+    {
+        var database = await CreateDatabaseAsync();
+        var popular = new CountingJob("popular", rows: 5, version: () => 42);
+        await using var refresher = await StartAsync(database, "no-redis", [popular], new Dictionary<string, string>
+        {
+            ["ConnectionStrings:redis"] = $"127.0.0.1:{LocalProcess.FreeTcpPort()},connectTimeout=200",
+        });
+
+        await WaitUntilAsync(() => popular.Runs == 1, "the start-up run");
+        await RequestRefreshAsync(database, "popular");
+        await WaitUntilAsync(() => popular.Runs == 2, "a second run after the failed announcement");
+
+        await WaitUntilAsync(
+            async () => await ScalarAsync<long>(database, "SELECT count(*) FROM job_runs WHERE status = 'succeeded'") == 2,
+            "both runs recorded as succeeded");
+    }
+
+    [Fact]
     public async Task Stopping_mid_job_cancels_it_and_records_the_run_as_cancelled()
     {
         var database = await CreateDatabaseAsync();
