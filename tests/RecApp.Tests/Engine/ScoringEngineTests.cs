@@ -30,7 +30,7 @@ public sealed class ScoringEngineTests
     [Fact]
     public void Tier_follows_the_number_of_distinct_items()
     {
-        var engine = new ScoringEngine(new RecommendationOptions { MaxCategoryShare = 1 });
+        var engine = new ScoringEngine(new RecommendationOptions { MaxCategoryShare = 1, FreshnessBoost = 0 });
         var none = engine.ForUser(Snapshot, 99_999, [], new Demographics(), RecommendationFilters.None, s_now);
         var two = engine.ForUser(Snapshot, 99_999, Events(1, 2, 2, 1), new Demographics(), RecommendationFilters.None, s_now);
         var three = engine.ForUser(Snapshot, 99_999, Events(1, 2, 3), new Demographics(), RecommendationFilters.None, s_now);
@@ -160,7 +160,7 @@ public sealed class ScoringEngineTests
     [Fact]
     public void Popular_falls_back_from_a_thin_segment_to_broader_ones()
     {
-        var engine = new ScoringEngine(new RecommendationOptions { MaxCategoryShare = 1 }); // no diversity re-rank: compare raw order
+        var engine = new ScoringEngine(new RecommendationOptions { MaxCategoryShare = 1, FreshnessBoost = 0 }); // raw order: no re-rank, no boost
         var segment = engine.Popular(Snapshot, new Demographics("f", "25-34", 3), RecommendationFilters.None, s_now);
         var unknown = engine.Popular(Snapshot, new Demographics("x", "nobody", 999), RecommendationFilters.None, s_now);
         Assert.Equal(200, segment.ItemIds.Length);
