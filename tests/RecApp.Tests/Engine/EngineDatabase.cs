@@ -7,6 +7,15 @@ namespace RecApp.Tests.Engine;
 /// <summary>Loads a <see cref="Dataset"/> into a test database with binary COPY (the engine tests' own loader).</summary>
 internal static class EngineDatabase
 {
+    /// <summary>A fresh, migrated database of its own (tests here publish versions and must not see each other's).</summary>
+    public static async Task<NpgsqlDataSource> CreateAsync()
+    {
+        var postgres = await RecApp.Tests.Infrastructure.TestServers.Postgres;
+        var dataSource = NpgsqlDataSource.Create(await postgres.CreateDatabaseAsync("engine"));
+        await new DatabaseMigrator(dataSource, Microsoft.Extensions.Logging.Abstractions.NullLogger<DatabaseMigrator>.Instance).MigrateAsync();
+        return dataSource;
+    }
+
     public static async Task LoadAsync(NpgsqlDataSource dataSource, Dataset dataset)
     {
         await using var connection = await dataSource.OpenConnectionAsync();
