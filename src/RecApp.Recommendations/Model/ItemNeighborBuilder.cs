@@ -5,8 +5,8 @@ namespace RecApp.Recommendations.Model;
 /// <summary>
 /// Top-K item neighbors. Collaborative: cosine over the (capped) user histories, times shrinkage
 /// <c>n/(n+λ)</c> on the co-occurrence count, divided by <c>users(j)^damping</c> so very popular items do not
-/// become everyone's neighbor. Content: Jaccard over {category} ∪ tags, found through an inverted index, ties
-/// broken by popularity then id. Neither ever compares all pairs.
+/// become everyone's neighbor. Content: Jaccard over {category} ∪ tags; candidates come from the tags' inverted index
+/// (the most popular items of the same category fill in when tags give fewer than K), ties broken by popularity then id. Neither ever compares all pairs.
 /// </summary>
 public static class ItemNeighborBuilder
 {
@@ -90,74 +90,63 @@ public static class ItemNeighborBuilder
     {
         var items = matrix.Items;
         var n = items.Length;
-        // Features: category c → c, tag t → categories + t. Each item's features sorted and distinct.
         var (categoryOf, categoryNames) = PopularityBuilder.CategoryIndex(items);
+
+        // Tags as sorted distinct ints; the category is compared directly (it is one feature, shared or not).
         var tagIndex = new Dictionary<string, int>(StringComparer.Ordinal);
-        var features = new int[n][];
+        var tagsOf = new int[n][];
         for (var i = 0; i < n; i++)
         {
-            var set = new SortedSet<int> { categoryOf[i] };
+            var set = new SortedSet<int>();
             foreach (var tag in items[i].Tags)
             {
                 if (!tagIndex.TryGetValue(tag, out var t))
                 {
                     tagIndex[tag] = t = tagIndex.Count;
                 }
-                set.Add(categoryNames.Length + t);
+                set.Add(t);
             }
-            features[i] = [.. set];
+            tagsOf[i] = [.. set];
         }
-        var featureCount = categoryNames.Length + tagIndex.Count;
-        var postingLength = new int[featureCount + 1];
-        for (var i = 0; i < n; i++)
-        {
-            if (!items[i].Active)
-            {
-                continue;
-            }
-            foreach (var f in features[i])
-            {
-                postingLength[f + 1]++;
-            }
-        }
-        var postingStart = new int[featureCount + 1];
-        for (var f = 0; f < featureCount; f++)
-        {
-            postingStart[f + 1] = postingStart[f] + postingLength[f + 1];
-        }
-        var fill = (int[])postingStart.Clone();
-        var postings = new int[postingStart[featureCount]];
+        var featureCount = tagsOf.Select(t => t.Length + 1).ToArray();
+        var (postingStart, postings) = Postings(tagsOf, tagIndex.Count, i => items[i].Active);
+        bool IsCapped(int t) => postingStart[t + 1] - postingStart[t] > options.MaxContentPostingLength;
+
+        // Per category, active items by popularity: the fill-in when tags give fewer than K candidates.
+        var byCategory = Enumerable.Range(0, categoryNames.Length).Select(_ => new List<int>()).ToArray();
         for (var i = 0; i < n; i++)
         {
             if (items[i].Active)
             {
-                foreach (var f in features[i])
-                {
-                    postings[fill[f]++] = i;
-                }
+                byCategory[categoryOf[i]].Add(i);
             }
         }
-        bool IsCapped(int f) => postingStart[f + 1] - postingStart[f] > options.MaxContentPostingLength;
+        foreach (var list in byCategory)
+        {
+            list.Sort((a, b) => matrix.ItemUserCount[a] != matrix.ItemUserCount[b] ? matrix.ItemUserCount[b].CompareTo(matrix.ItemUserCount[a]) : a.CompareTo(b));
+        }
 
         // Popularity as a tie-breaker among equal Jaccard scores: a tiny, order-preserving bonus.
         var maxUsers = Math.Max(1, matrix.ItemUserCount.Length == 0 ? 1 : matrix.ItemUserCount.Max());
+        var k = options.ContentNeighbors;
         var results = new ScoredIds?[n];
         Parallel.For(0, n, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount },
-            () => new Scratch(n, options.ContentNeighbors),
+            () => new Scratch(n, k),
             (i, _, s) =>
             {
-                if (!items[i].Active)
+                if (!items[i].Active || k <= 0)
                 {
                     return s;
                 }
-                var mine = features[i];
-                foreach (var f in mine)
+                var mine = tagsOf[i];
+                var cappedMine = mine.Where(IsCapped).ToArray();
+                foreach (var t in mine)
                 {
-                    if (IsCapped(f))
+                    if (IsCapped(t))
                     {
                         continue;
                     }
-                    for (var p = postingStart[f]; p < postingStart[f + 1]; p++)
+                    for (var p = postingStart[t]; p < postingStart[t + 1]; p++)
                     {
                         var j = postings[p];
                         if (j == i)
@@ -171,20 +160,37 @@ public static class ItemNeighborBuilder
                         s.Count[j]++;
                     }
                 }
+                if (s.Touched.Count < k)
+                {
+                    foreach (var j in byCategory[categoryOf[i]])
+                    {
+                        if (s.Touched.Count >= k + 1)
+                        {
+                            break;
+                        }
+                        if (j != i && s.Count[j] == 0)
+                        {
+                            s.Touched.Add(j);
+                        }
+                    }
+                }
                 s.Top.Clear();
                 foreach (var j in s.Touched)
                 {
-                    var overlap = s.Count[j];
-                    foreach (var f in mine)
+                    var overlap = s.Count[j] + (categoryOf[j] == categoryOf[i] ? 1 : 0);
+                    foreach (var t in cappedMine)
                     {
-                        if (IsCapped(f) && Array.BinarySearch(features[j], f) >= 0)
+                        if (Array.BinarySearch(tagsOf[j], t) >= 0)
                         {
                             overlap++;
                         }
                     }
-                    var jaccard = (float)overlap / (mine.Length + features[j].Length - overlap);
-                    var tieBreak = 1e-4f * matrix.ItemUserCount[j] / maxUsers;
-                    s.Top.Add(j, jaccard * (1f + tieBreak));
+                    if (overlap > 0)
+                    {
+                        var jaccard = (float)overlap / (featureCount[i] + featureCount[j] - overlap);
+                        var tieBreak = 1e-4f * matrix.ItemUserCount[j] / maxUsers;
+                        s.Top.Add(j, jaccard * (1f + tieBreak));
+                    }
                     s.Count[j] = 0;
                 }
                 s.Touched.Clear();
@@ -193,6 +199,39 @@ public static class ItemNeighborBuilder
             },
             _ => { });
         return ToDictionary(matrix.ItemIds, results);
+    }
+
+    /// <summary>Inverted index feature → items (those passing <paramref name="include"/>), as CSR.</summary>
+    private static (int[] Start, int[] Items) Postings(int[][] featuresOf, int featureCount, Func<int, bool> include)
+    {
+        var start = new int[featureCount + 1];
+        for (var i = 0; i < featuresOf.Length; i++)
+        {
+            if (include(i))
+            {
+                foreach (var f in featuresOf[i])
+                {
+                    start[f + 1]++;
+                }
+            }
+        }
+        for (var f = 0; f < featureCount; f++)
+        {
+            start[f + 1] += start[f];
+        }
+        var fill = (int[])start.Clone();
+        var items = new int[start[featureCount]];
+        for (var i = 0; i < featuresOf.Length; i++)
+        {
+            if (include(i))
+            {
+                foreach (var f in featuresOf[i])
+                {
+                    items[fill[f]++] = i;
+                }
+            }
+        }
+        return (start, items);
     }
 
     private static Dictionary<long, ScoredIds> ToDictionary(long[] ids, ScoredIds?[] results)

@@ -58,9 +58,9 @@ public sealed class RecommendationOptions
     public float PopularityDamping { get; set; } = 0.1f;
 
     /// <summary>Only a user's most recent distinct items count for co-occurrence (bounds the quadratic cost).</summary>
-    public int MaxHistoryPerUser { get; set; } = 200;
+    public int MaxHistoryPerUser { get; set; } = 100;
 
-    /// <summary>Tags or categories shared by more items than this are skipped when looking for content candidates.</summary>
+    /// <summary>Tags shared by more items than this are skipped when looking for content candidates (still counted in the score).</summary>
     public int MaxContentPostingLength { get; set; } = 20_000;
 
     // ---- Users ----------------------------------------------------------------------------------------------
@@ -71,11 +71,14 @@ public sealed class RecommendationOptions
     /// <summary>Items precomputed per user from their neighbors' histories.</summary>
     public int UserNeighborItems { get; set; } = 100;
 
-    /// <summary>Recent distinct items of a user used to find neighbors.</summary>
-    public int UserNeighborHistory { get; set; } = 100;
+    /// <summary>Users with fewer distinct items get no neighbors (only the 3+ tier blends user neighbors).</summary>
+    public int UserNeighborMinItems { get; set; } = 3;
+
+    /// <summary>Recent distinct items of a user used to find neighbors (and of a neighbor, to propose items).</summary>
+    public int UserNeighborHistory { get; set; } = 30;
 
     /// <summary>Users sampled per item (deterministic stride) when looking for neighbors: bounds hot items' cost.</summary>
-    public int UserNeighborItemUsers { get; set; } = 300;
+    public int UserNeighborItemUsers { get; set; } = 100;
 
     /// <summary>Tags kept in a profile.</summary>
     public int ProfileTags { get; set; } = 20;
