@@ -14,7 +14,84 @@ public static class ItemNeighborBuilder
         Build(InteractionMatrix.Build(dataset, options, asOf), options);
 
     internal static ItemNeighborModel Build(InteractionMatrix matrix, RecommendationOptions options) =>
-        new(Collaborative(matrix, options), Content(matrix, options));
+        new(ChooseCollaborative(matrix, options, out _), Content(matrix, options));
+
+    /// <summary>
+    /// Item-kNN, or EASE where the catalog is small enough: in <see cref="CollaborativeModel.Auto"/> both are built on a
+    /// seeded 80/20 holdout of the training data and the one with the better nDCG@10 is rebuilt on everything.
+    /// </summary>
+    internal static Dictionary<long, ScoredIds> ChooseCollaborative(InteractionMatrix matrix, RecommendationOptions options, out CollaborativeModel chosen)
+    {
+        var withUsers = matrix.ItemUserCount.Count(c => c > 0);
+        if (options.CollaborativeModel == CollaborativeModel.Knn || withUsers > options.EaseMaxItems || withUsers == 0)
+        {
+            chosen = CollaborativeModel.Knn;
+            return Collaborative(matrix, options);
+        }
+        if (options.CollaborativeModel == CollaborativeModel.Auto)
+        {
+            var (train, heldOut) = matrix.HoldOut(0.2, seed: 17);
+            var knn = HoldoutNdcg(train, heldOut, Collaborative(train, options));
+            var ease = EaseBuilder.TryBuild(train, options, options.EaseNeighbors) is { } model ? HoldoutNdcg(train, heldOut, model) : 0;
+            if (knn >= ease)
+            {
+                chosen = CollaborativeModel.Knn;
+                return Collaborative(matrix, options);
+            }
+        }
+        chosen = CollaborativeModel.Ease;
+        return EaseBuilder.TryBuild(matrix, options, options.EaseNeighbors) ?? Collaborative(matrix, options);
+    }
+
+    /// <summary>Mean nDCG@10 of "sum of neighbor weights over the history" against the held-out items (≤ 2000 users).</summary>
+    private static double HoldoutNdcg(InteractionMatrix train, Dictionary<int, HashSet<int>> heldOut, Dictionary<long, ScoredIds> neighbors)
+    {
+        const int k = 10;
+        var users = heldOut.Keys.Order().Take(2000).ToArray();
+        var total = 0.0;
+        Parallel.For(0, users.Length, () => 0.0, (index, _, sum) =>
+        {
+            var u = users[index];
+            var seen = new HashSet<long>();
+            var scores = new Dictionary<long, float>();
+            for (var c = train.UserStart[u]; c < train.UserStart[u + 1]; c++)
+            {
+                seen.Add(train.ItemIds[train.CellItem[c]]);
+            }
+            for (var c = train.UserStart[u]; c < train.UserStart[u + 1]; c++)
+            {
+                if (neighbors.TryGetValue(train.ItemIds[train.CellItem[c]], out var list))
+                {
+                    for (var n = 0; n < list.Ids.Length; n++)
+                    {
+                        if (!seen.Contains(list.Ids[n]))
+                        {
+                            scores[list.Ids[n]] = scores.GetValueOrDefault(list.Ids[n]) + train.CellWeight[c] * list.Scores[n];
+                        }
+                    }
+                }
+            }
+            var top = scores.OrderByDescending(p => p.Value).ThenBy(p => p.Key).Take(k).Select(p => p.Key).ToArray();
+            var truth = heldOut[u].Select(i => train.ItemIds[i]).ToHashSet();
+            double dcg = 0, ideal = 0;
+            for (var r = 0; r < top.Length; r++)
+            {
+                dcg += truth.Contains(top[r]) ? 1 / Math.Log2(r + 2) : 0;
+            }
+            for (var r = 0; r < Math.Min(k, truth.Count); r++)
+            {
+                ideal += 1 / Math.Log2(r + 2);
+            }
+            return sum + (ideal > 0 ? dcg / ideal : 0);
+        }, sum =>
+        {
+            lock (users)
+            {
+                total += sum;
+            }
+        });
+        return users.Length == 0 ? 0 : total / users.Length;
+    }
 
     internal static Dictionary<long, ScoredIds> Collaborative(InteractionMatrix matrix, RecommendationOptions options)
     {

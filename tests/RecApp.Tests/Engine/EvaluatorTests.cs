@@ -1,12 +1,58 @@
 using RecApp.Recommendations.Data;
 using RecApp.Recommendations.Evaluation;
 using RecApp.Recommendations.Model;
+
 using Xunit.Abstractions;
 
 namespace RecApp.Tests.Engine;
 
 public sealed class EvaluatorTests(ITestOutputHelper output)
 {
+    [Fact]
+    public void Ease_inverse_times_the_matrix_is_the_identity()
+    {
+        const int n = 37; // not a multiple of the SIMD width: the scalar tails run too
+        var random = new Random(5);
+        var x = Enumerable.Range(0, n * n).Select(_ => random.NextDouble()).ToArray();
+        var a = new double[n * n];
+        for (var i = 0; i < n; i++)
+        {
+            for (var j = 0; j < n; j++)
+            {
+                for (var k = 0; k < n; k++)
+                {
+                    a[i * n + j] += x[k * n + i] * x[k * n + j];
+                }
+            }
+            a[i * n + i] += 1; // XᵀX + I: symmetric positive definite
+        }
+        var inverse = (double[])a.Clone();
+        EaseBuilder.InvertInPlace(inverse, n);
+        for (var i = 0; i < n; i++)
+        {
+            for (var j = 0; j < n; j++)
+            {
+                var product = Enumerable.Range(0, n).Sum(k => a[i * n + k] * inverse[k * n + j]);
+                Assert.Equal(i == j ? 1.0 : 0.0, product, 8);
+            }
+        }
+    }
+
+    [Fact]
+    public void Ease_is_chosen_by_holdout_only_when_it_wins_and_the_catalog_is_small()
+    {
+        var data = SyntheticDataset.Create(items: 300, users: 500, interactions: 15_000, seed: 3);
+        var now = data.Interactions.Max(i => i.OccurredAt);
+        var auto = GlobalModelBuilder.Build(data, new RecommendationOptions(), now);
+        var tooBig = GlobalModelBuilder.Build(data, new RecommendationOptions { EaseMaxItems = 100 }, now);
+        var forced = GlobalModelBuilder.Build(data, new RecommendationOptions { CollaborativeModel = CollaborativeModel.Ease }, now);
+        output.WriteLine($"auto chose {auto.ItemModel}");
+        Assert.Equal(CollaborativeModel.Knn, tooBig.ItemModel);
+        Assert.Equal(CollaborativeModel.Ease, forced.ItemModel);
+        Assert.All(forced.ItemNeighbors.Collaborative, p => Assert.DoesNotContain(p.Key, p.Value.Ids));
+        Assert.Contains(auto.ItemModel, new[] { CollaborativeModel.Knn, CollaborativeModel.Ease });
+    }
+
     [Fact]
     public void Metrics_match_a_hand_computed_case()
     {
@@ -55,7 +101,7 @@ public sealed class EvaluatorTests(ITestOutputHelper output)
     public void On_planted_data_personalized_sources_beat_popularity()
     {
         var data = SyntheticDataset.Create(items: 600, users: 800, interactions: 24_000, seed: 11);
-        var report = OfflineEvaluator.Evaluate(data, new EvaluationOptions());
+        var report = OfflineEvaluator.Evaluate(data, new EvaluationOptions { Model = new RecommendationOptions { CollaborativeModel = CollaborativeModel.Knn } });
         output.WriteLine(report.ToTable());
         var bySource = report.Results.ToDictionary(r => r.Source);
         Assert.Equal(["popular", "content", "itemknn", "userknn", "hybrid"], report.Results.Select(r => r.Source));
