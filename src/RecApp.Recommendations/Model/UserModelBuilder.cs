@@ -150,21 +150,20 @@ public static class UserModelBuilder
                         {
                             continue;
                         }
-                        if (s.Count[v] == 0)
+                        if (s.Cells[v].Count == 0)
                         {
                             s.Touched.Add(v);
                         }
-                        s.Count[v]++;
-                        s.Dot[v] += wu * capped.ItemWeights[p];
+                        s.Cells[v].Count++;
+                        s.Cells[v].Dot += wu * capped.ItemWeights[p];
                     }
                 }
                 s.Neighbors.Clear();
                 foreach (var v in s.Touched)
                 {
-                    var cosine = s.Dot[v] / (norms[u] * norms[v]);
-                    s.Neighbors.Add(v, cosine * s.Count[v] / (s.Count[v] + options.Shrinkage));
-                    s.Dot[v] = 0f;
-                    s.Count[v] = 0;
+                    var cosine = s.Cells[v].Dot / (norms[u] * norms[v]);
+                    s.Neighbors.Add(v, cosine * s.Cells[v].Count / (s.Cells[v].Count + options.Shrinkage));
+                                        s.Cells[v] = default;
                 }
                 s.Touched.Clear();
                 if (s.Neighbors.Count == 0)
@@ -184,20 +183,19 @@ public static class UserModelBuilder
                         {
                             continue;
                         }
-                        if (s.Count[j] == 0)
+                        if (s.Cells[j].Count == 0)
                         {
                             s.Touched.Add(j);
-                            s.Count[j] = 1;
+                            s.Cells[j].Count = 1;
                         }
-                        s.Dot[j] += similarities[k] * capped.UserWeights[c];
+                        s.Cells[j].Dot += similarities[k] * capped.UserWeights[c];
                     }
                 }
                 s.Items.Clear();
                 foreach (var j in s.Touched)
                 {
-                    s.Items.Add(j, s.Dot[j]);
-                    s.Dot[j] = 0f;
-                    s.Count[j] = 0;
+                    s.Items.Add(j, s.Cells[j].Dot);
+                                        s.Cells[j] = default;
                 }
                 s.Touched.Clear();
 
@@ -225,8 +223,7 @@ public static class UserModelBuilder
 
     private sealed class Scratch(int size, RecommendationOptions options)
     {
-        public readonly float[] Dot = new float[size];
-        public readonly int[] Count = new int[size];
+        public readonly Cell[] Cells = new Cell[size]; // dot and count side by side: one cache miss, not two
         public readonly List<int> Touched = [];
         public readonly TopK Neighbors = new(options.MaxSimilarUsers);
         public readonly TopK Items = new(options.UserNeighborItems);
