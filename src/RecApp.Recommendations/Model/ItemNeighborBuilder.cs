@@ -124,10 +124,15 @@ public static class ItemNeighborBuilder
                 {
                     return s;
                 }
-                for (var p = capped.ItemStart[i]; p < capped.ItemStart[i + 1]; p++)
+                // A hot item's users are sampled with a deterministic stride; the stride scales the sums back up so
+                // cosine and shrinkage see estimates of the full counts.
+                var from = capped.ItemStart[i];
+                var length = capped.ItemStart[i + 1] - from;
+                var stride = Math.Max(1, (length + options.MaxUsersPerItem - 1) / options.MaxUsersPerItem);
+                for (var p = from; p < from + length; p += stride)
                 {
                     var u = capped.ItemUsers[p];
-                    var wi = capped.ItemWeights[p];
+                    var wi = capped.ItemWeights[p] * stride;
                     for (var c = capped.UserStart[u]; c < capped.UserStart[u + 1]; c++)
                     {
                         var j = capped.UserItems[c];
@@ -149,7 +154,8 @@ public static class ItemNeighborBuilder
                     if (matrix.Items[j].Active)
                     {
                         var cosine = s.Cells[j].Dot / (norms[i] * norms[j]);
-                        var shrunk = cosine * s.Cells[j].Count / (s.Cells[j].Count + options.Shrinkage);
+                        var together = s.Cells[j].Count * stride;
+                        var shrunk = cosine * together / (together + options.Shrinkage);
                         s.Top.Add(j, shrunk * damping[j]);
                     }
                                         s.Cells[j] = default;

@@ -60,6 +60,9 @@ public sealed class RecommendationOptions
     /// <summary>Only a user's most recent distinct items count for co-occurrence (bounds the quadratic cost).</summary>
     public int MaxHistoryPerUser { get; set; } = 50;
 
+    /// <summary>Users sampled (deterministic stride) per item when counting co-occurrences: bounds hot items' cost.</summary>
+    public int MaxUsersPerItem { get; set; } = 1000;
+
     /// <summary>Tags shared by more items than this are skipped when looking for content candidates (still counted in the score).</summary>
     public int MaxContentPostingLength { get; set; } = 20_000;
 
