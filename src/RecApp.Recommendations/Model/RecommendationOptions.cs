@@ -130,6 +130,9 @@ public sealed class RecommendationOptions
     /// <summary>How often each API instance polls <c>model_current</c> and item changes.</summary>
     public TimeSpan SnapshotPollInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>How long start-up waits for the first snapshot load before serving from the empty model.</summary>
+    public TimeSpan SnapshotStartupWait { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>A job reuses a dataset read this recently (the start-up run builds every part from one read).</summary>
     public TimeSpan DatasetReuseWindow { get; set; } = TimeSpan.FromSeconds(120);
 
