@@ -1,4 +1,5 @@
 using RecApp.Recommendations.Data;
+using RecApp.Recommendations.Model;
 using RecApp.Refresher.Cli;
 
 namespace RecApp.Refresher;
@@ -29,6 +30,7 @@ public static class Program
         builder.AddNpgsqlDataSource("recdb");
         builder.AddRedisClient("redis");
         builder.Services.AddDatabaseMigrations();
+        builder.Services.AddModelJobs();
         builder.AddRefresher();
 
         return builder;
