@@ -1,0 +1,135 @@
+using System.Globalization;
+using System.Text;
+using Microsoft.Extensions.Caching.Hybrid;
+using Microsoft.Extensions.Options;
+using RecApp.Recommendations.Scoring;
+
+namespace RecApp.Api.Recommendations;
+
+/// <summary>A ranked list and whether it came from the cache (L1 or L2) rather than the engine.</summary>
+public readonly record struct CachedList(RankedList List, bool CacheHit);
+
+/// <summary>The item asked about in <c>/items/{id}/similar</c> is unknown to the engine.</summary>
+public sealed class UnknownItemException(long itemId) : Exception($"Item {itemId} is unknown.")
+{
+    public long ItemId { get; } = itemId;
+}
+
+/// <summary>
+/// Full ranked lists through <see cref="HybridCache"/>, one entry per (user or segment, filters, model version).
+/// Pages are cut from the cached list by the caller, so every page of a list shares one entry. Tags let one
+/// change evict exactly what it affects: <c>user:{id}</c> for a user's lists, <c>segment:...</c> and
+/// <c>popular</c> for demographic lists, <c>item:{id}</c> and <c>similar</c> for an item's neighbors.
+/// </summary>
+public sealed class RankedListCache(
+    HybridCache cache,
+    IRecommender recommender,
+    ModelVersionTracker versions,
+    RecommendationCounters counters,
+    IOptionsMonitor<ApiOptions> options)
+{
+    public const string AllRecommendationsTag = "recs";
+
+    private const string PriceFormat = "0.##########";
+
+    public static string UserTag(long userId) => "user:" + userId.ToString(CultureInfo.InvariantCulture);
+
+    public static string ItemTag(long itemId) => "item:" + itemId.ToString(CultureInfo.InvariantCulture);
+
+    public async ValueTask<CachedList> ForUserAsync(long userId, RecommendationFilters filters, CancellationToken cancellationToken)
+    {
+        var key = new StringBuilder("rec:u:").Append(userId).Append(":v").Append(versions.Current);
+        AppendFilters(key, filters);
+        var state = new Lookup<(long UserId, RecommendationFilters Filters)>(recommender, (userId, filters));
+        var list = await cache.GetOrCreateAsync(
+            key.ToString(),
+            state,
+            static async (s, ct) =>
+            {
+                s.Computed = true;
+                return await s.Recommender.ForUserAsync(s.Args.UserId, s.Args.Filters, ct);
+            },
+            Entry(options.CurrentValue.PersonalizedTtl),
+            [UserTag(userId), AllRecommendationsTag],
+            cancellationToken);
+        return counters.Count(RecommendationKind.Personalized, list, !state.Computed);
+    }
+
+    /// <summary>Unfiltered lists for many users (the batch endpoint and warm-up), in the order asked.</summary>
+    public async ValueTask<CachedList[]> ForUsersAsync(IReadOnlyList<long> userIds, CancellationToken cancellationToken)
+    {
+        var lookups = new Task<CachedList>[userIds.Count];
+        for (var i = 0; i < lookups.Length; i++)
+        {
+            lookups[i] = ForUserAsync(userIds[i], RecommendationFilters.None, cancellationToken).AsTask();
+        }
+        return await Task.WhenAll(lookups);
+    }
+
+    public async ValueTask<CachedList> PopularAsync(Demographics demographics, RecommendationFilters filters, CancellationToken cancellationToken)
+    {
+        var segment = SegmentOf(demographics);
+        var key = new StringBuilder("rec:p:v").Append(versions.Current).Append(':').Append(segment);
+        AppendFilters(key, filters);
+        var state = new Lookup<(Demographics Demographics, RecommendationFilters Filters)>(recommender, (demographics, filters));
+        var list = await cache.GetOrCreateAsync(
+            key.ToString(),
+            state,
+            static async (s, ct) =>
+            {
+                s.Computed = true;
+                return await s.Recommender.PopularAsync(s.Args.Demographics, s.Args.Filters, ct);
+            },
+            Entry(options.CurrentValue.PopularTtl),
+            ["segment:" + segment, "popular", AllRecommendationsTag],
+            cancellationToken);
+        return counters.Count(RecommendationKind.Popular, list, !state.Computed);
+    }
+
+    /// <summary>Neighbors of an item. Throws <see cref="UnknownItemException"/> (never cached) for an unknown item.</summary>
+    public async ValueTask<CachedList> SimilarAsync(long itemId, CancellationToken cancellationToken)
+    {
+        var key = string.Create(CultureInfo.InvariantCulture, $"rec:s:{itemId}:v{versions.Current}");
+        var state = new Lookup<long>(recommender, itemId);
+        var list = await cache.GetOrCreateAsync(
+            key,
+            state,
+            static async (s, ct) =>
+            {
+                s.Computed = true;
+                return await s.Recommender.SimilarAsync(s.Args, ct) ?? throw new UnknownItemException(s.Args);
+            },
+            Entry(options.CurrentValue.PopularTtl),
+            [ItemTag(itemId), "similar", AllRecommendationsTag],
+            cancellationToken);
+        return counters.Count(RecommendationKind.Similar, list, !state.Computed);
+    }
+
+    private static HybridCacheEntryOptions Entry(TimeSpan ttl) => new() { Expiration = ttl, LocalCacheExpiration = ttl };
+
+    /// <summary>A stable, readable segment id: <c>f|25-34|213|electronics</c>, <c>*</c> for "any".</summary>
+    internal static string SegmentOf(Demographics d) => string.Create(CultureInfo.InvariantCulture,
+        $"{d.Gender ?? "*"}|{d.AgeGroup ?? "*"}|{(d.GeoId is { } geo ? geo.ToString(CultureInfo.InvariantCulture) : "*")}|{d.Category?.ToLowerInvariant() ?? "*"}");
+
+    private static void AppendFilters(StringBuilder key, RecommendationFilters filters)
+    {
+        if (filters == RecommendationFilters.None)
+        {
+            return;
+        }
+        // 500 and 500.00 are the same filter: format without trailing zeros.
+        key.Append(":f")
+            .Append(filters.PriceFrom?.ToString(PriceFormat, CultureInfo.InvariantCulture)).Append('-')
+            .Append(filters.PriceTo?.ToString(PriceFormat, CultureInfo.InvariantCulture)).Append('|')
+            .Append(filters.Category?.ToLowerInvariant()).Append('|')
+            .Append(filters.GeoId?.ToString(CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>Factory state: avoids a closure per call and records whether the engine ran (a cache miss).</summary>
+    private sealed class Lookup<TArgs>(IRecommender recommender, TArgs args)
+    {
+        public IRecommender Recommender { get; } = recommender;
+        public TArgs Args { get; } = args;
+        public bool Computed { get; set; }
+    }
+}
