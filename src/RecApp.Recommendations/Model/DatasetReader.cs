@@ -1,0 +1,130 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using NpgsqlTypes;
+using RecApp.Recommendations.Data;
+
+namespace RecApp.Recommendations.Model;
+
+/// <summary>
+/// Reads the whole catalog, users and interactions with binary <c>COPY ... TO STDOUT</c> (three streaming reads,
+/// no query per row). A read younger than <see cref="RecommendationOptions.DatasetReuseWindow"/> is handed out
+/// again, so the start-up run of every job reads the tables once.
+/// </summary>
+public sealed class DatasetReader(NpgsqlDataSource dataSource, IOptions<RecommendationOptions> options, TimeProvider clock, ILogger<DatasetReader> logger)
+{
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private (Dataset Dataset, DateTimeOffset ReadAt)? _last;
+
+    public async Task<Dataset> ReadAsync(CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (_last is { } last && clock.GetUtcNow() - last.ReadAt < options.Value.DatasetReuseWindow)
+            {
+                return last.Dataset;
+            }
+            _last = null; // let the old copy be collected before the new one is read
+            var started = Stopwatch.StartNew();
+            var dataset = await ReadAllAsync(dataSource, cancellationToken);
+            logger.LogInformation("Read {Items} items, {Users} users, {Interactions} interactions in {Elapsed} ms.",
+                dataset.Items.Count, dataset.Users.Count, dataset.Interactions.Length, started.ElapsedMilliseconds);
+            _last = (dataset, clock.GetUtcNow());
+            return dataset;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Reads everything now (no reuse).</summary>
+    public static async Task<Dataset> ReadAllAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        // One snapshot for the three reads, so interactions never point at items read in a different state.
+        await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
+        var items = await ReadItemsAsync(connection, null, cancellationToken);
+
+        var users = new List<UserDemographics>();
+        await using (var reader = await connection.BeginBinaryExportAsync(
+            "COPY (SELECT id, gender, age_group, geo_id FROM users ORDER BY id) TO STDOUT (FORMAT BINARY)", cancellationToken))
+        {
+            while (reader.StartRow() != -1)
+            {
+                var id = reader.Read<long>(NpgsqlDbType.Bigint);
+                var gender = ReadNullable(reader);
+                var age = ReadNullable(reader);
+                int? geo = reader.IsNull ? Skip(reader) : reader.Read<int>(NpgsqlDbType.Integer);
+                users.Add(new UserDemographics(id, gender, age, geo));
+            }
+        }
+
+        long expected;
+        await using (var count = new NpgsqlCommand("SELECT count(*) FROM interactions", connection, transaction))
+        {
+            expected = (long)(await count.ExecuteScalarAsync(cancellationToken))!;
+        }
+        var interactions = new List<Interaction>((int)Math.Min(expected, int.MaxValue / 64));
+        await using (var reader = await connection.BeginBinaryExportAsync(
+            "COPY (SELECT user_id, item_id, type, value, occurred_at FROM interactions) TO STDOUT (FORMAT BINARY)", cancellationToken))
+        {
+            while (reader.StartRow() != -1)
+            {
+                var user = reader.Read<long>(NpgsqlDbType.Bigint);
+                var item = reader.Read<long>(NpgsqlDbType.Bigint);
+                var type = reader.Read<short>(NpgsqlDbType.Smallint);
+                float? value = reader.IsNull ? Skip(reader) : reader.Read<float>(NpgsqlDbType.Real);
+                var at = reader.Read<DateTime>(NpgsqlDbType.TimestampTz);
+                interactions.Add(new Interaction(user, item, (InteractionType)type, value, at));
+                if ((interactions.Count & 0xFFFF) == 0)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                }
+            }
+        }
+        await transaction.CommitAsync(cancellationToken);
+        return new Dataset(items, users, interactions.ToArray());
+    }
+
+    /// <summary>Catalog rows, all of them or those updated at or after <paramref name="updatedSince"/>.</summary>
+    internal static async Task<List<CatalogItem>> ReadItemsAsync(NpgsqlConnection connection, DateTime? updatedSince, CancellationToken cancellationToken)
+    {
+        var where = updatedSince is { } since ? $" WHERE updated_at >= '{since:O}'::timestamptz" : "";
+        var items = new List<CatalogItem>();
+        await using var reader = await connection.BeginBinaryExportAsync(
+            $"COPY (SELECT id, title, category, tags, price, geo_id, active, created_at FROM items{where} ORDER BY id) TO STDOUT (FORMAT BINARY)",
+            cancellationToken);
+        while (reader.StartRow() != -1)
+        {
+            var id = reader.Read<long>(NpgsqlDbType.Bigint);
+            var title = reader.Read<string>(NpgsqlDbType.Text);
+            var category = reader.Read<string>(NpgsqlDbType.Text);
+            var tags = reader.Read<string[]>(NpgsqlDbType.Array | NpgsqlDbType.Text);
+            var price = reader.Read<decimal>(NpgsqlDbType.Numeric);
+            int? geo = reader.IsNull ? Skip(reader) : reader.Read<int>(NpgsqlDbType.Integer);
+            var active = reader.Read<bool>(NpgsqlDbType.Boolean);
+            var created = reader.Read<DateTime>(NpgsqlDbType.TimestampTz);
+            items.Add(new CatalogItem(id, title, category, tags, price, geo, active, created));
+        }
+        return items;
+    }
+
+    private static string? ReadNullable(NpgsqlBinaryExporter reader)
+    {
+        if (reader.IsNull)
+        {
+            reader.Skip();
+            return null;
+        }
+        return reader.Read<string>(NpgsqlDbType.Text);
+    }
+
+    private static int? Skip(NpgsqlBinaryExporter reader)
+    {
+        reader.Skip();
+        return null;
+    }
+}

@@ -1,0 +1,182 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using RecApp.Recommendations.Data;
+
+namespace RecApp.Recommendations.Model;
+
+/// <summary>The API's in-process global model: one immutable snapshot, swapped atomically.</summary>
+public interface IGlobalModel
+{
+    /// <summary>The snapshot to score with; read it once per request and use that instance throughout.</summary>
+    ModelSnapshot Current { get; }
+
+    /// <summary>Loads parts whose current version changed and catalog rows changed since the last load.</summary>
+    /// <returns>True when the model version changed.</returns>
+    Task<bool> ReloadAsync(CancellationToken cancellationToken);
+
+    /// <summary>Applies one catalog change at once (e.g. from a pub/sub message): a deactivated item stops being served.</summary>
+    void ApplyItemChange(CatalogItem item);
+
+    /// <summary>Re-reads one item from PostgreSQL and applies it (for messages that carry only the id).</summary>
+    Task ApplyItemChangeAsync(long itemId, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// Holds the snapshot (volatile reference, replaced whole, never mutated). Reloads are serialized; each reads only
+/// the parts whose version moved (all of them from one database snapshot) and catalog rows updated after the last
+/// one seen; a model version change also re-reads the whole catalog, which repairs any missed item message.
+/// </summary>
+public sealed class GlobalModelHolder(NpgsqlDataSource dataSource, ModelStore store, ILogger<GlobalModelHolder> logger) : IGlobalModel
+{
+    private readonly SemaphoreSlim _reload = new(1, 1);
+    private readonly Lock _swap = new();
+    private ModelSnapshot _current = ModelSnapshot.Empty;
+    private DateTime? _catalogWatermark;
+
+    public ModelSnapshot Current => Volatile.Read(ref _current);
+
+    public async Task<bool> ReloadAsync(CancellationToken cancellationToken)
+    {
+        await _reload.WaitAsync(cancellationToken);
+        try
+        {
+            var before = Current;
+            var versions = await store.ReadCurrentVersionsAsync(cancellationToken);
+            var changed = versions.Where(v => !before.PartVersions.TryGetValue(v.Key, out var old) || old != v.Value)
+                .Select(v => v.Key).ToArray();
+            var fullCatalog = changed.Length > 0 || _catalogWatermark is null;
+
+            var stored = changed.Length > 0 ? await store.ReadAsync(changed, cancellationToken) : null;
+            var (items, watermark) = await ReadCatalogAsync(fullCatalog ? null : _catalogWatermark, cancellationToken);
+
+            lock (_swap)
+            {
+                var current = Current;
+                var catalog = fullCatalog ? Catalog.Create(items) : current.Catalog.With(items);
+                var partVersions = new Dictionary<string, long>(current.PartVersions);
+                if (stored is not null)
+                {
+                    foreach (var part in changed)
+                    {
+                        if (stored.Versions.TryGetValue(part, out var version))
+                        {
+                            partVersions[part] = version;
+                        }
+                    }
+                }
+                var next = current with
+                {
+                    Catalog = catalog,
+                    PartVersions = partVersions,
+                    Popularity = stored?.Popularity ?? current.Popularity,
+                    Trending = stored?.Trending ?? current.Trending,
+                    ItemNeighbors = stored?.ItemNeighbors ?? current.ItemNeighbors,
+                    UserNeighbors = stored?.UserNeighbors ?? current.UserNeighbors,
+                    Profiles = stored?.Profiles ?? current.Profiles,
+                };
+                if (watermark is not null && (_catalogWatermark is null || watermark > _catalogWatermark))
+                {
+                    _catalogWatermark = watermark;
+                }
+                Volatile.Write(ref _current, next);
+                if (next.Version != before.Version)
+                {
+                    logger.LogInformation("Global model now at version {Version} ({Parts}); catalog {Items} items.",
+                        next.Version, string.Join(", ", partVersions.Select(p => $"{p.Key} v{p.Value}")), catalog.Count);
+                }
+                return next.Version != before.Version;
+            }
+        }
+        finally
+        {
+            _reload.Release();
+        }
+    }
+
+    public void ApplyItemChange(CatalogItem item)
+    {
+        lock (_swap)
+        {
+            var current = Current;
+            Volatile.Write(ref _current, current with { Catalog = current.Catalog.With([item]) });
+        }
+    }
+
+    public async Task ApplyItemChangeAsync(long itemId, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            "SELECT id, title, category, tags, price, geo_id, active, created_at FROM items WHERE id = $1");
+        command.Parameters.Add(new() { Value = itemId });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (await reader.ReadAsync(cancellationToken))
+        {
+            ApplyItemChange(new CatalogItem(
+                reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetFieldValue<string[]>(3), reader.GetDecimal(4),
+                reader.IsDBNull(5) ? null : reader.GetInt32(5), reader.GetBoolean(6), reader.GetDateTime(7)));
+        }
+        else if (Current.Catalog.Find(itemId) is { } gone)
+        {
+            ApplyItemChange(gone with { Active = false }); // deleted rows are treated as deactivated
+        }
+    }
+
+    private async Task<(List<CatalogItem> Items, DateTime? Watermark)> ReadCatalogAsync(DateTime? since, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        DateTime? watermark;
+        await using (var command = new NpgsqlCommand("SELECT max(updated_at) FROM items", connection))
+        {
+            var value = await command.ExecuteScalarAsync(cancellationToken);
+            watermark = value is DateTime at ? at : null;
+        }
+        if (since is not null && watermark is not null && watermark <= since)
+        {
+            return ([], watermark);
+        }
+        // Strictly newer than the watermark; a row committed late with an older stamp is picked up by the next
+        // full read (every model version change), and normally long before by the API's item message.
+        var items = await DatasetReader.ReadItemsAsync(connection, since, cancellationToken);
+        return (items, watermark);
+    }
+}
+
+/// <summary>Loads the global model at start-up (an empty or unreachable database gives an empty model) and polls.</summary>
+public sealed class GlobalModelRefreshService(IGlobalModel model, IOptions<RecommendationOptions> options, ILogger<GlobalModelRefreshService> logger)
+    : BackgroundService
+{
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await TryReloadAsync(cancellationToken);
+        await base.StartAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.Value.SnapshotPollInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                await TryReloadAsync(stoppingToken);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task TryReloadAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await model.ReloadAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // Database down or schema not migrated yet: keep serving the snapshot we have and try again next tick.
+            logger.LogWarning(ex, "Global model reload failed; still serving version {Version}.", model.Current.Version);
+        }
+    }
+}

@@ -1,0 +1,138 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using RecApp.Recommendations.Data;
+
+namespace RecApp.Recommendations.Model;
+
+/// <summary>Shared shape of the build jobs: read the dataset, build parts, publish them atomically.</summary>
+public abstract class BuildJob(DatasetReader reader, ModelStore store, IOptions<RecommendationOptions> options, TimeProvider clock, ILogger logger)
+    : IModelJob
+{
+    public abstract string Name { get; }
+
+    protected RecommendationOptions Options => options.Value;
+
+    protected abstract IReadOnlyList<PartWrite> Build(Dataset dataset, DateTime asOf);
+
+    public async Task<ModelJobResult> RunAsync(CancellationToken cancellationToken)
+    {
+        var dataset = await reader.ReadAsync(cancellationToken);
+        var started = Stopwatch.StartNew();
+        var asOf = clock.GetUtcNow().UtcDateTime;
+        // CPU-bound and parallel inside; off the caller's thread so a scheduler loop stays responsive.
+        var parts = await Task.Run(() => Build(dataset, asOf), cancellationToken);
+        var built = started.ElapsedMilliseconds;
+        cancellationToken.ThrowIfCancellationRequested();
+        var (versions, rows) = await store.PublishAsync(parts, cancellationToken);
+        logger.LogInformation("Job {Job}: built in {Built} ms, published {Rows} rows in {Written} ms.",
+            Name, built, rows, started.ElapsedMilliseconds - built);
+        return new ModelJobResult(rows, versions.Values.Max());
+    }
+}
+
+/// <summary><c>popular</c>: popularity per demographic segment and trending.</summary>
+public sealed class PopularJob(DatasetReader reader, ModelStore store, IOptions<RecommendationOptions> options, TimeProvider clock, ILogger<PopularJob> logger)
+    : BuildJob(reader, store, options, clock, logger)
+{
+    public override string Name => "popular";
+
+    protected override IReadOnlyList<PartWrite> Build(Dataset dataset, DateTime asOf) =>
+    [
+        ModelStore.Popularity(PopularityBuilder.BuildPopularity(dataset, Options, asOf)),
+        ModelStore.Trending(PopularityBuilder.BuildTrending(dataset, Options, asOf)),
+    ];
+}
+
+/// <summary><c>profiles</c>: user profiles.</summary>
+public sealed class ProfilesJob(DatasetReader reader, ModelStore store, IOptions<RecommendationOptions> options, TimeProvider clock, ILogger<ProfilesJob> logger)
+    : BuildJob(reader, store, options, clock, logger)
+{
+    public override string Name => "profiles";
+
+    protected override IReadOnlyList<PartWrite> Build(Dataset dataset, DateTime asOf) =>
+        [ModelStore.Profiles(UserModelBuilder.BuildProfiles(dataset, Options, asOf))];
+}
+
+/// <summary><c>similarities</c>: item neighbors (collaborative and content) and user neighbors.</summary>
+public sealed class SimilaritiesJob(DatasetReader reader, ModelStore store, IOptions<RecommendationOptions> options, TimeProvider clock, ILogger<SimilaritiesJob> logger)
+    : BuildJob(reader, store, options, clock, logger)
+{
+    public override string Name => "similarities";
+
+    protected override IReadOnlyList<PartWrite> Build(Dataset dataset, DateTime asOf)
+    {
+        var matrix = InteractionMatrix.Build(dataset, Options, asOf);
+        return
+        [
+            ModelStore.ItemNeighbors(ItemNeighborBuilder.Build(matrix, Options)),
+            ModelStore.UserNeighbors(UserModelBuilder.BuildNeighbors(matrix, Options)),
+        ];
+    }
+}
+
+/// <summary><c>cleanup</c>: rows of retired and failed versions, old job runs and handled refresh requests.</summary>
+public sealed class CleanupJob(ModelStore store, IOptions<RecommendationOptions> options) : IModelJob
+{
+    public string Name => "cleanup";
+
+    public async Task<ModelJobResult> RunAsync(CancellationToken cancellationToken)
+    {
+        var o = options.Value;
+        var rows = await store.CleanupAsync(o.KeepRetiredVersions, o.StaleBuildAfter, o.JobHistoryRetention, cancellationToken);
+        return new ModelJobResult(rows, null);
+    }
+}
+
+public static class ModelServiceCollectionExtensions
+{
+    /// <summary>
+    /// Options from section <c>Recommendations</c>; the seed's environment name <c>MAX_SIMILAR_USERS</c> is accepted too
+    /// (the .NET key wins when both are set).
+    /// </summary>
+    public static IServiceCollection AddRecommendationOptions(this IServiceCollection services)
+    {
+        services.AddOptions<RecommendationOptions>()
+            .Configure<IConfiguration>((options, configuration) =>
+            {
+                if (int.TryParse(configuration["MAX_SIMILAR_USERS"], out var maxSimilarUsers))
+                {
+                    options.MaxSimilarUsers = maxSimilarUsers;
+                }
+                configuration.GetSection(RecommendationOptions.SectionName).Bind(options);
+            });
+        services.TryAddSingleton(TimeProvider.System);
+        return services;
+    }
+
+    /// <summary>The four <see cref="IModelJob"/>s (popular, profiles, similarities, cleanup) for the Refresher. Needs an NpgsqlDataSource.</summary>
+    public static IServiceCollection AddModelJobs(this IServiceCollection services)
+    {
+        services.AddRecommendationOptions();
+        services.TryAddSingleton<ModelStore>();
+        services.TryAddSingleton<DatasetReader>();
+        services.AddSingleton<IModelJob, PopularJob>();
+        services.AddSingleton<IModelJob, ProfilesJob>();
+        services.AddSingleton<IModelJob, SimilaritiesJob>();
+        services.AddSingleton<IModelJob, CleanupJob>();
+        return services;
+    }
+
+    /// <summary>The in-process global model for the API (<see cref="IGlobalModel"/>), loaded at start-up and polled.</summary>
+    public static IServiceCollection AddGlobalModel(this IServiceCollection services)
+    {
+        services.AddRecommendationOptions();
+        services.TryAddSingleton<ModelStore>();
+        if (services.Any(s => s.ServiceType == typeof(IGlobalModel)))
+        {
+            return services;
+        }
+        services.AddSingleton<GlobalModelHolder>();
+        services.AddSingleton<IGlobalModel>(sp => sp.GetRequiredService<GlobalModelHolder>());
+        services.AddHostedService<GlobalModelRefreshService>();
+        return services;
+    }
+}

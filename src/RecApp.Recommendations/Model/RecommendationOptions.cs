@@ -1,0 +1,140 @@
+using RecApp.Recommendations.Data;
+
+namespace RecApp.Recommendations.Model;
+
+/// <summary>
+/// Every knob of the model builders, the snapshot and scoring, bound from configuration section
+/// <c>Recommendations</c>. Defaults are documented in README.md (engine section) and here.
+/// </summary>
+public sealed class RecommendationOptions
+{
+    public const string SectionName = "Recommendations";
+
+    // ---- Signal weights -------------------------------------------------------------------------------------
+
+    /// <summary>Weight of one event by type: purchase &gt; add_to_cart &gt; wishlist_add &gt; like &gt; click &gt; view.</summary>
+    public float ViewWeight { get; set; } = 0.5f;
+    public float ClickWeight { get; set; } = 1f;
+    public float LikeWeight { get; set; } = 2f;
+    public float WishlistAddWeight { get; set; } = 3f;
+    public float AddToCartWeight { get; set; } = 4f;
+    public float PurchaseWeight { get; set; } = 5f;
+
+    /// <summary>A rating weighs <c>RatingWeight * value / RatingScale</c> (a 5/5 rating weighs like a purchase by default).</summary>
+    public float RatingWeight { get; set; } = 5f;
+    public float RatingScale { get; set; } = 5f;
+
+    /// <summary>Half-life of an event's weight in days (0 disables decay).</summary>
+    public double DecayHalfLifeDays { get; set; } = 30;
+
+    // ---- Popularity and trending ----------------------------------------------------------------------------
+
+    /// <summary>Length of each stored popular list (overall lists per segment).</summary>
+    public int PopularListSize { get; set; } = 200;
+
+    /// <summary>Length of each per-category popular list.</summary>
+    public int PopularCategoryListSize { get; set; } = 100;
+
+    /// <summary>A demographic segment with fewer users is "thin": not stored, requests fall back to a broader one.</summary>
+    public int MinSegmentUsers { get; set; } = 30;
+
+    /// <summary>Trending window in days, and the half-life inside it.</summary>
+    public double TrendingDays { get; set; } = 7;
+    public double TrendingHalfLifeDays { get; set; } = 2;
+    public int TrendingListSize { get; set; } = 100;
+
+    // ---- Item neighbors -------------------------------------------------------------------------------------
+
+    /// <summary>Collaborative neighbors kept per item.</summary>
+    public int ItemNeighbors { get; set; } = 50;
+
+    /// <summary>Content (category/tags Jaccard) neighbors kept per item.</summary>
+    public int ContentNeighbors { get; set; } = 20;
+
+    /// <summary>Shrinkage: similarity times <c>n / (n + Shrinkage)</c> where n is the number of co-occurring users.</summary>
+    public float Shrinkage { get; set; } = 10f;
+
+    /// <summary>Popular-item damping: collaborative similarity divided by <c>users(neighbor) ^ PopularityDamping</c>.</summary>
+    public float PopularityDamping { get; set; } = 0.1f;
+
+    /// <summary>Only a user's most recent distinct items count for co-occurrence (bounds the quadratic cost).</summary>
+    public int MaxHistoryPerUser { get; set; } = 200;
+
+    /// <summary>Tags or categories shared by more items than this are skipped when looking for content candidates.</summary>
+    public int MaxContentPostingLength { get; set; } = 20_000;
+
+    // ---- Users ----------------------------------------------------------------------------------------------
+
+    /// <summary>Neighbors kept per user (seed 002: MAX_SIMILAR_USERS).</summary>
+    public int MaxSimilarUsers { get; set; } = 20;
+
+    /// <summary>Items precomputed per user from their neighbors' histories.</summary>
+    public int UserNeighborItems { get; set; } = 100;
+
+    /// <summary>Recent distinct items of a user used to find neighbors.</summary>
+    public int UserNeighborHistory { get; set; } = 100;
+
+    /// <summary>Users sampled per item (deterministic stride) when looking for neighbors: bounds hot items' cost.</summary>
+    public int UserNeighborItemUsers { get; set; } = 300;
+
+    /// <summary>Tags kept in a profile.</summary>
+    public int ProfileTags { get; set; } = 20;
+
+    // ---- Scoring --------------------------------------------------------------------------------------------
+
+    /// <summary>Blend for users with 3+ items (seed 000: 0.4 / 0.3 / 0.3).</summary>
+    public float CollaborativeWeight { get; set; } = 0.4f;
+    public float ContentWeight { get; set; } = 0.3f;
+    public float PopularityWeight { get; set; } = 0.3f;
+
+    /// <summary>Share of item-kNN inside the collaborative score (the rest is user-kNN).</summary>
+    public float ItemKnnShare { get; set; } = 0.6f;
+
+    /// <summary>Recent events read from PostgreSQL per scoring call.</summary>
+    public int RecentHistory { get; set; } = 100;
+
+    /// <summary>Length of the full ranked list handed to the API (it slices pages).</summary>
+    public int MaxResults { get; set; } = 200;
+
+    /// <summary>Diversity: at most this share of one category in each window of <see cref="DiversityPageSize"/> items.</summary>
+    public double MaxCategoryShare { get; set; } = 0.5;
+    public int DiversityPageSize { get; set; } = 20;
+
+    /// <summary>Items created less than this many days ago get up to <see cref="FreshnessBoost"/> extra (linear fade).</summary>
+    public double FreshnessDays { get; set; } = 14;
+    public float FreshnessBoost { get; set; } = 0.1f;
+
+    // ---- Snapshot and jobs ----------------------------------------------------------------------------------
+
+    /// <summary>How often each API instance polls <c>model_current</c> and item changes.</summary>
+    public TimeSpan SnapshotPollInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>A job reuses a dataset read this recently (the start-up run builds every part from one read).</summary>
+    public TimeSpan DatasetReuseWindow { get; set; } = TimeSpan.FromSeconds(120);
+
+    /// <summary>Cleanup keeps this many retired versions per part (for inspection), drops the rest.</summary>
+    public int KeepRetiredVersions { get; set; } = 1;
+
+    /// <summary>A version still 'building' after this long belongs to a crashed job: cleanup marks it failed.</summary>
+    public TimeSpan StaleBuildAfter { get; set; } = TimeSpan.FromHours(6);
+
+    /// <summary>Cleanup deletes job_runs and handled refresh_requests older than this.</summary>
+    public TimeSpan JobHistoryRetention { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>Weight of one event of <paramref name="type"/> (value is the rating for ratings).</summary>
+    public float EventWeight(InteractionType type, float? value) => type switch
+    {
+        InteractionType.View => ViewWeight,
+        InteractionType.Click => ClickWeight,
+        InteractionType.Like => LikeWeight,
+        InteractionType.WishlistAdd => WishlistAddWeight,
+        InteractionType.AddToCart => AddToCartWeight,
+        InteractionType.Purchase => PurchaseWeight,
+        InteractionType.Rating => RatingWeight * Math.Clamp(value ?? RatingScale, 0f, RatingScale) / RatingScale,
+        _ => 0f,
+    };
+
+    /// <summary>Decay factor of an event <paramref name="ageDays"/> old.</summary>
+    public float Decay(double ageDays) =>
+        DecayHalfLifeDays <= 0 ? 1f : (float)Math.Pow(0.5, Math.Max(ageDays, 0) / DecayHalfLifeDays);
+}

@@ -1,0 +1,76 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using RecApp.Recommendations.Data;
+using RecApp.Recommendations.Model;
+
+namespace RecApp.Recommendations.Scoring;
+
+/// <summary>
+/// <see cref="IRecommender"/> over the in-process global model. Per call it reads, in one round trip, the user's
+/// most recent events (index <c>ix_interactions_user_recent</c>, limit <see cref="RecommendationOptions.RecentHistory"/>)
+/// and their demographics, so an interaction recorded a second ago already shapes the next list.
+/// </summary>
+public sealed class Recommender(NpgsqlDataSource dataSource, IGlobalModel model, IOptions<RecommendationOptions> options, TimeProvider clock)
+    : IRecommender
+{
+    private readonly ScoringEngine _engine = new(options.Value);
+
+    public async Task<RankedList> ForUserAsync(long userId, RecommendationFilters filters, CancellationToken cancellationToken)
+    {
+        var snapshot = model.Current;
+        var (history, demographics) = await ReadUserAsync(userId, cancellationToken);
+        return _engine.ForUser(snapshot, userId, history, demographics, filters, clock.GetUtcNow().UtcDateTime);
+    }
+
+    public Task<RankedList> PopularAsync(Demographics demographics, RecommendationFilters filters, CancellationToken cancellationToken) =>
+        Task.FromResult(_engine.Popular(model.Current, demographics, filters, clock.GetUtcNow().UtcDateTime));
+
+    public Task<RankedList?> SimilarAsync(long itemId, CancellationToken cancellationToken) =>
+        Task.FromResult(_engine.Similar(model.Current, itemId));
+
+    private async Task<(List<HistoryEvent> History, Demographics Demographics)> ReadUserAsync(long userId, CancellationToken cancellationToken)
+    {
+        await using var batch = dataSource.CreateBatch();
+        var history = new NpgsqlBatchCommand(
+            "SELECT item_id, type, value, occurred_at FROM interactions WHERE user_id = $1 ORDER BY occurred_at DESC LIMIT $2");
+        history.Parameters.Add(new() { Value = userId });
+        history.Parameters.Add(new() { Value = options.Value.RecentHistory });
+        var user = new NpgsqlBatchCommand("SELECT gender, age_group, geo_id FROM users WHERE id = $1");
+        user.Parameters.Add(new() { Value = userId });
+        batch.BatchCommands.Add(history);
+        batch.BatchCommands.Add(user);
+
+        var events = new List<HistoryEvent>();
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            events.Add(new HistoryEvent(
+                reader.GetInt64(0), (InteractionType)reader.GetInt16(1), reader.IsDBNull(2) ? null : reader.GetFloat(2), reader.GetDateTime(3)));
+        }
+        var demographics = new Demographics();
+        if (await reader.NextResultAsync(cancellationToken) && await reader.ReadAsync(cancellationToken))
+        {
+            demographics = new Demographics(
+                reader.IsDBNull(0) ? null : reader.GetString(0),
+                reader.IsDBNull(1) ? null : reader.GetString(1),
+                reader.IsDBNull(2) ? null : reader.GetInt32(2));
+        }
+        return (events, demographics);
+    }
+}
+
+public static class ScoringServiceCollectionExtensions
+{
+    /// <summary>
+    /// <see cref="IRecommender"/> and the global model it reads (<see cref="IGlobalModel"/>, loaded at start-up and
+    /// polled every <c>Recommendations:SnapshotPollInterval</c>). Needs an NpgsqlDataSource.
+    /// </summary>
+    public static IServiceCollection AddRecommender(this IServiceCollection services)
+    {
+        services.AddGlobalModel();
+        services.TryAddSingleton<IRecommender, Recommender>();
+        return services;
+    }
+}

@@ -1,0 +1,444 @@
+using RecApp.Recommendations.Data;
+using RecApp.Recommendations.Model;
+
+namespace RecApp.Recommendations.Scoring;
+
+/// <summary>One event of the user's own history, as read at scoring time.</summary>
+public readonly record struct HistoryEvent(long ItemId, InteractionType Type, float? Value, DateTime OccurredAt);
+
+/// <summary>Which candidate source to rank by: the production hybrid, or one source alone (offline evaluation).</summary>
+public enum CandidateSource
+{
+    Hybrid,
+    Popular,
+    Content,
+    ItemKnn,
+    UserKnn,
+}
+
+/// <summary>
+/// Pure scoring over a <see cref="ModelSnapshot"/> and the user's fresh history (no I/O): candidate generation
+/// from popularity, content neighbors and profile, item neighbors and user neighbors; tiered blend; exclusion of
+/// seen items, filters, inactive items; freshness boost; diversity re-rank; deterministic order (score, then id).
+/// </summary>
+public sealed class ScoringEngine(RecommendationOptions options)
+{
+    public RankedList ForUser(
+        ModelSnapshot snapshot, long userId, IReadOnlyList<HistoryEvent> history, Demographics demographics,
+        RecommendationFilters filters, DateTime now, CandidateSource source = CandidateSource.Hybrid)
+    {
+        var weights = AggregateHistory(history, now);
+        var tier = weights.Count switch
+        {
+            0 => RecommendationAlgorithm.Popular,
+            <= 2 => RecommendationAlgorithm.Content,
+            _ => RecommendationAlgorithm.Collaborative,
+        };
+        var catalog = snapshot.Catalog;
+        bool Allowed(long id) => !weights.ContainsKey(id) && Passes(catalog.Find(id), filters);
+
+        var popular = PopularScores(snapshot, demographics with { Category = filters.Category ?? demographics.Category }, filters, Allowed);
+        Dictionary<long, float> final;
+        RecommendationAlgorithm algorithm;
+        switch (source)
+        {
+            case CandidateSource.Popular:
+                (final, algorithm) = (popular, RecommendationAlgorithm.Popular);
+                break;
+            case CandidateSource.Content:
+                (final, algorithm) = (Normalize(ContentScores(snapshot, userId, weights, Allowed)), RecommendationAlgorithm.Content);
+                break;
+            case CandidateSource.ItemKnn:
+                (final, algorithm) = (Normalize(NeighborScores(snapshot.ItemNeighbors.Collaborative, weights, Allowed)), RecommendationAlgorithm.Collaborative);
+                break;
+            case CandidateSource.UserKnn:
+                (final, algorithm) = (Normalize(UserNeighborScores(snapshot, userId, Allowed)), RecommendationAlgorithm.Collaborative);
+                break;
+            default:
+                algorithm = tier;
+                final = tier switch
+                {
+                    RecommendationAlgorithm.Popular => popular,
+                    RecommendationAlgorithm.Content => Blend(
+                        (Normalize(ContentScores(snapshot, userId, weights, Allowed)), 1f), (popular, 0.1f)),
+                    _ => Blend(
+                        (Collaborative(snapshot, userId, weights, Allowed), options.CollaborativeWeight),
+                        (Normalize(ContentScores(snapshot, userId, weights, Allowed)), options.ContentWeight),
+                        (popular, options.PopularityWeight)),
+                };
+                break;
+        }
+        return Finish(snapshot, final, popular, algorithm, now);
+    }
+
+    /// <summary>Popular items for a segment (the fallback chain fills thin or filtered-out lists).</summary>
+    public RankedList Popular(ModelSnapshot snapshot, Demographics demographics, RecommendationFilters filters, DateTime now)
+    {
+        var catalog = snapshot.Catalog;
+        var popular = PopularScores(snapshot, demographics with { Category = filters.Category ?? demographics.Category }, filters,
+            id => Passes(catalog.Find(id), filters));
+        return Finish(snapshot, popular, popular, RecommendationAlgorithm.Popular, now);
+    }
+
+    /// <summary>Neighbors of an item: collaborative blended with content (70/30); null when the item is unknown.</summary>
+    public RankedList? Similar(ModelSnapshot snapshot, long itemId)
+    {
+        if (snapshot.Catalog.Find(itemId) is null)
+        {
+            return null;
+        }
+        var catalog = snapshot.Catalog;
+        bool Allowed(long id) => id != itemId && catalog.IsActive(id);
+        var one = new Dictionary<long, float> { [itemId] = 1f };
+        var scores = Blend(
+            (Normalize(NeighborScores(snapshot.ItemNeighbors.Collaborative, one, Allowed)), 0.7f),
+            (Normalize(NeighborScores(snapshot.ItemNeighbors.Content, one, Allowed)), 0.3f));
+        var ranked = Order(scores, options.MaxResults);
+        return new RankedList(ranked.Select(p => p.Id).ToArray(), ranked.Select(p => p.Score).ToArray(),
+            RecommendationAlgorithm.Similar, snapshot.Version);
+    }
+
+    /// <summary>Distinct items with <c>log(1 + Σ type weight × decay)</c>, as the model builders weigh them.</summary>
+    internal Dictionary<long, float> AggregateHistory(IReadOnlyList<HistoryEvent> history, DateTime now)
+    {
+        var sums = new Dictionary<long, float>();
+        foreach (var e in history)
+        {
+            var w = options.EventWeight(e.Type, e.Value) * options.Decay((now - e.OccurredAt).TotalDays);
+            sums[e.ItemId] = sums.GetValueOrDefault(e.ItemId) + w;
+        }
+        foreach (var id in sums.Keys.ToArray())
+        {
+            sums[id] = MathF.Log(1f + sums[id]);
+        }
+        return sums;
+    }
+
+    private static bool Passes(CatalogItem? item, RecommendationFilters filters) =>
+        item is { Active: true }
+        && (filters.PriceFrom is not { } from || item.Price >= from)
+        && (filters.PriceTo is not { } to || item.Price <= to)
+        && (filters.Category is not { } category || item.Category == category)
+        && (filters.GeoId is not { } geo || item.GeoId is null || item.GeoId == geo);
+
+    /// <summary>
+    /// The segment's list, then broader segments to fill: each chain step uses its per-category list when one is
+    /// stored, else its overall list narrowed to the category. Score by merged rank, in (0, 1].
+    /// </summary>
+    private Dictionary<long, float> PopularScores(ModelSnapshot snapshot, Demographics d, RecommendationFilters filters, Func<long, bool> allowed)
+    {
+        var lists = snapshot.Popularity.Lists;
+        var order = new List<long>();
+        var seen = new HashSet<long>();
+        var wanted = options.MaxResults;
+        foreach (var segment in PopularityBuilder.FallbackChain(d.GeoId, d.Gender, d.AgeGroup))
+        {
+            ScoredIds? list = null;
+            if (d.Category is not null && lists.TryGetValue(segment with { Category = d.Category }, out var byCategory))
+            {
+                list = byCategory;
+            }
+            else if (lists.TryGetValue(segment, out var overall))
+            {
+                list = overall;
+            }
+            if (list is null)
+            {
+                continue;
+            }
+            foreach (var id in list.Ids)
+            {
+                if (d.Category is not null && snapshot.Catalog.Find(id)?.Category != d.Category)
+                {
+                    continue;
+                }
+                if (allowed(id) && seen.Add(id))
+                {
+                    order.Add(id);
+                }
+            }
+            if (order.Count >= wanted)
+            {
+                break;
+            }
+        }
+        var scores = new Dictionary<long, float>(order.Count);
+        for (var i = 0; i < order.Count; i++)
+        {
+            scores[order[i]] = 1f - (float)i / (order.Count + 1);
+        }
+        return scores;
+    }
+
+    private static Dictionary<long, float> NeighborScores(
+        IReadOnlyDictionary<long, ScoredIds> neighbors, IReadOnlyDictionary<long, float> weights, Func<long, bool> allowed)
+    {
+        var scores = new Dictionary<long, float>();
+        foreach (var (itemId, weight) in weights)
+        {
+            if (!neighbors.TryGetValue(itemId, out var list))
+            {
+                continue;
+            }
+            for (var k = 0; k < list.Ids.Length; k++)
+            {
+                var id = list.Ids[k];
+                if (allowed(id))
+                {
+                    scores[id] = scores.GetValueOrDefault(id) + weight * list.Scores[k];
+                }
+            }
+        }
+        return scores;
+    }
+
+    private static Dictionary<long, float> UserNeighborScores(ModelSnapshot snapshot, long userId, Func<long, bool> allowed)
+    {
+        var scores = new Dictionary<long, float>();
+        if (snapshot.UserNeighbors.Users.TryGetValue(userId, out var neighborhood))
+        {
+            for (var k = 0; k < neighborhood.Items.Ids.Length; k++)
+            {
+                if (allowed(neighborhood.Items.Ids[k]))
+                {
+                    scores[neighborhood.Items.Ids[k]] = neighborhood.Items.Scores[k];
+                }
+            }
+        }
+        return scores;
+    }
+
+    private Dictionary<long, float> Collaborative(ModelSnapshot snapshot, long userId, IReadOnlyDictionary<long, float> weights, Func<long, bool> allowed)
+    {
+        var items = Normalize(NeighborScores(snapshot.ItemNeighbors.Collaborative, weights, allowed));
+        var users = Normalize(UserNeighborScores(snapshot, userId, allowed));
+        return users.Count == 0 ? items : Blend((items, options.ItemKnnShare), (users, 1f - options.ItemKnnShare));
+    }
+
+    /// <summary>
+    /// Content: content neighbors of the history, plus affinity to the user's profile (fresh from the history,
+    /// merged with the stored profile when there is one): half category weight, half tag weights.
+    /// </summary>
+    private Dictionary<long, float> ContentScores(ModelSnapshot snapshot, long userId, IReadOnlyDictionary<long, float> weights, Func<long, bool> allowed)
+    {
+        var scores = Normalize(NeighborScores(snapshot.ItemNeighbors.Content, weights, allowed));
+        var categories = new Dictionary<string, float>(StringComparer.Ordinal);
+        var tags = new Dictionary<string, float>(StringComparer.Ordinal);
+        var total = 0f;
+        foreach (var (itemId, weight) in weights)
+        {
+            if (snapshot.Catalog.Find(itemId) is not { } item)
+            {
+                continue;
+            }
+            categories[item.Category] = categories.GetValueOrDefault(item.Category) + weight;
+            foreach (var tag in item.Tags)
+            {
+                tags[tag] = tags.GetValueOrDefault(tag) + weight;
+            }
+            total += weight;
+        }
+        if (total > 0)
+        {
+            foreach (var key in categories.Keys.ToArray())
+            {
+                categories[key] /= total;
+            }
+            foreach (var key in tags.Keys.ToArray())
+            {
+                tags[key] /= total;
+            }
+        }
+        if (snapshot.Profiles.Users.TryGetValue(userId, out var stored))
+        {
+            Merge(categories, stored.Categories, total > 0);
+            Merge(tags, stored.Tags, total > 0);
+        }
+        if (categories.Count == 0)
+        {
+            return scores;
+        }
+
+        // Candidates beyond the neighbors: the most popular items of the user's top categories.
+        foreach (var (category, _) in categories.OrderByDescending(c => c.Value).ThenBy(c => c.Key, StringComparer.Ordinal).Take(3))
+        {
+            if (snapshot.Popularity.Lists.TryGetValue(new Segment(Category: category), out var list))
+            {
+                foreach (var id in list.Ids.Take(50))
+                {
+                    if (allowed(id))
+                    {
+                        scores.TryAdd(id, 0f);
+                    }
+                }
+            }
+        }
+        foreach (var id in scores.Keys.ToArray())
+        {
+            if (snapshot.Catalog.Find(id) is not { } item)
+            {
+                continue;
+            }
+            var tagAffinity = 0f;
+            foreach (var tag in item.Tags)
+            {
+                tagAffinity += tags.GetValueOrDefault(tag);
+            }
+            scores[id] += 0.5f * categories.GetValueOrDefault(item.Category) + 0.5f * Math.Min(1f, tagAffinity);
+        }
+        return scores;
+
+        static void Merge(Dictionary<string, float> fresh, IReadOnlyDictionary<string, float> stored, bool halve)
+        {
+            var factor = halve ? 0.5f : 1f;
+            foreach (var key in fresh.Keys.ToArray())
+            {
+                fresh[key] *= factor;
+            }
+            foreach (var (key, value) in stored)
+            {
+                fresh[key] = fresh.GetValueOrDefault(key) + value * factor;
+            }
+        }
+    }
+
+    private static Dictionary<long, float> Normalize(Dictionary<long, float> scores)
+    {
+        var max = 0f;
+        foreach (var value in scores.Values)
+        {
+            max = Math.Max(max, value);
+        }
+        if (max > 0f)
+        {
+            foreach (var key in scores.Keys.ToArray())
+            {
+                scores[key] /= max;
+            }
+        }
+        return scores;
+    }
+
+    private static Dictionary<long, float> Blend(params (Dictionary<long, float> Scores, float Weight)[] sources)
+    {
+        var blended = new Dictionary<long, float>();
+        foreach (var (scores, weight) in sources)
+        {
+            foreach (var (id, score) in scores)
+            {
+                blended[id] = blended.GetValueOrDefault(id) + weight * score;
+            }
+        }
+        return blended;
+    }
+
+    /// <summary>Freshness boost, deterministic order, diversity, then popular items to fill a short list.</summary>
+    private RankedList Finish(ModelSnapshot snapshot, Dictionary<long, float> scores, Dictionary<long, float> popular, RecommendationAlgorithm algorithm, DateTime now)
+    {
+        if (options.FreshnessBoost > 0 && options.FreshnessDays > 0)
+        {
+            foreach (var id in scores.Keys.ToArray())
+            {
+                if (snapshot.Catalog.Find(id) is { } item)
+                {
+                    var age = (now - item.CreatedAt).TotalDays;
+                    if (age < options.FreshnessDays)
+                    {
+                        scores[id] *= 1f + options.FreshnessBoost * (float)(1 - Math.Max(age, 0) / options.FreshnessDays);
+                    }
+                }
+            }
+        }
+        // A few pages beyond the list length leave the diversity re-rank room to defer items.
+        var ranked = Order(scores, options.MaxResults * 4);
+        if (ranked.Count < options.MaxResults && popular.Count > 0 && !ReferenceEquals(scores, popular))
+        {
+            // Below everything personal: popular items keep their order under the lowest personal score.
+            var floor = ranked.Count == 0 ? 1f : Math.Max(ranked[^1].Score, 1e-6f);
+            foreach (var (id, score) in Order(popular, int.MaxValue))
+            {
+                if (!scores.ContainsKey(id))
+                {
+                    ranked.Add((id, floor * 0.5f * score));
+                }
+            }
+        }
+        var diverse = Diversify(snapshot.Catalog, ranked);
+        var count = Math.Min(diverse.Count, options.MaxResults);
+        var ids = new long[count];
+        var values = new float[count];
+        for (var i = 0; i < count; i++)
+        {
+            (ids[i], values[i]) = diverse[i];
+        }
+        return new RankedList(ids, values, algorithm, snapshot.Version);
+    }
+
+    private static List<(long Id, float Score)> Order(Dictionary<long, float> scores, int limit)
+    {
+        var list = new List<(long Id, float Score)>(scores.Count);
+        foreach (var (id, score) in scores)
+        {
+            list.Add((id, score));
+        }
+        list.Sort((a, b) => a.Score != b.Score ? b.Score.CompareTo(a.Score) : a.Id.CompareTo(b.Id));
+        if (list.Count > limit)
+        {
+            list.RemoveRange(limit, list.Count - limit);
+        }
+        return list;
+    }
+
+    /// <summary>
+    /// Fills pages of <see cref="RecommendationOptions.DiversityPageSize"/> in score order, deferring an item whose
+    /// category already has its share of the page; deferred items lead the next page. When nothing else is left,
+    /// the share is relaxed rather than leaving a page short.
+    /// </summary>
+    private List<(long Id, float Score)> Diversify(Catalog catalog, List<(long Id, float Score)> ranked)
+    {
+        var pageSize = Math.Max(1, options.DiversityPageSize);
+        var cap = Math.Max(1, (int)Math.Floor(options.MaxCategoryShare * pageSize));
+        if (cap >= pageSize || ranked.Count <= 1)
+        {
+            return ranked;
+        }
+        var limit = Math.Min(ranked.Count, options.MaxResults);
+        var result = new List<(long Id, float Score)>(limit);
+        var pending = new LinkedList<(long Id, float Score)>(ranked);
+        var perCategory = new Dictionary<string, int>(StringComparer.Ordinal);
+        while (result.Count < limit && pending.Count > 0)
+        {
+            perCategory.Clear();
+            var pageEnd = Math.Min(limit, result.Count + pageSize);
+            var node = pending.First;
+            while (result.Count < pageEnd && node is not null)
+            {
+                var next = node.Next;
+                var category = catalog.Find(node.Value.Id)?.Category ?? "";
+                var used = perCategory.GetValueOrDefault(category);
+                if (used < cap)
+                {
+                    perCategory[category] = used + 1;
+                    result.Add(node.Value);
+                    pending.Remove(node);
+                }
+                node = next;
+            }
+            // Relax: not enough variety left to fill this page within the share.
+            while (result.Count < pageEnd && pending.First is { } first)
+            {
+                result.Add(first.Value);
+                pending.RemoveFirst();
+            }
+        }
+        // Scores stay monotone for callers that read them as ranks.
+        for (var i = 1; i < result.Count; i++)
+        {
+            if (result[i].Score > result[i - 1].Score)
+            {
+                result[i] = (result[i].Id, result[i - 1].Score);
+            }
+        }
+        return result;
+    }
+}
