@@ -4,6 +4,7 @@ using RecApp.Api.Interactions;
 using RecApp.Api.Recommendations;
 using RecApp.Api.Stats;
 using RecApp.Api.Validation;
+using RecApp.Caching;
 using RecApp.Recommendations.Data;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -13,6 +14,7 @@ builder.AddNpgsqlDataSource("recdb", critical: false); // cached answers keep fl
 builder.AddNpgsqlDbContext<RecDbContext>();
 builder.AddRedisClient("redis");
 builder.Services.AddDatabaseMigrations();
+builder.AddRedisHybridCache();
 builder.AddApiEdge();
 builder.AddRecommendations();
 builder.AddCatalog();

@@ -96,7 +96,7 @@ public static class CatalogEndpoints
         item.Active = body.Active ?? true;
         item.UpdatedAt = now;
         await db.SaveChangesAsync(CancellationToken.None);
-        await sync.PublishAsync(item.Id, StateOf(item));
+        await sync.PublishAsync(ToCatalogItem(item));
 
         var response = ToResponse(item);
         return created ? TypedResults.Created($"/items/{item.Id}", response) : TypedResults.Ok(response);
@@ -132,7 +132,7 @@ public static class CatalogEndpoints
         item.Active = false;
         item.UpdatedAt = DateTime.UtcNow;
         await db.SaveChangesAsync(CancellationToken.None);
-        await sync.PublishAsync(item.Id, StateOf(item));
+        await sync.PublishAsync(ToCatalogItem(item));
         return TypedResults.NoContent();
     }
 
@@ -179,7 +179,8 @@ public static class CatalogEndpoints
         return created ? TypedResults.Created($"/users/{user.Id}", response) : TypedResults.Ok(response);
     }
 
-    private static ItemState StateOf(ItemRecord item) => new(item.Active, item.Price, item.Category, item.UpdatedAt);
+    private static CatalogItem ToCatalogItem(ItemRecord item) =>
+        new(item.Id, item.Title, item.Category, item.Tags, item.Price, item.GeoId, item.Active, item.CreatedAt);
 
     private static ItemResponse ToResponse(ItemRecord item) =>
         new(item.Id, item.Title, item.Category, item.Tags, item.Price, item.GeoId, item.Active, item.CreatedAt, item.UpdatedAt);

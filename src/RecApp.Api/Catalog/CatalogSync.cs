@@ -1,60 +1,55 @@
 using System.Globalization;
-using Microsoft.Extensions.Options;
 using Npgsql;
+using RecApp.Recommendations.Data;
+using RecApp.Recommendations.Model;
 using StackExchange.Redis;
 
 namespace RecApp.Api.Catalog;
 
-/// <summary>Section <c>Catalog</c>.</summary>
-public sealed class CatalogOptions
-{
-    public const string Section = "Catalog";
-
-    /// <summary>Safety-net poll of <c>items.updated_at</c> for changes whose Redis message was missed.</summary>
-    public int PollSeconds { get; set; } = 5;
-}
-
 /// <summary>
-/// Keeps <see cref="LiveCatalog"/> current on every instance: loads the catalog at start, applies single-item
-/// changes announced on Redis (the instance that wrote the change publishes its id; each instance re-reads the
-/// row from its own database), and polls <c>updated_at</c> so a change made while Redis was down still arrives.
+/// Carries single-item catalog changes to every instance's in-process model (<see cref="IGlobalModel"/>), whose
+/// catalog every answer is re-validated against. The instance that wrote the change applies it at once and
+/// publishes the item id on Redis; the others re-read the row from their own database and apply it, well within
+/// a second. A message missed while Redis was away is repaired by the model's own poll of <c>items.updated_at</c>.
 /// </summary>
 public sealed class CatalogSync(
-    LiveCatalog catalog,
-    NpgsqlDataSource dataSource,
-    IConnectionMultiplexer redis,
-    IConfiguration configuration,
-    IOptions<CatalogOptions> options,
-    ILogger<CatalogSync> logger) : BackgroundService
+    IGlobalModel model, IConnectionMultiplexer redis, IConfiguration configuration, ILogger<CatalogSync> logger) : BackgroundService
 {
-    private const string ItemColumns = "id, active, price, category, updated_at";
-
+    // Prefixed like the cache's keys, so test classes (or apps) sharing one Redis do not hear each other.
     private readonly RedisChannel _channel = new(
         (configuration["Caching:KeyPrefix"] ?? "recapp:") + "catalog:changed", RedisChannel.PatternMode.Literal);
 
-    private static readonly TimeSpan s_watermarkOverlap = TimeSpan.FromSeconds(10);
-
-    private DateTime _watermark = DateTime.MinValue;
-
-    /// <summary>Raised after a single item's change was applied (the engine's snapshot listens).</summary>
-    public event Action<long>? ItemChanged;
-
-    /// <summary>
-    /// Called by the instance that changed an item, after the database commit: applies it here at once and tells
-    /// the other instances. A Redis failure is logged, not thrown: the poll delivers the change a little later.
-    /// </summary>
-    public async Task PublishAsync(long itemId, ItemState state)
+    /// <summary>After the database commit: applies the change here and tells the other instances.</summary>
+    public async Task PublishAsync(CatalogItem item)
     {
-        catalog.Apply(itemId, state);
-        ItemChanged?.Invoke(itemId);
+        model.ApplyItemChange(item);
+        await AnnounceAsync(item.Id);
+    }
+
+    /// <summary>Re-reads one item here and on every instance (an operator's "this item changed behind the API").</summary>
+    public async Task RefreshAsync(long itemId)
+    {
+        await model.ApplyItemChangeAsync(itemId, CancellationToken.None);
         await AnnounceAsync(itemId);
     }
 
-    /// <summary>Re-reads one item here and on every instance (an operator's "this item changed").</summary>
-    public async Task RefreshAsync(long itemId)
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await ReloadAsync(itemId);
-        await AnnounceAsync(itemId);
+        // Subscribing fails while Redis is down: keep trying. Once subscribed, the multiplexer re-subscribes by
+        // itself after a reconnect.
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await redis.GetSubscriber().SubscribeAsync(_channel, (_, message) => OnMessage(message));
+                return;
+            }
+            catch (Exception ex) when (ex is RedisException or TimeoutException)
+            {
+                logger.LogDebug(ex, "Could not subscribe to catalog changes yet.");
+                await Task.Delay(TimeSpan.FromSeconds(2), stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+        }
     }
 
     private async Task AnnounceAsync(long itemId)
@@ -69,77 +64,11 @@ public sealed class CatalogSync(
         }
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        _ = SubscribeAsync(stoppingToken);
-        var interval = TimeSpan.FromSeconds(options.Value.PollSeconds);
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await LoadChangesAsync(stoppingToken);
-                await Task.Delay(interval, stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException)
-            {
-                logger.LogDebug(ex, "Catalog sync could not read the database; retrying.");
-                await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            }
-        }
-    }
-
-    /// <summary>Reads every item changed since the last read (everything, the first time).</summary>
-    internal async Task LoadChangesAsync(CancellationToken cancellationToken)
-    {
-        await using var command = dataSource.CreateCommand(
-            $"SELECT {ItemColumns} FROM items WHERE updated_at >= $1 ORDER BY updated_at");
-        // updated_at is the writer's transaction start, so a slow transaction can commit a stamp just below the
-        // watermark: read a few seconds back. Applying a row twice is harmless.
-        command.Parameters.Add(new NpgsqlParameter
-        {
-            Value = _watermark == DateTime.MinValue ? DateTime.UnixEpoch : _watermark - s_watermarkOverlap,
-        });
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            var (id, state) = Read(reader);
-            catalog.Apply(id, state);
-            if (state.UpdatedAt > _watermark)
-            {
-                _watermark = state.UpdatedAt;
-            }
-        }
-        catalog.MarkLoaded();
-    }
-
-    private async Task SubscribeAsync(CancellationToken cancellationToken)
-    {
-        // Subscribing fails while Redis is down: keep trying (the poll covers the gap). Once subscribed, the
-        // multiplexer re-subscribes by itself after a reconnect.
-        while (!cancellationToken.IsCancellationRequested)
-        {
-            try
-            {
-                await redis.GetSubscriber().SubscribeAsync(_channel, (channel, message) => _ = OnMessageAsync(message));
-                return;
-            }
-            catch (Exception ex) when (ex is RedisException or TimeoutException)
-            {
-                logger.LogDebug(ex, "Could not subscribe to catalog changes yet.");
-                await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            }
-        }
-    }
-
-    private async Task OnMessageAsync(RedisValue message)
+    private void OnMessage(RedisValue message)
     {
         if (long.TryParse((string?)message, NumberStyles.None, CultureInfo.InvariantCulture, out var itemId))
         {
-            await ReloadAsync(itemId);
+            _ = ReloadAsync(itemId);
         }
     }
 
@@ -147,22 +76,11 @@ public sealed class CatalogSync(
     {
         try
         {
-            await using var command = dataSource.CreateCommand($"SELECT {ItemColumns} FROM items WHERE id = $1");
-            command.Parameters.Add(new NpgsqlParameter { Value = itemId });
-            await using var reader = await command.ExecuteReaderAsync();
-            if (await reader.ReadAsync())
-            {
-                var (id, state) = Read(reader);
-                catalog.Apply(id, state);
-                ItemChanged?.Invoke(id);
-            }
+            await model.ApplyItemChangeAsync(itemId, CancellationToken.None);
         }
         catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException)
         {
-            logger.LogWarning(ex, "Could not re-read changed item {ItemId}; the poll will apply it.", itemId);
+            logger.LogWarning(ex, "Could not re-read changed item {ItemId}; the model's poll will apply it.", itemId);
         }
     }
-
-    private static (long Id, ItemState State) Read(NpgsqlDataReader reader) =>
-        (reader.GetInt64(0), new ItemState(reader.GetBoolean(1), reader.GetDecimal(2), reader.GetString(3), reader.GetDateTime(4)));
 }

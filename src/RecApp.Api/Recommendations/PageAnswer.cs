@@ -1,14 +1,18 @@
 using System.Diagnostics;
-using RecApp.Api.Catalog;
+using RecApp.Recommendations.Data;
+using RecApp.Recommendations.Model;
 using RecApp.Recommendations.Scoring;
 
 namespace RecApp.Api.Recommendations;
 
-/// <summary>Cuts one page out of a cached full list, skipping items the live catalog says may not be served.</summary>
+/// <summary>
+/// Cuts one page out of a cached full list, skipping items the live in-process catalog says may not be served
+/// now: a list cached an hour ago still never shows an item deactivated or repriced a moment ago.
+/// </summary>
 internal static class PageAnswer
 {
     public static RecommendationResponse Cut(
-        CachedList cached, LiveCatalog catalog, RecommendationFilters filters, int page, int limit, long started)
+        CachedList cached, RecApp.Recommendations.Model.Catalog catalog, RecommendationFilters filters, int page, int limit, long started)
     {
         var ids = cached.List.ItemIds;
         var skip = (long)(page - 1) * limit;
@@ -16,8 +20,7 @@ internal static class PageAnswer
         var servable = 0L;
         foreach (var id in ids)
         {
-            // Re-checked on every answer: an item deactivated or repriced since the list was cached drops out here.
-            if (!catalog.IsServable(id, filters))
+            if (!IsServable(catalog.Find(id), filters))
             {
                 continue;
             }
@@ -36,6 +39,14 @@ internal static class PageAnswer
             cached.CacheHit,
             cached.List.ModelVersion);
     }
+
+    /// <summary>The engine's own rule (active, price range, category, geo), applied again at answer time.</summary>
+    internal static bool IsServable(CatalogItem? item, RecommendationFilters filters) =>
+        item is { Active: true }
+        && (filters.PriceFrom is not { } from || item.Price >= from)
+        && (filters.PriceTo is not { } to || item.Price <= to)
+        && (filters.Category is not { } category || item.Category == category)
+        && (filters.GeoId is not { } geo || item.GeoId is null || item.GeoId == geo);
 
     public static double ElapsedMs(long started) => Math.Round(Stopwatch.GetElapsedTime(started).TotalMilliseconds, 3);
 

@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Text;
 using Microsoft.Extensions.Caching.Hybrid;
 using Microsoft.Extensions.Options;
+using RecApp.Caching;
+using RecApp.Recommendations.Model;
 using RecApp.Recommendations.Scoring;
 
 namespace RecApp.Api.Recommendations;
@@ -24,7 +26,7 @@ public sealed class UnknownItemException(long itemId) : Exception($"Item {itemId
 public sealed class RankedListCache(
     HybridCache cache,
     IRecommender recommender,
-    ModelVersionTracker versions,
+    IGlobalModel model,
     RecommendationCounters counters,
     IOptionsMonitor<ApiOptions> options)
 {
@@ -32,17 +34,19 @@ public sealed class RankedListCache(
 
     private const string PriceFormat = "0.##########";
 
+    /// <summary>A multi-key read that never computes nor writes: misses come back null.</summary>
+    private static readonly HybridCacheEntryOptions s_readOnly = new() { Flags = HybridCacheEntryFlags.DisableUnderlyingData };
+
     public static string UserTag(long userId) => "user:" + userId.ToString(CultureInfo.InvariantCulture);
 
     public static string ItemTag(long itemId) => "item:" + itemId.ToString(CultureInfo.InvariantCulture);
 
     public async ValueTask<CachedList> ForUserAsync(long userId, RecommendationFilters filters, CancellationToken cancellationToken)
     {
-        var key = new StringBuilder("rec:u:").Append(userId).Append(":v").Append(versions.Current);
-        AppendFilters(key, filters);
+        var key = UserKey(userId, model.Current.Version, filters);
         var state = new Lookup<(long UserId, RecommendationFilters Filters)>(recommender, (userId, filters));
         var list = await cache.GetOrCreateAsync(
-            key.ToString(),
+            key,
             state,
             static async (s, ct) =>
             {
@@ -55,21 +59,46 @@ public sealed class RankedListCache(
         return counters.Count(RecommendationKind.Personalized, list, !state.Computed);
     }
 
-    /// <summary>Unfiltered lists for many users (the batch endpoint and warm-up), in the order asked.</summary>
+    /// <summary>
+    /// Unfiltered lists for many users, in the order asked: L1, then one Redis MGET for the L1 misses, then the
+    /// engine for what is still missing. The multi-key read only reads; the misses are computed through
+    /// <see cref="ForUserAsync"/> so that each entry carries its own <c>user:{id}</c> tag.
+    /// </summary>
     public async ValueTask<CachedList[]> ForUsersAsync(IReadOnlyList<long> userIds, CancellationToken cancellationToken)
     {
-        var lookups = new Task<CachedList>[userIds.Count];
-        for (var i = 0; i < lookups.Length; i++)
+        var version = model.Current.Version;
+        var keys = new string[userIds.Count];
+        for (var i = 0; i < keys.Length; i++)
         {
-            lookups[i] = ForUserAsync(userIds[i], RecommendationFilters.None, cancellationToken).AsTask();
+            keys[i] = UserKey(userIds[i], version, RecommendationFilters.None);
         }
-        return await Task.WhenAll(lookups);
+        var found = await cache.GetOrCreateManyAsync<object?, RankedList?>(
+            keys, null, static (_, _, _) => ValueTask.FromResult<RankedList?>(null), s_readOnly, null, cancellationToken);
+
+        var results = new CachedList[keys.Length];
+        var misses = new List<(int Index, Task<CachedList> Lookup)>();
+        for (var i = 0; i < keys.Length; i++)
+        {
+            if (found[i] is { } list)
+            {
+                results[i] = counters.Count(RecommendationKind.Personalized, list, hit: true);
+            }
+            else
+            {
+                misses.Add((i, ForUserAsync(userIds[i], RecommendationFilters.None, cancellationToken).AsTask()));
+            }
+        }
+        foreach (var (index, lookup) in misses)
+        {
+            results[index] = await lookup;
+        }
+        return results;
     }
 
     public async ValueTask<CachedList> PopularAsync(Demographics demographics, RecommendationFilters filters, CancellationToken cancellationToken)
     {
         var segment = SegmentOf(demographics);
-        var key = new StringBuilder("rec:p:v").Append(versions.Current).Append(':').Append(segment);
+        var key = new StringBuilder("rec:p:v").Append(model.Current.Version).Append(':').Append(segment);
         AppendFilters(key, filters);
         var state = new Lookup<(Demographics Demographics, RecommendationFilters Filters)>(recommender, (demographics, filters));
         var list = await cache.GetOrCreateAsync(
@@ -89,7 +118,7 @@ public sealed class RankedListCache(
     /// <summary>Neighbors of an item. Throws <see cref="UnknownItemException"/> (never cached) for an unknown item.</summary>
     public async ValueTask<CachedList> SimilarAsync(long itemId, CancellationToken cancellationToken)
     {
-        var key = string.Create(CultureInfo.InvariantCulture, $"rec:s:{itemId}:v{versions.Current}");
+        var key = string.Create(CultureInfo.InvariantCulture, $"rec:s:{itemId}:v{model.Current.Version}");
         var state = new Lookup<long>(recommender, itemId);
         var list = await cache.GetOrCreateAsync(
             key,
@@ -105,11 +134,18 @@ public sealed class RankedListCache(
         return counters.Count(RecommendationKind.Similar, list, !state.Computed);
     }
 
+    private static string UserKey(long userId, long version, RecommendationFilters filters)
+    {
+        var key = new StringBuilder("rec:u:").Append(userId).Append(":v").Append(version);
+        AppendFilters(key, filters);
+        return key.ToString();
+    }
+
     private static HybridCacheEntryOptions Entry(TimeSpan ttl) => new() { Expiration = ttl, LocalCacheExpiration = ttl };
 
     /// <summary>A stable, readable segment id: <c>f|25-34|213|electronics</c>, <c>*</c> for "any".</summary>
     internal static string SegmentOf(Demographics d) => string.Create(CultureInfo.InvariantCulture,
-        $"{d.Gender ?? "*"}|{d.AgeGroup ?? "*"}|{(d.GeoId is { } geo ? geo.ToString(CultureInfo.InvariantCulture) : "*")}|{d.Category?.ToLowerInvariant() ?? "*"}");
+        $"{d.Gender ?? "*"}|{d.AgeGroup ?? "*"}|{(d.GeoId is { } geo ? geo.ToString(CultureInfo.InvariantCulture) : "*")}|{d.Category ?? "*"}");
 
     private static void AppendFilters(StringBuilder key, RecommendationFilters filters)
     {
@@ -121,7 +157,7 @@ public sealed class RankedListCache(
         key.Append(":f")
             .Append(filters.PriceFrom?.ToString(PriceFormat, CultureInfo.InvariantCulture)).Append('-')
             .Append(filters.PriceTo?.ToString(PriceFormat, CultureInfo.InvariantCulture)).Append('|')
-            .Append(filters.Category?.ToLowerInvariant()).Append('|')
+            .Append(filters.Category).Append('|')
             .Append(filters.GeoId?.ToString(CultureInfo.InvariantCulture));
     }
 

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
-using RecApp.Api.Catalog;
 using RecApp.Api.Validation;
+using RecApp.Recommendations.Model;
 using RecApp.Recommendations.Scoring;
 
 namespace RecApp.Api.Recommendations;
@@ -37,7 +37,7 @@ public static class RecommendationEndpoints
     }
 
     private static async Task<Results<Ok<RecommendationResponse>, ProblemHttpResult>> PopularAsync(
-        HttpContext context, RankedListCache lists, LiveCatalog catalog, IOptionsMonitor<ApiOptions> options,
+        HttpContext context, RankedListCache lists, IGlobalModel model, IOptionsMonitor<ApiOptions> options,
         CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
@@ -62,11 +62,11 @@ public static class RecommendationEndpoints
         }
 
         var cached = await lists.PopularAsync(demographics, filters, cancellationToken);
-        return TypedResults.Ok(PageAnswer.Cut(cached, catalog, filters, page, limit, started));
+        return TypedResults.Ok(PageAnswer.Cut(cached, model.Current.Catalog, filters, page, limit, started));
     }
 
     private static async Task<Results<Ok<RecommendationResponse>, ProblemHttpResult>> PersonalizedAsync(
-        HttpContext context, RankedListCache lists, LiveCatalog catalog, IOptionsMonitor<ApiOptions> options,
+        HttpContext context, RankedListCache lists, IGlobalModel model, IOptionsMonitor<ApiOptions> options,
         CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
@@ -93,11 +93,11 @@ public static class RecommendationEndpoints
         }
 
         var cached = await lists.ForUserAsync(userId, filters, cancellationToken);
-        return TypedResults.Ok(PageAnswer.Cut(cached, catalog, filters, page, limit, started));
+        return TypedResults.Ok(PageAnswer.Cut(cached, model.Current.Catalog, filters, page, limit, started));
     }
 
     private static async Task<Results<Ok<RecommendationResponse>, ProblemHttpResult>> UserRecommendationsAsync(
-        string user_id, HttpContext context, RankedListCache lists, LiveCatalog catalog,
+        string user_id, HttpContext context, RankedListCache lists, IGlobalModel model,
         IOptionsMonitor<ApiOptions> options, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
@@ -116,11 +116,11 @@ public static class RecommendationEndpoints
         }
 
         var cached = await lists.ForUserAsync(userId, filters, cancellationToken);
-        return TypedResults.Ok(PageAnswer.Cut(cached, catalog, filters, page, limit, started));
+        return TypedResults.Ok(PageAnswer.Cut(cached, model.Current.Catalog, filters, page, limit, started));
     }
 
     private static async Task<Results<Ok<RecommendationResponse>, ProblemHttpResult>> SimilarAsync(
-        string item_id, HttpContext context, RankedListCache lists, LiveCatalog catalog,
+        string item_id, HttpContext context, RankedListCache lists, IGlobalModel model,
         IOptionsMonitor<ApiOptions> options, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
@@ -132,7 +132,7 @@ public static class RecommendationEndpoints
         {
             return errors.ToProblem();
         }
-        if (!catalog.MayExist(itemId))
+        if (model.Current.Catalog.Find(itemId) is null)
         {
             return Problems.NotFound("item_id", $"Item {itemId} does not exist.");
         }
@@ -140,7 +140,7 @@ public static class RecommendationEndpoints
         try
         {
             var cached = await lists.SimilarAsync(itemId, cancellationToken);
-            return TypedResults.Ok(PageAnswer.Cut(cached, catalog, RecommendationFilters.None, page, limit, started));
+            return TypedResults.Ok(PageAnswer.Cut(cached, model.Current.Catalog, RecommendationFilters.None, page, limit, started));
         }
         catch (UnknownItemException)
         {
@@ -149,7 +149,7 @@ public static class RecommendationEndpoints
     }
 
     private static async Task<Results<Ok<BatchResponse>, ProblemHttpResult>> BatchAsync(
-        HttpContext context, RankedListCache lists, LiveCatalog catalog, IOptionsMonitor<ApiOptions> options,
+        HttpContext context, RankedListCache lists, IGlobalModel model, IOptionsMonitor<ApiOptions> options,
         CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
@@ -186,6 +186,7 @@ public static class RecommendationEndpoints
         }
 
         var lookups = await lists.ForUsersAsync(userIds!, cancellationToken);
+        var catalog = model.Current.Catalog;
         var results = new BatchEntry[userIds!.Length];
         for (var i = 0; i < results.Length; i++)
         {

@@ -1,9 +1,10 @@
 using Microsoft.Extensions.Options;
 using Npgsql;
 using RecApp.Api.Admin;
-using RecApp.Api.Catalog;
 using RecApp.Api.Recommendations;
 using RecApp.Api.Validation;
+using RecApp.Caching;
+using RecApp.Recommendations.Model;
 
 namespace RecApp.Api.Stats;
 
@@ -14,9 +15,10 @@ namespace RecApp.Api.Stats;
 public sealed class StatsReader(
     NpgsqlDataSource dataSource,
     RecommendationCounters counters,
-    ModelVersionTracker versions,
-    LiveCatalog catalog,
-    IOptionsMonitor<ApiOptions> recommendations,
+    IGlobalModel model,
+    ICacheStatistics cacheStatistics,
+    IOptionsMonitor<ApiOptions> serving,
+    IOptionsMonitor<RecommendationOptions> engine,
     IConfiguration configuration)
 {
     private const long ExactCountBelow = 100_000;
@@ -39,9 +41,9 @@ public sealed class StatsReader(
             databaseError = "The database is unreachable; cached answers are still served.";
         }
 
+        var snapshot = model.Current;
         return new StatsResponse(
-            data, databaseError, new ModelStats(versions.Current, parts), jobs, CacheFigures(),
-            new CatalogStats(catalog.IsLoaded, catalog.Count), Configuration());
+            data, databaseError, new ModelStats(snapshot.Version, snapshot.Catalog.Count, parts), jobs, CacheFigures(), Configuration());
     }
 
     public CacheStats CacheFigures()
@@ -53,16 +55,17 @@ public sealed class StatsReader(
         var kinds = Enum.GetValues<RecommendationKind>();
         return new CacheStats(
             For(RecommendationKind.Popular), For(RecommendationKind.Personalized), For(RecommendationKind.Similar),
-            Of(kinds.Sum(counters.Hits), kinds.Sum(counters.Misses)));
+            Of(kinds.Sum(counters.Hits), kinds.Sum(counters.Misses)),
+            cacheStatistics.GetStatistics());
     }
 
     private ConfigurationStats Configuration()
     {
-        var r = recommendations.CurrentValue;
+        var r = serving.CurrentValue;
         var limits = configuration.GetSection(RateLimitingOptions.Section).Get<RateLimitingOptions>() ?? new RateLimitingOptions();
         return new ConfigurationStats(
             r.PopularTtlSeconds, r.PersonalizedTtlSeconds, r.UserProfileTtlSeconds, r.DefaultPageSize, r.MaxPageSize,
-            r.MaxBatchUsers, r.WarmUsers, limits.Enabled, limits.PermitsPerSecond, limits.Burst,
+            engine.CurrentValue.MaxSimilarUsers, r.MaxBatchUsers, r.WarmUsers, limits.Enabled, limits.PermitsPerSecond, limits.Burst,
             AdminKeyFilter.IsConfigured(configuration));
     }
 
