@@ -53,7 +53,10 @@ public static class AdminEndpoints
         foreach (var each in jobs)
         {
             await using var command = new NpgsqlCommand(
-                "INSERT INTO refresh_requests (job, requested_by) VALUES ($1, 'api') RETURNING id; SELECT pg_notify($2, $1)",
+                """
+                WITH queued AS (INSERT INTO refresh_requests (job, requested_by) VALUES ($1, 'api') RETURNING id)
+                SELECT id FROM queued, pg_notify($2, $1)
+                """,
                 connection, transaction);
             command.Parameters.Add(new NpgsqlParameter { Value = each });
             command.Parameters.Add(new NpgsqlParameter { Value = ModelChannels.RefreshRequested });
