@@ -49,6 +49,10 @@ public static class AdminEndpoints
         // Refresher that was down finds the rows when it starts.
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using (var durable = new NpgsqlCommand("SET LOCAL synchronous_commit TO on", connection, transaction))
+        {
+            await durable.ExecuteNonQueryAsync(cancellationToken);
+        }
         var requests = new List<RefreshRequested>(jobs.Length);
         foreach (var each in jobs)
         {

@@ -95,7 +95,7 @@ public static class CatalogEndpoints
         item.GeoId = body.GeoId;
         item.Active = body.Active ?? true;
         item.UpdatedAt = now;
-        await db.SaveChangesAsync(CancellationToken.None);
+        await SaveDurablyAsync(db);
         await sync.PublishAsync(ToCatalogItem(item));
 
         var response = ToResponse(item);
@@ -131,7 +131,7 @@ public static class CatalogEndpoints
         }
         item.Active = false;
         item.UpdatedAt = DateTime.UtcNow;
-        await db.SaveChangesAsync(CancellationToken.None);
+        await SaveDurablyAsync(db);
         await sync.PublishAsync(ToCatalogItem(item));
         return TypedResults.NoContent();
     }
@@ -171,12 +171,21 @@ public static class CatalogEndpoints
         user.AgeGroup = ageGroup;
         user.GeoId = body.GeoId;
         user.UpdatedAt = now;
-        await db.SaveChangesAsync(CancellationToken.None);
+        await SaveDurablyAsync(db);
         // A new user's answer depends on demographics: drop what was cached for them.
         await cache.RemoveByTagAsync(RankedListCache.UserTag(userId), CancellationToken.None);
 
         var response = new UserResponse(user.Id, user.Gender, user.AgeGroup, user.GeoId, user.CreatedAt, user.UpdatedAt);
         return created ? TypedResults.Created($"/users/{user.Id}", response) : TypedResults.Ok(response);
+    }
+
+    /// <summary>Commits with synchronous_commit on, whatever the server's default: an answer means the change is on disk.</summary>
+    private static async Task SaveDurablyAsync(RecDbContext db)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync(CancellationToken.None);
+        await db.Database.ExecuteSqlRawAsync("SET LOCAL synchronous_commit TO on", CancellationToken.None);
+        await db.SaveChangesAsync(CancellationToken.None);
+        await transaction.CommitAsync(CancellationToken.None);
     }
 
     private static CatalogItem ToCatalogItem(ItemRecord item) =>

@@ -32,8 +32,11 @@ public sealed class InteractionWriter(NpgsqlDataSource dataSource, HybridCache c
             return (null, new UnknownItems(missing));
         }
 
-        // One round trip, one implicit transaction: the users rows and the events commit together.
-        await using var batch = new NpgsqlBatch(connection);
+        // One transaction: the users rows and the events commit together. synchronous_commit is forced on for it,
+        // whatever the server's default, because 202 promises the events survive a crash.
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using var batch = new NpgsqlBatch(connection, transaction);
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("SET LOCAL synchronous_commit TO on"));
         var users = new NpgsqlBatchCommand("INSERT INTO users (id) SELECT unnest($1) ON CONFLICT (id) DO NOTHING");
         users.Parameters.Add(new NpgsqlParameter { Value = userIds, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
         batch.BatchCommands.Add(users);
@@ -51,6 +54,7 @@ public sealed class InteractionWriter(NpgsqlDataSource dataSource, HybridCache c
         insert.Parameters.Add(new NpgsqlParameter { Value = events.Select(e => e.OccurredAt).ToArray() });
         batch.BatchCommands.Add(insert);
         await batch.ExecuteNonQueryAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
 
         var accepted = checked((int)insert.RecordsAffected);
         await EvictAsync(userIds);

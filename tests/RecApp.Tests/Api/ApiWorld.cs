@@ -85,7 +85,7 @@ public sealed class ApiWorld : IAsyncLifetime
         }
     }
 
-    private static async Task SeedAsync(NpgsqlDataSource dataSource)
+    public static async Task SeedAsync(NpgsqlDataSource dataSource)
     {
         await using var batch = dataSource.CreateBatch();
         batch.BatchCommands.Add(new NpgsqlBatchCommand("""
