@@ -105,31 +105,44 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
     /// </summary>
     private bool TryGetLocal<T>(string key, out T value, out bool refresh)
     {
-        value = default!;
-        refresh = false;
-        if (!_l1.TryGet(key, out var entry) || entry.ValueType != typeof(T))
+        if (FreshLocal<T>(key, out var now) is not { } entry)
         {
+            value = default!;
+            refresh = false;
             return false;
         }
-        var now = Now;
+        value = ValueOf<T>(entry);
+        _telemetry.L1Hit();
+        refresh = now >= entry.RefreshAtTicks && Interlocked.Exchange(ref entry.RefreshStarted, 1) == 0;
+        return true;
+    }
+
+    /// <summary>The L1 entry for the key when it is there, of this type, unexpired and not invalidated by a tag.</summary>
+    private CacheEntry? FreshLocal<T>(string key, out long now)
+    {
+        now = 0;
+        if (!_l1.TryGet(key, out var entry) || entry.ValueType != typeof(T))
+        {
+            return null;
+        }
+        now = Now;
         if (now >= entry.LocalExpiresTicks)
         {
             if (now >= entry.RetainUntilTicks)
             {
                 _l1.Remove(entry);
             }
-            return false;
+            return null;
         }
         if (_tags.IsStale(entry.Tags, entry.CreatedTicks, now))
         {
             _l1.Remove(entry);
-            return false;
+            return null;
         }
-        value = ImmutableType<T>.Is || entry.Payload is null ? (T)entry.Value! : Deserialize<T>(entry);
-        _telemetry.L1Hit();
-        refresh = now >= entry.RefreshAtTicks && Interlocked.Exchange(ref entry.RefreshStarted, 1) == 0;
-        return true;
+        return entry;
     }
+
+    private T ValueOf<T>(CacheEntry entry) => ImmutableType<T>.Is || entry.Payload is null ? (T)entry.Value! : Deserialize<T>(entry);
 
     private T Deserialize<T>(CacheEntry entry) =>
         _serializers.Get<T>().Deserialize(new ReadOnlySequence<byte>(entry.Payload!, entry.PayloadOffset, entry.PayloadLength));
@@ -145,7 +158,7 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
             return (flags & HybridCacheEntryFlags.DisableUnderlyingData) != 0 ? default! : await factory(state, cancellationToken);
         }
         var tagArray = NormalizeTags(tags);
-        return await ViaFlightAsync(key, state, factory, options, tagArray, flags, readL2: true, cancellationToken);
+        return await ViaFlightAsync(key, state, factory, options, tagArray, flags, FlightMode.Read, cancellationToken);
     }
 
     private bool IsCacheableKey(string key)
@@ -182,7 +195,7 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
     /// </summary>
     private async ValueTask<T> ViaFlightAsync<TState, T>(
         string key, TState state, Func<TState, CancellationToken, ValueTask<T>> factory,
-        HybridCacheEntryOptions? options, string[] tags, HybridCacheEntryFlags flags, bool readL2, CancellationToken cancellationToken)
+        HybridCacheEntryOptions? options, string[] tags, HybridCacheEntryFlags flags, FlightMode mode, CancellationToken cancellationToken)
     {
         Flight<T> flight;
         var leader = false;
@@ -216,7 +229,7 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
         }
         if (leader)
         {
-            _ = RunFlightAsync(flight, state, factory, options, tags, flags, readL2);
+            _ = RunFlightAsync(flight, state, factory, options, tags, flags, mode);
         }
         FlightResult<T> result;
         try
@@ -230,6 +243,9 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
         }
         switch (result.Source)
         {
+            case ValueSource.L1:
+                _telemetry.L1Hit();
+                break;
             case ValueSource.L2:
                 _telemetry.L2Hit();
                 break;
@@ -242,12 +258,19 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
 
     private async Task RunFlightAsync<TState, T>(
         Flight<T> flight, TState state, Func<TState, CancellationToken, ValueTask<T>> factory,
-        HybridCacheEntryOptions? options, string[] tags, HybridCacheEntryFlags flags, bool readL2)
+        HybridCacheEntryOptions? options, string[] tags, HybridCacheEntryFlags flags, FlightMode mode)
     {
         try
         {
+            // A caller that missed L1 just before the previous flight for this key stored its value lands here:
+            // look again so it gets that value instead of running the factory a second time.
+            if (mode != FlightMode.Refresh && (flags & HybridCacheEntryFlags.DisableLocalCacheRead) == 0 && FreshLocal<T>(flight.Key, out _) is { } local)
+            {
+                flight.Complete(_flights, new FlightResult<T>(ValueOf<T>(local), local, ValueSource.L1));
+                return;
+            }
             CacheEntry? stale = null;
-            if (readL2 && (flags & HybridCacheEntryFlags.DisableDistributedCacheRead) == 0)
+            if (mode == FlightMode.Read && (flags & HybridCacheEntryFlags.DisableDistributedCacheRead) == 0)
             {
                 var (done, bytes) = await _l2.RunAsync("get", flight.Key, static (redis, key) => redis.GetRawAsync(key));
                 if (done && bytes is not null)
@@ -279,7 +302,7 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
             {
                 CacheLog.ServingStale(_logger, flight.Key, TimeSpan.FromTicks(Now - staleEntry.CreatedTicks), ex);
                 Interlocked.Increment(ref _telemetry.StaleServed);
-                var staleValue = ImmutableType<T>.Is || staleEntry.Payload is null ? (T)staleEntry.Value! : Deserialize<T>(staleEntry);
+                var staleValue = ValueOf<T>(staleEntry);
                 flight.Complete(_flights, new FlightResult<T>(staleValue, staleEntry, ValueSource.Stale));
                 return;
             }
@@ -478,7 +501,7 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
             try
             {
                 // Skips the L2 read: the point is a new value from the source before this one expires.
-                await ViaFlightAsync(key, state, factory, options, tagArray, flags, readL2: false, CancellationToken.None);
+                await ViaFlightAsync(key, state, factory, options, tagArray, flags, FlightMode.Refresh, CancellationToken.None);
             }
             catch (Exception ex)
             {
@@ -663,9 +686,23 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
         }
     }
 
+    /// <summary>What a flight does before the factory.</summary>
+    private enum FlightMode
+    {
+        /// <summary>Look at L1 again, then read L2.</summary>
+        Read,
+
+        /// <summary>Look at L1 again; L2 was just read by the batch.</summary>
+        AfterBatchRead,
+
+        /// <summary>Eager refresh: straight to the factory.</summary>
+        Refresh,
+    }
+
     private enum ValueSource
     {
         None,
+        L1,
         L2,
         Factory,
         Stale,
@@ -832,7 +869,7 @@ public sealed partial class RedisHybridCache
             var perKey = (Key: key, State: state, Factory: factory);
             loads[j] = key.Length > _options.MaximumKeyLength
                 ? GetOrCreateSlowAsync(key, perKey, static (s, ct) => s.Factory(s.Key, s.State, ct), options, tagArray, flags, cancellationToken).AsTask()
-                : ViaFlightAsync(key, perKey, static (s, ct) => s.Factory(s.Key, s.State, ct), options, tagArray, flags, readL2: false, cancellationToken).AsTask();
+                : ViaFlightAsync(key, perKey, static (s, ct) => s.Factory(s.Key, s.State, ct), options, tagArray, flags, FlightMode.AfterBatchRead, cancellationToken).AsTask();
         }
         var loaded = await Task.WhenAll(loads);
         for (var j = 0; j < stillMissing.Count; j++)
