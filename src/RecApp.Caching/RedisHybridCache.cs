@@ -30,6 +30,7 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
     private readonly SerializerRegistry _serializers;
     private readonly IConnectionMultiplexer _redis;
     private readonly ConcurrentDictionary<string, Flight> _flights = new(StringComparer.Ordinal);
+    private readonly RecoveryQueue _recovery;
     private readonly long _eagerRefreshWindowPermille;
     private int _disposed;
 
@@ -54,6 +55,7 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
         _tags = new TagStore(_l2, _time, _options.TagCacheDuration, _options.TagRetention);
         _serializers = new SerializerRegistry(services, _options.JsonSerializerOptions);
         _eagerRefreshWindowPermille = (long)Math.Round(_options.EagerRefreshWindow * 1000);
+        _recovery = new RecoveryQueue(_options.RecoveryQueueLimit);
         _breaker.Opened += () => CacheLog.BreakerOpened(_logger, _options.CircuitBreakerDuration);
         _breaker.Healed += OnRedisHealed;
         _redis.ConnectionRestored += OnConnectionRestored;
@@ -405,7 +407,7 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
     }
 
     /// <summary>Writes a value to L1 and L2 as the flags allow; returns the L1 entry (null when nothing could be kept).</summary>
-    private async ValueTask<CacheEntry?> StoreAsync<T>(string key, T value, HybridCacheEntryOptions? options, string[] tags, HybridCacheEntryFlags flags)
+    private async ValueTask<CacheEntry?> StoreAsync<T>(string key, T value, HybridCacheEntryOptions? options, string[] tags, HybridCacheEntryFlags flags, bool recoverable = false)
     {
         var writeL1 = (flags & HybridCacheEntryFlags.DisableLocalCacheWrite) == 0;
         var writeL2 = (flags & HybridCacheEntryFlags.DisableDistributedCacheWrite) == 0;
@@ -479,7 +481,19 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
             {
                 ttl = maximumAge;
             }
-            await _l2.RunAsync("set", (key, l2Bytes, ttl), static (redis, state) => redis.SetRawAsync(state.key, state.l2Bytes, state.ttl));
+            var written = await _l2.RunAsync("set", (key, l2Bytes, ttl), static (redis, state) => redis.SetRawAsync(state.key, state.l2Bytes, state.ttl));
+            if (recoverable && !written)
+            {
+                var expiresAt = now + ttl.Ticks;
+                Recover("key:" + key, async () =>
+                {
+                    var left = TimeSpan.FromTicks(expiresAt - Now);
+                    var done = left > TimeSpan.Zero
+                        ? await _l2.RunAsync("set", (key, l2Bytes, left), static (redis, state) => redis.SetRawAsync(state.key, state.l2Bytes, state.left))
+                        : await _l2.RunAsync("remove", new[] { key }, static (redis, keys) => redis.RemoveManyAsync(keys));
+                    return done && await PublishAsync(BackplaneMessageKind.EvictKeys, Now, [key]);
+                });
+            }
         }
         return entry ?? (immutable ? null : CreateEntry(key, value, payload, offset, length, now, expires, localExpires, tags));
     }
@@ -520,7 +534,7 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
             return;
         }
         var flags = options?.Flags ?? _options.DefaultFlags;
-        await StoreAsync(key, value, options, NormalizeTags(tags), flags);
+        await StoreAsync(key, value, options, NormalizeTags(tags), flags, recoverable: true);
         await PublishAsync(BackplaneMessageKind.EvictKeys, Now, [key]);
     }
 
@@ -541,8 +555,17 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
         {
             _l1.Remove(key);
         }
-        await _l2.RunAsync("remove", list, static (redis, keys) => redis.RemoveManyAsync(keys));
-        await PublishAsync(BackplaneMessageKind.EvictKeys, Now, list);
+        var removed = await _l2.RunAsync("remove", list, static (redis, keys) => redis.RemoveManyAsync(keys));
+        var published = await PublishAsync(BackplaneMessageKind.EvictKeys, Now, list);
+        if (!removed || !published)
+        {
+            foreach (var key in list)
+            {
+                Recover("key:" + key, async () =>
+                    await _l2.RunAsync("remove", new[] { key }, static (redis, keys) => redis.RemoveManyAsync(keys))
+                    && await PublishAsync(BackplaneMessageKind.EvictKeys, Now, [key]));
+            }
+        }
     }
 
     /// <inheritdoc />
@@ -562,16 +585,32 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
             return;
         }
         var ticks = Now;
-        await _tags.InvalidateAsync(list, ticks);
+        var stored = await _tags.InvalidateAsync(list, ticks);
         if (list.Contains(TagStore.All))
         {
             _l1.Clear();
         }
-        await PublishAsync(BackplaneMessageKind.InvalidateTags, ticks, list);
+        var published = await PublishAsync(BackplaneMessageKind.InvalidateTags, ticks, list);
+        if (!stored || !published)
+        {
+            foreach (var tag in list)
+            {
+                Recover("tag:" + tag, async () =>
+                    await _tags.InvalidateAsync([tag], ticks) && await PublishAsync(BackplaneMessageKind.InvalidateTags, ticks, [tag]));
+            }
+        }
     }
 
-    private ValueTask PublishAsync(BackplaneMessageKind kind, long ticks, IReadOnlyList<string> items) =>
-        _backplane?.PublishAsync(kind, ticks, items) ?? ValueTask.CompletedTask;
+    private ValueTask<bool> PublishAsync(BackplaneMessageKind kind, long ticks, IReadOnlyList<string> items) =>
+        _backplane?.PublishAsync(kind, ticks, items) ?? ValueTask.FromResult(true);
+
+    private void Recover(string id, Func<ValueTask<bool>> replay)
+    {
+        if (!_recovery.Add(id, replay))
+        {
+            CacheLog.RecoveryQueueFull(_logger, id);
+        }
+    }
 
     private void OnBackplaneMessage(BackplaneMessageKind kind, long ticks, string[] items)
     {
@@ -605,10 +644,7 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
     private void OnRedisHealed()
     {
         CacheLog.BreakerClosed(_logger);
-        if (_backplane is { IsSubscribed: false })
-        {
-            _ = Task.Run(ResynchronizeAsync);
-        }
+        _ = Task.Run(_backplane is { IsSubscribed: false } ? ResynchronizeAsync : _recovery.ReplayAsync);
     }
 
     /// <summary>After an outage: messages sent meanwhile were missed, so local knowledge is dropped and the subscription renewed.</summary>
@@ -618,6 +654,8 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
         {
             return;
         }
+        // Changes made here during the outage go to Redis first, so reloading tag times below includes them.
+        await _recovery.ReplayAsync();
         if (_options.ClearLocalCacheOnReconnect)
         {
             _l1.Clear();
@@ -652,6 +690,9 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
             Interlocked.Read(ref _telemetry.BackplaneSent),
             Interlocked.Read(ref _telemetry.BackplaneReceived));
     }
+
+    /// <summary>Changes waiting for Redis to come back (tests and diagnostics).</summary>
+    internal int PendingRecoveries => _recovery.Count;
 
     /// <summary>The L1 entry for a key without touching recency (tests and diagnostics).</summary>
     internal CacheEntry? PeekLocal(string key) => _l1.TryPeek(key, out var entry) ? entry : null;

@@ -24,8 +24,17 @@ public sealed class OutageTests : IAsyncLifetime
         });
         Assert.Equal("cached", await cache.Cache.GetOrCreateAsync("warm", _ => ValueTask.FromResult("cached")));
         Assert.NotNull(await cache.RawAsync(prefix, "warm"));
+        await cache.Cache.SetAsync("tagged-before", "old", tags: ["t-out"]);
+        await cache.Cache.SetAsync("removed-during", "old");
+        await cache.Cache.SetAsync("set-during", "old");
 
         _server.Stop();
+
+        // Changes made during the outage are kept and written when Redis returns.
+        await cache.Cache.RemoveByTagAsync("t-out");
+        await cache.Cache.RemoveAsync("removed-during");
+        await cache.Cache.SetAsync("set-during", "new");
+        Assert.True(cache.Cache.PendingRecoveries >= 3);
 
         for (var i = 0; i < 30; i++)
         {
@@ -58,8 +67,12 @@ public sealed class OutageTests : IAsyncLifetime
             }
         }, TimeSpan.FromSeconds(30), "the cache to write to Redis again");
         Assert.Equal("closed", cache.Stats.CircuitBreaker);
+        await LocalProcess.WaitUntilAsync(() => Task.FromResult(cache.Cache.PendingRecoveries == 0), TimeSpan.FromSeconds(30), "outage changes to be replayed");
 
         await using var other = await CacheInstance.StartAsync(_server.ConnectionString, prefix);
+        Assert.Equal("fresh", await other.Cache.GetOrCreateAsync("tagged-before", _ => ValueTask.FromResult("fresh")));
+        Assert.Equal("fresh", await other.Cache.GetOrCreateAsync("removed-during", _ => ValueTask.FromResult("fresh")));
+        Assert.Equal("new", await other.Cache.GetOrCreateAsync("set-during", _ => ValueTask.FromResult("fresh")));
         var l2Before = other.Stats.L2Hits;
         Assert.Equal("back", await other.Cache.GetOrCreateAsync($"after-{probe - 1}", _ => ValueTask.FromResult("factory")));
         Assert.Equal(l2Before + 1, other.Stats.L2Hits);
