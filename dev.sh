@@ -111,9 +111,10 @@ cmd_run() {
   trap cleanup INT TERM EXIT
   export DOTNET_ENVIRONMENT=Development ASPNETCORE_ENVIRONMENT=Development
   export OTEL_SERVICE_NAME=refresher
-  dotnet "src/RecApp.Refresher/bin/$CONFIGURATION/net10.0/RecApp.Refresher.dll" &
+  # Each runs from its project folder, as `dotnet run` would, so its appsettings*.json are the content root.
+  (cd src/RecApp.Refresher && exec dotnet "bin/$CONFIGURATION/net10.0/RecApp.Refresher.dll") &
   pids+=($!)
-  OTEL_SERVICE_NAME=api ASPNETCORE_URLS=$API_URL dotnet "src/RecApp.Api/bin/$CONFIGURATION/net10.0/RecApp.Api.dll" &
+  (cd src/RecApp.Api && OTEL_SERVICE_NAME=api ASPNETCORE_URLS=$API_URL exec dotnet "bin/$CONFIGURATION/net10.0/RecApp.Api.dll") &
   pids+=($!)
   for _ in $(seq 120); do
     curl -fs "$API_URL/health" >/dev/null 2>&1 && break

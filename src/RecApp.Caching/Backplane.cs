@@ -66,7 +66,7 @@ internal sealed class Backplane : IDisposable
         }
     }
 
-    public async ValueTask PublishAsync(BackplaneMessageKind kind, long ticks, IReadOnlyList<string> items)
+    public async ValueTask<bool> PublishAsync(BackplaneMessageKind kind, long ticks, IReadOnlyList<string> items)
     {
         var message = Encode(kind, ticks, items);
         var (done, _) = await _l2.RunAsync("publish", (_redis, _channel, message), static (_, state) =>
@@ -75,6 +75,7 @@ internal sealed class Backplane : IDisposable
         {
             _telemetry.Sent();
         }
+        return done;
     }
 
     private byte[] Encode(BackplaneMessageKind kind, long ticks, IReadOnlyList<string> items)

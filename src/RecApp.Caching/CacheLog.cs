@@ -36,4 +36,7 @@ internal static partial class CacheLog
 
     [LoggerMessage(11, LogLevel.Warning, "Cache value for '{Key}' could not be serialized; it is returned but not cached.")]
     public static partial void SerializeFailed(ILogger logger, string key, Exception exception);
+
+    [LoggerMessage(12, LogLevel.Warning, "Cache recovery queue is full; the change '{Change}' made while Redis was unreachable stays local.")]
+    public static partial void RecoveryQueueFull(ILogger logger, string change);
 }

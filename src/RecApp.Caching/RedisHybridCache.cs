@@ -30,6 +30,7 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
     private readonly SerializerRegistry _serializers;
     private readonly IConnectionMultiplexer _redis;
     private readonly ConcurrentDictionary<string, Flight> _flights = new(StringComparer.Ordinal);
+    private readonly RecoveryQueue _recovery;
     private readonly long _eagerRefreshWindowPermille;
     private int _disposed;
 
@@ -54,6 +55,7 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
         _tags = new TagStore(_l2, _time, _options.TagCacheDuration, _options.TagRetention);
         _serializers = new SerializerRegistry(services, _options.JsonSerializerOptions);
         _eagerRefreshWindowPermille = (long)Math.Round(_options.EagerRefreshWindow * 1000);
+        _recovery = new RecoveryQueue(_options.RecoveryQueueLimit);
         _breaker.Opened += () => CacheLog.BreakerOpened(_logger, _options.CircuitBreakerDuration);
         _breaker.Healed += OnRedisHealed;
         _redis.ConnectionRestored += OnConnectionRestored;
@@ -105,31 +107,44 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
     /// </summary>
     private bool TryGetLocal<T>(string key, out T value, out bool refresh)
     {
-        value = default!;
-        refresh = false;
-        if (!_l1.TryGet(key, out var entry) || entry.ValueType != typeof(T))
+        if (FreshLocal<T>(key, out var now) is not { } entry)
         {
+            value = default!;
+            refresh = false;
             return false;
         }
-        var now = Now;
+        value = ValueOf<T>(entry);
+        _telemetry.L1Hit();
+        refresh = now >= entry.RefreshAtTicks && Interlocked.Exchange(ref entry.RefreshStarted, 1) == 0;
+        return true;
+    }
+
+    /// <summary>The L1 entry for the key when it is there, of this type, unexpired and not invalidated by a tag.</summary>
+    private CacheEntry? FreshLocal<T>(string key, out long now)
+    {
+        now = 0;
+        if (!_l1.TryGet(key, out var entry) || entry.ValueType != typeof(T))
+        {
+            return null;
+        }
+        now = Now;
         if (now >= entry.LocalExpiresTicks)
         {
             if (now >= entry.RetainUntilTicks)
             {
                 _l1.Remove(entry);
             }
-            return false;
+            return null;
         }
         if (_tags.IsStale(entry.Tags, entry.CreatedTicks, now))
         {
             _l1.Remove(entry);
-            return false;
+            return null;
         }
-        value = ImmutableType<T>.Is || entry.Payload is null ? (T)entry.Value! : Deserialize<T>(entry);
-        _telemetry.L1Hit();
-        refresh = now >= entry.RefreshAtTicks && Interlocked.Exchange(ref entry.RefreshStarted, 1) == 0;
-        return true;
+        return entry;
     }
+
+    private T ValueOf<T>(CacheEntry entry) => ImmutableType<T>.Is || entry.Payload is null ? (T)entry.Value! : Deserialize<T>(entry);
 
     private T Deserialize<T>(CacheEntry entry) =>
         _serializers.Get<T>().Deserialize(new ReadOnlySequence<byte>(entry.Payload!, entry.PayloadOffset, entry.PayloadLength));
@@ -145,7 +160,7 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
             return (flags & HybridCacheEntryFlags.DisableUnderlyingData) != 0 ? default! : await factory(state, cancellationToken);
         }
         var tagArray = NormalizeTags(tags);
-        return await ViaFlightAsync(key, state, factory, options, tagArray, flags, readL2: true, cancellationToken);
+        return await ViaFlightAsync(key, state, factory, options, tagArray, flags, FlightMode.Read, cancellationToken);
     }
 
     private bool IsCacheableKey(string key)
@@ -182,7 +197,7 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
     /// </summary>
     private async ValueTask<T> ViaFlightAsync<TState, T>(
         string key, TState state, Func<TState, CancellationToken, ValueTask<T>> factory,
-        HybridCacheEntryOptions? options, string[] tags, HybridCacheEntryFlags flags, bool readL2, CancellationToken cancellationToken)
+        HybridCacheEntryOptions? options, string[] tags, HybridCacheEntryFlags flags, FlightMode mode, CancellationToken cancellationToken)
     {
         Flight<T> flight;
         var leader = false;
@@ -216,7 +231,7 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
         }
         if (leader)
         {
-            _ = RunFlightAsync(flight, state, factory, options, tags, flags, readL2);
+            _ = RunFlightAsync(flight, state, factory, options, tags, flags, mode);
         }
         FlightResult<T> result;
         try
@@ -230,6 +245,9 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
         }
         switch (result.Source)
         {
+            case ValueSource.L1:
+                _telemetry.L1Hit();
+                break;
             case ValueSource.L2:
                 _telemetry.L2Hit();
                 break;
@@ -242,12 +260,19 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
 
     private async Task RunFlightAsync<TState, T>(
         Flight<T> flight, TState state, Func<TState, CancellationToken, ValueTask<T>> factory,
-        HybridCacheEntryOptions? options, string[] tags, HybridCacheEntryFlags flags, bool readL2)
+        HybridCacheEntryOptions? options, string[] tags, HybridCacheEntryFlags flags, FlightMode mode)
     {
         try
         {
+            // A caller that missed L1 just before the previous flight for this key stored its value lands here:
+            // look again so it gets that value instead of running the factory a second time.
+            if (mode != FlightMode.Refresh && (flags & HybridCacheEntryFlags.DisableLocalCacheRead) == 0 && FreshLocal<T>(flight.Key, out _) is { } local)
+            {
+                flight.Complete(_flights, new FlightResult<T>(ValueOf<T>(local), local, ValueSource.L1));
+                return;
+            }
             CacheEntry? stale = null;
-            if (readL2 && (flags & HybridCacheEntryFlags.DisableDistributedCacheRead) == 0)
+            if (mode == FlightMode.Read && (flags & HybridCacheEntryFlags.DisableDistributedCacheRead) == 0)
             {
                 var (done, bytes) = await _l2.RunAsync("get", flight.Key, static (redis, key) => redis.GetRawAsync(key));
                 if (done && bytes is not null)
@@ -279,7 +304,7 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
             {
                 CacheLog.ServingStale(_logger, flight.Key, TimeSpan.FromTicks(Now - staleEntry.CreatedTicks), ex);
                 Interlocked.Increment(ref _telemetry.StaleServed);
-                var staleValue = ImmutableType<T>.Is || staleEntry.Payload is null ? (T)staleEntry.Value! : Deserialize<T>(staleEntry);
+                var staleValue = ValueOf<T>(staleEntry);
                 flight.Complete(_flights, new FlightResult<T>(staleValue, staleEntry, ValueSource.Stale));
                 return;
             }
@@ -382,7 +407,7 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
     }
 
     /// <summary>Writes a value to L1 and L2 as the flags allow; returns the L1 entry (null when nothing could be kept).</summary>
-    private async ValueTask<CacheEntry?> StoreAsync<T>(string key, T value, HybridCacheEntryOptions? options, string[] tags, HybridCacheEntryFlags flags)
+    private async ValueTask<CacheEntry?> StoreAsync<T>(string key, T value, HybridCacheEntryOptions? options, string[] tags, HybridCacheEntryFlags flags, bool recoverable = false)
     {
         var writeL1 = (flags & HybridCacheEntryFlags.DisableLocalCacheWrite) == 0;
         var writeL2 = (flags & HybridCacheEntryFlags.DisableDistributedCacheWrite) == 0;
@@ -456,7 +481,19 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
             {
                 ttl = maximumAge;
             }
-            await _l2.RunAsync("set", (key, l2Bytes, ttl), static (redis, state) => redis.SetRawAsync(state.key, state.l2Bytes, state.ttl));
+            var written = await _l2.RunAsync("set", (key, l2Bytes, ttl), static (redis, state) => redis.SetRawAsync(state.key, state.l2Bytes, state.ttl));
+            if (recoverable && !written)
+            {
+                var expiresAt = now + ttl.Ticks;
+                Recover("key:" + key, async () =>
+                {
+                    var left = TimeSpan.FromTicks(expiresAt - Now);
+                    var done = left > TimeSpan.Zero
+                        ? await _l2.RunAsync("set", (key, l2Bytes, left), static (redis, state) => redis.SetRawAsync(state.key, state.l2Bytes, state.left))
+                        : await _l2.RunAsync("remove", new[] { key }, static (redis, keys) => redis.RemoveManyAsync(keys));
+                    return done && await PublishAsync(BackplaneMessageKind.EvictKeys, Now, [key]);
+                });
+            }
         }
         return entry ?? (immutable ? null : CreateEntry(key, value, payload, offset, length, now, expires, localExpires, tags));
     }
@@ -478,7 +515,7 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
             try
             {
                 // Skips the L2 read: the point is a new value from the source before this one expires.
-                await ViaFlightAsync(key, state, factory, options, tagArray, flags, readL2: false, CancellationToken.None);
+                await ViaFlightAsync(key, state, factory, options, tagArray, flags, FlightMode.Refresh, CancellationToken.None);
             }
             catch (Exception ex)
             {
@@ -497,7 +534,7 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
             return;
         }
         var flags = options?.Flags ?? _options.DefaultFlags;
-        await StoreAsync(key, value, options, NormalizeTags(tags), flags);
+        await StoreAsync(key, value, options, NormalizeTags(tags), flags, recoverable: true);
         await PublishAsync(BackplaneMessageKind.EvictKeys, Now, [key]);
     }
 
@@ -518,8 +555,17 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
         {
             _l1.Remove(key);
         }
-        await _l2.RunAsync("remove", list, static (redis, keys) => redis.RemoveManyAsync(keys));
-        await PublishAsync(BackplaneMessageKind.EvictKeys, Now, list);
+        var removed = await _l2.RunAsync("remove", list, static (redis, keys) => redis.RemoveManyAsync(keys));
+        var published = await PublishAsync(BackplaneMessageKind.EvictKeys, Now, list);
+        if (!removed || !published)
+        {
+            foreach (var key in list)
+            {
+                Recover("key:" + key, async () =>
+                    await _l2.RunAsync("remove", new[] { key }, static (redis, keys) => redis.RemoveManyAsync(keys))
+                    && await PublishAsync(BackplaneMessageKind.EvictKeys, Now, [key]));
+            }
+        }
     }
 
     /// <inheritdoc />
@@ -539,16 +585,32 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
             return;
         }
         var ticks = Now;
-        await _tags.InvalidateAsync(list, ticks);
+        var stored = await _tags.InvalidateAsync(list, ticks);
         if (list.Contains(TagStore.All))
         {
             _l1.Clear();
         }
-        await PublishAsync(BackplaneMessageKind.InvalidateTags, ticks, list);
+        var published = await PublishAsync(BackplaneMessageKind.InvalidateTags, ticks, list);
+        if (!stored || !published)
+        {
+            foreach (var tag in list)
+            {
+                Recover("tag:" + tag, async () =>
+                    await _tags.InvalidateAsync([tag], ticks) && await PublishAsync(BackplaneMessageKind.InvalidateTags, ticks, [tag]));
+            }
+        }
     }
 
-    private ValueTask PublishAsync(BackplaneMessageKind kind, long ticks, IReadOnlyList<string> items) =>
-        _backplane?.PublishAsync(kind, ticks, items) ?? ValueTask.CompletedTask;
+    private ValueTask<bool> PublishAsync(BackplaneMessageKind kind, long ticks, IReadOnlyList<string> items) =>
+        _backplane?.PublishAsync(kind, ticks, items) ?? ValueTask.FromResult(true);
+
+    private void Recover(string id, Func<ValueTask<bool>> replay)
+    {
+        if (!_recovery.Add(id, replay))
+        {
+            CacheLog.RecoveryQueueFull(_logger, id);
+        }
+    }
 
     private void OnBackplaneMessage(BackplaneMessageKind kind, long ticks, string[] items)
     {
@@ -582,10 +644,7 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
     private void OnRedisHealed()
     {
         CacheLog.BreakerClosed(_logger);
-        if (_backplane is { IsSubscribed: false })
-        {
-            _ = Task.Run(ResynchronizeAsync);
-        }
+        _ = Task.Run(_backplane is { IsSubscribed: false } ? ResynchronizeAsync : _recovery.ReplayAsync);
     }
 
     /// <summary>After an outage: messages sent meanwhile were missed, so local knowledge is dropped and the subscription renewed.</summary>
@@ -595,6 +654,8 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
         {
             return;
         }
+        // Changes made here during the outage go to Redis first, so reloading tag times below includes them.
+        await _recovery.ReplayAsync();
         if (_options.ClearLocalCacheOnReconnect)
         {
             _l1.Clear();
@@ -630,6 +691,9 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
             Interlocked.Read(ref _telemetry.BackplaneReceived));
     }
 
+    /// <summary>Changes waiting for Redis to come back (tests and diagnostics).</summary>
+    internal int PendingRecoveries => _recovery.Count;
+
     /// <summary>The L1 entry for a key without touching recency (tests and diagnostics).</summary>
     internal CacheEntry? PeekLocal(string key) => _l1.TryPeek(key, out var entry) ? entry : null;
 
@@ -663,9 +727,23 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
         }
     }
 
+    /// <summary>What a flight does before the factory.</summary>
+    private enum FlightMode
+    {
+        /// <summary>Look at L1 again, then read L2.</summary>
+        Read,
+
+        /// <summary>Look at L1 again; L2 was just read by the batch.</summary>
+        AfterBatchRead,
+
+        /// <summary>Eager refresh: straight to the factory.</summary>
+        Refresh,
+    }
+
     private enum ValueSource
     {
         None,
+        L1,
         L2,
         Factory,
         Stale,
@@ -832,7 +910,7 @@ public sealed partial class RedisHybridCache
             var perKey = (Key: key, State: state, Factory: factory);
             loads[j] = key.Length > _options.MaximumKeyLength
                 ? GetOrCreateSlowAsync(key, perKey, static (s, ct) => s.Factory(s.Key, s.State, ct), options, tagArray, flags, cancellationToken).AsTask()
-                : ViaFlightAsync(key, perKey, static (s, ct) => s.Factory(s.Key, s.State, ct), options, tagArray, flags, readL2: false, cancellationToken).AsTask();
+                : ViaFlightAsync(key, perKey, static (s, ct) => s.Factory(s.Key, s.State, ct), options, tagArray, flags, FlightMode.AfterBatchRead, cancellationToken).AsTask();
         }
         var loaded = await Task.WhenAll(loads);
         for (var j = 0; j < stillMissing.Count; j++)

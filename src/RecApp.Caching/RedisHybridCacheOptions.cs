@@ -105,6 +105,12 @@ public sealed class RedisHybridCacheOptions
     public bool ClearLocalCacheOnReconnect { get; set; } = true;
 
     /// <summary>
+    /// Most changes (explicit sets, removals, tag invalidations) kept while Redis is unreachable, to be written and
+    /// broadcast when it returns; beyond it further changes stay local (and are logged). Default 10,000.
+    /// </summary>
+    public int RecoveryQueueLimit { get; set; } = 10_000;
+
+    /// <summary>
     /// Options of the default System.Text.Json serializer. Set <see cref="JsonSerializerOptions.TypeInfoResolver"/>
     /// (or add to its chain) to use source-generated contexts. Default: web defaults with the reflection resolver.
     /// Serializers registered in DI (<see cref="IHybridCacheSerializer{T}"/>, <see cref="IHybridCacheSerializerFactory"/>)

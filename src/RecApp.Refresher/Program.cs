@@ -1,18 +1,36 @@
 using RecApp.Recommendations.Data;
+using RecApp.Refresher.Cli;
 
 namespace RecApp.Refresher;
 
 public static class Program
 {
-    public static void Main(string[] args)
+    /// <summary>No verb runs the worker; <c>seed</c> and <c>import</c> load data (see <see cref="RefresherCommandLine"/>).</summary>
+    public static Task<int> Main(string[] args) =>
+        // The host handles SIGTERM/Ctrl-C itself and shuts the worker down gracefully.
+        RefresherCommandLine.Create(cancellationToken => RunWorkerAsync(args, cancellationToken)).Parse(args).InvokeAsync(new() { ProcessTerminationTimeout = null });
+
+    public static async Task<int> RunWorkerAsync(string[] args, CancellationToken cancellationToken)
     {
-        var builder = Host.CreateApplicationBuilder(args);
+        using var host = CreateWorkerBuilder(args).Build();
+        await host.RunAsync(cancellationToken);
+        return 0;
+    }
+
+    public static HostApplicationBuilder CreateWorkerBuilder(string[] args)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+        {
+            Args = args,
+            ContentRootPath = AppContext.BaseDirectory, // appsettings next to the binary, wherever it is started from
+        });
 
         builder.AddServiceDefaults();
         builder.AddNpgsqlDataSource("recdb");
         builder.AddRedisClient("redis");
         builder.Services.AddDatabaseMigrations();
+        builder.AddRefresher();
 
-        builder.Build().Run();
+        return builder;
     }
 }

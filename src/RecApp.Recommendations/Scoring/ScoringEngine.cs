@@ -123,14 +123,13 @@ public sealed class ScoringEngine(RecommendationOptions options)
 
     /// <summary>
     /// The segment's list, then broader segments to fill: each chain step uses its per-category list when one is
-    /// stored, else its overall list narrowed to the category. Score by merged rank, in (0, 1].
+    /// stored, else its overall list narrowed to the category. Scores in (0, 1], relative to the best of the first list used.
     /// </summary>
     private Dictionary<long, float> PopularScores(ModelSnapshot snapshot, Demographics d, RecommendationFilters filters, Func<long, bool> allowed)
     {
         var lists = snapshot.Popularity.Lists;
-        var order = new List<long>();
-        var seen = new HashSet<long>();
-        var wanted = options.MaxResults;
+        var scores = new Dictionary<long, float>();
+        var floor = 1f;
         foreach (var segment in PopularityBuilder.FallbackChain(d.GeoId, d.Gender, d.AgeGroup))
         {
             ScoredIds? list = null;
@@ -142,30 +141,32 @@ public sealed class ScoringEngine(RecommendationOptions options)
             {
                 list = overall;
             }
-            if (list is null)
+            if (list is null || list.Ids.Length == 0)
             {
                 continue;
             }
-            foreach (var id in list.Ids)
+            // Scores relative to the list's best; a broader list only fills in below what the narrower one gave.
+            var max = Math.Max(list.Scores[0], 1e-9f);
+            var lowest = floor;
+            for (var k = 0; k < list.Ids.Length; k++)
             {
+                var id = list.Ids[k];
                 if (d.Category is not null && snapshot.Catalog.Find(id)?.Category != d.Category)
                 {
                     continue;
                 }
-                if (allowed(id) && seen.Add(id))
+                if (!scores.ContainsKey(id) && allowed(id))
                 {
-                    order.Add(id);
+                    var score = floor * Math.Max(list.Scores[k] / max, 1e-6f);
+                    scores[id] = score;
+                    lowest = Math.Min(lowest, score);
                 }
             }
-            if (order.Count >= wanted)
+            floor = lowest * 0.999f;
+            if (scores.Count >= options.MaxResults)
             {
                 break;
             }
-        }
-        var scores = new Dictionary<long, float>(order.Count);
-        for (var i = 0; i < order.Count; i++)
-        {
-            scores[order[i]] = 1f - (float)i / (order.Count + 1);
         }
         return scores;
     }

@@ -1,0 +1,168 @@
+using System.CommandLine;
+using Npgsql;
+using RecApp.Recommendations.Data;
+using RecApp.Recommendations.Ingest;
+using Spectre.Console;
+
+namespace RecApp.Refresher.Cli;
+
+/// <summary>
+/// The Refresher's command line: no verb runs the worker; <c>seed</c> generates and loads synthetic data;
+/// <c>import</c> loads MovieLens or generic files. Data verbs read <c>ConnectionStrings:recdb</c> like the worker,
+/// apply migrations, and load in one transaction (a failure loads nothing).
+/// </summary>
+public static class RefresherCommandLine
+{
+    public static RootCommand Create(Func<CancellationToken, Task<int>> runWorker)
+    {
+        var root = new RootCommand("RecApp Refresher: keeps the recommendation model fresh. Without a verb it runs the worker.")
+        {
+            // Host arguments such as --environment or Refresher:X=Y pass through to the worker's configuration.
+            TreatUnmatchedTokensAsErrors = false,
+        };
+        root.SetAction((_, cancellationToken) => runWorker(cancellationToken));
+        root.Subcommands.Add(SeedCommand());
+        root.Subcommands.Add(ImportCommand());
+        return root;
+    }
+
+    private static Command SeedCommand()
+    {
+        var size = new Option<string>("--size")
+        {
+            Description = "Dataset size: tiny (tests), S (16k items, 50k users, 1.4M interactions), L (100k, 200k, 5M).",
+            Required = true,
+        };
+        size.AcceptOnlyFromAmong([.. SyntheticDatasetSize.All.Select(s => s.Name)]);
+        var seed = new Option<int>("--seed") { Description = "Random seed; the same seed gives the same data.", DefaultValueFactory = _ => 42 };
+        var ifEmpty = new Option<bool>("--if-empty") { Description = "Do nothing when the catalog already has items." };
+        var end = new Option<DateTime?>("--end")
+        {
+            Description = $"UTC date the generated history ends at (default {SyntheticDatasetOptions.DefaultReferenceEnd:yyyy-MM-dd}, fixed for reproducibility).",
+        };
+        var command = new Command("seed", "Generate synthetic catalog, users and interactions and bulk-load them.") { size, seed, ifEmpty, end };
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            using var host = BuildToolHost();
+            var loader = await PrepareAsync(host, cancellationToken);
+            if (parseResult.GetValue(ifEmpty) && !await loader.IsEmptyAsync(cancellationToken))
+            {
+                AnsiConsole.MarkupLine("The catalog already has items: nothing to do ([grey]--if-empty[/]).");
+                return 0;
+            }
+            var options = new SyntheticDatasetOptions(SyntheticDatasetSize.Parse(parseResult.GetValue(size)!), parseResult.GetValue(seed))
+            {
+                ReferenceEnd = parseResult.GetValue(end) is { } date
+                    ? DateTime.SpecifyKind(date.Date, DateTimeKind.Utc)
+                    : SyntheticDatasetOptions.DefaultReferenceEnd,
+            };
+            var started = System.Diagnostics.Stopwatch.StartNew();
+            var dataset = AnsiConsole.Status().Start($"Generating {options.Size.Name} (seed {options.Seed})...",
+                _ => SyntheticDatasetGenerator.Generate(options));
+            AnsiConsole.MarkupLine($"Generated {dataset.Items.Count:N0} items, {dataset.Users.Count:N0} users, " +
+                                   $"{dataset.Interactions.Length:N0} interactions in {started.Elapsed.TotalSeconds:F1} s.");
+            return await LoadAsync(loader, dataset, cancellationToken);
+        });
+        return command;
+    }
+
+    private static Command ImportCommand()
+    {
+        var format = new Option<string>("--format") { Description = $"File layout: {string.Join(", ", DatasetImportFormat.All)}.", Required = true };
+        format.AcceptOnlyFromAmong([.. DatasetImportFormat.All]);
+        var path = new Option<DirectoryInfo>("--path") { Description = "Directory holding the files.", Required = true };
+        path.AcceptExistingOnly();
+        var strict = new Option<bool>("--strict") { Description = "Load nothing when any row is rejected." };
+        var command = new Command("import", "Import MovieLens or generic CSV/JSON-lines files (docs/DATA-FORMATS.md).") { format, path, strict };
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            ImportResult imported;
+            try
+            {
+                imported = DatasetImportFormat.Import(parseResult.GetValue(format)!, parseResult.GetValue(path)!.FullName);
+            }
+            catch (DatasetImportException ex)
+            {
+                AnsiConsole.MarkupLineInterpolated($"[red]Import failed:[/] {ex.Message}");
+                return 1;
+            }
+            AnsiConsole.Write(new Text(imported.Report.Format()));
+            if (imported.Report.HasProblems && parseResult.GetValue(strict))
+            {
+                AnsiConsole.MarkupLineInterpolated($"[red]{imported.Report.RejectedRows} rows rejected and --strict given: nothing loaded.[/]");
+                return 2;
+            }
+            using var host = BuildToolHost();
+            var loader = await PrepareAsync(host, cancellationToken);
+            return await LoadAsync(loader, imported.Dataset, cancellationToken);
+        });
+        return command;
+    }
+
+    /// <summary>Configuration, logging and the data source, as the worker gets them, without the worker.</summary>
+    private static IHost BuildToolHost()
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = AppContext.BaseDirectory });
+        // Progress bars, not log lines, show what a data verb is doing.
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Logging:LogLevel:Default"] = "Warning",
+            ["Logging:LogLevel:Npgsql"] = "Warning",
+        });
+        builder.AddNpgsqlDataSource("recdb");
+        builder.Services.AddDatabaseMigrations();
+        builder.Services.AddSingleton<DatasetBulkLoader>();
+        return builder.Build();
+    }
+
+    private static async Task<DatasetBulkLoader> PrepareAsync(IHost host, CancellationToken cancellationToken)
+    {
+        await host.Services.GetRequiredService<DatabaseMigrator>().MigrateAsync(cancellationToken);
+        return host.Services.GetRequiredService<DatasetBulkLoader>();
+    }
+
+    private static async Task<int> LoadAsync(DatasetBulkLoader loader, Dataset dataset, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var result = await AnsiConsole.Progress()
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+                .StartAsync(async context =>
+                {
+                    var tasks = new Dictionary<string, ProgressTask>
+                    {
+                        ["items"] = context.AddTask("items", maxValue: Math.Max(1, dataset.Items.Count)),
+                        ["users"] = context.AddTask("users", maxValue: Math.Max(1, dataset.Users.Count)),
+                        ["interactions"] = context.AddTask("interactions", maxValue: Math.Max(1, dataset.Interactions.Length)),
+                        ["indexes"] = context.AddTask("indexes, commit", maxValue: 1),
+                    };
+                    var loaded = await loader.LoadAsync(dataset, new ProgressTasks(tasks), cancellationToken);
+                    foreach (var task in tasks.Values)
+                    {
+                        task.Value = task.MaxValue;
+                    }
+                    return loaded;
+                });
+            AnsiConsole.MarkupLine($"[green]Loaded[/] {result.Items:N0} items, {result.Users:N0} users, {result.Interactions:N0} interactions " +
+                                   $"in {result.Elapsed.TotalSeconds:F1} s.");
+            return 0;
+        }
+        catch (PostgresException ex)
+        {
+            AnsiConsole.MarkupLineInterpolated($"[red]Load failed, nothing was loaded:[/] {ex.MessageText} {ex.Detail}");
+            return 1;
+        }
+    }
+
+    /// <summary>Updates the bars synchronously (a <see cref="Progress{T}"/> would post out of order to the thread pool).</summary>
+    private sealed class ProgressTasks(Dictionary<string, ProgressTask> tasks) : IProgress<BulkLoadProgress>
+    {
+        public void Report(BulkLoadProgress value)
+        {
+            if (tasks.TryGetValue(value.Table, out var task))
+            {
+                task.Value = value.Table == "indexes" ? 0.5 : value.Written;
+            }
+        }
+    }
+}

@@ -1,0 +1,109 @@
+using Microsoft.Extensions.Configuration;
+
+namespace RecApp.Refresher.Worker;
+
+/// <summary>
+/// Settings of the Refresher worker, section <c>Refresher</c>. The seed's environment names
+/// (<c>POPULAR_ITEMS_REFRESH_MINUTES</c>, <c>USER_PROFILES_REFRESH_MINUTES</c>, <c>SIMILARITIES_REFRESH_MINUTES</c>,
+/// <c>CACHE_CLEANUP_HOURS</c>) are accepted too and win over the <c>Refresher:*</c> keys when set.
+/// </summary>
+public sealed class RefresherOptions
+{
+    public const string SectionName = "Refresher";
+
+    /// <summary>Seed-style names and the option each one sets.</summary>
+    internal static readonly (string Name, Action<RefresherOptions, double> Apply)[] SeedEnvironmentNames =
+    [
+        ("POPULAR_ITEMS_REFRESH_MINUTES", (o, v) => o.PopularItemsRefreshMinutes = v),
+        ("USER_PROFILES_REFRESH_MINUTES", (o, v) => o.UserProfilesRefreshMinutes = v),
+        ("SIMILARITIES_REFRESH_MINUTES", (o, v) => o.SimilaritiesRefreshMinutes = v),
+        ("CACHE_CLEANUP_HOURS", (o, v) => o.CleanupRefreshHours = v),
+    ];
+
+    /// <summary>Interval of the <c>popular</c> job (popularity and trending).</summary>
+    public double PopularItemsRefreshMinutes { get; set; } = 15;
+
+    /// <summary>Interval of the <c>profiles</c> job.</summary>
+    public double UserProfilesRefreshMinutes { get; set; } = 30;
+
+    /// <summary>Interval of the <c>similarities</c> job (item and user neighbors).</summary>
+    public double SimilaritiesRefreshMinutes { get; set; } = 60;
+
+    /// <summary>Interval of the <c>cleanup</c> job (old model versions, job runs, cache metadata).</summary>
+    public double CleanupRefreshHours { get; set; } = 6;
+
+    /// <summary>A failed job is retried after this long, or after its interval when that is shorter.</summary>
+    public double FailedJobRetryMinutes { get; set; } = 5;
+
+    /// <summary>When the catalog is empty at start-up, generate and load demo data before the first jobs.</summary>
+    public bool SeedDemoDataWhenEmpty { get; set; }
+
+    /// <summary>Size of the demo data: <c>tiny</c>, <c>S</c> or <c>L</c>.</summary>
+    public string DemoDataSize { get; set; } = "S";
+
+    /// <summary>Random seed of the demo data.</summary>
+    public int DemoDataSeed { get; set; } = 42;
+
+    /// <summary>Name recorded in <c>job_runs.host</c>.</summary>
+    public string InstanceName { get; set; } = $"{Environment.MachineName}:{Environment.ProcessId}";
+
+    /// <summary>How often the leader checks its lock connection, and how long a follower waits after a database error.</summary>
+    public double LeaderCheckSeconds { get; set; } = 5;
+
+    /// <summary>How often <c>refresh_requests</c> is read even without a NOTIFY (a missed notification is never lost).</summary>
+    public double RequestPollSeconds { get; set; } = 30;
+
+    /// <summary>The schedule interval of a job, or null for a job name without one (it runs at start-up and on demand only).</summary>
+    public TimeSpan? IntervalFor(string job) => job switch
+    {
+        "popular" => TimeSpan.FromMinutes(PopularItemsRefreshMinutes),
+        "profiles" => TimeSpan.FromMinutes(UserProfilesRefreshMinutes),
+        "similarities" => TimeSpan.FromMinutes(SimilaritiesRefreshMinutes),
+        "cleanup" => TimeSpan.FromHours(CleanupRefreshHours),
+        _ => null,
+    };
+
+    internal void ApplySeedEnvironmentNames(IConfiguration configuration)
+    {
+        foreach (var (name, apply) in SeedEnvironmentNames)
+        {
+            if (configuration[name] is { Length: > 0 } text)
+            {
+                apply(this, double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var value)
+                    ? value
+                    : throw new InvalidOperationException($"{name}='{text}' is not a number."));
+            }
+        }
+    }
+
+    internal IEnumerable<string> Validate()
+    {
+        foreach (var (name, value) in new[]
+                 {
+                     (nameof(PopularItemsRefreshMinutes), PopularItemsRefreshMinutes),
+                     (nameof(UserProfilesRefreshMinutes), UserProfilesRefreshMinutes),
+                     (nameof(SimilaritiesRefreshMinutes), SimilaritiesRefreshMinutes),
+                     (nameof(CleanupRefreshHours), CleanupRefreshHours),
+                     (nameof(FailedJobRetryMinutes), FailedJobRetryMinutes),
+                     (nameof(LeaderCheckSeconds), LeaderCheckSeconds),
+                     (nameof(RequestPollSeconds), RequestPollSeconds),
+                 })
+        {
+            if (!(value > 0))
+            {
+                yield return $"{SectionName}:{name} must be greater than 0 (was {value}).";
+            }
+        }
+        if (!Recommendations.Ingest.SyntheticDatasetSize.All.Any(s => string.Equals(s.Name, DemoDataSize, StringComparison.OrdinalIgnoreCase)))
+        {
+            yield return $"{SectionName}:{nameof(DemoDataSize)} must be tiny, S or L (was '{DemoDataSize}').";
+        }
+        if (string.IsNullOrWhiteSpace(InstanceName))
+        {
+            yield return $"{SectionName}:{nameof(InstanceName)} must not be empty.";
+        }
+    }
+
+    /// <summary>The job name in a refresh request that means every job.</summary>
+    public const string AllJobs = "all";
+}

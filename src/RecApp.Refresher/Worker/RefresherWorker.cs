@@ -1,0 +1,208 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using RecApp.Recommendations.Data;
+using RecApp.Recommendations.Model;
+
+namespace RecApp.Refresher.Worker;
+
+/// <summary>
+/// Keeps the global model fresh. Waits for migrations, becomes leader (one per database), seeds demo data when
+/// asked to, then runs each <see cref="IModelJob"/> when its interval has passed since its last success, every job
+/// at once when no model exists yet, and any job requested through <c>refresh_requests</c>. Jobs run one at a time;
+/// every run is recorded in <c>job_runs</c>; a new model version is announced on Redis.
+/// </summary>
+public sealed class RefresherWorker(
+    IEnumerable<IModelJob> jobs,
+    MigrationHostedService migrations,
+    LeaderElection election,
+    JobRunHistory history,
+    RefreshRequestInbox inbox,
+    ModelVersionAnnouncer announcer,
+    DemoDataSeeder demoData,
+    NpgsqlDataSource dataSource,
+    TimeProvider time,
+    IOptions<RefresherOptions> options,
+    ILogger<RefresherWorker> logger) : BackgroundService
+{
+    private readonly IModelJob[] _jobs = jobs.ToArray();
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (_jobs.Length == 0)
+        {
+            logger.LogWarning("No model jobs are registered; the Refresher has nothing to run.");
+        }
+        try
+        {
+            await migrations.Completion.WaitAsync(stoppingToken);
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                await using var lease = await election.AcquireAsync(stoppingToken);
+                using var leading = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, lease.Lost);
+                try
+                {
+                    await LeadAsync(leading.Token);
+                }
+                catch (OperationCanceledException) when (lease.Lost.IsCancellationRequested && !stoppingToken.IsCancellationRequested)
+                {
+                    logger.LogWarning("Leadership lost; waiting to lead again.");
+                }
+                catch (Exception ex) when (ex is NpgsqlException or TimeoutException or System.Net.Sockets.SocketException)
+                {
+                    logger.LogWarning(ex, "Database error while leading; stepping down and retrying.");
+                    await Task.Delay(TimeSpan.FromSeconds(options.Value.LeaderCheckSeconds), stoppingToken);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task LeadAsync(CancellationToken cancellationToken)
+    {
+        var abandoned = await history.AbandonOrphanedRunsAsync(cancellationToken);
+        if (abandoned > 0)
+        {
+            logger.LogWarning("Marked {Count} job runs left 'running' by a previous leader as failed.", abandoned);
+        }
+        await demoData.SeedIfEmptyAsync(cancellationToken);
+
+        var next = await InitialScheduleAsync(cancellationToken);
+        while (true)
+        {
+            // Listen first, then read the table, so a request cannot slip between the two.
+            await inbox.ListenAsync(cancellationToken);
+            await RunRequestedAsync(next, cancellationToken);
+
+            foreach (var job in _jobs)
+            {
+                if (next[job.Name] <= time.GetUtcNow())
+                {
+                    next[job.Name] = await RunAsync(job, cancellationToken);
+                }
+            }
+
+            var wait = TimeSpan.FromSeconds(options.Value.RequestPollSeconds);
+            foreach (var due in next.Values)
+            {
+                var until = due - time.GetUtcNow();
+                if (until < wait)
+                {
+                    wait = until;
+                }
+            }
+            if (wait > TimeSpan.Zero)
+            {
+                await inbox.WaitAsync(wait, cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>Every job is due now when no model exists; otherwise each is due an interval after its last success.</summary>
+    private async Task<Dictionary<string, DateTimeOffset>> InitialScheduleAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var next = _jobs.ToDictionary(j => j.Name, _ => now, StringComparer.Ordinal);
+        await using (var command = dataSource.CreateCommand("SELECT NOT EXISTS (SELECT 1 FROM model_current)"))
+        {
+            if ((bool)(await command.ExecuteScalarAsync(cancellationToken))!)
+            {
+                logger.LogInformation("No model exists yet: running every job now.");
+                return next;
+            }
+        }
+        var lastSuccess = await history.LastSuccessesAsync(cancellationToken);
+        foreach (var job in _jobs)
+        {
+            if (lastSuccess.TryGetValue(job.Name, out var finished))
+            {
+                next[job.Name] = options.Value.IntervalFor(job.Name) is { } interval
+                    ? new DateTimeOffset(DateTime.SpecifyKind(finished, DateTimeKind.Utc)) + interval
+                    : DateTimeOffset.MaxValue;
+            }
+        }
+        return next;
+    }
+
+    private async Task RunRequestedAsync(Dictionary<string, DateTimeOffset> next, CancellationToken cancellationToken)
+    {
+        var requests = await inbox.ReadPendingAsync(cancellationToken);
+        if (requests.Count == 0)
+        {
+            return;
+        }
+        var requested = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var request in requests)
+        {
+            if (request.Job == RefresherOptions.AllJobs)
+            {
+                requested.UnionWith(_jobs.Select(j => j.Name));
+            }
+            else if (_jobs.Any(j => j.Name == request.Job))
+            {
+                requested.Add(request.Job);
+            }
+            else
+            {
+                logger.LogWarning("Refresh request {Id} names unknown job '{Job}'; ignoring it.", request.Id, request.Job);
+            }
+        }
+        foreach (var job in _jobs.Where(j => requested.Contains(j.Name)))
+        {
+            logger.LogInformation("Running {Job} on request.", job.Name);
+            next[job.Name] = await RunAsync(job, cancellationToken);
+        }
+        // Marked only after the jobs ran: a leader that dies mid-way leaves them for the next one.
+        await inbox.MarkHandledAsync(requests.Select(r => r.Id), cancellationToken);
+    }
+
+    /// <summary>Runs one job and records it; returns when the job is next due.</summary>
+    private async Task<DateTimeOffset> RunAsync(IModelJob job, CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        var interval = settings.IntervalFor(job.Name);
+        var runId = await history.StartAsync(job.Name, cancellationToken);
+        var stopwatch = Stopwatch.StartNew();
+        try
+        {
+            var result = await job.RunAsync(cancellationToken);
+            await RecordAsync(() => history.SucceededAsync(runId, stopwatch.Elapsed, result, CancellationToken.None));
+            logger.LogInformation("{Job} succeeded in {Elapsed}: {Rows} rows, model version {Version}.",
+                job.Name, stopwatch.Elapsed, result.Rows, result.ModelVersion);
+            if (result.ModelVersion is { } version)
+            {
+                await announcer.AnnounceAsync(version);
+            }
+            return interval is { } i ? time.GetUtcNow() + i : DateTimeOffset.MaxValue;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            await RecordAsync(() => history.CancelledAsync(runId, stopwatch.Elapsed, CancellationToken.None));
+            logger.LogWarning("{Job} cancelled after {Elapsed}.", job.Name, stopwatch.Elapsed);
+            throw;
+        }
+        catch (Exception ex)
+        {
+            // A failed job leaves the previous model serving; it is retried sooner than its interval.
+            await RecordAsync(() => history.FailedAsync(runId, stopwatch.Elapsed, ex, CancellationToken.None));
+            logger.LogError(ex, "{Job} failed after {Elapsed}.", job.Name, stopwatch.Elapsed);
+            var retry = TimeSpan.FromMinutes(settings.FailedJobRetryMinutes);
+            return time.GetUtcNow() + (interval is { } i && i < retry ? i : retry);
+        }
+    }
+
+    /// <summary>History is best effort once the job has ended: a database outage must not hide the job's own outcome.</summary>
+    private async Task RecordAsync(Func<Task> write)
+    {
+        try
+        {
+            await write().WaitAsync(TimeSpan.FromSeconds(10));
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException or System.Net.Sockets.SocketException)
+        {
+            logger.LogWarning(ex, "Could not record a job run in job_runs.");
+        }
+    }
+}

@@ -1,0 +1,193 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using RecApp.Recommendations.Data;
+using RecApp.Recommendations.Evaluation;
+using RecApp.Recommendations.Model;
+using RecApp.Recommendations.Scoring;
+using RecApp.Tests.Infrastructure;
+
+namespace RecApp.Tests.Engine;
+
+/// <summary>Jobs, the API's global model and the recommender against real PostgreSQL.</summary>
+public sealed class GlobalModelTests
+{
+    // Whole seconds: PostgreSQL keeps microseconds, .NET ticks are finer.
+    private static readonly DateTime s_now = new(DateTime.UtcNow.Ticks / TimeSpan.TicksPerSecond * TimeSpan.TicksPerSecond, DateTimeKind.Utc);
+
+    private static ServiceProvider Services(NpgsqlDataSource dataSource, Dictionary<string, string?>? settings = null)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings ?? []).Build();
+        var services = new ServiceCollection()
+            .AddLogging()
+            .AddSingleton<IConfiguration>(configuration)
+            .AddSingleton(dataSource);
+        services.AddModelJobs();
+        services.AddRecommender();
+        return services.BuildServiceProvider();
+    }
+
+    private static async Task RunAllJobsAsync(IServiceProvider services)
+    {
+        foreach (var job in services.GetServices<IModelJob>())
+        {
+            await job.RunAsync(CancellationToken.None);
+        }
+    }
+
+    [Fact]
+    public async Task Jobs_read_the_database_and_publish_every_part()
+    {
+        await using var dataSource = await EngineDatabase.CreateAsync();
+        await EngineDatabase.LoadAsync(dataSource, SyntheticDataset.Create(300, 200, 5000, now: s_now));
+        await using var services = Services(dataSource);
+
+        var jobs = services.GetServices<IModelJob>().ToDictionary(j => j.Name);
+        Assert.Equal(ModelChannels.JobNames.Order(), jobs.Keys.Order());
+        var popular = await jobs["popular"].RunAsync(CancellationToken.None);
+        var profiles = await jobs["profiles"].RunAsync(CancellationToken.None);
+        var similarities = await jobs["similarities"].RunAsync(CancellationToken.None);
+        var cleanup = await jobs["cleanup"].RunAsync(CancellationToken.None);
+
+        Assert.True(popular.Rows > 0 && profiles.Rows == 200 && similarities.Rows > 300);
+        Assert.Null(cleanup.ModelVersion);
+        var current = await services.GetRequiredService<ModelStore>().ReadCurrentVersionsAsync(CancellationToken.None);
+        Assert.Equal(ModelParts.All.Order(), current.Keys.Order());
+        Assert.Equal(similarities.ModelVersion, current.Values.Max());
+    }
+
+    [Fact]
+    public async Task Dataset_reader_returns_what_was_loaded()
+    {
+        await using var dataSource = await EngineDatabase.CreateAsync();
+        var data = SyntheticDataset.Create(50, 30, 400, now: s_now);
+        var rated = data.Interactions.Select((e, i) => i % 7 == 0 ? e with { Type = InteractionType.Rating, Value = 3.5f } : e).ToArray();
+        await EngineDatabase.LoadAsync(dataSource, new Dataset(data.Items, data.Users, rated));
+
+        var read = await DatasetReader.ReadAllAsync(dataSource, CancellationToken.None);
+        Assert.Equal(data.Items.Select(i => (i.Id, i.Category, i.Price, i.GeoId, string.Join(',', i.Tags))),
+            read.Items.Select(i => (i.Id, i.Category, i.Price, i.GeoId, string.Join(',', i.Tags))));
+        Assert.Equal(data.Users, read.Users);
+        Assert.Equal(rated.OrderBy(e => (e.UserId, e.ItemId, e.OccurredAt)).Select(e => (e.UserId, e.ItemId, e.Type, e.Value, e.OccurredAt)),
+            read.Interactions.OrderBy(e => (e.UserId, e.ItemId, e.OccurredAt)).Select(e => (e.UserId, e.ItemId, e.Type, e.Value, e.OccurredAt)));
+    }
+
+    [Fact]
+    public async Task An_empty_database_gives_an_empty_model_that_still_answers()
+    {
+        await using var dataSource = await EngineDatabase.CreateAsync();
+        await using var services = Services(dataSource);
+        var model = services.GetRequiredService<IGlobalModel>();
+        Assert.False(await model.ReloadAsync(CancellationToken.None));
+        var recommender = services.GetRequiredService<IRecommender>();
+        var list = await recommender.ForUserAsync(1, RecommendationFilters.None, CancellationToken.None);
+        Assert.Empty(list.ItemIds);
+        Assert.Equal(RecommendationAlgorithm.Popular, list.Algorithm);
+        Assert.Null(await recommender.SimilarAsync(1, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task The_hosted_service_loads_at_start_and_switches_on_a_new_version()
+    {
+        await using var dataSource = await EngineDatabase.CreateAsync();
+        await EngineDatabase.LoadAsync(dataSource, SyntheticDataset.Create(300, 200, 5000, now: s_now));
+        await using var services = Services(dataSource, new() { ["Recommendations:SnapshotPollInterval"] = "00:00:00.2" });
+        await RunAllJobsAsync(services);
+        var store = services.GetRequiredService<ModelStore>();
+        var published = (await store.ReadCurrentVersionsAsync(CancellationToken.None)).Values.Max();
+
+        var hosted = services.GetServices<IHostedService>().OfType<GlobalModelRefreshService>().Single();
+        await hosted.StartAsync(CancellationToken.None);
+        try
+        {
+            var model = services.GetRequiredService<IGlobalModel>();
+            Assert.Equal(published, model.Current.Version); // loaded before start-up completes
+            Assert.Equal(300, model.Current.Catalog.Count);
+            var before = model.Current;
+
+            var popular = services.GetServices<IModelJob>().Single(j => j.Name == "popular");
+            var next = await popular.RunAsync(CancellationToken.None);
+            await LocalProcess.WaitUntilAsync(() => Task.FromResult(model.Current.Version == next.ModelVersion),
+                TimeSpan.FromSeconds(5), "the snapshot to switch to the new version");
+            Assert.NotSame(before.Popularity, model.Current.Popularity);
+            Assert.Same(before.ItemNeighbors, model.Current.ItemNeighbors); // unchanged parts are not re-read
+
+            // Catalog edits in the database reach the snapshot by polling too.
+            await EngineDatabase.ExecuteAsync(dataSource, "UPDATE items SET active = false, updated_at = now() + interval '1 second' WHERE id = 5");
+            await LocalProcess.WaitUntilAsync(() => Task.FromResult(!model.Current.Catalog.IsActive(5)),
+                TimeSpan.FromSeconds(5), "the polled deactivation");
+        }
+        finally
+        {
+            await hosted.StopAsync(CancellationToken.None);
+        }
+    }
+
+    [Fact]
+    public async Task Applied_item_changes_take_effect_immediately()
+    {
+        await using var dataSource = await EngineDatabase.CreateAsync();
+        await EngineDatabase.LoadAsync(dataSource, SyntheticDataset.Create(300, 200, 5000, now: s_now));
+        await using var services = Services(dataSource);
+        await RunAllJobsAsync(services);
+        var model = services.GetRequiredService<IGlobalModel>();
+        await model.ReloadAsync(CancellationToken.None);
+        var recommender = services.GetRequiredService<IRecommender>();
+
+        var popular = await recommender.PopularAsync(new Demographics(), RecommendationFilters.None, CancellationToken.None);
+        var top = model.Current.Catalog.Find(popular.ItemIds[0])!;
+        model.ApplyItemChange(top with { Active = false });
+        var after = await recommender.PopularAsync(new Demographics(), RecommendationFilters.None, CancellationToken.None);
+        Assert.DoesNotContain(top.Id, after.ItemIds);
+
+        // By id: re-read from the database (here: reactivated and moved to a new category).
+        await EngineDatabase.ExecuteAsync(dataSource, $"UPDATE items SET category = 'brand-new' WHERE id = {top.Id}");
+        await model.ApplyItemChangeAsync(top.Id, CancellationToken.None);
+        Assert.Equal("brand-new", model.Current.Catalog.Find(top.Id)!.Category);
+        Assert.True(model.Current.Catalog.IsActive(top.Id));
+    }
+
+    [Fact]
+    public async Task A_new_interaction_changes_the_next_list_before_any_refresh()
+    {
+        await using var dataSource = await EngineDatabase.CreateAsync();
+        await EngineDatabase.LoadAsync(dataSource, SyntheticDataset.Create(300, 200, 5000, now: s_now));
+        await using var services = Services(dataSource);
+        await RunAllJobsAsync(services);
+        await services.GetRequiredService<IGlobalModel>().ReloadAsync(CancellationToken.None);
+        var recommender = services.GetRequiredService<IRecommender>();
+        const long newUser = 10_000;
+
+        var cold = await recommender.ForUserAsync(newUser, RecommendationFilters.None, CancellationToken.None);
+        Assert.Equal(RecommendationAlgorithm.Popular, cold.Algorithm);
+
+        var picked = new List<long>();
+        foreach (var (item, expected) in new[] { (cold.ItemIds[0], RecommendationAlgorithm.Content), (cold.ItemIds[1], RecommendationAlgorithm.Content), (cold.ItemIds[2], RecommendationAlgorithm.Collaborative) })
+        {
+            await EngineDatabase.ExecuteAsync(dataSource,
+                $"INSERT INTO interactions (user_id, item_id, type, occurred_at) VALUES ({newUser}, {item}, 5, now())");
+            picked.Add(item);
+            var list = await recommender.ForUserAsync(newUser, RecommendationFilters.None, CancellationToken.None);
+            Assert.Equal(expected, list.Algorithm);
+            Assert.Empty(list.ItemIds.Intersect(picked));
+        }
+    }
+
+    [Fact]
+    public async Task Demographics_come_from_the_users_table()
+    {
+        await using var dataSource = await EngineDatabase.CreateAsync();
+        await EngineDatabase.LoadAsync(dataSource, SyntheticDataset.Create(300, 400, 8000, now: s_now));
+        await using var services = Services(dataSource, new() { ["Recommendations:MinSegmentUsers"] = "5", ["Recommendations:MaxCategoryShare"] = "1", ["Recommendations:FreshnessBoost"] = "0" });
+        await RunAllJobsAsync(services);
+        var model = services.GetRequiredService<IGlobalModel>();
+        await model.ReloadAsync(CancellationToken.None);
+        await EngineDatabase.ExecuteAsync(dataSource, "INSERT INTO users (id, gender, age_group, geo_id) VALUES (50000, 'm', '45-54', 2)");
+
+        var list = await services.GetRequiredService<IRecommender>().ForUserAsync(50_000, RecommendationFilters.None, CancellationToken.None);
+        var segment = model.Current.Popularity.Lists[new Segment(2, "m", "45-54")];
+        Assert.Equal(segment.Ids.Take(10), list.ItemIds.Take(10));
+    }
+}

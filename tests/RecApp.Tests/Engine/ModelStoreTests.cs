@@ -1,0 +1,196 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using RecApp.Recommendations.Evaluation;
+using RecApp.Recommendations.Model;
+
+namespace RecApp.Tests.Engine;
+
+/// <summary>The versioned store on real PostgreSQL: round trip, atomic switch, crash mid-job, cleanup.</summary>
+public sealed class ModelStoreTests
+{
+    private static readonly DateTime s_now = new(2026, 11, 1, 0, 0, 0, DateTimeKind.Utc);
+
+    private static PopularityModel Marked(float marker, int lists = 50) => new(Enumerable.Range(1, lists).ToDictionary(
+        g => new Segment(GeoId: g), _ => new ScoredIds([1, 2, 3], [marker, marker, marker])));
+
+    [Fact]
+    public async Task Every_part_round_trips_through_binary_copy()
+    {
+        await using var dataSource = await EngineDatabase.CreateAsync();
+        var store = new ModelStore(dataSource, NullLogger<ModelStore>.Instance);
+        var data = SyntheticDataset.Create(200, 100, 3000, now: s_now);
+        var model = GlobalModelBuilder.Build(data, new RecommendationOptions(), s_now);
+
+        var (versions, rows) = await store.PublishAsync(
+        [
+            ModelStore.Popularity(model.Popularity), ModelStore.Trending(model.Trending), ModelStore.ItemNeighbors(model.ItemNeighbors),
+            ModelStore.UserNeighbors(model.UserNeighbors), ModelStore.Profiles(model.Profiles),
+        ], CancellationToken.None);
+        Assert.Equal(5, versions.Count);
+        Assert.Equal(model.Popularity.Lists.Count + model.Trending.ByCategory.Count + 1
+            + model.ItemNeighbors.Collaborative.Count + model.ItemNeighbors.Content.Count
+            + model.UserNeighbors.Users.Count + model.Profiles.Users.Count, rows);
+
+        var read = await store.ReadAsync(ModelParts.All, CancellationToken.None);
+        Assert.Equal(versions, read.Versions);
+        AssertSame(model.Popularity.Lists, read.Popularity!.Lists);
+        AssertSame(model.ItemNeighbors.Collaborative, read.ItemNeighbors!.Collaborative);
+        AssertSame(model.ItemNeighbors.Content, read.ItemNeighbors.Content);
+        Assert.Equal(model.Trending.Overall, read.Trending!.Overall, ScoredIdsComparer.Instance);
+        Assert.Equal(model.UserNeighbors.Users.Count, read.UserNeighbors!.Users.Count);
+        foreach (var (user, neighborhood) in model.UserNeighbors.Users)
+        {
+            Assert.Equal(neighborhood.Neighbors, read.UserNeighbors.Users[user].Neighbors, ScoredIdsComparer.Instance);
+            Assert.Equal(neighborhood.Items, read.UserNeighbors.Users[user].Items, ScoredIdsComparer.Instance);
+        }
+        foreach (var (user, profile) in model.Profiles.Users)
+        {
+            var stored = read.Profiles!.Users[user];
+            Assert.Equal(profile.InteractionCount, stored.InteractionCount);
+            Assert.Equal(profile.AvgPrice, stored.AvgPrice);
+            Assert.Equal(profile.Categories.OrderBy(p => p.Key), stored.Categories.OrderBy(p => p.Key));
+        }
+    }
+
+    [Fact]
+    public async Task Readers_see_the_old_version_or_the_new_one_never_a_mix()
+    {
+        await using var dataSource = await EngineDatabase.CreateAsync();
+        var store = new ModelStore(dataSource, NullLogger<ModelStore>.Instance);
+        await store.PublishAsync([ModelStore.Popularity(Marked(1f))], CancellationToken.None);
+
+        // The second publish stops after writing its rows, inside its transaction, until the test lets it go.
+        var written = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        store.AfterPartWritten = async (_, _) =>
+        {
+            written.SetResult();
+            await release.Task;
+        };
+        var publishing = store.PublishAsync([ModelStore.Popularity(Marked(2f))], CancellationToken.None);
+        await written.Task;
+
+        var reader = new ModelStore(dataSource, NullLogger<ModelStore>.Instance);
+        var during = await reader.ReadAsync([ModelParts.Popularity], CancellationToken.None);
+        Assert.Equal(50, during.Popularity!.Lists.Count);
+        Assert.All(during.Popularity.Lists.Values, l => Assert.Equal(1f, l.Scores[0]));
+        Assert.Equal("building", await StatusAsync(dataSource, during.Versions[ModelParts.Popularity] + 1));
+
+        // A reader hammering the store while the switch commits only ever sees complete versions.
+        using var stop = new CancellationTokenSource();
+        var seen = new HashSet<float>();
+        var hammer = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                var model = await reader.ReadAsync([ModelParts.Popularity], CancellationToken.None);
+                var markers = model.Popularity!.Lists.Values.Select(l => l.Scores[0]).Distinct().ToArray();
+                Assert.Single(markers);
+                Assert.Equal(50, model.Popularity.Lists.Count);
+                lock (seen)
+                {
+                    seen.Add(markers[0]);
+                }
+            }
+        });
+        release.SetResult();
+        await publishing;
+        await RecApp.Tests.Infrastructure.LocalProcess.WaitUntilAsync(
+            () => Task.FromResult(seen.Contains(2f)), TimeSpan.FromSeconds(10), "the reader to see version 2");
+        stop.Cancel();
+        await hammer;
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_job_failing_mid_write_leaves_the_previous_version_serving(bool cancel)
+    {
+        await using var dataSource = await EngineDatabase.CreateAsync();
+        var store = new ModelStore(dataSource, NullLogger<ModelStore>.Instance);
+        var (first, _) = await store.PublishAsync(
+            [ModelStore.Popularity(Marked(1f)), ModelStore.Trending(new TrendingModel(new ScoredIds([1], [1f]), new Dictionary<string, ScoredIds>()))],
+            CancellationToken.None);
+
+        using var cancellation = new CancellationTokenSource();
+        store.AfterPartWritten = (part, token) =>
+        {
+            // Popularity is written; trending is not yet: fail exactly between the two writes.
+            if (cancel)
+            {
+                cancellation.Cancel();
+                token.ThrowIfCancellationRequested();
+            }
+            throw new InvalidOperationException("crash between writes");
+        };
+        var failing = store.PublishAsync(
+            [ModelStore.Popularity(Marked(2f)), ModelStore.Trending(new TrendingModel(new ScoredIds([2], [2f]), new Dictionary<string, ScoredIds>()))],
+            cancellation.Token);
+        if (cancel)
+        {
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => failing);
+        }
+        else
+        {
+            await Assert.ThrowsAsync<InvalidOperationException>(() => failing);
+        }
+
+        var current = await store.ReadAsync(ModelParts.All, CancellationToken.None);
+        Assert.Equal(first, current.Versions);
+        Assert.All(current.Popularity!.Lists.Values, l => Assert.Equal(1f, l.Scores[0]));
+        Assert.Equal(0, await EngineDatabase.ScalarAsync(dataSource, $"SELECT count(*) FROM popular_items WHERE version > {first[ModelParts.Popularity]}"));
+        Assert.Equal(2, await EngineDatabase.ScalarAsync(dataSource, "SELECT count(*) FROM model_versions WHERE status = 'failed'"));
+    }
+
+    [Fact]
+    public async Task Cleanup_drops_retired_versions_but_never_the_current_one()
+    {
+        await using var dataSource = await EngineDatabase.CreateAsync();
+        var store = new ModelStore(dataSource, NullLogger<ModelStore>.Instance);
+        var published = new List<long>();
+        for (var i = 1; i <= 4; i++)
+        {
+            var (versions, _) = await store.PublishAsync([ModelStore.Popularity(Marked(i, lists: 3))], CancellationToken.None);
+            published.Add(versions[ModelParts.Popularity]);
+        }
+        await EngineDatabase.ExecuteAsync(dataSource, """
+            INSERT INTO job_runs (job, host, started_at, status) VALUES ('popular', 'h', now() - interval '30 days', 'succeeded'), ('popular', 'h', now(), 'succeeded');
+            INSERT INTO refresh_requests (job, requested_at, handled_at) VALUES ('popular', now() - interval '30 days', now() - interval '30 days'), ('popular', now(), NULL);
+            """);
+
+        var deleted = await new CleanupJob(store, Microsoft.Extensions.Options.Options.Create(new RecommendationOptions { KeepRetiredVersions = 1 }))
+            .RunAsync(CancellationToken.None);
+
+        Assert.Equal(2 * 3 + 1 + 1, deleted.Rows); // two oldest versions' rows, one job run, one handled request
+        Assert.Equal(6, await EngineDatabase.ScalarAsync(dataSource, $"SELECT count(*) FROM popular_items WHERE version >= {published[2]}"));
+        Assert.Equal(0, await EngineDatabase.ScalarAsync(dataSource, $"SELECT count(*) FROM popular_items WHERE version < {published[2]}"));
+        Assert.Equal(published[3], (await store.ReadCurrentVersionsAsync(CancellationToken.None))[ModelParts.Popularity]);
+        Assert.Equal(1, await EngineDatabase.ScalarAsync(dataSource, "SELECT count(*) FROM job_runs"));
+        Assert.Equal(1, await EngineDatabase.ScalarAsync(dataSource, "SELECT count(*) FROM refresh_requests"));
+    }
+
+    private static async Task<string> StatusAsync(NpgsqlDataSource dataSource, long version)
+    {
+        await using var command = dataSource.CreateCommand($"SELECT status FROM model_versions WHERE version = {version}");
+        return (string)(await command.ExecuteScalarAsync())!;
+    }
+
+    private static void AssertSame<TKey>(IReadOnlyDictionary<TKey, ScoredIds> expected, IReadOnlyDictionary<TKey, ScoredIds> actual) where TKey : notnull
+    {
+        Assert.Equal(expected.Count, actual.Count);
+        foreach (var (key, list) in expected)
+        {
+            Assert.Equal(list, actual[key], ScoredIdsComparer.Instance);
+        }
+    }
+
+    private sealed class ScoredIdsComparer : IEqualityComparer<ScoredIds>
+    {
+        public static readonly ScoredIdsComparer Instance = new();
+
+        public bool Equals(ScoredIds? x, ScoredIds? y) =>
+            x is not null && y is not null && x.Ids.SequenceEqual(y.Ids) && x.Scores.SequenceEqual(y.Scores);
+
+        public int GetHashCode(ScoredIds obj) => obj.Ids.Length;
+    }
+}

@@ -1,0 +1,193 @@
+using RecApp.Recommendations.Data;
+using RecApp.Recommendations.Evaluation;
+using RecApp.Recommendations.Model;
+using RecApp.Recommendations.Scoring;
+
+namespace RecApp.Tests.Engine;
+
+/// <summary>Pure scoring over a model built from synthetic data: tiers, exclusion, filters, inactive items, diversity.</summary>
+public sealed class ScoringEngineTests
+{
+    private static readonly DateTime s_now = new(2026, 11, 1, 0, 0, 0, DateTimeKind.Utc);
+    private static readonly Lazy<(Dataset Data, ModelSnapshot Snapshot)> s_model = new(() =>
+    {
+        var data = SyntheticDataset.Create(items: 600, users: 400, interactions: 12_000, now: s_now);
+        var model = GlobalModelBuilder.Build(data, new RecommendationOptions(), s_now);
+        return (data, ModelSnapshot.FromModel(data.Items, model));
+    });
+
+    private static ModelSnapshot Snapshot => s_model.Value.Snapshot;
+    private static Dataset Data => s_model.Value.Data;
+
+    private static List<HistoryEvent> History(long userId) => Data.Interactions.Where(i => i.UserId == userId)
+        .OrderByDescending(i => i.OccurredAt).Select(i => new HistoryEvent(i.ItemId, i.Type, i.Value, i.OccurredAt)).ToList();
+
+    private static List<HistoryEvent> Events(params long[] items) =>
+        items.Select((id, k) => new HistoryEvent(id, InteractionType.Like, null, s_now.AddHours(-k))).ToList();
+
+    private static long ActiveUser => Data.Interactions.GroupBy(i => i.UserId).OrderByDescending(g => g.Count()).First().Key;
+
+    [Fact]
+    public void Tier_follows_the_number_of_distinct_items()
+    {
+        var engine = new ScoringEngine(new RecommendationOptions { MaxCategoryShare = 1, FreshnessBoost = 0 });
+        var none = engine.ForUser(Snapshot, 99_999, [], new Demographics(), RecommendationFilters.None, s_now);
+        var two = engine.ForUser(Snapshot, 99_999, Events(1, 2, 2, 1), new Demographics(), RecommendationFilters.None, s_now);
+        var three = engine.ForUser(Snapshot, 99_999, Events(1, 2, 3), new Demographics(), RecommendationFilters.None, s_now);
+
+        Assert.Equal(RecommendationAlgorithm.Popular, none.Algorithm);
+        Assert.Equal(RecommendationAlgorithm.Content, two.Algorithm);
+        Assert.Equal(RecommendationAlgorithm.Collaborative, three.Algorithm);
+        Assert.Equal(200, none.ItemIds.Length);
+        Assert.Equal(200, two.ItemIds.Length);
+        Assert.Equal(200, three.ItemIds.Length);
+        // Cold users get the global popular order (minus nothing: no history, no demographics).
+        Assert.Equal(Snapshot.Popularity.Lists[new Segment()].Ids.Take(10), none.ItemIds.Take(10));
+    }
+
+    [Fact]
+    public void Content_tier_prefers_the_history_categories()
+    {
+        var engine = new ScoringEngine(new RecommendationOptions());
+        var item = Data.Items[0];
+        var list = engine.ForUser(Snapshot, 99_999, Events(item.Id), new Demographics(), RecommendationFilters.None, s_now);
+        var top = list.ItemIds.Take(10).Select(id => Snapshot.Catalog.Find(id)!.Category).ToArray();
+        Assert.True(top.Count(c => c == item.Category) >= 5, $"top 10 categories: {string.Join(", ", top)}");
+    }
+
+    [Fact]
+    public void Items_in_the_history_are_never_recommended()
+    {
+        var engine = new ScoringEngine(new RecommendationOptions());
+        var history = History(ActiveUser);
+        var list = engine.ForUser(Snapshot, ActiveUser, history, new Demographics(), RecommendationFilters.None, s_now);
+        Assert.Empty(list.ItemIds.Intersect(history.Select(h => h.ItemId)));
+        Assert.Equal(list.ItemIds.Length, list.ItemIds.Distinct().Count());
+    }
+
+    [Fact]
+    public void Filters_hold_for_every_returned_item_in_every_tier()
+    {
+        var engine = new ScoringEngine(new RecommendationOptions());
+        var filters = new RecommendationFilters(PriceFrom: 100, PriceTo: 300, Category: "cat3", GeoId: 2);
+        foreach (var history in new[] { [], Events(1), History(ActiveUser) })
+        {
+            var list = engine.ForUser(Snapshot, ActiveUser, history, new Demographics("f", "25-34", 2), filters, s_now);
+            Assert.NotEmpty(list.ItemIds);
+            foreach (var id in list.ItemIds)
+            {
+                var item = Snapshot.Catalog.Find(id)!;
+                Assert.InRange(item.Price, 100, 300);
+                Assert.Equal("cat3", item.Category);
+                Assert.True(item.GeoId is null or 2, $"item {id} is in geo {item.GeoId}");
+            }
+        }
+        var popular = engine.Popular(Snapshot, new Demographics(), filters, s_now);
+        Assert.All(popular.ItemIds, id => Assert.Equal("cat3", Snapshot.Catalog.Find(id)!.Category));
+    }
+
+    [Fact]
+    public void Inactive_items_are_never_returned()
+    {
+        var engine = new ScoringEngine(new RecommendationOptions());
+        var history = History(ActiveUser);
+        var before = engine.ForUser(Snapshot, ActiveUser, history, new Demographics(), RecommendationFilters.None, s_now);
+        var popularBefore = engine.Popular(Snapshot, new Demographics(), RecommendationFilters.None, s_now);
+        var retired = before.ItemIds.Take(5).Concat(popularBefore.ItemIds.Take(5)).Distinct()
+            .Select(id => Snapshot.Catalog.Find(id)! with { Active = false }).ToArray();
+        var changed = Snapshot with { Catalog = Snapshot.Catalog.With(retired) };
+
+        var after = engine.ForUser(changed, ActiveUser, history, new Demographics(), RecommendationFilters.None, s_now);
+        var popularAfter = engine.Popular(changed, new Demographics(), RecommendationFilters.None, s_now);
+        var similar = engine.Similar(changed, before.ItemIds[10])!;
+        foreach (var item in retired)
+        {
+            Assert.DoesNotContain(item.Id, after.ItemIds);
+            Assert.DoesNotContain(item.Id, popularAfter.ItemIds);
+            Assert.DoesNotContain(item.Id, similar.ItemIds);
+        }
+    }
+
+    [Fact]
+    public void Lists_are_deterministic_and_ordered_by_score()
+    {
+        var engine = new ScoringEngine(new RecommendationOptions());
+        var history = History(ActiveUser);
+        var a = engine.ForUser(Snapshot, ActiveUser, history, new Demographics(), RecommendationFilters.None, s_now);
+        var b = engine.ForUser(Snapshot, ActiveUser, history.AsEnumerable().Reverse().ToList(), new Demographics(), RecommendationFilters.None, s_now);
+        Assert.Equal(a.ItemIds, b.ItemIds);
+        for (var i = 1; i < a.Scores.Length; i++)
+        {
+            Assert.True(a.Scores[i] <= a.Scores[i - 1]);
+        }
+    }
+
+    [Fact]
+    public void No_category_takes_more_than_its_share_of_a_page()
+    {
+        var options = new RecommendationOptions { MaxCategoryShare = 0.3, DiversityPageSize = 10 };
+        var engine = new ScoringEngine(options);
+        var narrow = Events(1, 21, 41, 61, 81); // all cat0: the raw list leans heavily to cat0
+        var list = engine.ForUser(Snapshot, 99_999, narrow, new Demographics(), RecommendationFilters.None, s_now);
+        for (var page = 0; page + 10 <= 100; page += 10)
+        {
+            var counts = list.ItemIds.Skip(page).Take(10).GroupBy(id => Snapshot.Catalog.Find(id)!.Category).Max(g => g.Count());
+            Assert.True(counts <= 3, $"page at {page} has {counts} items of one category");
+        }
+        var unconstrained = new ScoringEngine(new RecommendationOptions { MaxCategoryShare = 1 })
+            .ForUser(Snapshot, 99_999, narrow, new Demographics(), RecommendationFilters.None, s_now);
+        Assert.True(unconstrained.ItemIds.Take(10).GroupBy(id => Snapshot.Catalog.Find(id)!.Category).Max(g => g.Count()) > 3,
+            "the test needs a user whose raw list is concentrated");
+    }
+
+    [Fact]
+    public void New_items_get_the_freshness_boost()
+    {
+        // Two items with identical popularity; the one created yesterday must come first despite its larger id.
+        var items = new[]
+        {
+            new CatalogItem(1, "old", "x", [], 10, null, true, s_now.AddDays(-400)),
+            new CatalogItem(2, "new", "x", [], 10, null, true, s_now.AddDays(-1)),
+        };
+        var popularity = new PopularityModel(new Dictionary<Segment, ScoredIds> { [new Segment()] = new([1, 2], [1f, 1f]) });
+        var snapshot = ModelSnapshot.Empty with { Catalog = Catalog.Create(items), Popularity = popularity };
+        var boosted = new ScoringEngine(new RecommendationOptions { FreshnessBoost = 0.5f }).Popular(snapshot, new Demographics(), RecommendationFilters.None, s_now);
+        var plain = new ScoringEngine(new RecommendationOptions { FreshnessBoost = 0 }).Popular(snapshot, new Demographics(), RecommendationFilters.None, s_now);
+        Assert.Equal([2L, 1L], boosted.ItemIds);
+        Assert.Equal([1L, 2L], plain.ItemIds);
+    }
+
+    [Fact]
+    public void Popular_falls_back_from_a_thin_segment_to_broader_ones()
+    {
+        var engine = new ScoringEngine(new RecommendationOptions { MaxCategoryShare = 1, FreshnessBoost = 0 }); // raw order: no re-rank, no boost
+        var segment = engine.Popular(Snapshot, new Demographics("f", "25-34", 3), RecommendationFilters.None, s_now);
+        var unknown = engine.Popular(Snapshot, new Demographics("x", "nobody", 999), RecommendationFilters.None, s_now);
+        Assert.Equal(200, segment.ItemIds.Length);
+        Assert.False(Snapshot.Popularity.Lists.ContainsKey(new Segment(3, "f", "25-34"))); // ~8 users: thin
+        Assert.Equal(Snapshot.Popularity.Lists[new Segment(null, "f", "25-34")].Ids.Take(20), segment.ItemIds.Take(20));
+        Assert.Equal(Snapshot.Popularity.Lists[new Segment()].Ids.Take(20), unknown.ItemIds.Take(20));
+    }
+
+    [Fact]
+    public void Similar_returns_neighbors_or_null_for_unknown_items()
+    {
+        var engine = new ScoringEngine(new RecommendationOptions());
+        var id = Snapshot.Popularity.Lists[new Segment()].Ids[0];
+        var similar = engine.Similar(Snapshot, id)!;
+        Assert.Equal(RecommendationAlgorithm.Similar, similar.Algorithm);
+        Assert.NotEmpty(similar.ItemIds);
+        Assert.DoesNotContain(id, similar.ItemIds);
+        Assert.Null(engine.Similar(Snapshot, 987_654));
+    }
+
+    [Fact]
+    public void An_empty_model_still_answers()
+    {
+        var engine = new ScoringEngine(new RecommendationOptions());
+        var list = engine.ForUser(ModelSnapshot.Empty, 1, Events(1, 2, 3), new Demographics(), RecommendationFilters.None, s_now);
+        Assert.Empty(list.ItemIds);
+        Assert.Equal(0, list.ModelVersion);
+        Assert.Empty(engine.Popular(ModelSnapshot.Empty, new Demographics(), RecommendationFilters.None, s_now).ItemIds);
+    }
+}

@@ -1,0 +1,117 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using RecApp.Recommendations.Data;
+using RecApp.Recommendations.Ingest;
+using RecApp.Tests.Infrastructure;
+
+namespace RecApp.Tests.Ingest;
+
+public sealed class DatasetBulkLoaderTests
+{
+    private static async Task<NpgsqlDataSource> CreateDatabaseAsync()
+    {
+        var postgres = await TestServers.Postgres;
+        var dataSource = NpgsqlDataSource.Create(await postgres.CreateDatabaseAsync("load"));
+        await new DatabaseMigrator(dataSource, NullLogger<DatabaseMigrator>.Instance).MigrateAsync();
+        return dataSource;
+    }
+
+    private static DatasetBulkLoader Loader(NpgsqlDataSource dataSource) => new(dataSource, NullLogger<DatasetBulkLoader>.Instance);
+
+    private static async Task<List<string>> ReadAllAsync(NpgsqlDataSource dataSource, string sql)
+    {
+        var rows = new List<string>();
+        await using var command = dataSource.CreateCommand(sql);
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            var fields = new object[reader.FieldCount];
+            reader.GetValues(fields);
+            rows.Add(string.Join('|', fields.Select(f => f is string[] tags ? string.Join(',', tags) : f is DateTime at ? at.ToString("O") : f.ToString())));
+        }
+        return rows;
+    }
+
+    private static async Task<long> CountAsync(NpgsqlDataSource dataSource, string table)
+    {
+        await using var command = dataSource.CreateCommand($"SELECT count(*) FROM {table}");
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    [Fact]
+    public async Task A_tiny_dataset_round_trips_exactly()
+    {
+        await using var dataSource = await CreateDatabaseAsync();
+        var dataset = SyntheticDatasetGenerator.Generate(new SyntheticDatasetOptions(SyntheticDatasetSize.Tiny, Seed: 11));
+        var reports = new List<BulkLoadProgress>();
+        var loader = Loader(dataSource);
+        Assert.True(await loader.IsEmptyAsync());
+
+        var result = await loader.LoadAsync(dataset, new SynchronousProgress(reports.Add));
+
+        Assert.Equal((dataset.Items.Count, dataset.Users.Count, dataset.Interactions.Length), ((int)result.Items, (int)result.Users, (int)result.Interactions));
+        Assert.False(await loader.IsEmptyAsync());
+        Assert.Contains(new BulkLoadProgress("interactions", dataset.Interactions.Length, dataset.Interactions.Length), reports);
+
+        Assert.Equal(
+            dataset.Items.Select(i => $"{i.Id}|{i.Title}|{i.Category}|{string.Join(',', i.Tags)}|{i.Price}|{i.GeoId}|{i.Active}|{i.CreatedAt:O}"),
+            await ReadAllAsync(dataSource, "SELECT id, title, category, tags, price, geo_id, active, created_at FROM items ORDER BY id"));
+        Assert.Equal(
+            dataset.Users.Select(u => $"{u.Id}|{u.Gender}|{u.AgeGroup}|{u.GeoId}"),
+            await ReadAllAsync(dataSource, "SELECT id, gender, age_group, geo_id FROM users ORDER BY id"));
+        Assert.Equal(
+            dataset.Interactions.Select(i => $"{i.UserId}|{i.ItemId}|{(short)i.Type}|{i.Value}|{i.OccurredAt:O}").Order(StringComparer.Ordinal),
+            (await ReadAllAsync(dataSource, "SELECT user_id, item_id, type, value, occurred_at FROM interactions")).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_load_that_fails_part_way_leaves_the_database_as_it_was()
+    {
+        await using var dataSource = await CreateDatabaseAsync();
+        var loader = Loader(dataSource);
+        var first = SyntheticDatasetGenerator.Generate(new SyntheticDatasetOptions(SyntheticDatasetSize.Tiny, Seed: 1));
+        await loader.LoadAsync(first);
+        var before = (await CountAsync(dataSource, "items"), await CountAsync(dataSource, "users"), await CountAsync(dataSource, "interactions"));
+
+        // New ids, so items and users copy fine; an out-of-range interaction type then breaks a CHECK constraint.
+        var at = new DateTime(2025, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+        var broken = new Dataset(
+            [new CatalogItem(10_001, "New", "books", ["a"], 1m, null, true, at)],
+            [new UserDemographics(10_001, "f", "18-24", 1)],
+            [new Interaction(10_001, 10_001, InteractionType.Click, null, at), new Interaction(10_001, 10_001, (InteractionType)42, null, at)]);
+        await Assert.ThrowsAsync<PostgresException>(() => loader.LoadAsync(broken));
+
+        // Ids already present: the copy of items fails.
+        await Assert.ThrowsAsync<PostgresException>(() => loader.LoadAsync(first));
+
+        Assert.Equal(before, (await CountAsync(dataSource, "items"), await CountAsync(dataSource, "users"), await CountAsync(dataSource, "interactions")));
+    }
+
+    [Fact]
+    public async Task An_imported_dataset_loads_with_its_bad_rows_left_out_and_reported()
+    {
+        using var directory = new TemporaryDirectory();
+        File.WriteAllText(Path.Combine(directory.Path, "items.csv"), "id,title,category\n1,A,books\n2,B,books\n");
+        File.WriteAllText(Path.Combine(directory.Path, "interactions.csv"),
+            "user_id,item_id,type,occurred_at\n7,1,like,2025-01-01T00:00:00Z\n7,3,like,2025-01-01T00:00:00Z\n8,2,click,2025-01-02T00:00:00Z\n");
+        var (dataset, report) = DatasetImportFormat.Import(DatasetImportFormat.Generic, directory.Path);
+        await using var dataSource = await CreateDatabaseAsync();
+
+        await Loader(dataSource).LoadAsync(dataset);
+
+        Assert.Equal("interactions.csv:3: unknown item id 3", Assert.Single(report.Problems).ToString());
+        Assert.Equal(["7|1|2", "8|2|1"], await ReadAllAsync(dataSource, "SELECT user_id, item_id, type FROM interactions ORDER BY user_id"));
+        Assert.Equal(["7", "8"], await ReadAllAsync(dataSource, "SELECT id FROM users ORDER BY id"));
+    }
+
+    private sealed class SynchronousProgress(Action<BulkLoadProgress> report) : IProgress<BulkLoadProgress>
+    {
+        public void Report(BulkLoadProgress value) => report(value);
+    }
+
+    private sealed class TemporaryDirectory : IDisposable
+    {
+        public string Path { get; } = Directory.CreateTempSubdirectory("recapp-load-").FullName;
+        public void Dispose() => Directory.Delete(Path, recursive: true);
+    }
+}
