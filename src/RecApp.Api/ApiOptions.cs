@@ -39,7 +39,7 @@ public sealed class ApiOptions
     public string[] Genders { get; set; } = ["f", "m"];
 
     /// <summary>Accepted values of <c>user_params.age</c>.</summary>
-    public string[] AgeGroups { get; set; } = ["18-24", "25-34", "35-44", "45-54", "55-64", "65+"];
+    public string[] AgeGroups { get; set; } = [.. RecApp.Recommendations.Ingest.AgeGroups.All];
 
     public TimeSpan PopularTtl => TimeSpan.FromSeconds(PopularTtlSeconds);
     public TimeSpan PersonalizedTtl => TimeSpan.FromSeconds(PersonalizedTtlSeconds);
