@@ -1,5 +1,6 @@
+using System.Collections;
 using System.Globalization;
-using System.Text;
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Caching.Hybrid;
 using Microsoft.Extensions.Options;
 using RecApp.Caching;
@@ -21,7 +22,8 @@ public sealed class UnknownItemException(long itemId) : Exception($"Item {itemId
 /// Full ranked lists through <see cref="HybridCache"/>, one entry per (user or segment, filters, model version).
 /// Pages are cut from the cached list by the caller, so every page of a list shares one entry. Tags let one
 /// change evict exactly what it affects: <c>user:{id}</c> for a user's lists, <c>segment:...</c> and
-/// <c>popular</c> for demographic lists, <c>item:{id}</c> and <c>similar</c> for an item's neighbors.
+/// <c>popular</c> for demographic lists, <c>item:{id}</c> and <c>similar</c> for an item's neighbors; every
+/// list also carries <c>recs</c> (clear all).
 /// </summary>
 public sealed class RankedListCache(
     HybridCache cache,
@@ -37,24 +39,27 @@ public sealed class RankedListCache(
     /// <summary>A multi-key read that never computes nor writes: misses come back null.</summary>
     private static readonly HybridCacheEntryOptions s_readOnly = new() { Flags = HybridCacheEntryFlags.DisableUnderlyingData };
 
+    private EntryOptions? _entries;
+    private VersionOf? _version;
+
     public static string UserTag(long userId) => "user:" + userId.ToString(CultureInfo.InvariantCulture);
 
     public static string ItemTag(long itemId) => "item:" + itemId.ToString(CultureInfo.InvariantCulture);
 
     public async ValueTask<CachedList> ForUserAsync(long userId, RecommendationFilters filters, CancellationToken cancellationToken)
     {
-        var key = UserKey(userId, model.Current.Version, filters);
-        var state = new Lookup<(long UserId, RecommendationFilters Filters)>(recommender, (userId, filters));
+        var state = new Lookup<(long UserId, RecommendationFilters Filters)>(
+            recommender, (userId, filters), static a => UserTag(a.UserId), AllRecommendationsTag);
         var list = await cache.GetOrCreateAsync(
-            key,
+            UserKey(userId, CurrentVersion(), filters),
             state,
             static async (s, ct) =>
             {
                 s.Computed = true;
                 return await s.Recommender.ForUserAsync(s.Args.UserId, s.Args.Filters, ct);
             },
-            Entry(options.CurrentValue.PersonalizedTtl),
-            [UserTag(userId), AllRecommendationsTag],
+            Entries().Personalized,
+            state,
             cancellationToken);
         return counters.Count(RecommendationKind.Personalized, list, !state.Computed);
     }
@@ -66,7 +71,7 @@ public sealed class RankedListCache(
     /// </summary>
     public async ValueTask<CachedList[]> ForUsersAsync(IReadOnlyList<long> userIds, CancellationToken cancellationToken)
     {
-        var version = model.Current.Version;
+        var version = CurrentVersion();
         var keys = new string[userIds.Count];
         for (var i = 0; i < keys.Length; i++)
         {
@@ -98,19 +103,24 @@ public sealed class RankedListCache(
     public async ValueTask<CachedList> PopularAsync(Demographics demographics, RecommendationFilters filters, CancellationToken cancellationToken)
     {
         var segment = SegmentOf(demographics);
-        var key = new StringBuilder("rec:p:v").Append(model.Current.Version).Append(':').Append(segment);
-        AppendFilters(key, filters);
-        var state = new Lookup<(Demographics Demographics, RecommendationFilters Filters)>(recommender, (demographics, filters));
+        var state = new Lookup<(Demographics Demographics, RecommendationFilters Filters, string Segment)>(
+            recommender, (demographics, filters, segment), static a => "segment:" + a.Segment, "popular");
+        var key = new DefaultInterpolatedStringHandler(8, 2, CultureInfo.InvariantCulture);
+        key.AppendLiteral("rec:p:v");
+        key.AppendFormatted(CurrentVersion());
+        key.AppendLiteral(":");
+        key.AppendFormatted(segment);
+        AppendFilters(ref key, filters);
         var list = await cache.GetOrCreateAsync(
-            key.ToString(),
+            key.ToStringAndClear(),
             state,
             static async (s, ct) =>
             {
                 s.Computed = true;
                 return await s.Recommender.PopularAsync(s.Args.Demographics, s.Args.Filters, ct);
             },
-            Entry(options.CurrentValue.PopularTtl),
-            ["segment:" + segment, "popular", AllRecommendationsTag],
+            Entries().Popular,
+            state,
             cancellationToken);
         return counters.Count(RecommendationKind.Popular, list, !state.Computed);
     }
@@ -118,54 +128,109 @@ public sealed class RankedListCache(
     /// <summary>Neighbors of an item. Throws <see cref="UnknownItemException"/> (never cached) for an unknown item.</summary>
     public async ValueTask<CachedList> SimilarAsync(long itemId, CancellationToken cancellationToken)
     {
-        var key = string.Create(CultureInfo.InvariantCulture, $"rec:s:{itemId}:v{model.Current.Version}");
-        var state = new Lookup<long>(recommender, itemId);
+        var state = new Lookup<long>(recommender, itemId, static id => ItemTag(id), "similar");
         var list = await cache.GetOrCreateAsync(
-            key,
+            string.Create(CultureInfo.InvariantCulture, $"rec:s:{itemId}:v{CurrentVersion()}"),
             state,
             static async (s, ct) =>
             {
                 s.Computed = true;
                 return await s.Recommender.SimilarAsync(s.Args, ct) ?? throw new UnknownItemException(s.Args);
             },
-            Entry(options.CurrentValue.PopularTtl),
-            [ItemTag(itemId), "similar", AllRecommendationsTag],
+            Entries().Popular,
+            state,
             cancellationToken);
         return counters.Count(RecommendationKind.Similar, list, !state.Computed);
     }
-
-    private static string UserKey(long userId, long version, RecommendationFilters filters)
-    {
-        var key = new StringBuilder("rec:u:").Append(userId).Append(":v").Append(version);
-        AppendFilters(key, filters);
-        return key.ToString();
-    }
-
-    private static HybridCacheEntryOptions Entry(TimeSpan ttl) => new() { Expiration = ttl, LocalCacheExpiration = ttl };
 
     /// <summary>A stable, readable segment id: <c>f|25-34|213|electronics</c>, <c>*</c> for "any".</summary>
     internal static string SegmentOf(Demographics d) => string.Create(CultureInfo.InvariantCulture,
         $"{d.Gender ?? "*"}|{d.AgeGroup ?? "*"}|{(d.GeoId is { } geo ? geo.ToString(CultureInfo.InvariantCulture) : "*")}|{d.Category ?? "*"}");
 
-    private static void AppendFilters(StringBuilder key, RecommendationFilters filters)
+    private static string UserKey(long userId, long version, RecommendationFilters filters)
+    {
+        var key = new DefaultInterpolatedStringHandler(8, 2, CultureInfo.InvariantCulture);
+        key.AppendLiteral("rec:u:");
+        key.AppendFormatted(userId);
+        key.AppendLiteral(":v");
+        key.AppendFormatted(version);
+        AppendFilters(ref key, filters);
+        return key.ToStringAndClear();
+    }
+
+    private static void AppendFilters(ref DefaultInterpolatedStringHandler key, RecommendationFilters filters)
     {
         if (filters == RecommendationFilters.None)
         {
             return;
         }
         // 500 and 500.00 are the same filter: format without trailing zeros.
-        key.Append(":f")
-            .Append(filters.PriceFrom?.ToString(PriceFormat, CultureInfo.InvariantCulture)).Append('-')
-            .Append(filters.PriceTo?.ToString(PriceFormat, CultureInfo.InvariantCulture)).Append('|')
-            .Append(filters.Category).Append('|')
-            .Append(filters.GeoId?.ToString(CultureInfo.InvariantCulture));
+        key.AppendLiteral(":f");
+        key.AppendFormatted(filters.PriceFrom, PriceFormat);
+        key.AppendLiteral("-");
+        key.AppendFormatted(filters.PriceTo, PriceFormat);
+        key.AppendLiteral("|");
+        key.AppendFormatted(filters.Category);
+        key.AppendLiteral("|");
+        key.AppendFormatted(filters.GeoId);
     }
 
-    /// <summary>Factory state: avoids a closure per call and records whether the engine ran (a cache miss).</summary>
-    private sealed class Lookup<TArgs>(IRecommender recommender, TArgs args)
+    /// <summary>The model version of the current snapshot, computed once per snapshot rather than per request.</summary>
+    private long CurrentVersion()
+    {
+        var snapshot = model.Current;
+        var known = Volatile.Read(ref _version);
+        if (known is not null && ReferenceEquals(known.Snapshot, snapshot))
+        {
+            return known.Version;
+        }
+        known = new VersionOf(snapshot, snapshot.Version);
+        Volatile.Write(ref _version, known);
+        return known.Version;
+    }
+
+    /// <summary>Entry options built once per TTL setting rather than per request.</summary>
+    private EntryOptions Entries()
+    {
+        var settings = options.CurrentValue;
+        var entries = Volatile.Read(ref _entries);
+        if (entries is null || entries.Settings != settings)
+        {
+            entries = new EntryOptions(settings);
+            Volatile.Write(ref _entries, entries);
+        }
+        return entries;
+    }
+
+    private sealed record VersionOf(ModelSnapshot Snapshot, long Version);
+
+    private sealed class EntryOptions(ApiOptions settings)
+    {
+        public ApiOptions Settings { get; } = settings;
+        public HybridCacheEntryOptions Popular { get; } = Of(settings.PopularTtl);
+        public HybridCacheEntryOptions Personalized { get; } = Of(settings.PersonalizedTtl);
+
+        private static HybridCacheEntryOptions Of(TimeSpan ttl) => new() { Expiration = ttl, LocalCacheExpiration = ttl };
+    }
+
+    /// <summary>
+    /// Factory state: avoids a closure per call, records whether the engine ran (a cache miss), and is also the
+    /// entry's tag list, produced only when the cache needs it (a miss), so an L1 hit builds no tag strings.
+    /// </summary>
+    private sealed class Lookup<TArgs>(IRecommender recommender, TArgs args, Func<TArgs, string> ownTag, string kindTag)
+        : IEnumerable<string>
     {
         public IRecommender Recommender { get; } = recommender;
         public TArgs Args { get; } = args;
         public bool Computed { get; set; }
+
+        public IEnumerator<string> GetEnumerator()
+        {
+            yield return ownTag(Args);
+            yield return kindTag;
+            yield return AllRecommendationsTag;
+        }
+
+        IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
     }
 }

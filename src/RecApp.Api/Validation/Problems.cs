@@ -38,12 +38,14 @@ public static class Problems
 /// <summary>Collects field errors while a request is checked, then turns them into one problem answer.</summary>
 public sealed class FieldErrors
 {
-    private readonly Dictionary<string, List<string>> _errors = new(StringComparer.Ordinal);
+    // Created on the first error: most requests have none.
+    private Dictionary<string, List<string>>? _errors;
 
-    public bool Any => _errors.Count > 0;
+    public bool Any => _errors is not null;
 
     public void Add(string field, string message)
     {
+        _errors ??= new(StringComparer.Ordinal);
         if (!_errors.TryGetValue(field, out var messages))
         {
             _errors[field] = messages = [];
@@ -52,5 +54,5 @@ public sealed class FieldErrors
     }
 
     public ProblemHttpResult ToProblem() =>
-        Problems.Fields(_errors.ToDictionary(e => e.Key, e => e.Value.ToArray()));
+        Problems.Fields((_errors ?? []).ToDictionary(e => e.Key, e => e.Value.ToArray()));
 }
