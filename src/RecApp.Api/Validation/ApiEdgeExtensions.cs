@@ -28,7 +28,11 @@ public static class ApiEdgeExtensions
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages(); // framework-made 4xx without a body (405, unmatched routes) become problems too
-        app.UseRateLimiter();
+        // Disabled means no limiter middleware at all, not a no-op limiter consulted on every request.
+        if (app.Configuration.GetSection(RateLimitingOptions.Section).Get<RateLimitingOptions>()?.Enabled ?? true)
+        {
+            app.UseRateLimiter();
+        }
         return app;
     }
 
