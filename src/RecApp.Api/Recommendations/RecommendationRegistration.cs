@@ -17,6 +17,7 @@ public static class RecommendationRegistration
         builder.Services.AddSingleton<IConfigureOptions<ApiOptions>, SeedEnvironmentNames>();
         builder.Services.AddSingleton<IValidateOptions<ApiOptions>, ApiOptionsValidation>();
         builder.Services.AddSingleton<RecommendationCounters>();
+        builder.Services.AddSingleton<IHybridCacheSerializer<RankedList>, RankedListSerializer>();
         builder.Services.AddSingleton<RankedListCache>();
         builder.Services.AddSingleton<CacheWarmer>();
         builder.Services.AddHostedService<ModelVersionFeed>();
