@@ -36,9 +36,9 @@ public sealed class StatsReader(
             parts = await ReadPartsAsync(connection, cancellationToken);
             jobs = await ReadJobsAsync(connection, cancellationToken);
         }
-        catch (Exception ex) when (ApiExceptionHandler.IsDatabaseOutage(ex))
+        catch (Exception ex) when (ex is NpgsqlException || ApiExceptionHandler.IsDatabaseOutage(ex))
         {
-            databaseError = "The database is unreachable; cached answers are still served.";
+            databaseError = "The database could not be read (unreachable or not migrated yet); cached answers are still served.";
         }
 
         var snapshot = model.Current;
