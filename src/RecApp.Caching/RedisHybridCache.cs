@@ -56,6 +56,13 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
         _serializers = new SerializerRegistry(services, _options.JsonSerializerOptions);
         _eagerRefreshWindowPermille = (long)Math.Round(_options.EagerRefreshWindow * 1000);
         _recovery = new RecoveryQueue(_options.RecoveryQueueLimit);
+        _l2.AfterSuccess = () =>
+        {
+            if (_recovery.HasPending)
+            {
+                _ = Task.Run(_recovery.ReplayAsync);
+            }
+        };
         _breaker.Opened += () => CacheLog.BreakerOpened(_logger, _options.CircuitBreakerDuration);
         _breaker.Healed += OnRedisHealed;
         _redis.ConnectionRestored += OnConnectionRestored;
@@ -690,6 +697,9 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
             Interlocked.Read(ref _telemetry.BackplaneSent),
             Interlocked.Read(ref _telemetry.BackplaneReceived));
     }
+
+    /// <summary>Loads in progress (tests and diagnostics).</summary>
+    internal int InFlight => _flights.Count;
 
     /// <summary>Changes waiting for Redis to come back (tests and diagnostics).</summary>
     internal int PendingRecoveries => _recovery.Count;

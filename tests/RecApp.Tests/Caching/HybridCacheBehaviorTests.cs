@@ -285,7 +285,8 @@ public sealed class HybridCacheBehaviorTests : IAsyncLifetime
         {
             Assert.Equal(1, await cache.Cache.GetOrCreateAsync("eager", Factory)); // callers keep the current value
         }
-        await LocalProcess.WaitUntilAsync(() => Task.FromResult(cache.Cache.PeekLocal("eager")?.Value is 2), TimeSpan.FromSeconds(10), "the refreshed value");
+        await LocalProcess.WaitUntilAsync(() => Task.FromResult(cache.Cache.PeekLocal("eager")?.Value is 2 && cache.Cache.InFlight == 0),
+            TimeSpan.FromSeconds(10), "the background refresh to finish");
         Assert.Equal(2, Volatile.Read(ref runs));
         Assert.Equal(2, await cache.Cache.GetOrCreateAsync("eager", Factory));
         Assert.Equal(1, cache.Stats.EagerRefreshes);
