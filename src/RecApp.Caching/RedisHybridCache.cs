@@ -224,11 +224,11 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
                     continue;
                 }
                 // The same key asked for as another type: no sharing, and nothing registered.
-                flight = new Flight<T>(key, registered: false);
+                flight = new Flight<T>(key, registered: false) { StartedTicks = Now };
                 leader = true;
                 break;
             }
-            var created = new Flight<T>(key, registered: true);
+            var created = new Flight<T>(key, registered: true) { StartedTicks = Now };
             if (_flights.TryAdd(key, created))
             {
                 flight = created;
@@ -315,7 +315,8 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
                 flight.Complete(_flights, new FlightResult<T>(staleValue, staleEntry, ValueSource.Stale));
                 return;
             }
-            var stored = await StoreAsync(flight.Key, value, options, tags, flags);
+            // Set or removed meanwhile: the caller gets what it asked for, the cache keeps the newer state.
+            var stored = flight.Superseded ? null : await StoreAsync(flight.Key, value, options, tags, flags, flight.StartedTicks);
             flight.Complete(_flights, new FlightResult<T>(value, stored, ValueSource.Factory));
         }
         catch (Exception ex)
@@ -414,7 +415,8 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
     }
 
     /// <summary>Writes a value to L1 and L2 as the flags allow; returns the L1 entry (null when nothing could be kept).</summary>
-    private async ValueTask<CacheEntry?> StoreAsync<T>(string key, T value, HybridCacheEntryOptions? options, string[] tags, HybridCacheEntryFlags flags, bool recoverable = false)
+    private async ValueTask<CacheEntry?> StoreAsync<T>(
+        string key, T value, HybridCacheEntryOptions? options, string[] tags, HybridCacheEntryFlags flags, long? createdTicks = null, bool recoverable = false)
     {
         var writeL1 = (flags & HybridCacheEntryFlags.DisableLocalCacheWrite) == 0;
         var writeL2 = (flags & HybridCacheEntryFlags.DisableDistributedCacheWrite) == 0;
@@ -423,6 +425,8 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
             return null;
         }
         var now = Now;
+        // A factory's value is as old as the moment its work started: a tag invalidated while it ran applies to it.
+        var created = createdTicks ?? now;
         var expiration = options?.Expiration ?? _options.Expiration;
         if (expiration > _options.TagRetention)
         {
@@ -458,7 +462,7 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
             {
                 var compress = _options.CompressionThresholdBytes > 0 && length >= _options.CompressionThresholdBytes
                     && (flags & HybridCacheEntryFlags.DisableCompression) == 0;
-                l2Bytes = CachePayload.Write(buffer.WrittenSpan, now, expires, tags, compress, out offset);
+                l2Bytes = CachePayload.Write(buffer.WrittenSpan, created, expires, tags, compress, out offset);
                 payload = CachePayload.IsCompressed(l2Bytes) ? null : l2Bytes;
             }
             else if (writeL2)
@@ -474,7 +478,7 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
         CacheEntry? entry = null;
         if (writeL1)
         {
-            entry = CreateEntry(key, value, payload, offset, length, now, expires, localExpires, tags);
+            entry = CreateEntry(key, value, payload, offset, length, created, expires, localExpires, tags);
             _l1.Set(entry);
         }
         else
@@ -502,7 +506,7 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
                 });
             }
         }
-        return entry ?? (immutable ? null : CreateEntry(key, value, payload, offset, length, now, expires, localExpires, tags));
+        return entry ?? (immutable ? null : CreateEntry(key, value, payload, offset, length, created, expires, localExpires, tags));
     }
 
     private double Jitter()
@@ -541,6 +545,7 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
             return;
         }
         var flags = options?.Flags ?? _options.DefaultFlags;
+        MarkSuperseded(key);
         await StoreAsync(key, value, options, NormalizeTags(tags), flags, recoverable: true);
         await PublishAsync(BackplaneMessageKind.EvictKeys, Now, [key]);
     }
@@ -560,6 +565,7 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
         }
         foreach (var key in list)
         {
+            MarkSuperseded(key);
             _l1.Remove(key);
         }
         var removed = await _l2.RunAsync("remove", list, static (redis, keys) => redis.RemoveManyAsync(keys));
@@ -611,6 +617,14 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
     private ValueTask<bool> PublishAsync(BackplaneMessageKind kind, long ticks, IReadOnlyList<string> items) =>
         _backplane?.PublishAsync(kind, ticks, items) ?? ValueTask.FromResult(true);
 
+    private void MarkSuperseded(string key)
+    {
+        if (_flights.TryGetValue(key, out var flight))
+        {
+            flight.Superseded = true;
+        }
+    }
+
     private void Recover(string id, Func<ValueTask<bool>> replay)
     {
         if (!_recovery.Add(id, replay))
@@ -626,6 +640,7 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
             case BackplaneMessageKind.EvictKeys:
                 foreach (var key in items)
                 {
+                    MarkSuperseded(key);
                     _l1.Remove(key);
                 }
                 break;
@@ -765,7 +780,19 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
 
     private abstract class Flight(string key, bool registered)
     {
+        private volatile bool _superseded;
+
         public string Key { get; } = key;
+
+        /// <summary>UTC ticks when the work started: the creation time of what the factory returns.</summary>
+        public long StartedTicks { get; init; }
+
+        /// <summary>Set when the key was set or removed while the work ran: its result is then not stored.</summary>
+        public bool Superseded
+        {
+            get => _superseded;
+            set => _superseded = value;
+        }
 
         protected bool Registered { get; } = registered;
     }
