@@ -114,25 +114,42 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
     /// </summary>
     private bool TryGetLocal<T>(string key, out T value, out bool refresh)
     {
-        if (FreshLocal<T>(key, out var now) is not { } entry)
+        if (_l1.TryGet(key, out var entry))
         {
-            value = default!;
-            refresh = false;
-            return false;
+            return TryUseLocal(entry, out value, out refresh);
         }
-        value = ValueOf<T>(entry);
-        _telemetry.L1Hit();
-        refresh = now >= entry.RefreshAtTicks && Interlocked.Exchange(ref entry.RefreshStarted, 1) == 0;
-        return true;
+        value = default!;
+        refresh = false;
+        return false;
+    }
+
+    /// <summary>
+    /// Serves an L1 entry when it is of this type, unexpired and not invalidated by a tag (counting the hit);
+    /// <paramref name="refresh"/> says it is in its eager-refresh window and this caller claimed that refresh.
+    /// </summary>
+    private bool TryUseLocal<T>(CacheEntry entry, out T value, out bool refresh)
+    {
+        if (Fresh<T>(entry, out var now))
+        {
+            value = ValueOf<T>(entry);
+            _telemetry.L1Hit();
+            refresh = now >= entry.RefreshAtTicks && Interlocked.Exchange(ref entry.RefreshStarted, 1) == 0;
+            return true;
+        }
+        value = default!;
+        refresh = false;
+        return false;
     }
 
     /// <summary>The L1 entry for the key when it is there, of this type, unexpired and not invalidated by a tag.</summary>
-    private CacheEntry? FreshLocal<T>(string key, out long now)
+    private CacheEntry? FreshLocal<T>(string key) => _l1.TryGet(key, out var entry) && Fresh<T>(entry, out _) ? entry : null;
+
+    private bool Fresh<T>(CacheEntry entry, out long now)
     {
         now = 0;
-        if (!_l1.TryGet(key, out var entry) || entry.ValueType != typeof(T))
+        if (entry.ValueType != typeof(T))
         {
-            return null;
+            return false;
         }
         now = Now;
         if (now >= entry.LocalExpiresTicks)
@@ -141,14 +158,14 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
             {
                 _l1.Remove(entry);
             }
-            return null;
+            return false;
         }
         if (_tags.IsStale(entry.Tags, entry.CreatedTicks, now))
         {
             _l1.Remove(entry);
-            return null;
+            return false;
         }
-        return entry;
+        return true;
     }
 
     private T ValueOf<T>(CacheEntry entry) => ImmutableType<T>.Is || entry.Payload is null ? (T)entry.Value! : Deserialize<T>(entry);
@@ -273,7 +290,7 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
         {
             // A caller that missed L1 just before the previous flight for this key stored its value lands here:
             // look again so it gets that value instead of running the factory a second time.
-            if (mode != FlightMode.Refresh && (flags & HybridCacheEntryFlags.DisableLocalCacheRead) == 0 && FreshLocal<T>(flight.Key, out _) is { } local)
+            if (mode != FlightMode.Refresh && (flags & HybridCacheEntryFlags.DisableLocalCacheRead) == 0 && FreshLocal<T>(flight.Key) is { } local)
             {
                 flight.Complete(_flights, new FlightResult<T>(ValueOf<T>(local), local, ValueSource.L1));
                 return;
