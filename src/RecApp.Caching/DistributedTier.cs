@@ -14,6 +14,9 @@ internal sealed class DistributedTier(
 
     public CircuitBreaker Breaker => breaker;
 
+    /// <summary>Called after every successful call (the cache uses it to replay changes queued during an outage).</summary>
+    public Action? AfterSuccess { get; set; }
+
     public async ValueTask<(bool Done, TResult? Result)> RunAsync<TArg, TResult>(
         string operation, TArg argument, Func<RedisDistributedCache, TArg, Task<TResult>> call)
     {
@@ -32,6 +35,7 @@ internal sealed class DistributedTier(
             var result = await task.WaitAsync(timeout);
             telemetry.L2Call(operation, Stopwatch.GetElapsedTime(started).TotalMilliseconds, failed: false);
             breaker.Success();
+            AfterSuccess?.Invoke();
             return (true, result);
         }
         catch (Exception ex)

@@ -57,14 +57,28 @@ internal sealed class CacheEntry(
 /// The bounded L1: a concurrent map for lock-free lookups plus an intrusive doubly linked list in recency order
 /// (guarded by one lock) for exact least-recently-used eviction by entry count and payload bytes.
 /// </summary>
-internal sealed class LocalCache(int maximumEntries, long maximumBytes, Action<int> onEvicted)
+internal sealed class LocalCache
 {
-    private readonly ConcurrentDictionary<string, CacheEntry> _map = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, CacheEntry> _map;
+    private readonly ConcurrentDictionary<string, CacheEntry>.AlternateLookup<ReadOnlySpan<char>> _spanLookup;
     private readonly Lock _lock = new();
     private CacheEntry? _newest;
     private CacheEntry? _oldest;
     private int _count;
     private long _bytes;
+
+    private readonly int _maximumEntries;
+    private readonly long _maximumBytes;
+    private readonly Action<int> _onEvicted;
+
+    public LocalCache(int maximumEntries, long maximumBytes, Action<int> onEvicted)
+    {
+        _maximumEntries = maximumEntries;
+        _maximumBytes = maximumBytes;
+        _onEvicted = onEvicted;
+        _map = new ConcurrentDictionary<string, CacheEntry>(StringComparer.Ordinal);
+        _spanLookup = _map.GetAlternateLookup<ReadOnlySpan<char>>();
+    }
 
     public int Count => Volatile.Read(ref _count);
 
@@ -76,6 +90,23 @@ internal sealed class LocalCache(int maximumEntries, long maximumBytes, Action<i
         {
             return false;
         }
+        Touch(entry);
+        return true;
+    }
+
+    /// <summary>Looks up by the key's characters, without a string (span and interpolated-string keys).</summary>
+    public bool TryGet(ReadOnlySpan<char> key, out CacheEntry entry)
+    {
+        if (!_spanLookup.TryGetValue(key, out entry!))
+        {
+            return false;
+        }
+        Touch(entry);
+        return true;
+    }
+
+    private void Touch(CacheEntry entry)
+    {
         if (!ReferenceEquals(Volatile.Read(ref _newest), entry))
         {
             lock (_lock)
@@ -87,7 +118,6 @@ internal sealed class LocalCache(int maximumEntries, long maximumBytes, Action<i
                 }
             }
         }
-        return true;
     }
 
     /// <summary>Reads without touching recency (diagnostics and tests).</summary>
@@ -107,7 +137,7 @@ internal sealed class LocalCache(int maximumEntries, long maximumBytes, Action<i
             _count++;
             _bytes += entry.Size;
             while (_oldest is { } oldest && oldest != entry
-                && (_count > maximumEntries || (maximumBytes > 0 && _bytes > maximumBytes)))
+                && (_count > _maximumEntries || (_maximumBytes > 0 && _bytes > _maximumBytes)))
             {
                 RemoveLocked(oldest);
                 evicted++;
@@ -115,7 +145,7 @@ internal sealed class LocalCache(int maximumEntries, long maximumBytes, Action<i
         }
         if (evicted > 0)
         {
-            onEvicted(evicted);
+            _onEvicted(evicted);
         }
     }
 

@@ -56,6 +56,13 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
         _serializers = new SerializerRegistry(services, _options.JsonSerializerOptions);
         _eagerRefreshWindowPermille = (long)Math.Round(_options.EagerRefreshWindow * 1000);
         _recovery = new RecoveryQueue(_options.RecoveryQueueLimit);
+        _l2.AfterSuccess = () =>
+        {
+            if (_recovery.HasPending)
+            {
+                _ = Task.Run(_recovery.ReplayAsync);
+            }
+        };
         _breaker.Opened += () => CacheLog.BreakerOpened(_logger, _options.CircuitBreakerDuration);
         _breaker.Healed += OnRedisHealed;
         _redis.ConnectionRestored += OnConnectionRestored;
@@ -107,25 +114,42 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
     /// </summary>
     private bool TryGetLocal<T>(string key, out T value, out bool refresh)
     {
-        if (FreshLocal<T>(key, out var now) is not { } entry)
+        if (_l1.TryGet(key, out var entry))
         {
-            value = default!;
-            refresh = false;
-            return false;
+            return TryUseLocal(entry, out value, out refresh);
         }
-        value = ValueOf<T>(entry);
-        _telemetry.L1Hit();
-        refresh = now >= entry.RefreshAtTicks && Interlocked.Exchange(ref entry.RefreshStarted, 1) == 0;
-        return true;
+        value = default!;
+        refresh = false;
+        return false;
+    }
+
+    /// <summary>
+    /// Serves an L1 entry when it is of this type, unexpired and not invalidated by a tag (counting the hit);
+    /// <paramref name="refresh"/> says it is in its eager-refresh window and this caller claimed that refresh.
+    /// </summary>
+    private bool TryUseLocal<T>(CacheEntry entry, out T value, out bool refresh)
+    {
+        if (Fresh<T>(entry, out var now))
+        {
+            value = ValueOf<T>(entry);
+            _telemetry.L1Hit();
+            refresh = now >= entry.RefreshAtTicks && Interlocked.Exchange(ref entry.RefreshStarted, 1) == 0;
+            return true;
+        }
+        value = default!;
+        refresh = false;
+        return false;
     }
 
     /// <summary>The L1 entry for the key when it is there, of this type, unexpired and not invalidated by a tag.</summary>
-    private CacheEntry? FreshLocal<T>(string key, out long now)
+    private CacheEntry? FreshLocal<T>(string key) => _l1.TryGet(key, out var entry) && Fresh<T>(entry, out _) ? entry : null;
+
+    private bool Fresh<T>(CacheEntry entry, out long now)
     {
         now = 0;
-        if (!_l1.TryGet(key, out var entry) || entry.ValueType != typeof(T))
+        if (entry.ValueType != typeof(T))
         {
-            return null;
+            return false;
         }
         now = Now;
         if (now >= entry.LocalExpiresTicks)
@@ -134,14 +158,14 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
             {
                 _l1.Remove(entry);
             }
-            return null;
+            return false;
         }
         if (_tags.IsStale(entry.Tags, entry.CreatedTicks, now))
         {
             _l1.Remove(entry);
-            return null;
+            return false;
         }
-        return entry;
+        return true;
     }
 
     private T ValueOf<T>(CacheEntry entry) => ImmutableType<T>.Is || entry.Payload is null ? (T)entry.Value! : Deserialize<T>(entry);
@@ -217,11 +241,11 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
                     continue;
                 }
                 // The same key asked for as another type: no sharing, and nothing registered.
-                flight = new Flight<T>(key, registered: false);
+                flight = new Flight<T>(key, registered: false) { StartedTicks = Now };
                 leader = true;
                 break;
             }
-            var created = new Flight<T>(key, registered: true);
+            var created = new Flight<T>(key, registered: true) { StartedTicks = Now };
             if (_flights.TryAdd(key, created))
             {
                 flight = created;
@@ -266,7 +290,7 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
         {
             // A caller that missed L1 just before the previous flight for this key stored its value lands here:
             // look again so it gets that value instead of running the factory a second time.
-            if (mode != FlightMode.Refresh && (flags & HybridCacheEntryFlags.DisableLocalCacheRead) == 0 && FreshLocal<T>(flight.Key, out _) is { } local)
+            if (mode != FlightMode.Refresh && (flags & HybridCacheEntryFlags.DisableLocalCacheRead) == 0 && FreshLocal<T>(flight.Key) is { } local)
             {
                 flight.Complete(_flights, new FlightResult<T>(ValueOf<T>(local), local, ValueSource.L1));
                 return;
@@ -308,7 +332,8 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
                 flight.Complete(_flights, new FlightResult<T>(staleValue, staleEntry, ValueSource.Stale));
                 return;
             }
-            var stored = await StoreAsync(flight.Key, value, options, tags, flags);
+            // Set or removed meanwhile: the caller gets what it asked for, the cache keeps the newer state.
+            var stored = flight.Superseded ? null : await StoreAsync(flight.Key, value, options, tags, flags, flight.StartedTicks);
             flight.Complete(_flights, new FlightResult<T>(value, stored, ValueSource.Factory));
         }
         catch (Exception ex)
@@ -407,7 +432,8 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
     }
 
     /// <summary>Writes a value to L1 and L2 as the flags allow; returns the L1 entry (null when nothing could be kept).</summary>
-    private async ValueTask<CacheEntry?> StoreAsync<T>(string key, T value, HybridCacheEntryOptions? options, string[] tags, HybridCacheEntryFlags flags, bool recoverable = false)
+    private async ValueTask<CacheEntry?> StoreAsync<T>(
+        string key, T value, HybridCacheEntryOptions? options, string[] tags, HybridCacheEntryFlags flags, long? createdTicks = null, bool recoverable = false)
     {
         var writeL1 = (flags & HybridCacheEntryFlags.DisableLocalCacheWrite) == 0;
         var writeL2 = (flags & HybridCacheEntryFlags.DisableDistributedCacheWrite) == 0;
@@ -416,6 +442,8 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
             return null;
         }
         var now = Now;
+        // A factory's value is as old as the moment its work started: a tag invalidated while it ran applies to it.
+        var created = createdTicks ?? now;
         var expiration = options?.Expiration ?? _options.Expiration;
         if (expiration > _options.TagRetention)
         {
@@ -451,7 +479,7 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
             {
                 var compress = _options.CompressionThresholdBytes > 0 && length >= _options.CompressionThresholdBytes
                     && (flags & HybridCacheEntryFlags.DisableCompression) == 0;
-                l2Bytes = CachePayload.Write(buffer.WrittenSpan, now, expires, tags, compress, out offset);
+                l2Bytes = CachePayload.Write(buffer.WrittenSpan, created, expires, tags, compress, out offset);
                 payload = CachePayload.IsCompressed(l2Bytes) ? null : l2Bytes;
             }
             else if (writeL2)
@@ -467,7 +495,7 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
         CacheEntry? entry = null;
         if (writeL1)
         {
-            entry = CreateEntry(key, value, payload, offset, length, now, expires, localExpires, tags);
+            entry = CreateEntry(key, value, payload, offset, length, created, expires, localExpires, tags);
             _l1.Set(entry);
         }
         else
@@ -495,7 +523,7 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
                 });
             }
         }
-        return entry ?? (immutable ? null : CreateEntry(key, value, payload, offset, length, now, expires, localExpires, tags));
+        return entry ?? (immutable ? null : CreateEntry(key, value, payload, offset, length, created, expires, localExpires, tags));
     }
 
     private double Jitter()
@@ -534,6 +562,7 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
             return;
         }
         var flags = options?.Flags ?? _options.DefaultFlags;
+        MarkSuperseded(key);
         await StoreAsync(key, value, options, NormalizeTags(tags), flags, recoverable: true);
         await PublishAsync(BackplaneMessageKind.EvictKeys, Now, [key]);
     }
@@ -553,6 +582,7 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
         }
         foreach (var key in list)
         {
+            MarkSuperseded(key);
             _l1.Remove(key);
         }
         var removed = await _l2.RunAsync("remove", list, static (redis, keys) => redis.RemoveManyAsync(keys));
@@ -604,6 +634,14 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
     private ValueTask<bool> PublishAsync(BackplaneMessageKind kind, long ticks, IReadOnlyList<string> items) =>
         _backplane?.PublishAsync(kind, ticks, items) ?? ValueTask.FromResult(true);
 
+    private void MarkSuperseded(string key)
+    {
+        if (_flights.TryGetValue(key, out var flight))
+        {
+            flight.Superseded = true;
+        }
+    }
+
     private void Recover(string id, Func<ValueTask<bool>> replay)
     {
         if (!_recovery.Add(id, replay))
@@ -619,6 +657,7 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
             case BackplaneMessageKind.EvictKeys:
                 foreach (var key in items)
                 {
+                    MarkSuperseded(key);
                     _l1.Remove(key);
                 }
                 break;
@@ -691,6 +730,9 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
             Interlocked.Read(ref _telemetry.BackplaneReceived));
     }
 
+    /// <summary>Loads in progress (tests and diagnostics).</summary>
+    internal int InFlight => _flights.Count;
+
     /// <summary>Changes waiting for Redis to come back (tests and diagnostics).</summary>
     internal int PendingRecoveries => _recovery.Count;
 
@@ -755,7 +797,19 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
 
     private abstract class Flight(string key, bool registered)
     {
+        private volatile bool _superseded;
+
         public string Key { get; } = key;
+
+        /// <summary>UTC ticks when the work started: the creation time of what the factory returns.</summary>
+        public long StartedTicks { get; init; }
+
+        /// <summary>Set when the key was set or removed while the work ran: its result is then not stored.</summary>
+        public bool Superseded
+        {
+            get => _superseded;
+            set => _superseded = value;
+        }
 
         protected bool Registered { get; } = registered;
     }

@@ -18,7 +18,11 @@ internal sealed class TagStore(DistributedTier l2, TimeProvider time, TimeSpan c
     private sealed record Known(long InvalidatedTicks, long ReadTicks);
 
     private readonly ConcurrentDictionary<string, Known> _known = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, byte> _refreshing = new(StringComparer.Ordinal);
+    private static readonly TimeSpan RetryAfterFailure = TimeSpan.FromSeconds(1);
+
+    /// <summary>Tags being read in the background, with when that read started (one read per tag at a time, and
+    /// at most one a second per tag while Redis is unreachable).</summary>
+    private readonly ConcurrentDictionary<string, long> _refreshing = new(StringComparer.Ordinal);
 
     /// <summary>
     /// The synchronous check on L1 reads: compares against what this instance knows. Tags not known or known for
@@ -86,13 +90,13 @@ internal sealed class TagStore(DistributedTier l2, TimeProvider time, TimeSpan c
 
     private bool NeedsRead(string tag, long now) => !_known.TryGetValue(tag, out var known) || now - known.ReadTicks > cacheDuration.Ticks;
 
-    private async Task ReadAsync(List<string> tags)
+    private async Task<bool> ReadAsync(List<string> tags)
     {
         var (done, values) = await l2.RunAsync("tag-read", tags, static (redis, tags) =>
             redis.GetManyAsync(tags.ConvertAll(static t => TagKeyPrefix + t)));
         if (!done || values is null)
         {
-            return;
+            return false;
         }
         var now = time.GetUtcNow().UtcTicks;
         for (var i = 0; i < tags.Count; i++)
@@ -104,24 +108,30 @@ internal sealed class TagStore(DistributedTier l2, TimeProvider time, TimeSpan c
             }
             Record(tags[i], ticks, now);
         }
+        return true;
     }
 
     private void RefreshInBackground(string tag)
     {
-        if (_refreshing.TryAdd(tag, 0))
+        var now = time.GetUtcNow().UtcTicks;
+        if (_refreshing.TryGetValue(tag, out var started))
         {
-            _ = Task.Run(async () =>
+            if (now - started < RetryAfterFailure.Ticks || !_refreshing.TryUpdate(tag, now, started))
             {
-                try
-                {
-                    await ReadAsync([tag]);
-                }
-                finally
-                {
-                    _refreshing.TryRemove(tag, out _);
-                }
-            });
+                return;
+            }
         }
+        else if (!_refreshing.TryAdd(tag, now))
+        {
+            return;
+        }
+        _ = Task.Run(async () =>
+        {
+            if (await ReadAsync([tag]))
+            {
+                _refreshing.TryRemove(tag, out _);
+            }
+        });
     }
 
     /// <summary>Records the invalidation here and in Redis; false when Redis could not be written.</summary>

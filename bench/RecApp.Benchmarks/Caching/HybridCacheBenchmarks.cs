@@ -44,6 +44,7 @@ public class HybridCacheBenchmarks
     private HybridCache _cache = null!;
     private string[] _batchKeys = [];
     private int _coldKey;
+    private int _userId = 42;
 
     [GlobalSetup]
     public void Setup()
@@ -64,6 +65,7 @@ public class HybridCacheBenchmarks
         _cache.SetAsync(L1Key, list).AsTask().GetAwaiter().GetResult();
         _cache.SetAsync(MutableKey, new BenchMutableList { ItemIds = list.ItemIds, Scores = list.Scores }).AsTask().GetAwaiter().GetResult();
         _cache.SetAsync(L2Key, list).AsTask().GetAwaiter().GetResult();
+        _cache.SetAsync($"bench:user:{_userId}", list).AsTask().GetAwaiter().GetResult();
         _batchKeys = [.. Enumerable.Range(0, 20).Select(i => $"bench:batch:{i}")];
         foreach (var key in _batchKeys)
         {
@@ -80,6 +82,9 @@ public class HybridCacheBenchmarks
 
     [Benchmark(Description = "Cache L1 hit, immutable record")]
     public BenchRankedList L1HitImmutable() => _cache.GetOrCreateAsync(L1Key, s_unexpected).GetAwaiter().GetResult();
+
+    [Benchmark(Description = "Cache L1 hit, immutable record, interpolated key")]
+    public BenchRankedList L1HitInterpolatedKey() => _cache.GetOrCreateAsync($"bench:user:{_userId}", s_unexpected).GetAwaiter().GetResult();
 
     [Benchmark(Description = "Cache L1 hit, mutable class (deserialized copy)")]
     public BenchMutableList L1HitMutable() =>

@@ -32,7 +32,7 @@ public sealed record SourceMetrics(
     string Source, double PrecisionAtK, double RecallAtK, double NdcgAtK, double MapAtK, double Coverage, int Users);
 
 public sealed record EvaluationReport(
-    int K, int Items, int TrainInteractions, int TestInteractions, int TestUsers, double BuildSeconds, double ScoreSeconds,
+    int K, string ItemModel, int Items, int TrainInteractions, int TestInteractions, int TestUsers, double BuildSeconds, double ScoreSeconds,
     IReadOnlyList<SourceMetrics> Results)
 {
     private static readonly JsonSerializerOptions s_json = new()
@@ -57,7 +57,7 @@ public sealed record EvaluationReport(
                 $"| {r.Source} | {r.PrecisionAtK:F4} | {r.RecallAtK:F4} | {r.NdcgAtK:F4} | {r.MapAtK:F4} | {r.Coverage:F4} | {r.Users} |"));
         }
         text.AppendLine(string.Create(CultureInfo.InvariantCulture,
-            $"\n{Items} items, {TrainInteractions} train / {TestInteractions} test interactions, {TestUsers} test users; model built in {BuildSeconds:F1} s, scored in {ScoreSeconds:F1} s."));
+            $"\n{Items} items (item model: {ItemModel}), {TrainInteractions} train / {TestInteractions} test interactions, {TestUsers} test users; model built in {BuildSeconds:F1} s, scored in {ScoreSeconds:F1} s."));
         return text.ToString();
     }
 }
@@ -103,9 +103,10 @@ public static class OfflineEvaluator
                     demographics.GetValueOrDefault(userId) ?? new Demographics(), RecommendationFilters.None, asOf, source);
                 lists[u] = ranked.ItemIds.Take(options.K).ToArray();
             });
-            results.Add(Measure(source.ToString().ToLowerInvariant(), lists, users.Select(u => test[u]).ToArray(), options.K, catalogSize));
+            var name = source == CandidateSource.ItemKnn && model.ItemModel == CollaborativeModel.Ease ? "ease" : source.ToString().ToLowerInvariant();
+            results.Add(Measure(name, lists, users.Select(u => test[u]).ToArray(), options.K, catalogSize));
         }
-        return new EvaluationReport(options.K, dataset.Items.Count, train.Interactions.Length,
+        return new EvaluationReport(options.K, model.ItemModel.ToString().ToLowerInvariant(), dataset.Items.Count, train.Interactions.Length,
             dataset.Interactions.Length - train.Interactions.Length, users.Length, buildSeconds, score.Elapsed.TotalSeconds, results);
     }
 

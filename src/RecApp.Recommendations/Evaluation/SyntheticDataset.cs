@@ -5,7 +5,8 @@ namespace RecApp.Recommendations.Evaluation;
 /// <summary>
 /// A small planted-structure dataset for the engine's own tests and benchmarks (the product's generator is the
 /// Refresher's <c>seed</c> verb): categories with their own tags, users whose favourite categories follow their
-/// demographics, Zipf popularity inside a category, mixed event types over the last 60 days. Deterministic.
+/// demographics, a personal taste group inside categories (item-level structure that popularity cannot see), Zipf
+/// popularity inside a category, mixed event types over the last 60 days. Deterministic.
 /// </summary>
 internal static class SyntheticDataset
 {
@@ -20,21 +21,30 @@ internal static class SyntheticDataset
         var random = new Random(seed);
         var asOf = now ?? new DateTime(2026, 11, 1, 0, 0, 0, DateTimeKind.Utc);
         var catalog = new CatalogItem[items];
+        const int groups = 4;
         var byCategory = new List<long>[categories];
+        var byGroup = new List<long>[categories, groups];
         for (var c = 0; c < categories; c++)
         {
             byCategory[c] = [];
+            for (var g = 0; g < groups; g++)
+            {
+                byGroup[c, g] = [];
+            }
         }
         for (var i = 0; i < items; i++)
         {
             var category = i % categories;
-            var tags = Enumerable.Range(0, 3).Select(_ => $"c{category}-t{random.Next(12)}").Distinct().ToArray();
+            var group = i / categories % groups;
+            var tags = Enumerable.Range(0, 2).Select(_ => $"c{category}-t{random.Next(12)}").Append($"c{category}-g{group}").Distinct().ToArray();
             catalog[i] = new CatalogItem(i + 1, $"Item {i + 1}", $"cat{category}", tags, 5 + random.Next(500),
                 random.Next(10) == 0 ? 1 + random.Next(5) : null, true, asOf.AddDays(-random.Next(365)));
             byCategory[category].Add(i + 1);
+            byGroup[category, group].Add(i + 1);
         }
         var people = new UserDemographics[users];
         var favourites = new int[users][];
+        var taste = new int[users];
         for (var u = 0; u < users; u++)
         {
             var gender = random.Next(2);
@@ -42,6 +52,7 @@ internal static class SyntheticDataset
             people[u] = new UserDemographics(u + 1, s_genders[gender], s_ages[age], 1 + random.Next(5));
             // Taste follows demographics: a segment's first favourite is shared, the second is personal.
             favourites[u] = [(gender * s_ages.Length + age) % categories, random.Next(categories)];
+            taste[u] = random.Next(groups);
         }
 
         // Zipf over users (activity) and over items inside each category (popularity).
@@ -51,7 +62,7 @@ internal static class SyntheticDataset
         {
             var u = Sample(userWeights, random);
             var category = random.NextDouble() < 0.8 ? favourites[u][random.Next(2)] : random.Next(categories);
-            var list = byCategory[category];
+            var list = random.NextDouble() < 0.6 && byGroup[category, taste[u]].Count > 0 ? byGroup[category, taste[u]] : byCategory[category];
             var rank = (int)Math.Min(list.Count - 1, Math.Floor(Math.Pow(random.NextDouble(), 2.5) * list.Count));
             events[e] = new Interaction(u + 1, list[rank], s_types[random.Next(s_types.Length)], null,
                 asOf.AddMinutes(-random.Next(60 * 24 * 60)));

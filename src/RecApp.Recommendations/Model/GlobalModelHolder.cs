@@ -146,10 +146,27 @@ public sealed class GlobalModelHolder(NpgsqlDataSource dataSource, ModelStore st
 public sealed class GlobalModelRefreshService(IGlobalModel model, IOptions<RecommendationOptions> options, ILogger<GlobalModelRefreshService> logger)
     : BackgroundService
 {
+    private readonly CancellationTokenSource _stopping = new();
+
+    /// <summary>Start-up waits for the first load, at most <see cref="RecommendationOptions.SnapshotStartupWait"/>; a slower
+    /// load finishes in the background while the empty model answers.</summary>
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
-        await TryReloadAsync(cancellationToken);
+        var first = TryReloadAsync(_stopping.Token);
+        await Task.WhenAny(first, Task.Delay(options.Value.SnapshotStartupWait, cancellationToken));
         await base.StartAsync(cancellationToken);
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync();
+        await base.StopAsync(cancellationToken);
+    }
+
+    public override void Dispose()
+    {
+        _stopping.Dispose();
+        base.Dispose();
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

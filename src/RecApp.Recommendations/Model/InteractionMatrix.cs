@@ -190,6 +190,74 @@ internal sealed class InteractionMatrix
         };
     }
 
+    /// <summary>
+    /// Splits off a holdout: for each user with at least 4 items, a seeded random <paramref name="fraction"/> of their
+    /// cells leaves the returned matrix (same item and user indexing) and is returned as that user's held-out items.
+    /// </summary>
+    public (InteractionMatrix Train, Dictionary<int, HashSet<int>> HeldOut) HoldOut(double fraction, int seed)
+    {
+        var random = new Random(seed);
+        var drop = new bool[CellItem.Length];
+        var heldOut = new Dictionary<int, HashSet<int>>();
+        for (var u = 0; u < UserCount; u++)
+        {
+            var length = UserStart[u + 1] - UserStart[u];
+            if (length < 4)
+            {
+                continue;
+            }
+            var cells = Enumerable.Range(UserStart[u], length).ToArray();
+            random.Shuffle(cells);
+            var count = (int)Math.Round(length * fraction);
+            heldOut[u] = [.. cells.Take(count).Select(c => CellItem[c])];
+            foreach (var c in cells.Take(count))
+            {
+                drop[c] = true;
+            }
+        }
+        var userStart = new int[UserCount + 1];
+        var kept = new List<int>(CellItem.Length);
+        for (var u = 0; u < UserCount; u++)
+        {
+            userStart[u] = kept.Count;
+            for (var c = UserStart[u]; c < UserStart[u + 1]; c++)
+            {
+                if (!drop[c])
+                {
+                    kept.Add(c);
+                }
+            }
+        }
+        userStart[UserCount] = kept.Count;
+        var position = new int[CellItem.Length];
+        for (var k = 0; k < kept.Count; k++)
+        {
+            position[kept[k]] = k;
+        }
+        var recent = RecentOrder.Where(c => !drop[c]).Select(c => position[c]).ToArray();
+        var itemUsers = new int[ItemCount];
+        foreach (var c in kept)
+        {
+            itemUsers[CellItem[c]]++;
+        }
+        var train = new InteractionMatrix
+        {
+            ItemIds = ItemIds,
+            ItemIndex = ItemIndex,
+            Items = Items,
+            UserIds = UserIds,
+            UserIndex = UserIndex,
+            UserStart = userStart,
+            CellItem = kept.Select(c => CellItem[c]).ToArray(),
+            CellWeight = kept.Select(c => CellWeight[c]).ToArray(),
+            CellLastTicks = kept.Select(c => CellLastTicks[c]).ToArray(),
+            RecentOrder = recent,
+            UserEventCount = UserEventCount,
+            ItemUserCount = itemUsers,
+        };
+        return (train, heldOut);
+    }
+
     private static void SortRecent(Span<int> cells, long[] ticks, int[] items) =>
         cells.Sort((a, b) => ticks[a] != ticks[b] ? ticks[b].CompareTo(ticks[a]) : items[a].CompareTo(items[b]));
 

@@ -58,10 +58,28 @@ public sealed class RecommendationOptions
     public float PopularityDamping { get; set; } = 0.1f;
 
     /// <summary>Only a user's most recent distinct items count for co-occurrence (bounds the quadratic cost).</summary>
-    public int MaxHistoryPerUser { get; set; } = 200;
+    public int MaxHistoryPerUser { get; set; } = 50;
 
-    /// <summary>Tags or categories shared by more items than this are skipped when looking for content candidates.</summary>
+    /// <summary>Users sampled (deterministic stride) per item when counting co-occurrences: bounds hot items' cost.</summary>
+    public int MaxUsersPerItem { get; set; } = 1000;
+
+    /// <summary>Tags shared by more items than this are skipped when looking for content candidates (still counted in the score).</summary>
     public int MaxContentPostingLength { get; set; } = 20_000;
+
+    /// <summary>
+    /// Collaborative item model: <c>Auto</c> builds EASE as well when the catalog is small enough and keeps whichever
+    /// wins a holdout on the training data; <c>Knn</c> and <c>Ease</c> force one.
+    /// </summary>
+    public CollaborativeModel CollaborativeModel { get; set; } = CollaborativeModel.Auto;
+
+    /// <summary>EASE is only built for at most this many items with interactions (dense n² memory, n³ time).</summary>
+    public int EaseMaxItems { get; set; } = 3000;
+
+    /// <summary>EASE's L2 regularization λ.</summary>
+    public double EaseLambda { get; set; } = 250;
+
+    /// <summary>Weights kept per item from EASE's dense row.</summary>
+    public int EaseNeighbors { get; set; } = 100;
 
     // ---- Users ----------------------------------------------------------------------------------------------
 
@@ -69,13 +87,16 @@ public sealed class RecommendationOptions
     public int MaxSimilarUsers { get; set; } = 20;
 
     /// <summary>Items precomputed per user from their neighbors' histories.</summary>
-    public int UserNeighborItems { get; set; } = 100;
+    public int UserNeighborItems { get; set; } = 50;
 
-    /// <summary>Recent distinct items of a user used to find neighbors.</summary>
-    public int UserNeighborHistory { get; set; } = 100;
+    /// <summary>Users with fewer distinct items get no neighbors (only the 3+ tier blends user neighbors).</summary>
+    public int UserNeighborMinItems { get; set; } = 3;
+
+    /// <summary>Recent distinct items of a user used to find neighbors (and of a neighbor, to propose items).</summary>
+    public int UserNeighborHistory { get; set; } = 20;
 
     /// <summary>Users sampled per item (deterministic stride) when looking for neighbors: bounds hot items' cost.</summary>
-    public int UserNeighborItemUsers { get; set; } = 300;
+    public int UserNeighborItemUsers { get; set; } = 50;
 
     /// <summary>Tags kept in a profile.</summary>
     public int ProfileTags { get; set; } = 20;
@@ -109,6 +130,9 @@ public sealed class RecommendationOptions
     /// <summary>How often each API instance polls <c>model_current</c> and item changes.</summary>
     public TimeSpan SnapshotPollInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>How long start-up waits for the first snapshot load before serving from the empty model.</summary>
+    public TimeSpan SnapshotStartupWait { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>A job reuses a dataset read this recently (the start-up run builds every part from one read).</summary>
     public TimeSpan DatasetReuseWindow { get; set; } = TimeSpan.FromSeconds(120);
 
@@ -137,4 +161,11 @@ public sealed class RecommendationOptions
     /// <summary>Decay factor of an event <paramref name="ageDays"/> old.</summary>
     public float Decay(double ageDays) =>
         DecayHalfLifeDays <= 0 ? 1f : (float)Math.Pow(0.5, Math.Max(ageDays, 0) / DecayHalfLifeDays);
+}
+
+public enum CollaborativeModel
+{
+    Auto,
+    Knn,
+    Ease,
 }

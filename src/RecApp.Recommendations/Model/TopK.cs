@@ -105,3 +105,10 @@ internal sealed class TopK(int k)
         (_indices[a], _indices[b]) = (_indices[b], _indices[a]);
     }
 }
+
+/// <summary>Scratch accumulator of one candidate: weighted dot product and co-occurrence count.</summary>
+internal struct Cell
+{
+    public float Dot;
+    public int Count;
+}

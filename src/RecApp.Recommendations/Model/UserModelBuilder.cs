@@ -17,30 +17,52 @@ public static class UserModelBuilder
 
     internal static ProfileModel BuildProfiles(InteractionMatrix matrix, RecommendationOptions options)
     {
-        var profiles = new UserProfile[matrix.UserCount];
-        Parallel.For(0, matrix.UserCount, u =>
+        var (categoryOf, categoryNames) = PopularityBuilder.CategoryIndex(matrix.Items);
+        var tagNames = new List<string>();
+        var tagLookup = new Dictionary<string, int>(StringComparer.Ordinal);
+        var tagsOf = new int[matrix.ItemCount][];
+        for (var i = 0; i < matrix.ItemCount; i++)
         {
-            var categories = new Dictionary<string, float>(StringComparer.Ordinal);
-            var tags = new Dictionary<string, float>(StringComparer.Ordinal);
-            double weightSum = 0, priceSum = 0;
-            for (var c = matrix.UserStart[u]; c < matrix.UserStart[u + 1]; c++)
+            var tags = matrix.Items[i].Tags;
+            tagsOf[i] = new int[tags.Length];
+            for (var t = 0; t < tags.Length; t++)
             {
-                var item = matrix.Items[matrix.CellItem[c]];
-                var w = matrix.CellWeight[c];
-                categories[item.Category] = categories.GetValueOrDefault(item.Category) + w;
-                foreach (var tag in item.Tags)
+                if (!tagLookup.TryGetValue(tags[t], out var index))
                 {
-                    tags[tag] = tags.GetValueOrDefault(tag) + w;
+                    tagLookup[tags[t]] = index = tagNames.Count;
+                    tagNames.Add(tags[t]);
                 }
-                weightSum += w;
-                priceSum += w * (double)item.Price;
+                tagsOf[i][t] = index;
             }
-            profiles[u] = new UserProfile(
-                Normalize(categories, int.MaxValue),
-                Normalize(tags, options.ProfileTags),
-                weightSum > 0 ? Math.Round((decimal)(priceSum / weightSum), 2) : null,
-                matrix.UserEventCount[u]);
-        });
+        }
+        var prices = matrix.Items.Select(i => (double)i.Price).ToArray();
+
+        var profiles = new UserProfile[matrix.UserCount];
+        Parallel.For(0, matrix.UserCount, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount },
+            () => (Categories: new Accumulator(categoryNames.Length), Tags: new Accumulator(tagNames.Count)),
+            (u, _, s) =>
+            {
+                double weightSum = 0, priceSum = 0;
+                for (var c = matrix.UserStart[u]; c < matrix.UserStart[u + 1]; c++)
+                {
+                    var item = matrix.CellItem[c];
+                    var w = matrix.CellWeight[c];
+                    s.Categories.Add(categoryOf[item], w);
+                    foreach (var tag in tagsOf[item])
+                    {
+                        s.Tags.Add(tag, w);
+                    }
+                    weightSum += w;
+                    priceSum += w * prices[item];
+                }
+                profiles[u] = new UserProfile(
+                    s.Categories.TakeNormalized(categoryNames, int.MaxValue),
+                    s.Tags.TakeNormalized(tagNames, options.ProfileTags),
+                    weightSum > 0 ? Math.Round((decimal)(priceSum / weightSum), 2) : null,
+                    matrix.UserEventCount[u]);
+                return s;
+            },
+            _ => { });
         var result = new Dictionary<long, UserProfile>(matrix.UserCount);
         for (var u = 0; u < matrix.UserCount; u++)
         {
@@ -49,12 +71,44 @@ public static class UserModelBuilder
         return new ProfileModel(result);
     }
 
-    /// <summary>Top <paramref name="keep"/> weights, rescaled to sum to 1; ties by name.</summary>
-    private static Dictionary<string, float> Normalize(Dictionary<string, float> weights, int keep)
+    /// <summary>Dense weights with a touched list: no dictionary work per event.</summary>
+    private sealed class Accumulator(int size)
     {
-        var top = weights.OrderByDescending(p => p.Value).ThenBy(p => p.Key, StringComparer.Ordinal).Take(keep).ToArray();
-        var sum = top.Sum(p => p.Value);
-        return top.ToDictionary(p => p.Key, p => sum > 0 ? p.Value / sum : 0f, StringComparer.Ordinal);
+        private readonly float[] _weights = new float[size];
+        private readonly List<int> _touched = [];
+
+        public void Add(int index, float weight)
+        {
+            if (_weights[index] == 0f)
+            {
+                _touched.Add(index);
+            }
+            _weights[index] += weight;
+        }
+
+        /// <summary>Top <paramref name="keep"/> weights rescaled to sum to 1 (ties by name), then resets.</summary>
+        public Dictionary<string, float> TakeNormalized(IReadOnlyList<string> names, int keep)
+        {
+            var weights = _weights;
+            _touched.Sort((a, b) => weights[a] != weights[b] ? weights[b].CompareTo(weights[a]) : string.CompareOrdinal(names[a], names[b]));
+            var count = Math.Min(keep, _touched.Count);
+            var sum = 0f;
+            for (var k = 0; k < count; k++)
+            {
+                sum += weights[_touched[k]];
+            }
+            var result = new Dictionary<string, float>(count, StringComparer.Ordinal);
+            for (var k = 0; k < count; k++)
+            {
+                result[names[_touched[k]]] = sum > 0 ? weights[_touched[k]] / sum : 0f;
+            }
+            foreach (var index in _touched)
+            {
+                weights[index] = 0f;
+            }
+            _touched.Clear();
+            return result;
+        }
     }
 
     internal static UserNeighborModel BuildNeighbors(InteractionMatrix matrix, RecommendationOptions options)
@@ -77,6 +131,11 @@ public static class UserModelBuilder
             () => new Scratch(Math.Max(userCount, matrix.ItemCount), options),
             (u, _, s) =>
             {
+                // Only the 3+ tier blends user neighbors: users with fewer distinct items never need them.
+                if (matrix.UserStart[u + 1] - matrix.UserStart[u] < options.UserNeighborMinItems)
+                {
+                    return s;
+                }
                 for (var c = capped.UserStart[u]; c < capped.UserStart[u + 1]; c++)
                 {
                     var item = capped.UserItems[c];
@@ -91,21 +150,20 @@ public static class UserModelBuilder
                         {
                             continue;
                         }
-                        if (s.Count[v] == 0)
+                        if (s.Cells[v].Count == 0)
                         {
                             s.Touched.Add(v);
                         }
-                        s.Count[v]++;
-                        s.Dot[v] += wu * capped.ItemWeights[p];
+                        s.Cells[v].Count++;
+                        s.Cells[v].Dot += wu * capped.ItemWeights[p];
                     }
                 }
                 s.Neighbors.Clear();
                 foreach (var v in s.Touched)
                 {
-                    var cosine = s.Dot[v] / (norms[u] * norms[v]);
-                    s.Neighbors.Add(v, cosine * s.Count[v] / (s.Count[v] + options.Shrinkage));
-                    s.Dot[v] = 0f;
-                    s.Count[v] = 0;
+                    var cosine = s.Cells[v].Dot / (norms[u] * norms[v]);
+                    s.Neighbors.Add(v, cosine * s.Cells[v].Count / (s.Cells[v].Count + options.Shrinkage));
+                                        s.Cells[v] = default;
                 }
                 s.Touched.Clear();
                 if (s.Neighbors.Count == 0)
@@ -114,31 +172,30 @@ public static class UserModelBuilder
                 }
                 var (neighbors, similarities) = s.Neighbors.ToSorted();
 
-                // Candidate items from the neighbors' full histories.
+                // Candidate items from the neighbors' recent histories.
                 for (var k = 0; k < neighbors.Length; k++)
                 {
                     var v = neighbors[k];
-                    for (var c = matrix.UserStart[v]; c < matrix.UserStart[v + 1]; c++)
+                    for (var c = capped.UserStart[v]; c < capped.UserStart[v + 1]; c++)
                     {
-                        var j = matrix.CellItem[c];
+                        var j = capped.UserItems[c];
                         if (!matrix.Items[j].Active)
                         {
                             continue;
                         }
-                        if (s.Count[j] == 0)
+                        if (s.Cells[j].Count == 0)
                         {
                             s.Touched.Add(j);
-                            s.Count[j] = 1;
+                            s.Cells[j].Count = 1;
                         }
-                        s.Dot[j] += similarities[k] * matrix.CellWeight[c];
+                        s.Cells[j].Dot += similarities[k] * capped.UserWeights[c];
                     }
                 }
                 s.Items.Clear();
                 foreach (var j in s.Touched)
                 {
-                    s.Items.Add(j, s.Dot[j]);
-                    s.Dot[j] = 0f;
-                    s.Count[j] = 0;
+                    s.Items.Add(j, s.Cells[j].Dot);
+                                        s.Cells[j] = default;
                 }
                 s.Touched.Clear();
 
@@ -166,8 +223,7 @@ public static class UserModelBuilder
 
     private sealed class Scratch(int size, RecommendationOptions options)
     {
-        public readonly float[] Dot = new float[size];
-        public readonly int[] Count = new int[size];
+        public readonly Cell[] Cells = new Cell[size]; // dot and count side by side: one cache miss, not two
         public readonly List<int> Touched = [];
         public readonly TopK Neighbors = new(options.MaxSimilarUsers);
         public readonly TopK Items = new(options.UserNeighborItems);

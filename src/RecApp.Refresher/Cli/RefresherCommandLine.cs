@@ -149,7 +149,7 @@ public static class RefresherCommandLine
         }
         catch (PostgresException ex)
         {
-            AnsiConsole.MarkupLineInterpolated($"[red]Load failed, nothing was loaded:[/] {ex.MessageText} {ex.Detail}");
+            AnsiConsole.MarkupLineInterpolated($"[red]Load failed, nothing was loaded:[/] {ex.MessageText} (table {ex.TableName ?? "?"}).");
             return 1;
         }
     }

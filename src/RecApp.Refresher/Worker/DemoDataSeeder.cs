@@ -24,17 +24,24 @@ public sealed class DemoDataSeeder(DatasetBulkLoader loader, IOptions<RefresherO
         {
             ReferenceEnd = time.GetUtcNow().UtcDateTime.Date,
         });
-        var lastReported = -1;
-        var progress = new Progress<BulkLoadProgress>(p =>
-        {
-            var percent = p.Total == 0 ? 100 : (int)(100 * p.Written / p.Total);
-            if (p.Table == "interactions" && percent / 25 != lastReported)
-            {
-                lastReported = percent / 25;
-                logger.LogInformation("Loading demo interactions: {Percent}%.", percent);
-            }
-        });
+        var progress = new QuarterLogger(logger);
         await loader.LoadAsync(dataset, progress, cancellationToken);
         return true;
+    }
+
+    /// <summary>Logs the interaction load at 25% steps; reported synchronously by the loader, so no locking.</summary>
+    private sealed class QuarterLogger(ILogger logger) : IProgress<BulkLoadProgress>
+    {
+        private long _lastQuarter = -1;
+
+        public void Report(BulkLoadProgress value)
+        {
+            var quarter = value.Total == 0 ? 4 : 4 * value.Written / value.Total;
+            if (value.Table == "interactions" && quarter != _lastQuarter)
+            {
+                _lastQuarter = quarter;
+                logger.LogInformation("Loading demo interactions: {Percent}%.", quarter * 25);
+            }
+        }
     }
 }

@@ -72,6 +72,8 @@ public sealed class LeaderLease : IAsyncDisposable
         _monitor = MonitorAsync(checkInterval, logger);
     }
 
+    private const int CheckTimeoutSeconds = 30;
+
     public CancellationToken Lost => _lost.Token;
 
     private async Task MonitorAsync(TimeSpan interval, ILogger logger)
@@ -81,7 +83,8 @@ public sealed class LeaderLease : IAsyncDisposable
             while (true)
             {
                 await Task.Delay(interval, _stop.Token);
-                await using var command = new NpgsqlCommand("SELECT 1", _connection) { CommandTimeout = Math.Max(1, (int)interval.TotalSeconds) };
+                // A generous timeout: a busy server answering slowly still holds the lock; only a dead session loses it.
+                await using var command = new NpgsqlCommand("SELECT 1", _connection) { CommandTimeout = CheckTimeoutSeconds };
                 await command.ExecuteScalarAsync(_stop.Token);
             }
         }

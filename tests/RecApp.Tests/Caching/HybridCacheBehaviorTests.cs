@@ -61,6 +61,20 @@ public sealed class HybridCacheBehaviorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Span_and_interpolated_keys_hit_the_same_entries_as_string_keys()
+    {
+        await using var cache = await StartAsync();
+        var userId = 17;
+        var created = await cache.Cache.GetOrCreateAsync($"user:{userId}", _ => ValueTask.FromResult(new FrozenList([1], "u")));
+        Assert.Same(created, await cache.Cache.GetOrCreateAsync("user:17", _ => ValueTask.FromResult(new FrozenList([], "x"))));
+        Assert.Same(created, await cache.Cache.GetOrCreateAsync($"user:{userId}", _ => ValueTask.FromResult(new FrozenList([], "x"))));
+        Assert.Same(created, await cache.Cache.GetOrCreateAsync("user:17".AsSpan(), _ => ValueTask.FromResult(new FrozenList([], "x"))));
+        Assert.Equal((3L, 1L), (cache.Stats.L1Hits, cache.Stats.Misses));
+        Assert.Equal("fresh", await cache.Cache.GetOrCreateAsync($"user:{userId + 1}", _ => ValueTask.FromResult("fresh")));
+        Assert.NotNull(cache.Cache.PeekLocal("user:18"));
+    }
+
+    [Fact]
     public async Task Set_and_remove_by_key_and_by_tag_work_on_one_instance()
     {
         await using var cache = await StartAsync();
@@ -285,7 +299,8 @@ public sealed class HybridCacheBehaviorTests : IAsyncLifetime
         {
             Assert.Equal(1, await cache.Cache.GetOrCreateAsync("eager", Factory)); // callers keep the current value
         }
-        await LocalProcess.WaitUntilAsync(() => Task.FromResult(cache.Cache.PeekLocal("eager")?.Value is 2), TimeSpan.FromSeconds(10), "the refreshed value");
+        await LocalProcess.WaitUntilAsync(() => Task.FromResult(cache.Cache.PeekLocal("eager")?.Value is 2 && cache.Cache.InFlight == 0),
+            TimeSpan.FromSeconds(10), "the background refresh to finish");
         Assert.Equal(2, Volatile.Read(ref runs));
         Assert.Equal(2, await cache.Cache.GetOrCreateAsync("eager", Factory));
         Assert.Equal(1, cache.Stats.EagerRefreshes);

@@ -81,4 +81,50 @@ public sealed class OutageTests : IAsyncLifetime
         await LocalProcess.WaitUntilAsync(async () => await cache.Cache.GetOrCreateAsync("warm", _ => ValueTask.FromResult("x")) == "changed-elsewhere",
             TimeSpan.FromSeconds(10), "backplane messages to arrive after the restart");
     }
+
+    [Fact]
+    public async Task Slow_Redis_costs_callers_no_more_than_the_timeout_and_no_exception()
+    {
+        const string prefix = "slow:";
+        await using var cache = await CacheInstance.StartAsync(_server.ConnectionString, prefix, new Dictionary<string, string?>
+        {
+            ["Caching:DistributedCacheTimeout"] = "00:00:00.100",
+            ["Caching:CircuitBreakerFailureThreshold"] = "100",
+        });
+        Assert.Equal("warm", await cache.Cache.GetOrCreateAsync("warm", _ => ValueTask.FromResult("warm")));
+
+        // A script that keeps the server busy for 2 s: every other command waits behind it.
+        const string busy = """
+            local s = redis.call('TIME'); local start = tonumber(s[1]) * 1000000 + tonumber(s[2])
+            while true do
+              local t = redis.call('TIME')
+              if tonumber(t[1]) * 1000000 + tonumber(t[2]) - start > 2000000 then break end
+            end
+            return 1
+            """;
+        var start = new System.Diagnostics.ProcessStartInfo(LocalProcess.FindExecutable("redis-cli", "/usr/bin", "/usr/local/bin"))
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+        };
+        foreach (var argument in new[] { "-p", _server.Port.ToString(), "EVAL", busy, "0" })
+        {
+            start.ArgumentList.Add(argument);
+        }
+        using var blocker = System.Diagnostics.Process.Start(start)!;
+        var blocking = blocker.WaitForExitAsync();
+        await LocalProcess.WaitUntilAsync(async () =>
+        {
+            // The cache's own read times out once the script runs.
+            var before = cache.Stats.L2Errors;
+            await cache.Cache.GetOrCreateAsync("probe-" + Guid.NewGuid().ToString("N"), _ => ValueTask.FromResult(0));
+            return cache.Stats.L2Errors > before || blocking.IsCompleted;
+        }, TimeSpan.FromSeconds(10), "Redis to be busy");
+        Assert.False(blocking.IsCompleted, "the busy script ended before the cache saw it");
+
+        Assert.Equal("made", await cache.Cache.GetOrCreateAsync("during-slow", _ => ValueTask.FromResult("made")));
+        Assert.Equal("warm", await cache.Cache.GetOrCreateAsync("warm", _ => ValueTask.FromResult("factory")));
+        Assert.True(cache.Stats.L2Errors >= 2);
+        await blocking;
+    }
 }

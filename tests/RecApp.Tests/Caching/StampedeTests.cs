@@ -112,4 +112,33 @@ public sealed class StampedeTests : IAsyncLifetime
         Assert.Null(await _cache.RawAsync(_prefix, "failing"));
         Assert.Equal("ok", await _cache.Cache.GetOrCreateAsync("failing", _ => ValueTask.FromResult("ok")));
     }
+
+    [Fact]
+    public async Task Work_overtaken_by_a_removal_or_a_tag_invalidation_is_not_served_afterwards()
+    {
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        async ValueTask<string> Slow(CancellationToken _)
+        {
+            await gate.Task;
+            return "computed-before";
+        }
+
+        // Removed while the factory runs: the caller gets its value, the cache does not keep it.
+        var removed = _cache.Cache.GetOrCreateAsync("overtaken-remove", Slow).AsTask();
+        await LocalProcess.WaitUntilAsync(() => Task.FromResult(_cache.Cache.InFlight == 1), TimeSpan.FromSeconds(10), "the load to start");
+        await _cache.Cache.RemoveAsync("overtaken-remove");
+        gate.SetResult();
+        Assert.Equal("computed-before", await removed);
+        Assert.Null(_cache.Cache.PeekLocal("overtaken-remove"));
+        Assert.Equal("after", await _cache.Cache.GetOrCreateAsync("overtaken-remove", _ => ValueTask.FromResult("after")));
+
+        // Tag invalidated while the factory runs: the entry counts as created before the invalidation.
+        gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var tagged = _cache.Cache.GetOrCreateAsync("overtaken-tag", Slow, tags: ["moving"]).AsTask();
+        await LocalProcess.WaitUntilAsync(() => Task.FromResult(_cache.Cache.InFlight == 1), TimeSpan.FromSeconds(10), "the load to start");
+        await _cache.Cache.RemoveByTagAsync("moving");
+        gate.SetResult();
+        Assert.Equal("computed-before", await tagged);
+        Assert.Equal("after", await _cache.Cache.GetOrCreateAsync("overtaken-tag", _ => ValueTask.FromResult("after"), tags: ["moving"]));
+    }
 }

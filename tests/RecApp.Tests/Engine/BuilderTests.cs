@@ -11,7 +11,7 @@ public sealed class BuilderTests
 
     private static RecommendationOptions Plain() => new()
     {
-        DecayHalfLifeDays = 0, Shrinkage = 0, PopularityDamping = 0, MinSegmentUsers = 2,
+        DecayHalfLifeDays = 0, Shrinkage = 0, PopularityDamping = 0, MinSegmentUsers = 2, UserNeighborMinItems = 1,
     };
 
     private static CatalogItem Item(long id, string category, decimal price = 10, params string[] tags) =>
@@ -157,7 +157,7 @@ public sealed class BuilderTests
     [Fact]
     public void Max_similar_users_caps_the_neighbor_list()
     {
-        var model = UserModelBuilder.BuildNeighbors(Small(), new RecommendationOptions { DecayHalfLifeDays = 0, Shrinkage = 0, MaxSimilarUsers = 1 }, s_now);
+        var model = UserModelBuilder.BuildNeighbors(Small(), new RecommendationOptions { DecayHalfLifeDays = 0, Shrinkage = 0, MaxSimilarUsers = 1, UserNeighborMinItems = 1 }, s_now);
         Assert.Equal([2L], model.Users[1].Neighbors.Ids);
     }
 

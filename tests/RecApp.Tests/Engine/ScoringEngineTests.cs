@@ -70,9 +70,10 @@ public sealed class ScoringEngineTests
     {
         var engine = new ScoringEngine(new RecommendationOptions());
         var filters = new RecommendationFilters(PriceFrom: 100, PriceTo: 300, Category: "cat3", GeoId: 2);
-        foreach (var history in new[] { [], Events(1), History(ActiveUser) })
+        var user = Data.Interactions.GroupBy(i => i.UserId).OrderByDescending(g => g.Count()).ElementAt(20).Key;
+        foreach (var history in new[] { [], Events(1), History(user) })
         {
-            var list = engine.ForUser(Snapshot, ActiveUser, history, new Demographics("f", "25-34", 2), filters, s_now);
+            var list = engine.ForUser(Snapshot, user, history, new Demographics("f", "25-34", 2), filters, s_now);
             Assert.NotEmpty(list.ItemIds);
             foreach (var id in list.ItemIds)
             {

@@ -1,0 +1,39 @@
+using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Engines;
+using RecApp.Recommendations.Data;
+using RecApp.Recommendations.Model;
+
+namespace RecApp.Benchmarks.Engine;
+
+/// <summary>
+/// In-memory model build from a dataset (every part, as the start-up run of all jobs does, minus the database
+/// read and COPY writes). A few cold runs: each iteration takes seconds.
+/// </summary>
+[MemoryDiagnoser]
+[SimpleJob(RunStrategy.Monitoring, launchCount: 1, warmupCount: 1, iterationCount: 3)]
+public class ModelBuildBenchmarks
+{
+    private Dataset _data = null!;
+    private readonly RecommendationOptions _options = new();
+
+    [Params("S", "L")]
+    public string Size { get; set; } = "S";
+
+    [GlobalSetup]
+    public void Setup() => _data = EngineData.Create(Size);
+
+    [Benchmark]
+    public GlobalModel FullBuild() => GlobalModelBuilder.Build(_data, _options, EngineData.Now);
+
+    [Benchmark]
+    public PopularityModel Popularity() => PopularityBuilder.BuildPopularity(_data, _options, EngineData.Now);
+
+    [Benchmark]
+    public ItemNeighborModel ItemNeighbors() => ItemNeighborBuilder.Build(_data, _options, EngineData.Now);
+
+    [Benchmark]
+    public UserNeighborModel UserNeighbors() => UserModelBuilder.BuildNeighbors(_data, _options, EngineData.Now);
+
+    [Benchmark]
+    public ProfileModel Profiles() => UserModelBuilder.BuildProfiles(_data, _options, EngineData.Now);
+}
