@@ -5,7 +5,8 @@ namespace RecApp.Api;
 
 /// <summary>
 /// Section <c>Api</c>: how the API serves lists. The seed's environment names (<c>CACHE_TTL_POPULAR</c>, <c>DEFAULT_PAGE_SIZE</c>,
-/// ...) are accepted too and win over the section when set, so the seed's deployment files keep working.
+/// ...) are accepted too, so the seed's deployment files keep working; the .NET key wins when both are set (as for
+/// the engine's <c>MAX_SIMILAR_USERS</c>).
 /// </summary>
 public sealed class ApiOptions
 {
@@ -45,22 +46,22 @@ public sealed class ApiOptions
     public TimeSpan PersonalizedTtl => TimeSpan.FromSeconds(PersonalizedTtlSeconds);
 }
 
-/// <summary>Applies the seed's environment names on top of the bound section.</summary>
+/// <summary>Applies the seed's environment names where the <c>Api</c> section does not set the option.</summary>
 internal sealed class SeedEnvironmentNames(IConfiguration configuration) : IConfigureOptions<ApiOptions>
 {
     public void Configure(ApiOptions options)
     {
-        Apply("CACHE_TTL_POPULAR", v => options.PopularTtlSeconds = v);
-        Apply("CACHE_TTL_PERSONALIZED", v => options.PersonalizedTtlSeconds = v);
-        Apply("CACHE_TTL_USER_PROFILE", v => options.UserProfileTtlSeconds = v);
-        Apply("DEFAULT_PAGE_SIZE", v => options.DefaultPageSize = v);
-        Apply("MAX_PAGE_SIZE", v => options.MaxPageSize = v);
+        Apply("CACHE_TTL_POPULAR", nameof(ApiOptions.PopularTtlSeconds), v => options.PopularTtlSeconds = v);
+        Apply("CACHE_TTL_PERSONALIZED", nameof(ApiOptions.PersonalizedTtlSeconds), v => options.PersonalizedTtlSeconds = v);
+        Apply("CACHE_TTL_USER_PROFILE", nameof(ApiOptions.UserProfileTtlSeconds), v => options.UserProfileTtlSeconds = v);
+        Apply("DEFAULT_PAGE_SIZE", nameof(ApiOptions.DefaultPageSize), v => options.DefaultPageSize = v);
+        Apply("MAX_PAGE_SIZE", nameof(ApiOptions.MaxPageSize), v => options.MaxPageSize = v);
     }
 
-    private void Apply(string name, Action<int> set)
+    private void Apply(string name, string property, Action<int> set)
     {
         var raw = configuration[name];
-        if (raw is null)
+        if (raw is null || configuration[$"{ApiOptions.Section}:{property}"] is not null)
         {
             return;
         }

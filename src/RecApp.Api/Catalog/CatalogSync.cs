@@ -16,6 +16,10 @@ public sealed class CatalogSync(
     IGlobalModel model, IConnectionMultiplexer redis, IConfiguration configuration, ILogger<CatalogSync> logger) : BackgroundService
 {
     // Prefixed like the cache's keys, so test classes (or apps) sharing one Redis do not hear each other.
+    private static readonly TimeSpan s_subscribeTimeout = TimeSpan.FromSeconds(2);
+
+    private volatile bool _subscribed;
+
     private readonly RedisChannel _channel = new(
         (configuration["Caching:KeyPrefix"] ?? "recapp:") + "catalog:changed", RedisChannel.PatternMode.Literal);
 
@@ -33,22 +37,36 @@ public sealed class CatalogSync(
         await AnnounceAsync(itemId);
     }
 
+    /// <summary>
+    /// Subscribes before the instance starts serving, so a change announced right after start-up is not missed
+    /// (bounded: with Redis down, start-up goes on and <see cref="ExecuteAsync"/> keeps trying).
+    /// </summary>
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await TrySubscribeAsync().WaitAsync(s_subscribeTimeout, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await base.StartAsync(cancellationToken);
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        // Subscribing fails while Redis is down: keep trying. Once subscribed, the multiplexer re-subscribes by
-        // itself after a reconnect.
-        while (!stoppingToken.IsCancellationRequested)
+        // Once subscribed, the multiplexer re-subscribes by itself after a reconnect.
+        while (!_subscribed && !stoppingToken.IsCancellationRequested)
         {
-            try
-            {
-                await redis.GetSubscriber().SubscribeAsync(_channel, (_, message) => OnMessage(message));
-                return;
-            }
-            catch (Exception ex) when (ex is RedisException or TimeoutException)
-            {
-                logger.LogDebug(ex, "Could not subscribe to catalog changes yet.");
-                await Task.Delay(TimeSpan.FromSeconds(2), stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            }
+            await Task.Delay(TimeSpan.FromSeconds(2), stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await TrySubscribeAsync();
+        }
+    }
+
+    private async Task TrySubscribeAsync()
+    {
+        try
+        {
+            await redis.GetSubscriber().SubscribeAsync(_channel, (_, message) => OnMessage(message));
+            _subscribed = true;
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            logger.LogDebug(ex, "Could not subscribe to catalog changes yet.");
         }
     }
 

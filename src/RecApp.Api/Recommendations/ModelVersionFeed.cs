@@ -22,13 +22,16 @@ public sealed class ModelVersionFeed(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        _ = SubscribeAsync(stoppingToken);
-        // The model loads at start-up; warm for whatever version it has, then watch for changes (an in-memory check).
+        // The model loads at start-up; warm for whatever version it has, then watch for changes (an in-memory
+        // check). Subscribing is retried here while Redis is down; once subscribed, the multiplexer re-subscribes
+        // by itself after a reconnect.
+        var subscribed = await TrySubscribeAsync(stoppingToken);
         var interval = TimeSpan.FromSeconds(options.Value.ModelPollSeconds);
         while (!stoppingToken.IsCancellationRequested)
         {
             await WarmIfNewAsync(stoppingToken);
             await Task.Delay(interval, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            subscribed = subscribed || await TrySubscribeAsync(stoppingToken);
         }
     }
 
@@ -67,22 +70,20 @@ public sealed class ModelVersionFeed(
         }
     }
 
-    private async Task SubscribeAsync(CancellationToken cancellationToken)
+    private async Task<bool> TrySubscribeAsync(CancellationToken stoppingToken)
     {
-        var channel = new RedisChannel(ModelChannels.VersionPublished, RedisChannel.PatternMode.Literal);
-        while (!cancellationToken.IsCancellationRequested)
+        try
         {
-            try
-            {
-                // The payload is not trusted: the reload reads model_current from this instance's own database.
-                await redis.GetSubscriber().SubscribeAsync(channel, (_, _) => { _ = OnAnnouncedAsync(cancellationToken); });
-                return;
-            }
-            catch (Exception ex) when (ex is RedisException or TimeoutException)
-            {
-                logger.LogDebug(ex, "Could not subscribe to model announcements yet.");
-                await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            }
+            // The payload is not trusted: the reload reads model_current from this instance's own database.
+            await redis.GetSubscriber().SubscribeAsync(
+                new RedisChannel(ModelChannels.VersionPublished, RedisChannel.PatternMode.Literal),
+                (_, _) => { _ = OnAnnouncedAsync(stoppingToken); });
+            return true;
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            logger.LogDebug(ex, "Could not subscribe to model announcements yet.");
+            return false;
         }
     }
 }

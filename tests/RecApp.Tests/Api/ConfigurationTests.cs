@@ -2,7 +2,7 @@ using System.Net;
 
 namespace RecApp.Tests.Api;
 
-/// <summary>The seed's environment names configure the API (and win over the Api section).</summary>
+/// <summary>The seed's environment names configure the API; the Api section wins when both are set.</summary>
 public sealed class ConfigurationTests(ApiWorld world) : IClassFixture<ApiWorld>
 {
     [Fact]
@@ -10,13 +10,13 @@ public sealed class ConfigurationTests(ApiWorld world) : IClassFixture<ApiWorld>
     {
         await using var api = world.CreateApi(new Dictionary<string, string?>
         {
-            ["CACHE_TTL_POPULAR"] = "60 # one minute",
-            ["CACHE_TTL_PERSONALIZED"] = "120",
+            ["CACHE_TTL_POPULAR"] = "60",
+            ["Api:PopularTtlSeconds"] = "30",
+            ["CACHE_TTL_PERSONALIZED"] = "120 # two minutes",
             ["CACHE_TTL_USER_PROFILE"] = "180",
             ["DEFAULT_PAGE_SIZE"] = "7",
             ["MAX_PAGE_SIZE"] = "10",
             ["MAX_SIMILAR_USERS"] = "12",
-            ["Api:MaxPageSize"] = "50",
         });
         using var client = api.CreateClient();
 
@@ -24,7 +24,7 @@ public sealed class ConfigurationTests(ApiWorld world) : IClassFixture<ApiWorld>
         var defaulted = await (await client.GetAsync("/users/1/recommendations")).JsonAsync();
         var tooLarge = await client.GetAsync("/users/1/recommendations?limit=11");
 
-        Assert.Equal(60, configuration.GetProperty("cache_ttl_popular").GetInt32());
+        Assert.Equal(30, configuration.GetProperty("cache_ttl_popular").GetInt32());
         Assert.Equal(120, configuration.GetProperty("cache_ttl_personalized").GetInt32());
         Assert.Equal(180, configuration.GetProperty("cache_ttl_user_profile").GetInt32());
         Assert.Equal(10, configuration.GetProperty("max_page_size").GetInt32());
