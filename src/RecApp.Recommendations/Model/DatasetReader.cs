@@ -31,7 +31,24 @@ public sealed class DatasetReader(NpgsqlDataSource dataSource, IOptions<Recommen
             var dataset = await ReadAllAsync(dataSource, cancellationToken);
             logger.LogInformation("Read {Items} items, {Users} users, {Interactions} interactions in {Elapsed} ms.",
                 dataset.Items.Count, dataset.Users.Count, dataset.Interactions.Length, started.ElapsedMilliseconds);
-            _last = (dataset, clock.GetUtcNow());
+            var entry = (dataset, clock.GetUtcNow());
+            _last = entry;
+            // Drop the copy once the window has passed, so the Refresher does not hold a whole dataset between runs.
+            _ = Task.Delay(options.Value.DatasetReuseWindow, clock, CancellationToken.None).ContinueWith(_ =>
+            {
+                _gate.Wait();
+                try
+                {
+                    if (_last == entry)
+                    {
+                        _last = null;
+                    }
+                }
+                finally
+                {
+                    _gate.Release();
+                }
+            }, TaskScheduler.Default);
             return dataset;
         }
         finally

@@ -135,8 +135,9 @@ public sealed class GlobalModelHolder(NpgsqlDataSource dataSource, ModelStore st
         {
             return ([], watermark);
         }
-        // Strictly newer than the watermark; a row committed late with an older stamp is picked up by the next
-        // full read (every model version change), and normally long before by the API's item message.
+        // Rows stamped at or after the watermark (re-applying the boundary rows is harmless); a row committed late with
+        // an older stamp is picked up by the next full read (every model version change), and normally long before
+        // that by the API's item message.
         var items = await DatasetReader.ReadItemsAsync(connection, since, cancellationToken);
         return (items, watermark);
     }

@@ -43,6 +43,9 @@ public sealed class RecommendationOptions
     public double TrendingHalfLifeDays { get; set; } = 2;
     public int TrendingListSize { get; set; } = 100;
 
+    /// <summary>Weight of the trending score (relative to the best trending item) added to popular lists.</summary>
+    public float TrendingWeight { get; set; } = 0.2f;
+
     // ---- Item neighbors -------------------------------------------------------------------------------------
 
     /// <summary>Collaborative neighbors kept per item.</summary>

@@ -123,7 +123,7 @@ public sealed class ScoringEngine(RecommendationOptions options)
 
     /// <summary>
     /// The segment's list, then broader segments to fill: each chain step uses its per-category list when one is
-    /// stored, else its overall list narrowed to the category. Scores in (0, 1], relative to the best of the first list used.
+    /// stored, else its overall list narrowed to the category; trending items get a bonus on top. Scores in (0, 1], relative to the best of the first list used.
     /// </summary>
     private Dictionary<long, float> PopularScores(ModelSnapshot snapshot, Demographics d, RecommendationFilters filters, Func<long, bool> allowed)
     {
@@ -166,6 +166,21 @@ public sealed class ScoringEngine(RecommendationOptions options)
             if (scores.Count >= options.MaxResults)
             {
                 break;
+            }
+        }
+
+        // Trending (last days, decayed) lifts what is rising now, within the same category if one is asked for.
+        var trending = d.Category is null ? snapshot.Trending.Overall : snapshot.Trending.ByCategory.GetValueOrDefault(d.Category);
+        if (options.TrendingWeight > 0 && trending is { Ids.Length: > 0 })
+        {
+            var best = Math.Max(trending.Scores[0], 1e-9f);
+            for (var k = 0; k < trending.Ids.Length; k++)
+            {
+                var id = trending.Ids[k];
+                if (scores.ContainsKey(id) || allowed(id))
+                {
+                    scores[id] = scores.GetValueOrDefault(id) + options.TrendingWeight * trending.Scores[k] / best;
+                }
             }
         }
         return scores;

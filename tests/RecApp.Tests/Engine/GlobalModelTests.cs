@@ -180,7 +180,7 @@ public sealed class GlobalModelTests
     {
         await using var dataSource = await EngineDatabase.CreateAsync();
         await EngineDatabase.LoadAsync(dataSource, SyntheticDataset.Create(300, 400, 8000, now: s_now));
-        await using var services = Services(dataSource, new() { ["Recommendations:MinSegmentUsers"] = "5", ["Recommendations:MaxCategoryShare"] = "1", ["Recommendations:FreshnessBoost"] = "0" });
+        await using var services = Services(dataSource, new() { ["Recommendations:MinSegmentUsers"] = "5", ["Recommendations:MaxCategoryShare"] = "1", ["Recommendations:FreshnessBoost"] = "0", ["Recommendations:TrendingWeight"] = "0" });
         await RunAllJobsAsync(services);
         var model = services.GetRequiredService<IGlobalModel>();
         await model.ReloadAsync(CancellationToken.None);

@@ -30,7 +30,7 @@ public sealed class ScoringEngineTests
     [Fact]
     public void Tier_follows_the_number_of_distinct_items()
     {
-        var engine = new ScoringEngine(new RecommendationOptions { MaxCategoryShare = 1, FreshnessBoost = 0 });
+        var engine = new ScoringEngine(new RecommendationOptions { MaxCategoryShare = 1, FreshnessBoost = 0, TrendingWeight = 0 });
         var none = engine.ForUser(Snapshot, 99_999, [], new Demographics(), RecommendationFilters.None, s_now);
         var two = engine.ForUser(Snapshot, 99_999, Events(1, 2, 2, 1), new Demographics(), RecommendationFilters.None, s_now);
         var three = engine.ForUser(Snapshot, 99_999, Events(1, 2, 3), new Demographics(), RecommendationFilters.None, s_now);
@@ -159,9 +159,30 @@ public sealed class ScoringEngineTests
     }
 
     [Fact]
+    public void Trending_items_are_lifted_in_popular_lists()
+    {
+        var items = new[]
+        {
+            new CatalogItem(1, "steady", "x", [], 10, null, true, s_now.AddDays(-400)),
+            new CatalogItem(2, "rising", "x", [], 10, null, true, s_now.AddDays(-400)),
+        };
+        var snapshot = ModelSnapshot.Empty with
+        {
+            Catalog = Catalog.Create(items),
+            Popularity = new PopularityModel(new Dictionary<Segment, ScoredIds> { [new Segment()] = new([1, 2], [1f, 0.9f]) }),
+            Trending = new TrendingModel(new ScoredIds([2], [3f]), new Dictionary<string, ScoredIds>()),
+        };
+        var lifted = new ScoringEngine(new RecommendationOptions { TrendingWeight = 0.2f }).Popular(snapshot, new Demographics(), RecommendationFilters.None, s_now);
+        var plain = new ScoringEngine(new RecommendationOptions { TrendingWeight = 0 }).Popular(snapshot, new Demographics(), RecommendationFilters.None, s_now);
+        Assert.Equal([2L, 1L], lifted.ItemIds);
+        Assert.Equal(0.9f + 0.2f, lifted.Scores[0], 4);
+        Assert.Equal([1L, 2L], plain.ItemIds);
+    }
+
+    [Fact]
     public void Popular_falls_back_from_a_thin_segment_to_broader_ones()
     {
-        var engine = new ScoringEngine(new RecommendationOptions { MaxCategoryShare = 1, FreshnessBoost = 0 }); // raw order: no re-rank, no boost
+        var engine = new ScoringEngine(new RecommendationOptions { MaxCategoryShare = 1, FreshnessBoost = 0, TrendingWeight = 0 }); // raw order: no re-rank, no boost
         var segment = engine.Popular(Snapshot, new Demographics("f", "25-34", 3), RecommendationFilters.None, s_now);
         var unknown = engine.Popular(Snapshot, new Demographics("x", "nobody", 999), RecommendationFilters.None, s_now);
         Assert.Equal(200, segment.ItemIds.Length);
