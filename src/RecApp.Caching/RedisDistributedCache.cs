@@ -9,6 +9,8 @@ namespace RecApp.Caching;
 /// <see cref="IDistributedCache"/> over StackExchange.Redis 1.2.6: values are plain Redis strings under
 /// <c>KeyPrefix + key</c> with a Redis TTL. Sliding expiration keeps its settings in a small companion key
 /// (<c>key#sliding</c>) read in the same round trip, so plain values stay readable by one multi-key <c>MGET</c>.
+/// Synchronous members use the client's synchronous calls (never blocking on async work). Unlike the HybridCache,
+/// this is a plain distributed cache: Redis errors reach the caller.
 /// </summary>
 public sealed class RedisDistributedCache : IBufferDistributedCache
 {
@@ -34,7 +36,19 @@ public sealed class RedisDistributedCache : IBufferDistributedCache
     internal RedisKey Key(string key) => KeyPrefix + key;
 
     /// <inheritdoc />
-    public byte[]? Get(string key) => GetAsync(key).GetAwaiter().GetResult();
+    public byte[]? Get(string key)
+    {
+        var values = Database.StringGet([Key(key), Key(key + SlidingSuffix)]);
+        if (values[0].IsNull)
+        {
+            return null;
+        }
+        if (!values[1].IsNull)
+        {
+            _ = SlideAsync(key, values[1]);
+        }
+        return values[0];
+    }
 
     /// <inheritdoc />
     public async Task<byte[]?> GetAsync(string key, CancellationToken token = default)
@@ -82,13 +96,23 @@ public sealed class RedisDistributedCache : IBufferDistributedCache
     }
 
     /// <inheritdoc />
-    public void Set(string key, byte[] value, DistributedCacheEntryOptions options) =>
-        SetAsync(key, value, options).GetAwaiter().GetResult();
-
-    /// <inheritdoc />
-    public async Task SetAsync(string key, byte[] value, DistributedCacheEntryOptions options, CancellationToken token = default)
+    public void Set(string key, byte[] value, DistributedCacheEntryOptions options)
     {
-        token.ThrowIfCancellationRequested();
+        var (ttl, sliding) = Lifetime(options);
+        var database = Database;
+        if (sliding is { } settings)
+        {
+            database.StringSet(Key(key), value, settings.Ttl);
+            database.StringSet(Key(key + SlidingSuffix), settings.Value, settings.Ttl);
+            return;
+        }
+        database.StringSet(Key(key), value, ttl);
+        database.KeyDelete(Key(key + SlidingSuffix));
+    }
+
+    /// <summary>The Redis TTL for these options, and the sliding bookkeeping when sliding expiration is used.</summary>
+    private (TimeSpan? Ttl, (TimeSpan Ttl, string Value)? Sliding) Lifetime(DistributedCacheEntryOptions options)
+    {
         var now = _time.GetUtcNow();
         var absolute = options.AbsoluteExpiration
             ?? (options.AbsoluteExpirationRelativeToNow is { } relative ? now + relative : null);
@@ -97,14 +121,26 @@ public sealed class RedisDistributedCache : IBufferDistributedCache
             throw new ArgumentOutOfRangeException(nameof(options), "The absolute expiration is in the past.");
         }
         TimeSpan? ttl = absolute is { } abs ? abs - now : null;
-        var database = Database;
-        if (options.SlidingExpiration is { } sliding)
+        if (options.SlidingExpiration is not { } sliding)
         {
-            var slidingTtl = ttl is { } t && t < sliding ? t : sliding;
-            var settings = string.Create(CultureInfo.InvariantCulture, $"{(long)sliding.TotalMilliseconds}:{absolute?.ToUnixTimeMilliseconds() ?? 0}");
+            return (ttl, null);
+        }
+        var slidingTtl = ttl is { } t && t < sliding ? t : sliding;
+        var settings = string.Create(CultureInfo.InvariantCulture, $"{(long)sliding.TotalMilliseconds}:{absolute?.ToUnixTimeMilliseconds() ?? 0}");
+        return (ttl, (slidingTtl, settings));
+    }
+
+    /// <inheritdoc />
+    public async Task SetAsync(string key, byte[] value, DistributedCacheEntryOptions options, CancellationToken token = default)
+    {
+        token.ThrowIfCancellationRequested();
+        var (ttl, sliding) = Lifetime(options);
+        var database = Database;
+        if (sliding is { } settings)
+        {
             await Task.WhenAll(
-                database.StringSetAsync(Key(key), value, slidingTtl),
-                database.StringSetAsync(Key(key + SlidingSuffix), settings, slidingTtl)).WaitAsync(token);
+                database.StringSetAsync(Key(key), value, settings.Ttl),
+                database.StringSetAsync(Key(key + SlidingSuffix), settings.Value, settings.Ttl)).WaitAsync(token);
             return;
         }
         await Task.WhenAll(
@@ -116,7 +152,14 @@ public sealed class RedisDistributedCache : IBufferDistributedCache
     internal Task SetRawAsync(string key, byte[] value, TimeSpan ttl) => Database.StringSetAsync(Key(key), value, ttl);
 
     /// <inheritdoc />
-    public void Refresh(string key) => RefreshAsync(key).GetAwaiter().GetResult();
+    public void Refresh(string key)
+    {
+        var settings = Database.StringGet(Key(key + SlidingSuffix));
+        if (!settings.IsNull)
+        {
+            _ = SlideAsync(key, settings);
+        }
+    }
 
     /// <inheritdoc />
     public async Task RefreshAsync(string key, CancellationToken token = default)
@@ -164,7 +207,7 @@ public sealed class RedisDistributedCache : IBufferDistributedCache
     }
 
     /// <inheritdoc />
-    public void Remove(string key) => RemoveAsync(key).GetAwaiter().GetResult();
+    public void Remove(string key) => Database.KeyDelete([Key(key), Key(key + SlidingSuffix)]);
 
     /// <inheritdoc />
     public Task RemoveAsync(string key, CancellationToken token = default)
@@ -187,8 +230,16 @@ public sealed class RedisDistributedCache : IBufferDistributedCache
     }
 
     /// <inheritdoc />
-    public bool TryGet(string key, IBufferWriter<byte> destination) =>
-        TryGetAsync(key, destination).AsTask().GetAwaiter().GetResult();
+    public bool TryGet(string key, IBufferWriter<byte> destination)
+    {
+        var value = Get(key);
+        if (value is null)
+        {
+            return false;
+        }
+        destination.Write(value);
+        return true;
+    }
 
     /// <inheritdoc />
     public async ValueTask<bool> TryGetAsync(string key, IBufferWriter<byte> destination, CancellationToken token = default)

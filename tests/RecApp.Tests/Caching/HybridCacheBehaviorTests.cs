@@ -380,6 +380,16 @@ public sealed class HybridCacheBehaviorTests : IAsyncLifetime
         Assert.Equal([1, 2, 3], await distributed.GetAsync("dc"));
         await distributed.RemoveAsync("dc");
         Assert.Null(await distributed.GetAsync("dc"));
+
+        distributed.Set("dc-sync", [4, 5], new() { AbsoluteExpirationRelativeToNow = TimeSpan.FromMinutes(1) });
+        Assert.Equal([4, 5], distributed.Get("dc-sync"));
+        var buffer = cache.Services.GetRequiredService<Microsoft.Extensions.Caching.Distributed.IBufferDistributedCache>();
+        var writer = new System.Buffers.ArrayBufferWriter<byte>();
+        Assert.True(await buffer.TryGetAsync("dc-sync", writer));
+        Assert.Equal([4, 5], writer.WrittenSpan.ToArray());
+        distributed.Remove("dc-sync");
+        Assert.False(buffer.TryGet("dc-sync", writer));
+        Assert.True(await cache.Redis.GetDatabase().KeyExistsAsync(_prefix + "dc") is false);
     }
 
     /// <summary>A trivial HybridCache that is not ours, to exercise the fallback path.</summary>
