@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -23,7 +24,7 @@ public static class PostgresClientExtensions
         // Npgsql waits 15 s for a connection by default; an unreachable host would stall every request that long.
         // A short wait lets callers degrade (serve from cache) quickly. An explicit Timeout in the string wins.
         var settings = new NpgsqlConnectionStringBuilder(connectionString);
-        if (!System.Text.RegularExpressions.Regex.IsMatch(connectionString, @"(^|;)\s*Timeout\s*=", System.Text.RegularExpressions.RegexOptions.IgnoreCase))
+        if (!Regex.IsMatch(connectionString, @"(^|;)\s*Timeout\s*=", RegexOptions.IgnoreCase))
         {
             settings.Timeout = DefaultConnectTimeoutSeconds;
         }
