@@ -1,23 +1,26 @@
+using System.Globalization;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Options;
 
 namespace RecApp.Refresher.Worker;
 
 /// <summary>
 /// Settings of the Refresher worker, section <c>Refresher</c>. The seed's environment names
 /// (<c>POPULAR_ITEMS_REFRESH_MINUTES</c>, <c>USER_PROFILES_REFRESH_MINUTES</c>, <c>SIMILARITIES_REFRESH_MINUTES</c>,
-/// <c>CACHE_CLEANUP_HOURS</c>) are accepted too and win over the <c>Refresher:*</c> keys when set.
+/// <c>CACHE_CLEANUP_HOURS</c>) are accepted too, so the seed's deployment files keep working; the .NET key wins when
+/// both are set (the API's rule for its own seed names).
 /// </summary>
 public sealed class RefresherOptions
 {
     public const string SectionName = "Refresher";
 
-    /// <summary>Seed-style names and the option each one sets.</summary>
-    internal static readonly (string Name, Action<RefresherOptions, double> Apply)[] SeedEnvironmentNames =
+    /// <summary>Seed-style names, the option each one stands for, and how to set it.</summary>
+    internal static readonly (string Name, string Property, Action<RefresherOptions, double> Apply)[] SeedEnvironmentNames =
     [
-        ("POPULAR_ITEMS_REFRESH_MINUTES", (o, v) => o.PopularItemsRefreshMinutes = v),
-        ("USER_PROFILES_REFRESH_MINUTES", (o, v) => o.UserProfilesRefreshMinutes = v),
-        ("SIMILARITIES_REFRESH_MINUTES", (o, v) => o.SimilaritiesRefreshMinutes = v),
-        ("CACHE_CLEANUP_HOURS", (o, v) => o.CleanupRefreshHours = v),
+        ("POPULAR_ITEMS_REFRESH_MINUTES", nameof(PopularItemsRefreshMinutes), (o, v) => o.PopularItemsRefreshMinutes = v),
+        ("USER_PROFILES_REFRESH_MINUTES", nameof(UserProfilesRefreshMinutes), (o, v) => o.UserProfilesRefreshMinutes = v),
+        ("SIMILARITIES_REFRESH_MINUTES", nameof(SimilaritiesRefreshMinutes), (o, v) => o.SimilaritiesRefreshMinutes = v),
+        ("CACHE_CLEANUP_HOURS", nameof(CleanupRefreshHours), (o, v) => o.CleanupRefreshHours = v),
     ];
 
     /// <summary>Interval of the <c>popular</c> job (popularity and trending).</summary>
@@ -63,16 +66,26 @@ public sealed class RefresherOptions
         _ => null,
     };
 
+    /// <summary>
+    /// Applies each seed name whose <c>Refresher:*</c> key is not set. A value that is not a positive number (invariant
+    /// culture) fails start-up, naming the setting, rather than being ignored.
+    /// </summary>
     internal void ApplySeedEnvironmentNames(IConfiguration configuration)
     {
-        foreach (var (name, apply) in SeedEnvironmentNames)
+        foreach (var (name, property, apply) in SeedEnvironmentNames)
         {
-            if (configuration[name] is { Length: > 0 } text)
+            var raw = configuration[name];
+            if (raw is null || configuration[$"{SectionName}:{property}"] is not null)
             {
-                apply(this, double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var value)
-                    ? value
-                    : throw new InvalidOperationException($"{name}='{text}' is not a number."));
+                continue;
             }
+            // Tolerate the seed's "15 # minutes" style, as the API does.
+            var text = raw.Split('#', 2)[0].Trim();
+            if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || !(value > 0))
+            {
+                throw new OptionsValidationException(name, typeof(RefresherOptions), [$"{name} must be a positive number, got '{raw}'."]);
+            }
+            apply(this, value);
         }
     }
 
