@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
+using RecApp.Recommendations.Model;
 
 namespace RecApp.Refresher.Worker;
 
@@ -56,7 +57,10 @@ public sealed class RefresherOptions
     /// <summary>How often <c>refresh_requests</c> is read even without a NOTIFY (a missed notification is never lost).</summary>
     public double RequestPollSeconds { get; set; } = 30;
 
-    /// <summary>The schedule interval of a job, or null for a job name without one (it runs at start-up and on demand only).</summary>
+    /// <summary>
+    /// The schedule interval of a job, or null for a job name without one (it runs at start-up and on demand only).
+    /// The names are those of <see cref="ModelChannels.JobNames"/>; a test checks that each of them has an interval here.
+    /// </summary>
     public TimeSpan? IntervalFor(string job) => job switch
     {
         "popular" => TimeSpan.FromMinutes(PopularItemsRefreshMinutes),
@@ -117,6 +121,9 @@ public sealed class RefresherOptions
         }
     }
 
-    /// <summary>The job name in a refresh request that means every job.</summary>
+    /// <summary>
+    /// The job name in a refresh request that means every job (in <see cref="ModelChannels.JobNames"/>); the API's
+    /// admin endpoint sends the same word.
+    /// </summary>
     public const string AllJobs = "all";
 }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using RecApp.Recommendations.Model;
 using RecApp.Refresher.Worker;
 
 namespace RecApp.Tests.Refresher;
@@ -29,6 +30,13 @@ public sealed class RefresherOptionsTests
         Assert.Null(options.IntervalFor("something-else"));
         Assert.False(options.SeedDemoDataWhenEmpty);
         Assert.Equal("S", options.DemoDataSize);
+    }
+
+    [Fact]
+    public void Every_job_the_engine_names_has_a_schedule()
+    {
+        var options = Resolve([]);
+        Assert.All(ModelChannels.JobNames, job => Assert.NotNull(options.IntervalFor(job)));
     }
 
     [Fact]
