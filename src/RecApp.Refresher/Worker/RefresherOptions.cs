@@ -33,7 +33,11 @@ public sealed class RefresherOptions
     /// <summary>Interval of the <c>similarities</c> job (item and user neighbors).</summary>
     public double SimilaritiesRefreshMinutes { get; set; } = 60;
 
-    /// <summary>Interval of the <c>cleanup</c> job (old model versions, job runs, cache metadata).</summary>
+    /// <summary>
+    /// Interval of the <c>cleanup</c> job (the seed's <c>CACHE_CLEANUP_HOURS</c>): it deletes retired and failed model
+    /// versions, marks stale builds failed, and trims old job runs and handled refresh requests, all in PostgreSQL.
+    /// The cache needs no sweep: its tag records expire by themselves in Redis after the cache's <c>TagRetention</c>.
+    /// </summary>
     public double CleanupRefreshHours { get; set; } = 6;
 
     /// <summary>A failed job is retried after this long, or after its interval when that is shorter.</summary>
