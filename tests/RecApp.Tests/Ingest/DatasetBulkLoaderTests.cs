@@ -18,6 +18,23 @@ public sealed class DatasetBulkLoaderTests
 
     private static DatasetBulkLoader Loader(NpgsqlDataSource dataSource) => new(dataSource, NullLogger<DatasetBulkLoader>.Instance);
 
+    /// <summary>Loads the tiny synthetic dataset of <paramref name="seed"/>; returns the loader and what it loaded.</summary>
+    private static async Task<(DatasetBulkLoader Loader, Dataset Loaded)> LoadTinyAsync(NpgsqlDataSource dataSource, int seed)
+    {
+        var loader = Loader(dataSource);
+        var dataset = SyntheticDatasetGenerator.Generate(new SyntheticDatasetOptions(SyntheticDatasetSize.Tiny, seed));
+        await loader.LoadAsync(dataset);
+        return (loader, dataset);
+    }
+
+    private static readonly DateTime s_at = new(2025, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+
+    /// <summary>One item and one user (id 10,001) absent from the tiny datasets, with the given interactions.</summary>
+    private static Dataset NewItemAndUser(params Interaction[] interactions) => new(
+        [new CatalogItem(10_001, "New", "books", ["a"], 1m, null, true, s_at)],
+        [new UserDemographics(10_001, "f", "18-24", 1)],
+        interactions);
+
     private static async Task<List<string>> ReadAllAsync(NpgsqlDataSource dataSource, string sql)
     {
         var rows = new List<string>();
@@ -68,17 +85,12 @@ public sealed class DatasetBulkLoaderTests
     public async Task A_load_that_fails_part_way_leaves_the_database_as_it_was()
     {
         await using var dataSource = await CreateDatabaseAsync();
-        var loader = Loader(dataSource);
-        var first = SyntheticDatasetGenerator.Generate(new SyntheticDatasetOptions(SyntheticDatasetSize.Tiny, Seed: 1));
-        await loader.LoadAsync(first);
+        var (loader, first) = await LoadTinyAsync(dataSource, seed: 1);
         var before = (await CountAsync(dataSource, "items"), await CountAsync(dataSource, "users"), await CountAsync(dataSource, "interactions"));
 
         // New ids, so items and users copy fine; an out-of-range interaction type then breaks a CHECK constraint.
-        var at = new DateTime(2025, 1, 1, 0, 0, 0, DateTimeKind.Utc);
-        var broken = new Dataset(
-            [new CatalogItem(10_001, "New", "books", ["a"], 1m, null, true, at)],
-            [new UserDemographics(10_001, "f", "18-24", 1)],
-            [new Interaction(10_001, 10_001, InteractionType.Click, null, at), new Interaction(10_001, 10_001, (InteractionType)42, null, at)]);
+        var broken = NewItemAndUser(
+            new Interaction(10_001, 10_001, InteractionType.Click, null, s_at), new Interaction(10_001, 10_001, (InteractionType)42, null, s_at));
         await Assert.ThrowsAsync<PostgresException>(() => loader.LoadAsync(broken));
 
         // Ids already present: the copy of items fails.
@@ -139,17 +151,12 @@ public sealed class DatasetBulkLoaderTests
     public async Task A_load_into_a_table_with_rows_keeps_its_indexes_and_lets_readers_through()
     {
         await using var dataSource = await CreateDatabaseAsync();
-        var loader = Loader(dataSource);
-        var first = SyntheticDatasetGenerator.Generate(new SyntheticDatasetOptions(SyntheticDatasetSize.Tiny, Seed: 4));
-        await loader.LoadAsync(first);
+        var (loader, first) = await LoadTinyAsync(dataSource, seed: 4);
         var before = await ReadAllAsync(dataSource, InteractionIndexesSql);
         var reader = first.Interactions[0].UserId;
         var history = await CountHistoryAsync(dataSource, reader);
-        var at = new DateTime(2025, 1, 1, 0, 0, 0, DateTimeKind.Utc);
-        var more = new Dataset(
-            [new CatalogItem(10_001, "New", "books", ["a"], 1m, null, true, at)],
-            [new UserDemographics(10_001, "f", "18-24", 1)],
-            [new Interaction(10_001, 10_001, InteractionType.Click, null, at), new Interaction(reader, 10_001, InteractionType.Like, null, at)]);
+        var more = NewItemAndUser(
+            new Interaction(10_001, 10_001, InteractionType.Click, null, s_at), new Interaction(reader, 10_001, InteractionType.Like, null, s_at));
 
         await using (var load = PausedLoad.Start(loader, more))
         {
