@@ -1,3 +1,4 @@
+using System.CommandLine;
 using RecApp.Recommendations.Data;
 using RecApp.Recommendations.Model;
 using RecApp.Refresher.Cli;
@@ -7,9 +8,18 @@ namespace RecApp.Refresher;
 public static class Program
 {
     /// <summary>No verb runs the worker; <c>seed</c> and <c>import</c> load data (see <see cref="RefresherCommandLine"/>).</summary>
-    public static Task<int> Main(string[] args) =>
-        // The host handles SIGTERM/Ctrl-C itself and shuts the worker down gracefully.
-        RefresherCommandLine.Create(cancellationToken => RunWorkerAsync(args, cancellationToken)).Parse(args).InvokeAsync(new() { ProcessTerminationTimeout = null });
+    public static Task<int> Main(string[] args)
+    {
+        var commandLine = RefresherCommandLine.Create(cancellationToken => RunWorkerAsync(args, cancellationToken));
+        var parsed = commandLine.Parse(args);
+        return parsed.InvokeAsync(LeaveTerminationToTheHost);
+    }
+
+    /// <summary>
+    /// Turns off System.CommandLine's own SIGTERM/Ctrl-C handling: the worker's host listens for them and shuts the
+    /// worker down gracefully, letting a running job stop cleanly.
+    /// </summary>
+    private static InvocationConfiguration LeaveTerminationToTheHost => new() { ProcessTerminationTimeout = null };
 
     public static async Task<int> RunWorkerAsync(string[] args, CancellationToken cancellationToken)
     {

@@ -14,8 +14,10 @@ public sealed record BulkLoadResult(long Items, long Users, long Interactions, T
 /// <summary>
 /// Writes a <see cref="Dataset"/> into PostgreSQL with binary COPY, all in one transaction: a failure anywhere
 /// (a duplicate id, a constraint, a dropped connection, cancellation) leaves the database exactly as it was.
-/// The interaction indexes are dropped and rebuilt inside that transaction when the table is large relative to
-/// what is already there, since one sorted index build is much cheaper than millions of single inserts into it.
+/// When <c>interactions</c> is empty at the start (seeding a new database), its indexes are dropped and rebuilt
+/// inside that transaction, since one sorted index build is much cheaper than millions of single inserts into it.
+/// Otherwise the rows are copied with the indexes in place: dropping an index takes an ACCESS EXCLUSIVE lock on the
+/// table until commit, which would block every history read of a live API for the whole load.
 /// </summary>
 public sealed class DatasetBulkLoader(NpgsqlDataSource dataSource, ILogger<DatasetBulkLoader> logger)
 {
@@ -40,9 +42,9 @@ public sealed class DatasetBulkLoader(NpgsqlDataSource dataSource, ILogger<Datas
         var items = await CopyItemsAsync(connection, dataset.Items, progress, cancellationToken);
         var users = await CopyUsersAsync(connection, dataset.Users, progress, cancellationToken);
 
-        var existing = await CountInteractionsAsync(connection, cancellationToken);
-        var rebuild = dataset.Interactions.Length >= 100_000 && dataset.Interactions.Length > existing;
-        var indexes = rebuild ? await DropSecondaryIndexesAsync(connection, cancellationToken) : [];
+        var indexes = await HasInteractionsAsync(connection, cancellationToken)
+            ? []
+            : await DropSecondaryIndexesAsync(connection, cancellationToken);
         var copied = stopwatch.Elapsed;
         var interactions = await CopyInteractionsAsync(connection, dataset.Interactions, progress, cancellationToken);
         var indexing = stopwatch.Elapsed;
@@ -161,12 +163,10 @@ public sealed class DatasetBulkLoader(NpgsqlDataSource dataSource, ILogger<Datas
         return indexes.Select(i => i.Definition).ToList();
     }
 
-    private static async Task<long> CountInteractionsAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    private static async Task<bool> HasInteractionsAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
-        // The planner's estimate is enough to decide whether rebuilding indexes pays off.
-        await using var command = new NpgsqlCommand(
-            "SELECT GREATEST(reltuples, 0)::bigint FROM pg_class WHERE oid = 'interactions'::regclass", connection);
-        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+        await using var command = new NpgsqlCommand("SELECT EXISTS (SELECT 1 FROM interactions)", connection);
+        return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
     private static Task WriteNullableAsync<T>(NpgsqlBinaryImporter writer, T? value, NpgsqlDbType type, CancellationToken cancellationToken)

@@ -19,6 +19,8 @@ public static class MovieLens100KImporter
         "Film-Noir", "Horror", "Musical", "Mystery", "Romance", "Sci-Fi", "Thriller", "War", "Western",
     ];
 
+    private static readonly MovieLensRatingsFile s_ratings = new("u.data", '\t', "tab", Header: null);
+
     public static ImportResult Import(string directory)
     {
         var latin1 = Encoding.Latin1;
@@ -30,7 +32,7 @@ public static class MovieLens100KImporter
         {
             ReadUsers(usersPath, latin1, builder);
         }
-        ReadRatings(ImportedDatasetBuilder.RequireFile(directory, "u.data"), latin1, builder);
+        MovieLensFields.ReadRatings(ImportedDatasetBuilder.RequireFile(directory, s_ratings.File), latin1, s_ratings, builder);
         return builder.Build();
     }
 
@@ -146,34 +148,6 @@ public static class MovieLens100KImporter
         }
         builder.Summarize(file, read, accepted);
     }
-
-    private static void ReadRatings(string path, Encoding encoding, ImportedDatasetBuilder builder)
-    {
-        const string file = "u.data";
-        long read = 0, accepted = 0;
-        foreach (var (line, text) in ImportedDatasetBuilder.ReadLines(path, encoding))
-        {
-            read++;
-            var fields = text.Split('\t');
-            if (fields.Length != 4)
-            {
-                builder.Reject(file, line, $"expected 4 tab-separated fields, found {fields.Length}");
-                continue;
-            }
-            if (MovieLensFields.TryParseRating(fields, out var interaction, out var error))
-            {
-                if (builder.AddInteraction(file, line, interaction))
-                {
-                    accepted++;
-                }
-            }
-            else
-            {
-                builder.Reject(file, line, error!);
-            }
-        }
-        builder.Summarize(file, read, accepted);
-    }
 }
 
 /// <summary>
@@ -184,11 +158,13 @@ public static class MovieLens100KImporter
 /// </summary>
 public static partial class MovieLensLatestImporter
 {
+    private static readonly MovieLensRatingsFile s_ratings = new("ratings.csv", ',', "comma", "userId,movieId,rating,timestamp");
+
     public static ImportResult Import(string directory)
     {
         var builder = new ImportedDatasetBuilder();
         ReadMovies(ImportedDatasetBuilder.RequireFile(directory, "movies.csv"), builder);
-        ReadRatings(ImportedDatasetBuilder.RequireFile(directory, "ratings.csv"), builder);
+        MovieLensFields.ReadRatings(ImportedDatasetBuilder.RequireFile(directory, s_ratings.File), Encoding.UTF8, s_ratings, builder);
         return builder.Build();
     }
 
@@ -204,7 +180,7 @@ public static partial class MovieLensLatestImporter
         {
             if (line == 1)
             {
-                RequireHeader(file, text, "movieId,title,genres");
+                MovieLensFields.RequireHeader(file, text, "movieId,title,genres");
                 continue;
             }
             read++;
@@ -240,51 +216,54 @@ public static partial class MovieLensLatestImporter
         }
         builder.Summarize(file, read, accepted);
     }
+}
 
-    private static void ReadRatings(string path, ImportedDatasetBuilder builder)
+/// <summary>Where the ratings of a MovieLens layout are: the file, its field separator (named for errors) and its header line, if any.</summary>
+internal sealed record MovieLensRatingsFile(string File, char Separator, string SeparatorName, string? Header);
+
+internal static class MovieLensFields
+{
+    /// <summary>Reads a ratings file of either layout; bad rows are rejected with file and line, never dropped silently.</summary>
+    public static void ReadRatings(string path, Encoding encoding, MovieLensRatingsFile layout, ImportedDatasetBuilder builder)
     {
-        const string file = "ratings.csv";
         long read = 0, accepted = 0;
-        foreach (var (line, text) in ImportedDatasetBuilder.ReadLines(path, Encoding.UTF8))
+        foreach (var (line, text) in ImportedDatasetBuilder.ReadLines(path, encoding))
         {
-            if (line == 1)
+            if (line == 1 && layout.Header is { } header)
             {
-                RequireHeader(file, text, "userId,movieId,rating,timestamp");
+                RequireHeader(layout.File, text, header);
                 continue;
             }
             read++;
-            var fields = text.Split(',');
+            var fields = text.Split(layout.Separator);
             if (fields.Length != 4)
             {
-                builder.Reject(file, line, $"expected 4 fields, found {fields.Length}");
+                builder.Reject(layout.File, line, $"expected 4 {layout.SeparatorName}-separated fields, found {fields.Length}");
                 continue;
             }
-            if (MovieLensFields.TryParseRating(fields, out var interaction, out var error))
+            if (TryParseRating(fields, out var interaction, out var error))
             {
-                if (builder.AddInteraction(file, line, interaction))
+                if (builder.AddInteraction(layout.File, line, interaction))
                 {
                     accepted++;
                 }
             }
             else
             {
-                builder.Reject(file, line, error!);
+                builder.Reject(layout.File, line, error!);
             }
         }
-        builder.Summarize(file, read, accepted);
+        builder.Summarize(layout.File, read, accepted);
     }
 
-    private static void RequireHeader(string file, string text, string expected)
+    public static void RequireHeader(string file, string text, string expected)
     {
         if (!string.Equals(text.Trim().TrimStart('\uFEFF'), expected, StringComparison.Ordinal))
         {
             throw new DatasetImportException($"{file}: expected the header '{expected}', found '{text}'.");
         }
     }
-}
 
-internal static class MovieLensFields
-{
     /// <summary>user, item, rating (0.5-5), unix seconds: the four fields both MovieLens layouts share.</summary>
     public static bool TryParseRating(string[] fields, out Interaction interaction, out string? error)
     {

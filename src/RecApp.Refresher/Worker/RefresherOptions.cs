@@ -1,23 +1,27 @@
+using System.Globalization;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Options;
+using RecApp.Recommendations.Model;
 
 namespace RecApp.Refresher.Worker;
 
 /// <summary>
 /// Settings of the Refresher worker, section <c>Refresher</c>. The seed's environment names
 /// (<c>POPULAR_ITEMS_REFRESH_MINUTES</c>, <c>USER_PROFILES_REFRESH_MINUTES</c>, <c>SIMILARITIES_REFRESH_MINUTES</c>,
-/// <c>CACHE_CLEANUP_HOURS</c>) are accepted too and win over the <c>Refresher:*</c> keys when set.
+/// <c>CACHE_CLEANUP_HOURS</c>) are accepted too, so the seed's deployment files keep working; the .NET key wins when
+/// both are set (the API's rule for its own seed names).
 /// </summary>
 public sealed class RefresherOptions
 {
     public const string SectionName = "Refresher";
 
-    /// <summary>Seed-style names and the option each one sets.</summary>
-    internal static readonly (string Name, Action<RefresherOptions, double> Apply)[] SeedEnvironmentNames =
+    /// <summary>Seed-style names, the option each one stands for, and how to set it.</summary>
+    internal static readonly (string Name, string Property, Action<RefresherOptions, double> Apply)[] SeedEnvironmentNames =
     [
-        ("POPULAR_ITEMS_REFRESH_MINUTES", (o, v) => o.PopularItemsRefreshMinutes = v),
-        ("USER_PROFILES_REFRESH_MINUTES", (o, v) => o.UserProfilesRefreshMinutes = v),
-        ("SIMILARITIES_REFRESH_MINUTES", (o, v) => o.SimilaritiesRefreshMinutes = v),
-        ("CACHE_CLEANUP_HOURS", (o, v) => o.CleanupRefreshHours = v),
+        ("POPULAR_ITEMS_REFRESH_MINUTES", nameof(PopularItemsRefreshMinutes), (o, v) => o.PopularItemsRefreshMinutes = v),
+        ("USER_PROFILES_REFRESH_MINUTES", nameof(UserProfilesRefreshMinutes), (o, v) => o.UserProfilesRefreshMinutes = v),
+        ("SIMILARITIES_REFRESH_MINUTES", nameof(SimilaritiesRefreshMinutes), (o, v) => o.SimilaritiesRefreshMinutes = v),
+        ("CACHE_CLEANUP_HOURS", nameof(CleanupRefreshHours), (o, v) => o.CleanupRefreshHours = v),
     ];
 
     /// <summary>Interval of the <c>popular</c> job (popularity and trending).</summary>
@@ -29,7 +33,11 @@ public sealed class RefresherOptions
     /// <summary>Interval of the <c>similarities</c> job (item and user neighbors).</summary>
     public double SimilaritiesRefreshMinutes { get; set; } = 60;
 
-    /// <summary>Interval of the <c>cleanup</c> job (old model versions, job runs, cache metadata).</summary>
+    /// <summary>
+    /// Interval of the <c>cleanup</c> job (the seed's <c>CACHE_CLEANUP_HOURS</c>): it deletes retired and failed model
+    /// versions, marks stale builds failed, and trims old job runs and handled refresh requests, all in PostgreSQL.
+    /// The cache needs no sweep: its tag records expire by themselves in Redis after the cache's <c>TagRetention</c>.
+    /// </summary>
     public double CleanupRefreshHours { get; set; } = 6;
 
     /// <summary>A failed job is retried after this long, or after its interval when that is shorter.</summary>
@@ -53,7 +61,10 @@ public sealed class RefresherOptions
     /// <summary>How often <c>refresh_requests</c> is read even without a NOTIFY (a missed notification is never lost).</summary>
     public double RequestPollSeconds { get; set; } = 30;
 
-    /// <summary>The schedule interval of a job, or null for a job name without one (it runs at start-up and on demand only).</summary>
+    /// <summary>
+    /// The schedule interval of a job, or null for a job name without one (it runs at start-up and on demand only).
+    /// The names are those of <see cref="ModelChannels.JobNames"/>; a test checks that each of them has an interval here.
+    /// </summary>
     public TimeSpan? IntervalFor(string job) => job switch
     {
         "popular" => TimeSpan.FromMinutes(PopularItemsRefreshMinutes),
@@ -63,16 +74,26 @@ public sealed class RefresherOptions
         _ => null,
     };
 
+    /// <summary>
+    /// Applies each seed name whose <c>Refresher:*</c> key is not set. A value that is not a positive number (invariant
+    /// culture) fails start-up, naming the setting, rather than being ignored.
+    /// </summary>
     internal void ApplySeedEnvironmentNames(IConfiguration configuration)
     {
-        foreach (var (name, apply) in SeedEnvironmentNames)
+        foreach (var (name, property, apply) in SeedEnvironmentNames)
         {
-            if (configuration[name] is { Length: > 0 } text)
+            var raw = configuration[name];
+            if (raw is null || configuration[$"{SectionName}:{property}"] is not null)
             {
-                apply(this, double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var value)
-                    ? value
-                    : throw new InvalidOperationException($"{name}='{text}' is not a number."));
+                continue;
             }
+            // Tolerate the seed's "15 # minutes" style, as the API does.
+            var text = raw.Split('#', 2)[0].Trim();
+            if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || !(value > 0))
+            {
+                throw new OptionsValidationException(name, typeof(RefresherOptions), [$"{name} must be a positive number, got '{raw}'."]);
+            }
+            apply(this, value);
         }
     }
 
@@ -104,6 +125,9 @@ public sealed class RefresherOptions
         }
     }
 
-    /// <summary>The job name in a refresh request that means every job.</summary>
+    /// <summary>
+    /// The job name in a refresh request that means every job (in <see cref="ModelChannels.JobNames"/>); the API's
+    /// admin endpoint sends the same word.
+    /// </summary>
     public const string AllJobs = "all";
 }

@@ -18,6 +18,23 @@ public sealed class DatasetBulkLoaderTests
 
     private static DatasetBulkLoader Loader(NpgsqlDataSource dataSource) => new(dataSource, NullLogger<DatasetBulkLoader>.Instance);
 
+    /// <summary>Loads the tiny synthetic dataset of <paramref name="seed"/>; returns the loader and what it loaded.</summary>
+    private static async Task<(DatasetBulkLoader Loader, Dataset Loaded)> LoadTinyAsync(NpgsqlDataSource dataSource, int seed)
+    {
+        var loader = Loader(dataSource);
+        var dataset = SyntheticDatasetGenerator.Generate(new SyntheticDatasetOptions(SyntheticDatasetSize.Tiny, seed));
+        await loader.LoadAsync(dataset);
+        return (loader, dataset);
+    }
+
+    private static readonly DateTime s_at = new(2025, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+
+    /// <summary>One item and one user (id 10,001) absent from the tiny datasets, with the given interactions.</summary>
+    private static Dataset NewItemAndUser(params Interaction[] interactions) => new(
+        [new CatalogItem(10_001, "New", "books", ["a"], 1m, null, true, s_at)],
+        [new UserDemographics(10_001, "f", "18-24", 1)],
+        interactions);
+
     private static async Task<List<string>> ReadAllAsync(NpgsqlDataSource dataSource, string sql)
     {
         var rows = new List<string>();
@@ -68,17 +85,12 @@ public sealed class DatasetBulkLoaderTests
     public async Task A_load_that_fails_part_way_leaves_the_database_as_it_was()
     {
         await using var dataSource = await CreateDatabaseAsync();
-        var loader = Loader(dataSource);
-        var first = SyntheticDatasetGenerator.Generate(new SyntheticDatasetOptions(SyntheticDatasetSize.Tiny, Seed: 1));
-        await loader.LoadAsync(first);
+        var (loader, first) = await LoadTinyAsync(dataSource, seed: 1);
         var before = (await CountAsync(dataSource, "items"), await CountAsync(dataSource, "users"), await CountAsync(dataSource, "interactions"));
 
         // New ids, so items and users copy fine; an out-of-range interaction type then breaks a CHECK constraint.
-        var at = new DateTime(2025, 1, 1, 0, 0, 0, DateTimeKind.Utc);
-        var broken = new Dataset(
-            [new CatalogItem(10_001, "New", "books", ["a"], 1m, null, true, at)],
-            [new UserDemographics(10_001, "f", "18-24", 1)],
-            [new Interaction(10_001, 10_001, InteractionType.Click, null, at), new Interaction(10_001, 10_001, (InteractionType)42, null, at)]);
+        var broken = NewItemAndUser(
+            new Interaction(10_001, 10_001, InteractionType.Click, null, s_at), new Interaction(10_001, 10_001, (InteractionType)42, null, s_at));
         await Assert.ThrowsAsync<PostgresException>(() => loader.LoadAsync(broken));
 
         // Ids already present: the copy of items fails.
@@ -102,6 +114,128 @@ public sealed class DatasetBulkLoaderTests
         Assert.Equal("interactions.csv:3: unknown item id 3", Assert.Single(report.Problems).ToString());
         Assert.Equal(["7|1|2", "8|2|1"], await ReadAllAsync(dataSource, "SELECT user_id, item_id, type FROM interactions ORDER BY user_id"));
         Assert.Equal(["7", "8"], await ReadAllAsync(dataSource, "SELECT id FROM users ORDER BY id"));
+    }
+
+    /// <summary>The secondary (non-constraint) indexes of <c>interactions</c>, by name and object id.</summary>
+    private const string InteractionIndexesSql = """
+        SELECT i.indexrelid::regclass::text, i.indexrelid::bigint FROM pg_index i
+        WHERE i.indrelid = 'interactions'::regclass
+          AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
+        ORDER BY 1
+        """;
+
+    [Fact]
+    public async Task A_load_into_an_empty_table_rebuilds_the_interaction_indexes()
+    {
+        await using var dataSource = await CreateDatabaseAsync();
+        var before = await ReadAllAsync(dataSource, InteractionIndexesSql);
+        var dataset = SyntheticDatasetGenerator.Generate(new SyntheticDatasetOptions(SyntheticDatasetSize.Tiny, Seed: 3));
+
+        await using (var load = PausedLoad.Start(Loader(dataSource), dataset))
+        {
+            await load.InteractionsCopied;
+            Assert.True(await HoldsExclusiveLockOnInteractionsAsync(dataSource));
+            await load.ResumeAsync();
+            Assert.Contains(load.Reports, r => r.Table == "indexes");
+        }
+
+        // Same indexes by name, but new objects: they were dropped and built again.
+        var after = await ReadAllAsync(dataSource, InteractionIndexesSql);
+        Assert.Equal(2, after.Count);
+        Assert.Equal(before.Select(NameOf), after.Select(NameOf));
+        Assert.Empty(before.Intersect(after));
+        Assert.Equal(dataset.Interactions.Length, await CountAsync(dataSource, "interactions"));
+    }
+
+    [Fact]
+    public async Task A_load_into_a_table_with_rows_keeps_its_indexes_and_lets_readers_through()
+    {
+        await using var dataSource = await CreateDatabaseAsync();
+        var (loader, first) = await LoadTinyAsync(dataSource, seed: 4);
+        var before = await ReadAllAsync(dataSource, InteractionIndexesSql);
+        var reader = first.Interactions[0].UserId;
+        var history = await CountHistoryAsync(dataSource, reader);
+        var more = NewItemAndUser(
+            new Interaction(10_001, 10_001, InteractionType.Click, null, s_at), new Interaction(reader, 10_001, InteractionType.Like, null, s_at));
+
+        await using (var load = PausedLoad.Start(loader, more))
+        {
+            await load.InteractionsCopied;
+            Assert.False(await HoldsExclusiveLockOnInteractionsAsync(dataSource));
+            // An API history read while the load's transaction is open: it must finish, seeing the committed rows only.
+            var read = CountHistoryAsync(dataSource, reader);
+            await LocalProcess.WaitUntilAsync(() => Task.FromResult(read.IsCompleted), TimeSpan.FromSeconds(10), "a history read during the load");
+            Assert.Equal(history, await read);
+            await load.ResumeAsync();
+            Assert.DoesNotContain(load.Reports, r => r.Table == "indexes");
+        }
+
+        Assert.Equal(before, await ReadAllAsync(dataSource, InteractionIndexesSql));
+        Assert.Equal(history + 1, await CountHistoryAsync(dataSource, reader));
+    }
+
+    private static string NameOf(string indexRow) => indexRow.Split('|')[0];
+
+    private static async Task<long> CountHistoryAsync(NpgsqlDataSource dataSource, long userId)
+    {
+        await using var command = dataSource.CreateCommand("SELECT count(*) FROM interactions WHERE user_id = $1");
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = userId });
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    private static async Task<bool> HoldsExclusiveLockOnInteractionsAsync(NpgsqlDataSource dataSource)
+    {
+        await using var command = dataSource.CreateCommand("""
+            SELECT EXISTS (
+                SELECT 1 FROM pg_locks
+                WHERE database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                  AND relation = 'interactions'::regclass AND mode = 'AccessExclusiveLock' AND granted)
+            """);
+        return (bool)(await command.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>
+    /// A load that stops right after its interactions COPY, with its transaction still open, until
+    /// <see cref="ResumeAsync"/>; disposing resumes it too, so a failed assertion never leaves the load hanging.
+    /// </summary>
+    private sealed class PausedLoad : IAsyncDisposable
+    {
+        private readonly TaskCompletionSource _copied = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly ManualResetEventSlim _resume = new();
+        private Task _load = Task.CompletedTask;
+
+        public List<BulkLoadProgress> Reports { get; } = [];
+        public Task InteractionsCopied => _copied.Task;
+
+        public static PausedLoad Start(DatasetBulkLoader loader, Dataset dataset)
+        {
+            var paused = new PausedLoad();
+            paused._load = Task.Run(() => loader.LoadAsync(dataset, new SynchronousProgress(paused.Report)));
+            return paused;
+        }
+
+        private void Report(BulkLoadProgress value)
+        {
+            Reports.Add(value);
+            if (value.Table == "interactions" && value.Written == value.Total && _copied.TrySetResult())
+            {
+                // Blocks the loader's thread (a thread-pool thread), not the test.
+                _resume.Wait(TimeSpan.FromSeconds(30));
+            }
+        }
+
+        public async Task ResumeAsync()
+        {
+            _resume.Set();
+            await _load.WaitAsync(TimeSpan.FromSeconds(30));
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            _resume.Set();
+            await Task.WhenAny(_load, Task.Delay(TimeSpan.FromSeconds(30)));
+            _resume.Dispose();
+        }
     }
 
     private sealed class SynchronousProgress(Action<BulkLoadProgress> report) : IProgress<BulkLoadProgress>

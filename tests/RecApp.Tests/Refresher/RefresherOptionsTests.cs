@@ -1,7 +1,9 @@
+using System.Globalization;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using RecApp.Recommendations.Model;
 using RecApp.Refresher.Worker;
 
 namespace RecApp.Tests.Refresher;
@@ -31,20 +33,59 @@ public sealed class RefresherOptionsTests
     }
 
     [Fact]
-    public void Seed_environment_names_override_the_section()
+    public void Every_job_the_engine_names_has_a_schedule()
+    {
+        var options = Resolve([]);
+        Assert.All(ModelChannels.JobNames, job => Assert.NotNull(options.IntervalFor(job)));
+    }
+
+    [Fact]
+    public void Seed_environment_names_apply_where_the_section_is_silent_and_the_section_wins_when_both_are_set()
     {
         var options = Resolve(new()
         {
             ["Refresher:PopularItemsRefreshMinutes"] = "20",
             ["Refresher:UserProfilesRefreshMinutes"] = "45",
             ["POPULAR_ITEMS_REFRESH_MINUTES"] = "5",
-            ["SIMILARITIES_REFRESH_MINUTES"] = "90",
-            ["CACHE_CLEANUP_HOURS"] = "12",
+            ["SIMILARITIES_REFRESH_MINUTES"] = "90 # minutes",
+            ["CACHE_CLEANUP_HOURS"] = "1.5",
         });
-        Assert.Equal(TimeSpan.FromMinutes(5), options.IntervalFor("popular"));
+        Assert.Equal(TimeSpan.FromMinutes(20), options.IntervalFor("popular"));
         Assert.Equal(TimeSpan.FromMinutes(45), options.IntervalFor("profiles"));
         Assert.Equal(TimeSpan.FromMinutes(90), options.IntervalFor("similarities"));
-        Assert.Equal(TimeSpan.FromHours(12), options.IntervalFor("cleanup"));
+        Assert.Equal(TimeSpan.FromHours(1.5), options.IntervalFor("cleanup"));
+    }
+
+    [Fact]
+    public void Seed_environment_names_parse_in_the_invariant_culture_whatever_the_current_one()
+    {
+        var current = CultureInfo.CurrentCulture;
+        try
+        {
+            // A culture that writes 1,5 for one and a half (built by hand: the app runs in invariant globalization mode):
+            // "1.5" must still mean 1.5 hours, not 15.
+            var comma = (CultureInfo)CultureInfo.InvariantCulture.Clone();
+            comma.NumberFormat.NumberDecimalSeparator = ",";
+            comma.NumberFormat.NumberGroupSeparator = ".";
+            CultureInfo.CurrentCulture = comma;
+            var options = Resolve(new() { ["CACHE_CLEANUP_HOURS"] = "1.5" });
+            Assert.Equal(TimeSpan.FromHours(1.5), options.IntervalFor("cleanup"));
+        }
+        finally
+        {
+            CultureInfo.CurrentCulture = current;
+        }
+    }
+
+    [Theory]
+    [InlineData("soon")]
+    [InlineData("0")]
+    [InlineData("-5")]
+    public void A_bad_seed_environment_value_fails_start_up_naming_the_setting(string value)
+    {
+        var error = Assert.Throws<OptionsValidationException>(() => Resolve(new() { ["USER_PROFILES_REFRESH_MINUTES"] = value }));
+        Assert.Contains("USER_PROFILES_REFRESH_MINUTES", error.Message);
+        Assert.Contains(value, error.Message);
     }
 
     [Fact]
