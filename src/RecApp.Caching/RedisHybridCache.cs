@@ -388,7 +388,7 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
     /// <summary>Parses an L2 payload into an L1 entry; corrupt, foreign or tag-invalidated payloads are a miss.</summary>
     private async ValueTask<L2Read<T>> ReadPayloadAsync<T>(string key, byte[] bytes, HybridCacheEntryOptions? options)
     {
-        if (!CachePayload.TryRead(bytes, out var header, out var reason))
+        if (!CachePayload.TryRead(bytes, _options.MaximumPayloadBytes, out var header, out var reason))
         {
             CacheLog.PayloadRejected(_logger, key, reason, null);
             return default;

@@ -223,6 +223,27 @@ public sealed class HybridCacheBehaviorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_payload_claiming_a_huge_uncompressed_length_is_a_logged_miss_without_allocating_it()
+    {
+        var logs = new CapturingLoggerProvider();
+        await using var cache = await StartAsync(services: s => s.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(logs));
+        // "RH", version 1, compressed, created, expires (far future), no tags, then a recorded length of int.MaxValue.
+        var payload = new byte[4 + 8 + 8 + 2 + 4 + 8];
+        payload[0] = (byte)'R';
+        payload[1] = (byte)'H';
+        payload[2] = 1;
+        payload[3] = 1;
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(payload.AsSpan(4), DateTime.UtcNow.Ticks);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(payload.AsSpan(12), DateTime.UtcNow.AddHours(1).Ticks);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(payload.AsSpan(22), int.MaxValue);
+        await cache.Redis.GetDatabase().StringSetAsync(_prefix + "huge-claim", payload);
+
+        Assert.Equal("rebuilt", await cache.Cache.GetOrCreateAsync("huge-claim", _ => ValueTask.FromResult("rebuilt")));
+        Assert.Equal((0L, 1L), (cache.Stats.L2Hits, cache.Stats.Misses));
+        Assert.Contains(logs.Messages, m => m.Contains("huge-claim", StringComparison.Ordinal) && m.Contains("2147483647", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task L1_stays_within_its_bound_and_evicts_the_least_recently_used()
     {
         await using var cache = await StartAsync(new Dictionary<string, string?> { ["Caching:MaximumLocalEntries"] = "100" });
