@@ -252,6 +252,7 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
                 leader = true;
                 break;
             }
+            created.EndWork();
         }
         if (leader)
         {
@@ -322,9 +323,9 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
             T value;
             try
             {
-                value = await RunFactoryAsync(flight.Key, state, factory, flight.Cancellation.Token);
+                value = await RunFactoryAsync(flight.Key, state, factory, flight.Token);
             }
-            catch (Exception ex) when (!flight.Cancellation.IsCancellationRequested && TryGetStale(flight.Key, stale, out var staleEntry))
+            catch (Exception ex) when (!flight.Token.IsCancellationRequested && TryGetStale(flight.Key, stale, out var staleEntry))
             {
                 CacheLog.ServingStale(_logger, flight.Key, TimeSpan.FromTicks(Now - staleEntry.CreatedTicks), ex);
                 Interlocked.Increment(ref _telemetry.StaleServed);
@@ -339,6 +340,10 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
         catch (Exception ex)
         {
             flight.Fail(_flights, ex);
+        }
+        finally
+        {
+            flight.EndWork();
         }
     }
 
@@ -823,7 +828,19 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
 
         public TaskCompletionSource<FlightResult<T>> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public CancellationTokenSource Cancellation { get; } = new();
+        private readonly (CancellationTokenSource Source, CancellationToken Token) _cancellation = NewCancellation();
+
+        /// <summary>Cancelled when every waiter has gone; stays readable after <see cref="EndWork"/>.</summary>
+        public CancellationToken Token => _cancellation.Token;
+
+        /// <summary>Called once the work has ended (or never started): releases the token source.</summary>
+        public void EndWork() => _cancellation.Source.Dispose();
+
+        private static (CancellationTokenSource, CancellationToken) NewCancellation()
+        {
+            var source = new CancellationTokenSource();
+            return (source, source.Token);
+        }
 
         public bool TryJoin()
         {
@@ -850,8 +867,15 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
                 _finished = true;
             }
             Unregister(flights);
-            Cancellation.Cancel();
-            Completion.TrySetCanceled(Cancellation.Token);
+            try
+            {
+                _cancellation.Source.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // The work ended meanwhile: nothing left to cancel.
+            }
+            Completion.TrySetCanceled(Token);
         }
 
         public void Complete(ConcurrentDictionary<string, Flight> flights, FlightResult<T> result)
@@ -863,9 +887,9 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
         public void Fail(ConcurrentDictionary<string, Flight> flights, Exception exception)
         {
             Finish(flights);
-            if (exception is OperationCanceledException && Cancellation.IsCancellationRequested)
+            if (exception is OperationCanceledException && Token.IsCancellationRequested)
             {
-                Completion.TrySetCanceled(Cancellation.Token);
+                Completion.TrySetCanceled(Token);
             }
             else
             {
