@@ -97,15 +97,33 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
         CancellationToken cancellationToken = default)
     {
         var flags = options?.Flags ?? _options.DefaultFlags;
-        if ((flags & HybridCacheEntryFlags.DisableLocalCacheRead) == 0 && TryGetLocal<T>(key, out var value, out var refresh))
+        if ((flags & HybridCacheEntryFlags.DisableLocalCacheRead) == 0
+            && _l1.TryGet(key, out var entry)
+            && TryServeLocal(entry, state, factory, options, tags, flags, out T value))
         {
-            if (refresh && (flags & HybridCacheEntryFlags.DisableUnderlyingData) == 0)
-            {
-                StartEagerRefresh(key, state, factory, options, tags, flags);
-            }
             return new ValueTask<T>(value);
         }
         return GetOrCreateSlowAsync(key, state, factory, options, tags, flags, cancellationToken);
+    }
+
+    /// <summary>
+    /// The L1 fast path shared by string and span keys, allocation-free for immutable values: serves the entry when
+    /// it is of this type, unexpired and not invalidated by a tag, and starts its eager refresh when this caller is
+    /// the first to read it inside its refresh window.
+    /// </summary>
+    private bool TryServeLocal<TState, T>(
+        CacheEntry entry, TState state, Func<TState, CancellationToken, ValueTask<T>> factory,
+        HybridCacheEntryOptions? options, IEnumerable<string>? tags, HybridCacheEntryFlags flags, out T value)
+    {
+        if (!TryUseLocal(entry, out value, out var refresh))
+        {
+            return false;
+        }
+        if (refresh && (flags & HybridCacheEntryFlags.DisableUnderlyingData) == 0)
+        {
+            StartEagerRefresh(entry.Key, state, factory, options, tags, flags);
+        }
+        return true;
     }
 
     /// <summary>
