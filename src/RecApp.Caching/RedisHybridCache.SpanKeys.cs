@@ -25,6 +25,6 @@ public sealed partial class RedisHybridCache
         {
             return new ValueTask<T>(value);
         }
-        return GetOrCreateSlowAsync(key.ToString(), state, factory, options, tags, flags, cancellationToken);
+        return ValueOnly(GetOrCreateSlowAsync(key.ToString(), state, factory, options, tags, flags, cancellationToken));
     }
 }

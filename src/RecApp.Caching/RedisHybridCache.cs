@@ -103,8 +103,25 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
         {
             return new ValueTask<T>(value);
         }
+        return ValueOnly(GetOrCreateSlowAsync(key, state, factory, options, tags, flags, cancellationToken));
+    }
+
+    /// <summary>The read behind <see cref="HybridCacheReadExtensions.GetOrCreateWithSourceAsync"/>.</summary>
+    internal ValueTask<CacheRead<T>> GetOrCreateWithSourceCoreAsync<TState, T>(
+        string key, TState state, Func<TState, CancellationToken, ValueTask<T>> factory,
+        HybridCacheEntryOptions? options, IEnumerable<string>? tags, CancellationToken cancellationToken)
+    {
+        var flags = options?.Flags ?? _options.DefaultFlags;
+        if ((flags & HybridCacheEntryFlags.DisableLocalCacheRead) == 0
+            && _l1.TryGet(key, out var entry)
+            && TryServeLocal(entry, state, factory, options, tags, flags, out T value))
+        {
+            return new ValueTask<CacheRead<T>>(new CacheRead<T>(value, CacheReadSource.LocalCache, Coalesced: false));
+        }
         return GetOrCreateSlowAsync(key, state, factory, options, tags, flags, cancellationToken);
     }
+
+    private static async ValueTask<T> ValueOnly<T>(ValueTask<CacheRead<T>> read) => (await read).Value;
 
     /// <summary>
     /// The L1 fast path shared by string and span keys, allocation-free for immutable values: serves the entry when
@@ -191,7 +208,7 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
     private T Deserialize<T>(CacheEntry entry) =>
         _serializers.Get<T>().Deserialize(new ReadOnlySequence<byte>(entry.Payload!, entry.PayloadOffset, entry.PayloadLength));
 
-    private async ValueTask<T> GetOrCreateSlowAsync<TState, T>(
+    private async ValueTask<CacheRead<T>> GetOrCreateSlowAsync<TState, T>(
         string key, TState state, Func<TState, CancellationToken, ValueTask<T>> factory,
         HybridCacheEntryOptions? options, IEnumerable<string>? tags, HybridCacheEntryFlags flags, CancellationToken cancellationToken)
     {
@@ -199,7 +216,9 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
         if (!IsCacheableKey(key))
         {
             _telemetry.Miss();
-            return (flags & HybridCacheEntryFlags.DisableUnderlyingData) != 0 ? default! : await factory(state, cancellationToken);
+            return (flags & HybridCacheEntryFlags.DisableUnderlyingData) != 0
+                ? new CacheRead<T>(default!, CacheReadSource.None, Coalesced: false)
+                : new CacheRead<T>(await factory(state, cancellationToken), CacheReadSource.Factory, Coalesced: false);
         }
         var tagArray = NormalizeTags(tags);
         return await ViaFlightAsync(key, state, factory, options, tagArray, flags, FlightMode.Read, cancellationToken);
@@ -237,7 +256,7 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
     /// Joins the in-flight work for the key or starts it (stampede protection). The work runs under its own
     /// cancellation, cancelled only when every caller waiting on it has gone.
     /// </summary>
-    private async ValueTask<T> ViaFlightAsync<TState, T>(
+    private async ValueTask<CacheRead<T>> ViaFlightAsync<TState, T>(
         string key, TState state, Func<TState, CancellationToken, ValueTask<T>> factory,
         HybridCacheEntryOptions? options, string[] tags, HybridCacheEntryFlags flags, FlightMode mode, CancellationToken cancellationToken)
     {
@@ -288,17 +307,18 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
         }
         switch (result.Source)
         {
-            case ValueSource.L1:
+            case CacheReadSource.LocalCache:
                 _telemetry.L1Hit();
                 break;
-            case ValueSource.L2:
+            case CacheReadSource.DistributedCache:
                 _telemetry.L2Hit();
                 break;
             default:
                 _telemetry.Miss();
                 break;
         }
-        return leader || ImmutableType<T>.Is || result.Entry?.Payload is null ? result.Value : Deserialize<T>(result.Entry);
+        var value = leader || ImmutableType<T>.Is || result.Entry?.Payload is null ? result.Value : Deserialize<T>(result.Entry);
+        return new CacheRead<T>(value, result.Source, Coalesced: !leader);
     }
 
     private async Task RunFlightAsync<TState, T>(
@@ -311,7 +331,7 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
             // look again so it gets that value instead of running the factory a second time.
             if (mode != FlightMode.Refresh && (flags & HybridCacheEntryFlags.DisableLocalCacheRead) == 0 && FreshLocal<T>(flight.Key) is { } local)
             {
-                flight.Complete(_flights, new FlightResult<T>(ValueOf<T>(local), local, ValueSource.L1));
+                flight.Complete(_flights, new FlightResult<T>(ValueOf<T>(local), local, CacheReadSource.LocalCache));
                 return;
             }
             CacheEntry? stale = null;
@@ -327,7 +347,7 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
                         {
                             _l1.Set(entry);
                         }
-                        flight.Complete(_flights, new FlightResult<T>(read.Value, entry, ValueSource.L2));
+                        flight.Complete(_flights, new FlightResult<T>(read.Value, entry, CacheReadSource.DistributedCache));
                         return;
                     }
                     stale = read.Stale;
@@ -335,7 +355,7 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
             }
             if ((flags & HybridCacheEntryFlags.DisableUnderlyingData) != 0)
             {
-                flight.Complete(_flights, new FlightResult<T>(default!, null, ValueSource.None));
+                flight.Complete(_flights, new FlightResult<T>(default!, null, CacheReadSource.None));
                 return;
             }
             T value;
@@ -348,12 +368,12 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
                 CacheLog.ServingStale(_logger, flight.Key, TimeSpan.FromTicks(Now - staleEntry.CreatedTicks), ex);
                 Interlocked.Increment(ref _telemetry.StaleServed);
                 var staleValue = ValueOf<T>(staleEntry);
-                flight.Complete(_flights, new FlightResult<T>(staleValue, staleEntry, ValueSource.Stale));
+                flight.Complete(_flights, new FlightResult<T>(staleValue, staleEntry, CacheReadSource.StaleOnError));
                 return;
             }
             // Set or removed meanwhile: the caller gets what it asked for, the cache keeps the newer state.
             var stored = flight.Superseded ? null : await StoreAsync(flight.Key, value, options, tags, flags, flight.StartedTicks);
-            flight.Complete(_flights, new FlightResult<T>(value, stored, ValueSource.Factory));
+            flight.Complete(_flights, new FlightResult<T>(value, stored, CacheReadSource.Factory));
         }
         catch (Exception ex)
         {
@@ -805,16 +825,7 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
         Refresh,
     }
 
-    private enum ValueSource
-    {
-        None,
-        L1,
-        L2,
-        Factory,
-        Stale,
-    }
-
-    private readonly record struct FlightResult<T>(T Value, CacheEntry? Entry, ValueSource Source);
+    private readonly record struct FlightResult<T>(T Value, CacheEntry? Entry, CacheReadSource Source);
 
     private readonly record struct L2Read<T>(T Value, CacheEntry? Entry, CacheEntry? Stale);
 
@@ -1005,8 +1016,8 @@ public sealed partial class RedisHybridCache
             var key = keys[stillMissing[j]];
             var perKey = (Key: key, State: state, Factory: factory);
             loads[j] = key.Length > _options.MaximumKeyLength
-                ? GetOrCreateSlowAsync(key, perKey, static (s, ct) => s.Factory(s.Key, s.State, ct), options, tagArray, flags, cancellationToken).AsTask()
-                : ViaFlightAsync(key, perKey, static (s, ct) => s.Factory(s.Key, s.State, ct), options, tagArray, flags, FlightMode.AfterBatchRead, cancellationToken).AsTask();
+                ? ValueOnly(GetOrCreateSlowAsync(key, perKey, static (s, ct) => s.Factory(s.Key, s.State, ct), options, tagArray, flags, cancellationToken)).AsTask()
+                : ValueOnly(ViaFlightAsync(key, perKey, static (s, ct) => s.Factory(s.Key, s.State, ct), options, tagArray, flags, FlightMode.AfterBatchRead, cancellationToken)).AsTask();
         }
         var loaded = await Task.WhenAll(loads);
         for (var j = 0; j < stillMissing.Count; j++)
