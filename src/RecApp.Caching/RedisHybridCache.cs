@@ -235,7 +235,7 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
         return true;
     }
 
-    private static string[] NormalizeTags(IEnumerable<string>? tags)
+    internal static string[] NormalizeTags(IEnumerable<string>? tags)
     {
         if (tags is null)
         {
@@ -946,28 +946,33 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
     }
 }
 
-/// <summary>The batch read behind <see cref="HybridCacheBatchExtensions.GetOrCreateManyAsync"/>.</summary>
+/// <summary>The batch read behind <see cref="HybridCacheBatchExtensions"/>.</summary>
 public sealed partial class RedisHybridCache
 {
-    internal async ValueTask<T[]> GetOrCreateManyCoreAsync<TState, T>(
+    /// <summary>
+    /// L1 for every key, then one <c>MGET</c> for the L1 misses, then a stampede-protected factory run per key still
+    /// missing, each stored with its own tags. <paramref name="tagsOf"/> is asked only for keys that need tags (a
+    /// factory run or an eager refresh), so a hit builds no tag strings.
+    /// </summary>
+    internal async ValueTask<CacheRead<T>[]> GetOrCreateManyCoreAsync<TState, T>(
         IReadOnlyList<string> keys, TState state, Func<string, TState, CancellationToken, ValueTask<T>> factory,
-        HybridCacheEntryOptions? options, IEnumerable<string>? tags, CancellationToken cancellationToken)
+        HybridCacheEntryOptions? options, Func<string, TState, string[]> tagsOf, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var flags = options?.Flags ?? _options.DefaultFlags;
-        var tagArray = NormalizeTags(tags);
-        var results = new T[keys.Count];
+        var results = new CacheRead<T>[keys.Count];
         var missing = new List<int>();
         for (var i = 0; i < keys.Count; i++)
         {
-            if (IsCacheableKey(keys[i])
+            var key = keys[i];
+            if (IsCacheableKey(key)
                 && (flags & HybridCacheEntryFlags.DisableLocalCacheRead) == 0
-                && TryGetLocal<T>(keys[i], out var value, out var refresh))
+                && TryGetLocal<T>(key, out var value, out var refresh))
             {
-                results[i] = value;
+                results[i] = new CacheRead<T>(value, CacheReadSource.LocalCache, Coalesced: false);
                 if (refresh && (flags & HybridCacheEntryFlags.DisableUnderlyingData) == 0)
                 {
-                    StartEagerRefresh(keys[i], (Key: keys[i], State: state, Factory: factory), static (s, ct) => s.Factory(s.Key, s.State, ct), options, tagArray, flags);
+                    StartEagerRefresh(key, (Key: key, State: state, Factory: factory), static (s, ct) => s.Factory(s.Key, s.State, ct), options, tagsOf(key, state), flags);
                 }
                 continue;
             }
@@ -1002,7 +1007,7 @@ public sealed partial class RedisHybridCache
                             _l1.Set(entry);
                         }
                         _telemetry.L2Hit();
-                        results[index] = read.Value;
+                        results[index] = new CacheRead<T>(read.Value, CacheReadSource.DistributedCache, Coalesced: false);
                         found.Add(index);
                     }
                 }
@@ -1010,14 +1015,15 @@ public sealed partial class RedisHybridCache
             }
         }
 
-        var loads = new Task<T>[stillMissing.Count];
+        var loads = new Task<CacheRead<T>>[stillMissing.Count];
         for (var j = 0; j < stillMissing.Count; j++)
         {
             var key = keys[stillMissing[j]];
             var perKey = (Key: key, State: state, Factory: factory);
+            var tags = tagsOf(key, state);
             loads[j] = key.Length > _options.MaximumKeyLength
-                ? ValueOnly(GetOrCreateSlowAsync(key, perKey, static (s, ct) => s.Factory(s.Key, s.State, ct), options, tagArray, flags, cancellationToken)).AsTask()
-                : ValueOnly(ViaFlightAsync(key, perKey, static (s, ct) => s.Factory(s.Key, s.State, ct), options, tagArray, flags, FlightMode.AfterBatchRead, cancellationToken)).AsTask();
+                ? GetOrCreateSlowAsync(key, perKey, static (s, ct) => s.Factory(s.Key, s.State, ct), options, tags, flags, cancellationToken).AsTask()
+                : ViaFlightAsync(key, perKey, static (s, ct) => s.Factory(s.Key, s.State, ct), options, tags, flags, FlightMode.AfterBatchRead, cancellationToken).AsTask();
         }
         var loaded = await Task.WhenAll(loads);
         for (var j = 0; j < stillMissing.Count; j++)
