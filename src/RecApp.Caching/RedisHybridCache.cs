@@ -52,7 +52,8 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
         _breaker = new CircuitBreaker(_options.CircuitBreakerFailureThreshold, _options.CircuitBreakerDuration, _time);
         _telemetry = new CacheTelemetry(meterFactory, () => _l1.Count, () => _l1.Bytes, () => _breaker.State);
         _l2 = new DistributedTier(distributedCache, _breaker, _telemetry, _options.DistributedCacheTimeout, _logger);
-        _tags = new TagStore(_l2, _time, _options.TagCacheDuration, _options.TagRetention);
+        // A few tags per L1 entry are typical (the API's lists carry their own tag plus two shared ones).
+        _tags = new TagStore(_l2, _time, _options.TagCacheDuration, _options.TagRetention, Math.Max(1_000, 2 * _options.MaximumLocalEntries));
         _serializers = new SerializerRegistry(services, _options.JsonSerializerOptions);
         _eagerRefreshWindowPermille = (long)Math.Round(_options.EagerRefreshWindow * 1000);
         _recovery = new RecoveryQueue(_options.RecoveryQueueLimit);
@@ -775,6 +776,9 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
 
     /// <summary>Loads in progress (tests and diagnostics).</summary>
     internal int InFlight => _flights.Count;
+
+    /// <summary>Tags whose invalidation time this instance keeps or is reading (tests and diagnostics).</summary>
+    internal int TrackedTags => _tags.TrackedTags;
 
     /// <summary>Changes waiting for Redis to come back (tests and diagnostics).</summary>
     internal int PendingRecoveries => _recovery.Count;

@@ -116,6 +116,33 @@ public sealed class HybridCacheBehaviorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Known_tag_times_stay_bounded_and_forgetting_one_never_revives_an_entry()
+    {
+        var time = new ManualTimeProvider(DateTimeOffset.UtcNow);
+        await using var cache = await StartAsync(new Dictionary<string, string?>
+        {
+            ["Caching:MaximumLocalEntries"] = "100", // bound: max(1,000, 2 x entries) tags
+            ["Caching:TagCacheDuration"] = "00:00:30",
+        }, time);
+        await cache.Cache.SetAsync("bounded-old", "old", tags: ["user:0"]);
+        time.Advance(TimeSpan.FromSeconds(1));
+
+        // One tag per user, as the API has: 3,000 of them.
+        await cache.Cache.RemoveByTagAsync(Enumerable.Range(0, 3000).Select(i => $"user:{i}"));
+        await LocalProcess.WaitUntilAsync(() => Task.FromResult(cache.Cache.TrackedTags <= 1000), TimeSpan.FromSeconds(10), "the tag bound to be enforced");
+        // Whether user:0 was kept or forgotten, the entry created before its invalidation stays invalid.
+        Assert.Equal("new", await cache.Cache.GetOrCreateAsync("bounded-old", _ => ValueTask.FromResult("new"), tags: ["user:0"]));
+
+        // Tags not read for TagCacheDuration are forgotten at the next sweep.
+        time.Advance(TimeSpan.FromSeconds(31));
+        await cache.Cache.RemoveByTagAsync("after-idle");
+        await LocalProcess.WaitUntilAsync(() => Task.FromResult(cache.Cache.TrackedTags <= 3), TimeSpan.FromSeconds(10), "idle tags to be forgotten");
+        // An entry created after the forgotten invalidations is served as usual.
+        await cache.Cache.SetAsync("bounded-new", "kept", tags: ["user:5"]);
+        Assert.Equal("kept", await cache.Cache.GetOrCreateAsync("bounded-new", _ => ValueTask.FromResult("rebuilt"), tags: ["user:5"]));
+    }
+
+    [Fact]
     public async Task Every_flag_behaves_as_documented()
     {
         await using var cache = await StartAsync(new Dictionary<string, string?> { ["Caching:CompressionThresholdBytes"] = "64" });
