@@ -24,6 +24,7 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
     private readonly LocalCache _l1;
     private readonly DistributedTier _l2;
     private readonly TagStore _tags;
+    private readonly RedisClock _clock;
     private readonly Backplane? _backplane;
     private readonly CacheTelemetry _telemetry;
     private readonly CircuitBreaker _breaker;
@@ -54,6 +55,8 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
         _l2 = new DistributedTier(distributedCache, _breaker, _telemetry, _options.DistributedCacheTimeout, _logger);
         // A few tags per L1 entry are typical (the API's lists carry their own tag plus two shared ones).
         _tags = new TagStore(_l2, _time, _options.TagCacheDuration, _options.TagRetention, Math.Max(1_000, 2 * _options.MaximumLocalEntries));
+        _clock = new RedisClock(_time, _l2);
+        _ = _clock.SynchronizeAsync();
         _serializers = new SerializerRegistry(services, _options.JsonSerializerOptions);
         _eagerRefreshWindowPermille = (long)Math.Round(_options.EagerRefreshWindow * 1000);
         _recovery = new RecoveryQueue(_options.RecoveryQueueLimit);
@@ -86,7 +89,14 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
         }
     }
 
-    private long Now => _time.GetUtcNow().UtcTicks;
+    /// <summary>
+    /// Every time compared across instances (creation, expiry, tag invalidation) is on the Redis-anchored clock, so
+    /// skew between the machines' clocks cannot make an invalidated entry look fresh (see <see cref="RedisClock"/>).
+    /// </summary>
+    private long Now => _clock.Now;
+
+    /// <summary>Completes once the clock offset to Redis has been estimated (start-up ordering and tests).</summary>
+    internal Task ClockSynchronized => _clock.FirstSynchronization;
 
     /// <inheritdoc />
     public override ValueTask<T> GetOrCreateAsync<TState, T>(
@@ -279,11 +289,11 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
                     continue;
                 }
                 // The same key asked for as another type: no sharing, and nothing registered.
-                flight = new Flight<T>(key, registered: false) { StartedTicks = Now };
+                flight = new Flight<T>(key, registered: false) { StartedTicks = _clock.Earliest };
                 leader = true;
                 break;
             }
-            var created = new Flight<T>(key, registered: true) { StartedTicks = Now };
+            var created = new Flight<T>(key, registered: true) { StartedTicks = _clock.Earliest };
             if (_flights.TryAdd(key, created))
             {
                 flight = created;
@@ -487,7 +497,7 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
         }
         var now = Now;
         // A factory's value is as old as the moment its work started: a tag invalidated while it ran applies to it.
-        var created = createdTicks ?? now;
+        var created = createdTicks ?? _clock.Earliest;
         var expiration = options?.Expiration ?? _options.Expiration;
         if (expiration > _options.TagRetention)
         {
@@ -658,7 +668,8 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
         {
             return;
         }
-        var ticks = Now;
+        // Stamped no earlier than the true time, as creations are stamped no later: skew-safe (see RedisClock).
+        var ticks = _clock.Latest;
         var stored = await _tags.InvalidateAsync(list, ticks);
         if (list.Contains(TagStore.All))
         {
@@ -737,6 +748,7 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
         {
             return;
         }
+        await _clock.SynchronizeAsync();
         // Changes made here during the outage go to Redis first, so reloading tag times below includes them.
         await _recovery.ReplayAsync();
         if (_options.ClearLocalCacheOnReconnect)
@@ -795,6 +807,7 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
         }
         _redis.ConnectionRestored -= OnConnectionRestored;
         _backplane?.Dispose();
+        _clock.Dispose();
         _telemetry.Dispose();
         _l1.Clear();
     }

@@ -60,6 +60,7 @@ internal sealed class CacheInstance : IAsyncDisposable
         if (instance.Redis.IsConnected)
         {
             await instance.Cache.EnsureBackplaneSubscribedAsync();
+            await instance.Cache.ClockSynchronized.WaitAsync(TimeSpan.FromSeconds(10));
         }
         return instance;
     }
@@ -81,6 +82,12 @@ internal sealed class ManualTimeProvider(DateTimeOffset start) : TimeProvider
     public override DateTimeOffset GetUtcNow() => new(Interlocked.Read(ref _ticks), TimeSpan.Zero);
 
     public void Advance(TimeSpan by) => Interlocked.Add(ref _ticks, by.Ticks);
+}
+
+/// <summary>The system clock shifted by a fixed amount: a machine whose clock is off.</summary>
+internal sealed class SkewedTimeProvider(TimeSpan skew) : TimeProvider
+{
+    public override DateTimeOffset GetUtcNow() => System.GetUtcNow() + skew;
 }
 
 /// <summary>Factory bookkeeping shared by the cache tests.</summary>
