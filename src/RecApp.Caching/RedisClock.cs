@@ -3,22 +3,23 @@ namespace RecApp.Caching;
 /// <summary>
 /// The clock behind every time one instance writes and another compares (entry creation and expiry, tag
 /// invalidation): this machine's clock (the injected <see cref="TimeProvider"/>) plus an offset to the Redis server's
-/// clock, estimated with <c>TIME</c> at start-up, after each reconnect and every minute. Instances whose own clocks
+/// clock, estimated with <c>TIME</c> at start-up, after each reconnect and every 30 seconds. Instances whose own clocks
 /// disagree thus stamp times on one shared scale, which also outlives any instance (what a restart reads back).
 /// <para>
 /// The estimate is off by at most half the round trip of the best of three <c>TIME</c> calls, plus drift since then;
 /// <see cref="Uncertainty"/> bounds that error. Creation times are stamped at the earliest the true time can be
 /// (<see cref="Earliest"/>) and invalidations at the latest (<see cref="Latest"/>), so "invalidated at or after
 /// creation" holds whenever the invalidation really came after the work started, whatever the skew between the two
-/// machines. The price: an entry created within a few milliseconds after an invalidation of one of its tags counts
-/// as stale once more. Until the first estimate succeeds (Redis unreachable at start) the offset is zero.
+/// machines. The price: an entry created within twice the uncertainty (about a millisecond) after an invalidation of
+/// one of its tags counts as stale once more. Until the first estimate succeeds (Redis unreachable at start) the
+/// offset is zero.
 /// </para>
 /// </summary>
 internal sealed class RedisClock : IDisposable
 {
-    private static readonly TimeSpan ResyncInterval = TimeSpan.FromMinutes(1);
-    private const long SlackTicks = TimeSpan.TicksPerMillisecond;
-    private const int DriftDivisor = 5_000; // 200 ppm, well above what an undisciplined quartz clock drifts
+    private static readonly TimeSpan ResyncInterval = TimeSpan.FromSeconds(30);
+    private const long SlackTicks = TimeSpan.TicksPerMillisecond / 10; // clock reading granularity, with room to spare
+    private const int DriftDivisor = 20_000; // 50 ppm: a quartz clock's worst case; NTP-disciplined ones drift far less
 
     private readonly TimeProvider _time;
     private readonly DistributedTier _l2;
@@ -44,7 +45,11 @@ internal sealed class RedisClock : IDisposable
     /// <summary>Best estimate of the Redis server's clock now, in UTC ticks.</summary>
     public long Now => _time.GetUtcNow().UtcTicks + Volatile.Read(ref _sample).OffsetTicks;
 
-    /// <summary>Largest error <see cref="Now"/> may have: half the sampled round trip, 1 ms, and drift since the sample.</summary>
+    /// <summary>
+    /// Largest error <see cref="Now"/> may have: half the sampled round trip, 0.1 ms, and drift since the sample (at
+    /// most 1.5 ms before the next one). A step of the local clock (manual change, NTP step) is not covered until the
+    /// next estimate.
+    /// </summary>
     public long Uncertainty => UncertaintyOf(Volatile.Read(ref _sample));
 
     /// <summary>No later than the true (Redis) time: what entry creation times are stamped with.</summary>
