@@ -87,9 +87,11 @@ internal static class CachePayload
 
     /// <summary>
     /// Parses an L2 value. False for anything that is not a well-formed payload of this format (corrupt, foreign,
-    /// another version); <paramref name="error"/> says why. A compressed value is inflated into a new array.
+    /// another version); <paramref name="error"/> says why. A compressed value is inflated into a new array, but only
+    /// when its recorded length is within <paramref name="maximumLength"/>: that length comes from bytes anyone with
+    /// access to Redis may have written, and must never size an allocation unchecked.
     /// </summary>
-    public static bool TryRead(byte[] bytes, out PayloadHeader header, out string error)
+    public static bool TryRead(byte[] bytes, int maximumLength, out PayloadHeader header, out string error)
     {
         header = default;
         if (bytes.Length < FixedHeader || bytes[0] != Magic0 || bytes[1] != Magic1)
@@ -124,6 +126,11 @@ internal static class CachePayload
             }
             var originalLength = BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(position));
             position += 4;
+            if (originalLength < 0 || originalLength > maximumLength)
+            {
+                error = $"recorded uncompressed length {originalLength} is outside 0..{maximumLength}";
+                return false;
+            }
             var inflated = new byte[originalLength];
             if (!BrotliDecoder.TryDecompress(bytes.AsSpan(position), inflated, out var written) || written != originalLength)
             {

@@ -10,10 +10,6 @@ namespace RecApp.Caching;
 internal sealed class DistributedTier(
     RedisDistributedCache redis, CircuitBreaker breaker, CacheTelemetry telemetry, TimeSpan timeout, ILogger logger)
 {
-    public RedisDistributedCache Redis => redis;
-
-    public CircuitBreaker Breaker => breaker;
-
     /// <summary>Called after every successful call (the cache uses it to replay changes queued during an outage).</summary>
     public Action? AfterSuccess { get; set; }
 

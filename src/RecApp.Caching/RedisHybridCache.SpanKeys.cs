@@ -21,14 +21,10 @@ public sealed partial class RedisHybridCache
         var flags = options?.Flags ?? _options.DefaultFlags;
         if ((flags & HybridCacheEntryFlags.DisableLocalCacheRead) == 0
             && _l1.TryGet(key, out var entry)
-            && TryUseLocal<T>(entry, out var value, out var refresh))
+            && TryServeLocal(entry, state, factory, options, tags, flags, out T value))
         {
-            if (refresh && (flags & HybridCacheEntryFlags.DisableUnderlyingData) == 0)
-            {
-                StartEagerRefresh(entry.Key, state, factory, options, tags, flags);
-            }
             return new ValueTask<T>(value);
         }
-        return GetOrCreateSlowAsync(key.ToString(), state, factory, options, tags, flags, cancellationToken);
+        return ValueOnly(GetOrCreateSlowAsync(key.ToString(), state, factory, options, tags, flags, cancellationToken));
     }
 }

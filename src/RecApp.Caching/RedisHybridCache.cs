@@ -24,6 +24,7 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
     private readonly LocalCache _l1;
     private readonly DistributedTier _l2;
     private readonly TagStore _tags;
+    private readonly RedisClock _clock;
     private readonly Backplane? _backplane;
     private readonly CacheTelemetry _telemetry;
     private readonly CircuitBreaker _breaker;
@@ -52,7 +53,10 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
         _breaker = new CircuitBreaker(_options.CircuitBreakerFailureThreshold, _options.CircuitBreakerDuration, _time);
         _telemetry = new CacheTelemetry(meterFactory, () => _l1.Count, () => _l1.Bytes, () => _breaker.State);
         _l2 = new DistributedTier(distributedCache, _breaker, _telemetry, _options.DistributedCacheTimeout, _logger);
-        _tags = new TagStore(_l2, _time, _options.TagCacheDuration, _options.TagRetention);
+        // A few tags per L1 entry are typical (the API's lists carry their own tag plus two shared ones).
+        _tags = new TagStore(_l2, _time, _options.TagCacheDuration, _options.TagRetention, Math.Max(1_000, 2 * _options.MaximumLocalEntries));
+        _clock = new RedisClock(_time, _l2);
+        _ = _clock.SynchronizeAsync();
         _serializers = new SerializerRegistry(services, _options.JsonSerializerOptions);
         _eagerRefreshWindowPermille = (long)Math.Round(_options.EagerRefreshWindow * 1000);
         _recovery = new RecoveryQueue(_options.RecoveryQueueLimit);
@@ -85,7 +89,14 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
         }
     }
 
-    private long Now => _time.GetUtcNow().UtcTicks;
+    /// <summary>
+    /// Every time compared across instances (creation, expiry, tag invalidation) is on the Redis-anchored clock, so
+    /// skew between the machines' clocks cannot make an invalidated entry look fresh (see <see cref="RedisClock"/>).
+    /// </summary>
+    private long Now => _clock.Now;
+
+    /// <summary>Completes once the clock offset to Redis has been estimated (start-up ordering and tests).</summary>
+    internal Task ClockSynchronized => _clock.FirstSynchronization;
 
     /// <inheritdoc />
     public override ValueTask<T> GetOrCreateAsync<TState, T>(
@@ -97,15 +108,50 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
         CancellationToken cancellationToken = default)
     {
         var flags = options?.Flags ?? _options.DefaultFlags;
-        if ((flags & HybridCacheEntryFlags.DisableLocalCacheRead) == 0 && TryGetLocal<T>(key, out var value, out var refresh))
+        if ((flags & HybridCacheEntryFlags.DisableLocalCacheRead) == 0
+            && _l1.TryGet(key, out var entry)
+            && TryServeLocal(entry, state, factory, options, tags, flags, out T value))
         {
-            if (refresh && (flags & HybridCacheEntryFlags.DisableUnderlyingData) == 0)
-            {
-                StartEagerRefresh(key, state, factory, options, tags, flags);
-            }
             return new ValueTask<T>(value);
         }
+        return ValueOnly(GetOrCreateSlowAsync(key, state, factory, options, tags, flags, cancellationToken));
+    }
+
+    /// <summary>The read behind <see cref="HybridCacheReadExtensions.GetOrCreateWithSourceAsync"/>.</summary>
+    internal ValueTask<CacheRead<T>> GetOrCreateWithSourceCoreAsync<TState, T>(
+        string key, TState state, Func<TState, CancellationToken, ValueTask<T>> factory,
+        HybridCacheEntryOptions? options, IEnumerable<string>? tags, CancellationToken cancellationToken)
+    {
+        var flags = options?.Flags ?? _options.DefaultFlags;
+        if ((flags & HybridCacheEntryFlags.DisableLocalCacheRead) == 0
+            && _l1.TryGet(key, out var entry)
+            && TryServeLocal(entry, state, factory, options, tags, flags, out T value))
+        {
+            return new ValueTask<CacheRead<T>>(new CacheRead<T>(value, CacheReadSource.LocalCache, Coalesced: false));
+        }
         return GetOrCreateSlowAsync(key, state, factory, options, tags, flags, cancellationToken);
+    }
+
+    private static async ValueTask<T> ValueOnly<T>(ValueTask<CacheRead<T>> read) => (await read).Value;
+
+    /// <summary>
+    /// The L1 fast path shared by string and span keys, allocation-free for immutable values: serves the entry when
+    /// it is of this type, unexpired and not invalidated by a tag, and starts its eager refresh when this caller is
+    /// the first to read it inside its refresh window.
+    /// </summary>
+    private bool TryServeLocal<TState, T>(
+        CacheEntry entry, TState state, Func<TState, CancellationToken, ValueTask<T>> factory,
+        HybridCacheEntryOptions? options, IEnumerable<string>? tags, HybridCacheEntryFlags flags, out T value)
+    {
+        if (!TryUseLocal(entry, out value, out var refresh))
+        {
+            return false;
+        }
+        if (refresh && (flags & HybridCacheEntryFlags.DisableUnderlyingData) == 0)
+        {
+            StartEagerRefresh(entry.Key, state, factory, options, tags, flags);
+        }
+        return true;
     }
 
     /// <summary>
@@ -173,7 +219,7 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
     private T Deserialize<T>(CacheEntry entry) =>
         _serializers.Get<T>().Deserialize(new ReadOnlySequence<byte>(entry.Payload!, entry.PayloadOffset, entry.PayloadLength));
 
-    private async ValueTask<T> GetOrCreateSlowAsync<TState, T>(
+    private async ValueTask<CacheRead<T>> GetOrCreateSlowAsync<TState, T>(
         string key, TState state, Func<TState, CancellationToken, ValueTask<T>> factory,
         HybridCacheEntryOptions? options, IEnumerable<string>? tags, HybridCacheEntryFlags flags, CancellationToken cancellationToken)
     {
@@ -181,7 +227,9 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
         if (!IsCacheableKey(key))
         {
             _telemetry.Miss();
-            return (flags & HybridCacheEntryFlags.DisableUnderlyingData) != 0 ? default! : await factory(state, cancellationToken);
+            return (flags & HybridCacheEntryFlags.DisableUnderlyingData) != 0
+                ? new CacheRead<T>(default!, CacheReadSource.None, Coalesced: false)
+                : new CacheRead<T>(await factory(state, cancellationToken), CacheReadSource.Factory, Coalesced: false);
         }
         var tagArray = NormalizeTags(tags);
         return await ViaFlightAsync(key, state, factory, options, tagArray, flags, FlightMode.Read, cancellationToken);
@@ -198,7 +246,7 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
         return true;
     }
 
-    private static string[] NormalizeTags(IEnumerable<string>? tags)
+    internal static string[] NormalizeTags(IEnumerable<string>? tags)
     {
         if (tags is null)
         {
@@ -219,7 +267,7 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
     /// Joins the in-flight work for the key or starts it (stampede protection). The work runs under its own
     /// cancellation, cancelled only when every caller waiting on it has gone.
     /// </summary>
-    private async ValueTask<T> ViaFlightAsync<TState, T>(
+    private async ValueTask<CacheRead<T>> ViaFlightAsync<TState, T>(
         string key, TState state, Func<TState, CancellationToken, ValueTask<T>> factory,
         HybridCacheEntryOptions? options, string[] tags, HybridCacheEntryFlags flags, FlightMode mode, CancellationToken cancellationToken)
     {
@@ -241,17 +289,18 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
                     continue;
                 }
                 // The same key asked for as another type: no sharing, and nothing registered.
-                flight = new Flight<T>(key, registered: false) { StartedTicks = Now };
+                flight = new Flight<T>(key, registered: false) { StartedTicks = _clock.Earliest };
                 leader = true;
                 break;
             }
-            var created = new Flight<T>(key, registered: true) { StartedTicks = Now };
+            var created = new Flight<T>(key, registered: true) { StartedTicks = _clock.Earliest };
             if (_flights.TryAdd(key, created))
             {
                 flight = created;
                 leader = true;
                 break;
             }
+            created.EndWork();
         }
         if (leader)
         {
@@ -269,17 +318,18 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
         }
         switch (result.Source)
         {
-            case ValueSource.L1:
+            case CacheReadSource.LocalCache:
                 _telemetry.L1Hit();
                 break;
-            case ValueSource.L2:
+            case CacheReadSource.DistributedCache:
                 _telemetry.L2Hit();
                 break;
             default:
                 _telemetry.Miss();
                 break;
         }
-        return leader || ImmutableType<T>.Is || result.Entry?.Payload is null ? result.Value : Deserialize<T>(result.Entry);
+        var value = leader || ImmutableType<T>.Is || result.Entry?.Payload is null ? result.Value : Deserialize<T>(result.Entry);
+        return new CacheRead<T>(value, result.Source, Coalesced: !leader);
     }
 
     private async Task RunFlightAsync<TState, T>(
@@ -292,7 +342,7 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
             // look again so it gets that value instead of running the factory a second time.
             if (mode != FlightMode.Refresh && (flags & HybridCacheEntryFlags.DisableLocalCacheRead) == 0 && FreshLocal<T>(flight.Key) is { } local)
             {
-                flight.Complete(_flights, new FlightResult<T>(ValueOf<T>(local), local, ValueSource.L1));
+                flight.Complete(_flights, new FlightResult<T>(ValueOf<T>(local), local, CacheReadSource.LocalCache));
                 return;
             }
             CacheEntry? stale = null;
@@ -308,7 +358,7 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
                         {
                             _l1.Set(entry);
                         }
-                        flight.Complete(_flights, new FlightResult<T>(read.Value, entry, ValueSource.L2));
+                        flight.Complete(_flights, new FlightResult<T>(read.Value, entry, CacheReadSource.DistributedCache));
                         return;
                     }
                     stale = read.Stale;
@@ -316,29 +366,33 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
             }
             if ((flags & HybridCacheEntryFlags.DisableUnderlyingData) != 0)
             {
-                flight.Complete(_flights, new FlightResult<T>(default!, null, ValueSource.None));
+                flight.Complete(_flights, new FlightResult<T>(default!, null, CacheReadSource.None));
                 return;
             }
             T value;
             try
             {
-                value = await RunFactoryAsync(flight.Key, state, factory, flight.Cancellation.Token);
+                value = await RunFactoryAsync(flight.Key, state, factory, flight.Token);
             }
-            catch (Exception ex) when (!flight.Cancellation.IsCancellationRequested && TryGetStale(flight.Key, stale, out var staleEntry))
+            catch (Exception ex) when (!flight.Token.IsCancellationRequested && TryGetStale(flight.Key, stale, out var staleEntry))
             {
                 CacheLog.ServingStale(_logger, flight.Key, TimeSpan.FromTicks(Now - staleEntry.CreatedTicks), ex);
                 Interlocked.Increment(ref _telemetry.StaleServed);
                 var staleValue = ValueOf<T>(staleEntry);
-                flight.Complete(_flights, new FlightResult<T>(staleValue, staleEntry, ValueSource.Stale));
+                flight.Complete(_flights, new FlightResult<T>(staleValue, staleEntry, CacheReadSource.StaleOnError));
                 return;
             }
             // Set or removed meanwhile: the caller gets what it asked for, the cache keeps the newer state.
             var stored = flight.Superseded ? null : await StoreAsync(flight.Key, value, options, tags, flags, flight.StartedTicks);
-            flight.Complete(_flights, new FlightResult<T>(value, stored, ValueSource.Factory));
+            flight.Complete(_flights, new FlightResult<T>(value, stored, CacheReadSource.Factory));
         }
         catch (Exception ex)
         {
             flight.Fail(_flights, ex);
+        }
+        finally
+        {
+            flight.EndWork();
         }
     }
 
@@ -388,7 +442,7 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
     /// <summary>Parses an L2 payload into an L1 entry; corrupt, foreign or tag-invalidated payloads are a miss.</summary>
     private async ValueTask<L2Read<T>> ReadPayloadAsync<T>(string key, byte[] bytes, HybridCacheEntryOptions? options)
     {
-        if (!CachePayload.TryRead(bytes, out var header, out var reason))
+        if (!CachePayload.TryRead(bytes, _options.MaximumPayloadBytes, out var header, out var reason))
         {
             CacheLog.PayloadRejected(_logger, key, reason, null);
             return default;
@@ -443,7 +497,7 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
         }
         var now = Now;
         // A factory's value is as old as the moment its work started: a tag invalidated while it ran applies to it.
-        var created = createdTicks ?? now;
+        var created = createdTicks ?? _clock.Earliest;
         var expiration = options?.Expiration ?? _options.Expiration;
         if (expiration > _options.TagRetention)
         {
@@ -614,7 +668,8 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
         {
             return;
         }
-        var ticks = Now;
+        // Stamped no earlier than the true time, as creations are stamped no later: skew-safe (see RedisClock).
+        var ticks = _clock.Latest;
         var stored = await _tags.InvalidateAsync(list, ticks);
         if (list.Contains(TagStore.All))
         {
@@ -693,6 +748,7 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
         {
             return;
         }
+        await _clock.SynchronizeAsync();
         // Changes made here during the outage go to Redis first, so reloading tag times below includes them.
         await _recovery.ReplayAsync();
         if (_options.ClearLocalCacheOnReconnect)
@@ -733,6 +789,9 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
     /// <summary>Loads in progress (tests and diagnostics).</summary>
     internal int InFlight => _flights.Count;
 
+    /// <summary>Tags whose invalidation time this instance keeps or is reading (tests and diagnostics).</summary>
+    internal int TrackedTags => _tags.TrackedTags;
+
     /// <summary>Changes waiting for Redis to come back (tests and diagnostics).</summary>
     internal int PendingRecoveries => _recovery.Count;
 
@@ -748,6 +807,7 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
         }
         _redis.ConnectionRestored -= OnConnectionRestored;
         _backplane?.Dispose();
+        _clock.Dispose();
         _telemetry.Dispose();
         _l1.Clear();
     }
@@ -782,16 +842,7 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
         Refresh,
     }
 
-    private enum ValueSource
-    {
-        None,
-        L1,
-        L2,
-        Factory,
-        Stale,
-    }
-
-    private readonly record struct FlightResult<T>(T Value, CacheEntry? Entry, ValueSource Source);
+    private readonly record struct FlightResult<T>(T Value, CacheEntry? Entry, CacheReadSource Source);
 
     private readonly record struct L2Read<T>(T Value, CacheEntry? Entry, CacheEntry? Stale);
 
@@ -823,7 +874,19 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
 
         public TaskCompletionSource<FlightResult<T>> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public CancellationTokenSource Cancellation { get; } = new();
+        private readonly (CancellationTokenSource Source, CancellationToken Token) _cancellation = NewCancellation();
+
+        /// <summary>Cancelled when every waiter has gone; stays readable after <see cref="EndWork"/>.</summary>
+        public CancellationToken Token => _cancellation.Token;
+
+        /// <summary>Called once the work has ended (or never started): releases the token source.</summary>
+        public void EndWork() => _cancellation.Source.Dispose();
+
+        private static (CancellationTokenSource, CancellationToken) NewCancellation()
+        {
+            var source = new CancellationTokenSource();
+            return (source, source.Token);
+        }
 
         public bool TryJoin()
         {
@@ -850,8 +913,15 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
                 _finished = true;
             }
             Unregister(flights);
-            Cancellation.Cancel();
-            Completion.TrySetCanceled(Cancellation.Token);
+            try
+            {
+                _cancellation.Source.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // The work ended meanwhile: nothing left to cancel.
+            }
+            Completion.TrySetCanceled(Token);
         }
 
         public void Complete(ConcurrentDictionary<string, Flight> flights, FlightResult<T> result)
@@ -863,9 +933,9 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
         public void Fail(ConcurrentDictionary<string, Flight> flights, Exception exception)
         {
             Finish(flights);
-            if (exception is OperationCanceledException && Cancellation.IsCancellationRequested)
+            if (exception is OperationCanceledException && Token.IsCancellationRequested)
             {
-                Completion.TrySetCanceled(Cancellation.Token);
+                Completion.TrySetCanceled(Token);
             }
             else
             {
@@ -893,28 +963,33 @@ public sealed partial class RedisHybridCache : HybridCache, ICacheStatistics, ID
     }
 }
 
-/// <summary>The batch read behind <see cref="HybridCacheBatchExtensions.GetOrCreateManyAsync"/>.</summary>
+/// <summary>The batch read behind <see cref="HybridCacheBatchExtensions"/>.</summary>
 public sealed partial class RedisHybridCache
 {
-    internal async ValueTask<T[]> GetOrCreateManyCoreAsync<TState, T>(
+    /// <summary>
+    /// L1 for every key, then one <c>MGET</c> for the L1 misses, then a stampede-protected factory run per key still
+    /// missing, each stored with its own tags. <paramref name="tagsOf"/> is asked only for keys that need tags (a
+    /// factory run or an eager refresh), so a hit builds no tag strings.
+    /// </summary>
+    internal async ValueTask<CacheRead<T>[]> GetOrCreateManyCoreAsync<TState, T>(
         IReadOnlyList<string> keys, TState state, Func<string, TState, CancellationToken, ValueTask<T>> factory,
-        HybridCacheEntryOptions? options, IEnumerable<string>? tags, CancellationToken cancellationToken)
+        HybridCacheEntryOptions? options, Func<string, TState, string[]> tagsOf, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var flags = options?.Flags ?? _options.DefaultFlags;
-        var tagArray = NormalizeTags(tags);
-        var results = new T[keys.Count];
+        var results = new CacheRead<T>[keys.Count];
         var missing = new List<int>();
         for (var i = 0; i < keys.Count; i++)
         {
-            if (IsCacheableKey(keys[i])
+            var key = keys[i];
+            if (IsCacheableKey(key)
                 && (flags & HybridCacheEntryFlags.DisableLocalCacheRead) == 0
-                && TryGetLocal<T>(keys[i], out var value, out var refresh))
+                && TryGetLocal<T>(key, out var value, out var refresh))
             {
-                results[i] = value;
+                results[i] = new CacheRead<T>(value, CacheReadSource.LocalCache, Coalesced: false);
                 if (refresh && (flags & HybridCacheEntryFlags.DisableUnderlyingData) == 0)
                 {
-                    StartEagerRefresh(keys[i], (Key: keys[i], State: state, Factory: factory), static (s, ct) => s.Factory(s.Key, s.State, ct), options, tagArray, flags);
+                    StartEagerRefresh(key, (Key: key, State: state, Factory: factory), static (s, ct) => s.Factory(s.Key, s.State, ct), options, tagsOf(key, state), flags);
                 }
                 continue;
             }
@@ -949,7 +1024,7 @@ public sealed partial class RedisHybridCache
                             _l1.Set(entry);
                         }
                         _telemetry.L2Hit();
-                        results[index] = read.Value;
+                        results[index] = new CacheRead<T>(read.Value, CacheReadSource.DistributedCache, Coalesced: false);
                         found.Add(index);
                     }
                 }
@@ -957,14 +1032,15 @@ public sealed partial class RedisHybridCache
             }
         }
 
-        var loads = new Task<T>[stillMissing.Count];
+        var loads = new Task<CacheRead<T>>[stillMissing.Count];
         for (var j = 0; j < stillMissing.Count; j++)
         {
             var key = keys[stillMissing[j]];
             var perKey = (Key: key, State: state, Factory: factory);
+            var tags = tagsOf(key, state);
             loads[j] = key.Length > _options.MaximumKeyLength
-                ? GetOrCreateSlowAsync(key, perKey, static (s, ct) => s.Factory(s.Key, s.State, ct), options, tagArray, flags, cancellationToken).AsTask()
-                : ViaFlightAsync(key, perKey, static (s, ct) => s.Factory(s.Key, s.State, ct), options, tagArray, flags, FlightMode.AfterBatchRead, cancellationToken).AsTask();
+                ? GetOrCreateSlowAsync(key, perKey, static (s, ct) => s.Factory(s.Key, s.State, ct), options, tags, flags, cancellationToken).AsTask()
+                : ViaFlightAsync(key, perKey, static (s, ct) => s.Factory(s.Key, s.State, ct), options, tags, flags, FlightMode.AfterBatchRead, cancellationToken).AsTask();
         }
         var loaded = await Task.WhenAll(loads);
         for (var j = 0; j < stillMissing.Count; j++)

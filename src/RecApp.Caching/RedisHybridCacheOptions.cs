@@ -40,7 +40,10 @@ public sealed class RedisHybridCacheOptions
     /// </summary>
     public long MaximumLocalBytes { get; set; }
 
-    /// <summary>Largest serialized value written to Redis; larger values stay in L1 only. Default 1 MiB.</summary>
+    /// <summary>
+    /// Largest serialized value written to Redis; larger values stay in L1 only. Also the largest uncompressed size a
+    /// payload read from Redis may claim: a larger claim is treated as corrupt (a logged miss). Default 1 MiB.
+    /// </summary>
     public int MaximumPayloadBytes { get; set; } = 1024 * 1024;
 
     /// <summary>Longest key that is cached; a longer key runs the factory without caching (and logs). Default 1024.</summary>

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using Microsoft.Extensions.Caching.Hybrid;
+using RecApp.Caching;
 using RecApp.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -79,6 +81,36 @@ public sealed class BackplaneTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal("after", await restarted.Cache.GetOrCreateAsync("restart", _ => ValueTask.FromResult("after"), tags: ["release"]));
         await using var another = await CacheInstance.StartAsync(_redis, _prefix);
         Assert.Equal("after", await another.Cache.GetOrCreateAsync("restart", _ => ValueTask.FromResult("again"), tags: ["release"]));
+    }
+
+    [Fact]
+    public async Task Tag_checks_hold_when_instance_clocks_are_ten_minutes_apart()
+    {
+        await using var ahead = await CacheInstance.StartAsync(_redis, _prefix, time: new SkewedTimeProvider(TimeSpan.FromMinutes(10)));
+        await using var behind = await CacheInstance.StartAsync(_redis, _prefix, time: new SkewedTimeProvider(TimeSpan.FromMinutes(-10)));
+
+        // Created on the instance that runs ahead, invalidated on A: stale in its L1, and in Redis for anyone.
+        Assert.Equal("before", await ahead.Cache.GetOrCreateAsync("skew-1", _ => ValueTask.FromResult("before"), tags: ["skew-a"]));
+        await ahead.Cache.SetAsync("skew-2", "before", tags: ["skew-a"]);
+        await _a.Cache.RemoveByTagAsync("skew-a");
+        await LocalProcess.WaitUntilAsync(async () => await ahead.Cache.GetOrCreateAsync("skew-1", _ => ValueTask.FromResult("after"), tags: ["skew-a"]) == "after",
+            BackplaneDeadline, "the instance running ahead to drop its entry");
+        Assert.Equal("after", await _b.Cache.GetOrCreateAsync("skew-2", _ => ValueTask.FromResult("after")));
+
+        // Invalidated on the instance that runs ahead: entries created afterwards elsewhere are not stale for ten minutes.
+        await ahead.Cache.RemoveByTagAsync("skew-b");
+        await LocalProcess.WaitUntilAsync(async () =>
+            (await ((HybridCache)_a.Cache).GetOrCreateWithSourceAsync("skew-3", 0, static (_, _) => ValueTask.FromResult("v"), tags: ["skew-b"])).Source == CacheReadSource.LocalCache,
+            BackplaneDeadline, "an entry created after the invalidation to stay");
+
+        // Created on the instance that runs behind after A's invalidation: not stale either.
+        await _a.Cache.RemoveByTagAsync("skew-c");
+        await LocalProcess.WaitUntilAsync(async () =>
+            (await ((HybridCache)behind.Cache).GetOrCreateWithSourceAsync("skew-4", 0, static (_, _) => ValueTask.FromResult("v"), tags: ["skew-c"])).Source == CacheReadSource.LocalCache,
+            BackplaneDeadline, "an entry created behind after the invalidation to stay");
+        // ...and what it created before an invalidation is stale.
+        await _a.Cache.RemoveByTagAsync("skew-c");
+        Assert.Equal("rebuilt", await _b.Cache.GetOrCreateAsync("skew-4", _ => ValueTask.FromResult("rebuilt")));
     }
 
     /// <summary>

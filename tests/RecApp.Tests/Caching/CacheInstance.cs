@@ -2,6 +2,7 @@ using Microsoft.Extensions.Caching.Hybrid;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using RecApp.Caching;
 using StackExchange.Redis;
 
@@ -59,6 +60,7 @@ internal sealed class CacheInstance : IAsyncDisposable
         if (instance.Redis.IsConnected)
         {
             await instance.Cache.EnsureBackplaneSubscribedAsync();
+            await instance.Cache.ClockSynchronized.WaitAsync(TimeSpan.FromSeconds(10));
         }
         return instance;
     }
@@ -82,6 +84,12 @@ internal sealed class ManualTimeProvider(DateTimeOffset start) : TimeProvider
     public void Advance(TimeSpan by) => Interlocked.Add(ref _ticks, by.Ticks);
 }
 
+/// <summary>The system clock shifted by a fixed amount: a machine whose clock is off.</summary>
+internal sealed class SkewedTimeProvider(TimeSpan skew) : TimeProvider
+{
+    public override DateTimeOffset GetUtcNow() => System.GetUtcNow() + skew;
+}
+
 /// <summary>Factory bookkeeping shared by the cache tests.</summary>
 internal sealed class CountingFactory
 {
@@ -93,5 +101,29 @@ internal sealed class CountingFactory
     {
         Interlocked.Increment(ref _runs);
         return ValueTask.FromResult(value);
+    }
+}
+
+/// <summary>Keeps every formatted log message, to assert that something was logged.</summary>
+internal sealed class CapturingLoggerProvider : ILoggerProvider
+{
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _messages = new();
+
+    public IReadOnlyCollection<string> Messages => _messages;
+
+    public ILogger CreateLogger(string categoryName) => new Logger(_messages);
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class Logger(System.Collections.Concurrent.ConcurrentQueue<string> messages) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            messages.Enqueue(formatter(state, exception));
     }
 }

@@ -116,6 +116,33 @@ public sealed class HybridCacheBehaviorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Known_tag_times_stay_bounded_and_forgetting_one_never_revives_an_entry()
+    {
+        var time = new ManualTimeProvider(DateTimeOffset.UtcNow);
+        await using var cache = await StartAsync(new Dictionary<string, string?>
+        {
+            ["Caching:MaximumLocalEntries"] = "100", // bound: max(1,000, 2 x entries) tags
+            ["Caching:TagCacheDuration"] = "00:00:30",
+        }, time);
+        await cache.Cache.SetAsync("bounded-old", "old", tags: ["user:0"]);
+        time.Advance(TimeSpan.FromSeconds(1));
+
+        // One tag per user, as the API has: 3,000 of them.
+        await cache.Cache.RemoveByTagAsync(Enumerable.Range(0, 3000).Select(i => $"user:{i}"));
+        await LocalProcess.WaitUntilAsync(() => Task.FromResult(cache.Cache.TrackedTags <= 1000), TimeSpan.FromSeconds(10), "the tag bound to be enforced");
+        // Whether user:0 was kept or forgotten, the entry created before its invalidation stays invalid.
+        Assert.Equal("new", await cache.Cache.GetOrCreateAsync("bounded-old", _ => ValueTask.FromResult("new"), tags: ["user:0"]));
+
+        // Tags not read for TagCacheDuration are forgotten at the next sweep.
+        time.Advance(TimeSpan.FromSeconds(31));
+        await cache.Cache.RemoveByTagAsync("after-idle");
+        await LocalProcess.WaitUntilAsync(() => Task.FromResult(cache.Cache.TrackedTags <= 3), TimeSpan.FromSeconds(10), "idle tags to be forgotten");
+        // An entry created after the forgotten invalidations is served as usual.
+        await cache.Cache.SetAsync("bounded-new", "kept", tags: ["user:5"]);
+        Assert.Equal("kept", await cache.Cache.GetOrCreateAsync("bounded-new", _ => ValueTask.FromResult("rebuilt"), tags: ["user:5"]));
+    }
+
+    [Fact]
     public async Task Every_flag_behaves_as_documented()
     {
         await using var cache = await StartAsync(new Dictionary<string, string?> { ["Caching:CompressionThresholdBytes"] = "64" });
@@ -220,6 +247,27 @@ public sealed class HybridCacheBehaviorTests : IAsyncLifetime
         var ints = await other.Cache.GetOrCreateAsync("wrongtype", _ => ValueTask.FromResult(new[] { 1 }));
         Assert.Equal(new[] { 1 }, ints);
         Assert.Equal(3, cache.Stats.Misses + other.Stats.Misses);
+    }
+
+    [Fact]
+    public async Task A_payload_claiming_a_huge_uncompressed_length_is_a_logged_miss_without_allocating_it()
+    {
+        var logs = new CapturingLoggerProvider();
+        await using var cache = await StartAsync(services: s => s.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(logs));
+        // "RH", version 1, compressed, created, expires (far future), no tags, then a recorded length of int.MaxValue.
+        var payload = new byte[4 + 8 + 8 + 2 + 4 + 8];
+        payload[0] = (byte)'R';
+        payload[1] = (byte)'H';
+        payload[2] = 1;
+        payload[3] = 1;
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(payload.AsSpan(4), DateTime.UtcNow.Ticks);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(payload.AsSpan(12), DateTime.UtcNow.AddHours(1).Ticks);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(payload.AsSpan(22), int.MaxValue);
+        await cache.Redis.GetDatabase().StringSetAsync(_prefix + "huge-claim", payload);
+
+        Assert.Equal("rebuilt", await cache.Cache.GetOrCreateAsync("huge-claim", _ => ValueTask.FromResult("rebuilt")));
+        Assert.Equal((0L, 1L), (cache.Stats.L2Hits, cache.Stats.Misses));
+        Assert.Contains(logs.Messages, m => m.Contains("huge-claim", StringComparison.Ordinal) && m.Contains("2147483647", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -364,6 +412,48 @@ public sealed class HybridCacheBehaviorTests : IAsyncLifetime
         // Now everything is in L1; a second batch touches neither Redis nor the factory.
         Assert.Equal(values, await reader.Cache.GetOrCreateManyAsync(keys, factoryKeys, (key, _, _) => ValueTask.FromResult("no")));
         Assert.Equal(9L, reader.Stats.L1Hits);
+    }
+
+    [Fact]
+    public async Task Batch_reads_tag_each_created_entry_with_its_own_tags_and_report_sources()
+    {
+        await using var writer = await StartAsync();
+        await using var reader = await StartAsync();
+        await writer.Cache.SetAsync("pk-0", "stored-0", tags: ["user:0"]);
+        var keys = Enumerable.Range(0, 4).Select(i => $"pk-{i}").ToArray();
+        var tagged = new List<string>();
+        IEnumerable<string> TagsOf(string key, List<string> seen)
+        {
+            lock (seen)
+            {
+                seen.Add(key);
+            }
+            return ["user:" + key[3..], "all-users"];
+        }
+        ValueTask<string> Make(string key, List<string> _, CancellationToken __) => ValueTask.FromResult("made-" + key);
+
+        var first = await reader.Cache.GetOrCreateManyWithSourceAsync(keys, tagged, Make, TagsOf);
+        Assert.Equal(["stored-0", "made-pk-1", "made-pk-2", "made-pk-3"], first.Select(r => r.Value));
+        Assert.Equal([CacheReadSource.DistributedCache, CacheReadSource.Factory, CacheReadSource.Factory, CacheReadSource.Factory], first.Select(r => r.Source));
+        Assert.Equal(["pk-1", "pk-2", "pk-3"], tagged.Order()); // hits build no tags
+        Assert.Equal(["user:2", "all-users"], reader.Cache.PeekLocal("pk-2")!.Tags);
+
+        // Each entry carries its own tag: invalidating user:2 (on the other instance) recreates pk-2 alone.
+        await writer.Cache.RemoveByTagAsync("user:2");
+        // (Polled until served from L1: an entry recreated within the clock uncertainty after the invalidation counts
+        // as stale once more, by design.)
+        CacheRead<string>[] after = [];
+        await LocalProcess.WaitUntilAsync(async () =>
+        {
+            after = await reader.Cache.GetOrCreateManyWithSourceAsync(keys, tagged, (key, _, _) => ValueTask.FromResult("again-" + key), TagsOf);
+            return after[2] == new CacheRead<string>("again-pk-2", CacheReadSource.LocalCache, Coalesced: false);
+        }, TimeSpan.FromSeconds(5), "pk-2 to be recreated");
+        Assert.Equal(["stored-0", "made-pk-1", "again-pk-2", "made-pk-3"], after.Select(r => r.Value));
+        Assert.All(after, r => Assert.Equal(CacheReadSource.LocalCache, r.Source));
+        // The other instance reads the recreated entry from Redis with its tags.
+        Assert.Equal(["stored-0", "made-pk-1", "again-pk-2", "made-pk-3"],
+            await writer.Cache.GetOrCreateManyAsync(keys, tagged, (_, _, _) => ValueTask.FromResult("unused"), TagsOf));
+        Assert.Equal(["user:3", "all-users"], writer.Cache.PeekLocal("pk-3")!.Tags);
     }
 
     [Fact]

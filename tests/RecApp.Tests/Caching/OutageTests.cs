@@ -93,25 +93,19 @@ public sealed class OutageTests : IAsyncLifetime
         });
         Assert.Equal("warm", await cache.Cache.GetOrCreateAsync("warm", _ => ValueTask.FromResult("warm")));
 
-        // A script that keeps the server busy for 2 s: every other command waits behind it.
+        // A script that keeps the server busy until the test releases it with SCRIPT KILL (30 s at most, should the
+        // test die first): every other command waits behind it, so no timing on a loaded machine can end it early.
+        // Redis answers SCRIPT KILL once the script has run for busy-reply-threshold (5 s by default); after that,
+        // other commands get BUSY errors instead of waiting, which the cache counts as L2 errors just the same.
         const string busy = """
-            local s = redis.call('TIME'); local start = tonumber(s[1]) * 1000000 + tonumber(s[2])
+            local s = redis.call('TIME'); local start = tonumber(s[1])
             while true do
               local t = redis.call('TIME')
-              if tonumber(t[1]) * 1000000 + tonumber(t[2]) - start > 2000000 then break end
+              if tonumber(t[1]) - start > 30 then break end
             end
             return 1
             """;
-        var start = new System.Diagnostics.ProcessStartInfo(LocalProcess.FindExecutable("redis-cli", "/usr/bin", "/usr/local/bin"))
-        {
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-        };
-        foreach (var argument in new[] { "-p", _server.Port.ToString(), "EVAL", busy, "0" })
-        {
-            start.ArgumentList.Add(argument);
-        }
-        using var blocker = System.Diagnostics.Process.Start(start)!;
+        using var blocker = RedisCli("EVAL", busy, "0");
         var blocking = blocker.WaitForExitAsync();
         await LocalProcess.WaitUntilAsync(async () =>
         {
@@ -119,12 +113,32 @@ public sealed class OutageTests : IAsyncLifetime
             var before = cache.Stats.L2Errors;
             await cache.Cache.GetOrCreateAsync("probe-" + Guid.NewGuid().ToString("N"), _ => ValueTask.FromResult(0));
             return cache.Stats.L2Errors > before || blocking.IsCompleted;
-        }, TimeSpan.FromSeconds(10), "Redis to be busy");
-        Assert.False(blocking.IsCompleted, "the busy script ended before the cache saw it");
+        }, TimeSpan.FromSeconds(20), "Redis to be busy");
+        Assert.False(blocking.IsCompleted, "the busy script ended before the test released it");
 
         Assert.Equal("made", await cache.Cache.GetOrCreateAsync("during-slow", _ => ValueTask.FromResult("made")));
         Assert.Equal("warm", await cache.Cache.GetOrCreateAsync("warm", _ => ValueTask.FromResult("factory")));
         Assert.True(cache.Stats.L2Errors >= 2);
+        Assert.False(blocking.IsCompleted, "the busy script ended before the test released it");
+
+        using var release = RedisCli("SCRIPT", "KILL");
+        await release.WaitForExitAsync();
         await blocking;
+    }
+
+    private System.Diagnostics.Process RedisCli(params string[] arguments)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo(LocalProcess.FindExecutable("redis-cli", "/usr/bin", "/usr/local/bin"))
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+        };
+        start.ArgumentList.Add("-p");
+        start.ArgumentList.Add(_server.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+        return System.Diagnostics.Process.Start(start)!;
     }
 }
