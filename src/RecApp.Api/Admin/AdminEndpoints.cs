@@ -108,6 +108,7 @@ public static class AdminEndpoints
             {
                 errors.Add("tag", "Must be 1 to 200 characters.");
             }
+            RequestChecks.StorableText(tag, "tag", errors);
             tags.Add(tag);
         }
         if (tags.Count == 0)

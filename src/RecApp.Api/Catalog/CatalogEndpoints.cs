@@ -55,9 +55,17 @@ public static class CatalogEndpoints
         {
             errors.Add("title", $"Required: 1 to {MaxTitleLength} characters.");
         }
+        else
+        {
+            RequestChecks.StorableText(body.Title, "title", errors);
+        }
         if (string.IsNullOrWhiteSpace(body.Category) || body.Category.Length > MaxCategoryLength)
         {
             errors.Add("category", $"Required: 1 to {MaxCategoryLength} characters.");
+        }
+        else
+        {
+            RequestChecks.StorableText(body.Category, "category", errors);
         }
         if (body.Price is null)
         {
@@ -74,6 +82,10 @@ public static class CatalogEndpoints
         if (body.Tags is { } tags && (tags.Length > MaxTags || tags.Any(t => string.IsNullOrWhiteSpace(t) || t.Length > MaxCategoryLength)))
         {
             errors.Add("tags", $"At most {MaxTags} non-empty tags of at most {MaxCategoryLength} characters.");
+        }
+        else if (body.Tags is { } checkedTags && Array.Find(checkedTags, t => t.Contains('\0')) is { } withNul)
+        {
+            RequestChecks.StorableText(withNul, "tags", errors);
         }
         if (errors.Any)
         {

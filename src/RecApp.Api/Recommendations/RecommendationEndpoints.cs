@@ -243,6 +243,10 @@ public static class RecommendationEndpoints
             errors.Add(field, "Must be a non-empty category name of at most 100 characters.");
             return null;
         }
+        if (!RequestChecks.StorableText(value, field, errors))
+        {
+            return null;
+        }
         return value.Trim();
     }
 }
