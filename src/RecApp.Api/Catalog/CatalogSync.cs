@@ -1,5 +1,6 @@
 using System.Globalization;
 using Npgsql;
+using RecApp.Api.PubSub;
 using RecApp.Recommendations.Data;
 using RecApp.Recommendations.Model;
 using StackExchange.Redis;
@@ -15,13 +16,14 @@ namespace RecApp.Api.Catalog;
 public sealed class CatalogSync(
     IGlobalModel model, IConnectionMultiplexer redis, IConfiguration configuration, ILogger<CatalogSync> logger) : BackgroundService
 {
+    private ChannelSubscription? _subscription;
+
     // Prefixed like the cache's keys, so test classes (or apps) sharing one Redis do not hear each other.
-    private static readonly TimeSpan s_subscribeTimeout = TimeSpan.FromSeconds(2);
-
-    private volatile bool _subscribed;
-
     private readonly RedisChannel _channel = new(
         (configuration["Caching:KeyPrefix"] ?? "recapp:") + "catalog:changed", RedisChannel.PatternMode.Literal);
+
+    private ChannelSubscription Subscription =>
+        _subscription ??= new ChannelSubscription(redis, _channel, (_, message) => OnMessage(message), logger);
 
     /// <summary>After the database commit: applies the change here and tells the other instances.</summary>
     public async Task PublishAsync(CatalogItem item)
@@ -43,38 +45,26 @@ public sealed class CatalogSync(
     /// </summary>
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
-        await TrySubscribeAsync().WaitAsync(s_subscribeTimeout, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await Subscription.TrySubscribeAsync(cancellationToken);
         await base.StartAsync(cancellationToken);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         // Once subscribed, the multiplexer re-subscribes by itself after a reconnect.
-        while (!_subscribed && !stoppingToken.IsCancellationRequested)
+        while (!Subscription.IsSubscribed && !stoppingToken.IsCancellationRequested)
         {
             await Task.Delay(TimeSpan.FromSeconds(2), stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            await TrySubscribeAsync();
+            await Subscription.TrySubscribeAsync(stoppingToken);
         }
     }
 
-    private async Task TrySubscribeAsync()
-    {
-        try
-        {
-            await redis.GetSubscriber().SubscribeAsync(_channel, (_, message) => OnMessage(message));
-            _subscribed = true;
-        }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
-        {
-            logger.LogDebug(ex, "Could not subscribe to catalog changes yet.");
-        }
-    }
-
+    /// <summary>Bounded: an item write must never hang on Redis (1.2.6 async calls have no timeout of their own).</summary>
     private async Task AnnounceAsync(long itemId)
     {
         try
         {
-            await redis.GetSubscriber().PublishAsync(_channel, itemId.ToString(CultureInfo.InvariantCulture));
+            await ChannelSubscription.Bounded(redis.GetSubscriber().PublishAsync(_channel, itemId.ToString(CultureInfo.InvariantCulture)));
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Options;
+using RecApp.Api.PubSub;
 using RecApp.Recommendations.Model;
 using StackExchange.Redis;
 
@@ -19,6 +20,7 @@ public sealed class ModelVersionFeed(
     ILogger<ModelVersionFeed> logger) : BackgroundService
 {
     private long _warmedVersion = -1;
+    private ChannelSubscription? _subscription;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -70,20 +72,9 @@ public sealed class ModelVersionFeed(
         }
     }
 
-    private async Task<bool> TrySubscribeAsync(CancellationToken stoppingToken)
-    {
-        try
-        {
-            // The payload is not trusted: the reload reads model_current from this instance's own database.
-            await redis.GetSubscriber().SubscribeAsync(
-                new RedisChannel(ModelChannels.VersionPublished, RedisChannel.PatternMode.Literal),
-                (_, _) => { _ = OnAnnouncedAsync(stoppingToken); });
-            return true;
-        }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
-        {
-            logger.LogDebug(ex, "Could not subscribe to model announcements yet.");
-            return false;
-        }
-    }
+    // The payload is not trusted: the reload reads model_current from this instance's own database.
+    private Task<bool> TrySubscribeAsync(CancellationToken stoppingToken) =>
+        (_subscription ??= new ChannelSubscription(
+            redis, new RedisChannel(ModelChannels.VersionPublished, RedisChannel.PatternMode.Literal),
+            (_, _) => { _ = OnAnnouncedAsync(stoppingToken); }, logger)).TrySubscribeAsync(stoppingToken);
 }

@@ -44,6 +44,32 @@ public sealed class OutageTests(ApiWorld world) : IClassFixture<ApiWorld>
     }
 
     [Fact]
+    public async Task An_item_write_does_not_wait_for_a_stalled_Redis()
+    {
+        await using var redis = await RedisServer.StartPrivateAsync();
+        await using var api = world.CreateApi(redis: redis.ConnectionString);
+        using var client = api.CreateClient();
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/items/7")).StatusCode);
+        using var admin = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
+
+        // Redis holds every command for a minute: connected, but silent, which 1.2.6's async calls wait out forever.
+        await admin.GetDatabase().ExecuteAsync("CLIENT", "PAUSE", "60000", "ALL");
+        try
+        {
+            var put = client.PutJsonAsync("/items/7", """{"title": "Item 7", "category": "toys", "price": 50}""");
+            var deleted = client.DeleteAsync("/items/8");
+
+            // The deadline only separates "bounded" from "held by the pause"; the bound itself is one second.
+            Assert.Equal(HttpStatusCode.OK, (await put.WaitAsync(TimeSpan.FromSeconds(30))).StatusCode);
+            Assert.Equal(HttpStatusCode.NoContent, (await deleted.WaitAsync(TimeSpan.FromSeconds(30))).StatusCode);
+        }
+        finally
+        {
+            redis.Stop(); // CLIENT UNPAUSE would itself wait out the pause
+        }
+    }
+
+    [Fact]
     public async Task Without_PostgreSQL_cached_answers_are_served_writes_are_503_and_nothing_acknowledged_is_lost()
     {
         await using var postgres = await PostgresServer.StartPrivateAsync();
