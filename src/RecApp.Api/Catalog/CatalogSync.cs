@@ -1,5 +1,4 @@
 using System.Globalization;
-using Npgsql;
 using RecApp.Api.PubSub;
 using RecApp.Recommendations.Data;
 using RecApp.Recommendations.Model;
@@ -17,6 +16,11 @@ public sealed class CatalogSync(
     IGlobalModel model, IConnectionMultiplexer redis, IConfiguration configuration, ILogger<CatalogSync> logger) : BackgroundService
 {
     private ChannelSubscription? _subscription;
+
+    // One consumer re-reads announced items in arrival order: concurrent re-reads of one item could finish out of
+    // order and leave the older row applied, and every failure is observed in one place.
+    private readonly System.Threading.Channels.Channel<long> _changed =
+        System.Threading.Channels.Channel.CreateUnbounded<long>(new() { SingleReader = true });
 
     // Prefixed like the cache's keys, so test classes (or apps) sharing one Redis do not hear each other.
     private readonly RedisChannel _channel = new(
@@ -49,13 +53,31 @@ public sealed class CatalogSync(
         await base.StartAsync(cancellationToken);
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.WhenAll(KeepSubscribedAsync(stoppingToken), ApplyChangesAsync(stoppingToken));
+
+    private async Task KeepSubscribedAsync(CancellationToken stoppingToken)
     {
         // Once subscribed, the multiplexer re-subscribes by itself after a reconnect.
         while (!Subscription.IsSubscribed && !stoppingToken.IsCancellationRequested)
         {
             await Task.Delay(TimeSpan.FromSeconds(2), stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             await Subscription.TrySubscribeAsync(stoppingToken);
+        }
+    }
+
+    private async Task ApplyChangesAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await foreach (var itemId in _changed.Reader.ReadAllAsync(stoppingToken))
+            {
+                await ReloadAsync(itemId, stoppingToken);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping: what is still queued is repaired by the model's poll of items.updated_at after a restart.
         }
     }
 
@@ -76,18 +98,19 @@ public sealed class CatalogSync(
     {
         if (long.TryParse((string?)message, NumberStyles.None, CultureInfo.InvariantCulture, out var itemId))
         {
-            _ = ReloadAsync(itemId);
+            _changed.Writer.TryWrite(itemId);
         }
     }
 
-    private async Task ReloadAsync(long itemId)
+    private async Task ReloadAsync(long itemId, CancellationToken stoppingToken)
     {
         try
         {
-            await model.ApplyItemChangeAsync(itemId, CancellationToken.None);
+            await model.ApplyItemChangeAsync(itemId, stoppingToken);
         }
-        catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException)
+        catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
         {
+            // Whatever failed, the consumer goes on with the next change.
             logger.LogWarning(ex, "Could not re-read changed item {ItemId}; the model's poll will apply it.", itemId);
         }
     }
