@@ -53,6 +53,12 @@ public sealed class CatalogSync(
         await base.StartAsync(cancellationToken);
     }
 
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await Subscription.UnsubscribeAsync();
+        await base.StopAsync(cancellationToken); // waits for the consumer to finish the change in hand
+    }
+
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         Task.WhenAll(KeepSubscribedAsync(stoppingToken), ApplyChangesAsync(stoppingToken));
 

@@ -67,6 +67,35 @@ public sealed class ChannelSubscription(
         }
     }
 
+    /// <summary>On shutdown: this handler stops being called (bounded; failures are only logged).</summary>
+    public async Task UnsubscribeAsync()
+    {
+        Task? pending;
+        lock (_gate)
+        {
+            pending = _pending;
+            _pending = null;
+        }
+        if (pending is null)
+        {
+            return;
+        }
+        try
+        {
+            await Bounded(UnsubscribeCall());
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
+        {
+            logger.LogDebug(ex, "Could not unsubscribe from {Channel}.", (string?)channel);
+        }
+    }
+
+    private async Task<bool> UnsubscribeCall()
+    {
+        await redis.GetSubscriber().UnsubscribeAsync(channel, handler);
+        return true;
+    }
+
     private Task Subscribe()
     {
         try
