@@ -8,7 +8,8 @@ using StackExchange.Redis;
 namespace RecApp.Api.Recommendations;
 
 /// <summary>
-/// Follows model publications. On the Refresher's Redis announcement (<see cref="ModelChannels.VersionPublished"/>)
+/// Follows model publications. On the Refresher's Redis announcement (<see cref="ModelChannels.VersionPublishedChannel"/>
+/// for this instance's <c>Caching:KeyPrefix</c>)
 /// the in-process model reloads at once instead of at its next poll; whichever way a new version arrives, the
 /// cache is then warmed for the most active users. The version is part of every cache key, so the new version's
 /// lists never mix with the old ones.
@@ -18,6 +19,7 @@ public sealed class ModelVersionFeed(
     IConnectionMultiplexer redis,
     CacheWarmer warmer,
     IOptions<ApiOptions> options,
+    IConfiguration configuration,
     ILogger<ModelVersionFeed> logger) : BackgroundService
 {
     // Announcements only wake the loop below (many at once count as one): reloads and warm-ups run one at a time,
@@ -30,7 +32,7 @@ public sealed class ModelVersionFeed(
 
     // The payload is not trusted: the reload reads model_current from this instance's own database.
     private ChannelSubscription Subscription => _subscription ??= new ChannelSubscription(
-        redis, new RedisChannel(ModelChannels.VersionPublished, RedisChannel.PatternMode.Literal),
+        redis, new RedisChannel(ModelChannels.VersionPublishedChannel(configuration["Caching:KeyPrefix"]), RedisChannel.PatternMode.Literal),
         (_, _) => _announced.Writer.TryWrite(true), logger);
 
     public override async Task StopAsync(CancellationToken cancellationToken)
