@@ -126,6 +126,13 @@ public sealed class OutageTests(ApiWorld world) : IClassFixture<ApiWorld>
         var cachedPopular = await client.PostJsonAsync("/popular", popular);
         var health = await HealthAsync(client);
         var stats = await client.GetAsync("/stats");
+        var read = await client.GetAsync("/items/1");
+        using var invalidate = new HttpRequestMessage(HttpMethod.Post, "/admin/cache/invalidate")
+        {
+            Content = new StringContent("""{"item_id": 1}""", System.Text.Encoding.UTF8, "application/json"),
+        };
+        invalidate.Headers.Add("X-Admin-Key", ApiWorld.AdminKey);
+        var invalidated = await client.SendAsync(invalidate);
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
         Assert.Equal("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
@@ -136,6 +143,11 @@ public sealed class OutageTests(ApiWorld world) : IClassFixture<ApiWorld>
         Assert.Equal(HttpStatusCode.OK, cachedPopular.StatusCode);
         Assert.Equal("Degraded", health);
         Assert.Equal(HttpStatusCode.OK, stats.StatusCode);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, read.StatusCode);
+        Assert.DoesNotContain("stored", (await read.JsonAsync()).GetProperty("detail").GetString()); // a read stores nothing anyway
+        Assert.Contains("nothing was stored", (await refused.JsonAsync()).GetProperty("detail").GetString());
+        Assert.Equal(HttpStatusCode.OK, invalidated.StatusCode); // the eviction happened; only the re-read could not
+        Assert.Contains("could not be re-read", (await invalidated.JsonAsync()).GetProperty("warning").GetString());
 
         await postgres.RestartAsync();
         await LocalProcess.WaitUntilAsync(async () => (await SendEventAsync()).StatusCode == HttpStatusCode.Accepted,
