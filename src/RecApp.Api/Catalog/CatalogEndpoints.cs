@@ -142,7 +142,13 @@ public static class CatalogEndpoints
         }
         var settings = options.CurrentValue;
         var gender = RequestChecks.Known(body!.Gender, settings.Genders, "gender", errors);
-        var ageGroup = RequestChecks.Known(body.AgeGroup, settings.AgeGroups, "age_group", errors);
+        var ageGroup = body.Age is not null
+            ? RequestChecks.Known(body.Age, settings.AgeGroups, "age", errors)
+            : RequestChecks.Known(body.AgeGroup, settings.AgeGroups, "age_group", errors);
+        if (body.Age is not null && body.AgeGroup is not null && !string.Equals(body.Age, body.AgeGroup, StringComparison.OrdinalIgnoreCase))
+        {
+            errors.Add("age", "age and its alias age_group disagree; send one of them.");
+        }
         if (body.GeoId <= 0)
         {
             errors.Add("geo_id", "Must be a positive integer id.");

@@ -13,10 +13,7 @@ namespace RecApp.Api.Recommendations;
 public readonly record struct CachedList(RankedList List, bool CacheHit);
 
 /// <summary>The item asked about in <c>/items/{id}/similar</c> is unknown to the engine.</summary>
-public sealed class UnknownItemException(long itemId) : Exception($"Item {itemId} is unknown.")
-{
-    public long ItemId { get; } = itemId;
-}
+public sealed class UnknownItemException(long itemId) : Exception($"Item {itemId} is unknown.");
 
 /// <summary>
 /// Full ranked lists through <see cref="HybridCache"/>, one entry per (user or segment, filters, model version).

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
 
 namespace RecApp.Api.Validation;
 
@@ -38,17 +39,19 @@ public static class ClientRateLimiting
 {
     public const string Policy = "per-client";
 
+    /// <summary>Binds <see cref="RateLimitingOptions"/> (the one place that reads the section) and adds the limiter.</summary>
     public static IServiceCollection AddClientRateLimiting(this IServiceCollection services, IConfiguration configuration)
     {
-        var options = configuration.GetSection(RateLimitingOptions.Section).Get<RateLimitingOptions>() ?? new RateLimitingOptions();
-        if (options.PermitsPerSecond < 1 || options.Burst < 1 || options.ReplenishmentPeriod <= TimeSpan.Zero)
+        services.AddOptions<RateLimitingOptions>()
+            .Bind(configuration.GetSection(RateLimitingOptions.Section))
+            .Validate(o => o.PermitsPerSecond >= 1 && o.Burst >= 1 && o.ReplenishmentPeriod > TimeSpan.Zero,
+                "RateLimiting:PermitsPerSecond and RateLimiting:Burst must be at least 1, RateLimiting:ReplenishmentPeriod positive.")
+            .ValidateOnStart();
+        services.AddRateLimiter(_ => { });
+        services.AddOptions<RateLimiterOptions>().Configure<IOptions<RateLimitingOptions>>((limiter, configured) =>
         {
-            throw new InvalidOperationException(
-                "RateLimiting:PermitsPerSecond and RateLimiting:Burst must be at least 1, RateLimiting:ReplenishmentPeriod positive.");
-        }
-        var clientKeys = options.ClientKeys.Where(k => !string.IsNullOrEmpty(k)).ToHashSet(StringComparer.Ordinal);
-        services.AddRateLimiter(limiter =>
-        {
+            var options = configured.Value;
+            var clientKeys = options.ClientKeys.Where(k => !string.IsNullOrEmpty(k)).ToHashSet(StringComparer.Ordinal);
             limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
             limiter.OnRejected = async (rejected, cancellationToken) =>
             {

@@ -133,6 +133,20 @@ public sealed class WriteTests(ApiWorld world) : IClassFixture<ApiWorld>
     }
 
     [Fact]
+    public async Task Users_accept_age_as_in_popular_and_age_group_as_its_alias()
+    {
+        using var client = world.Api.CreateClient();
+
+        var byAge = await client.PutJsonAsync("/users/3020", """{"age": "35-44"}""");
+        var byAlias = await client.PutJsonAsync("/users/3021", """{"age_group": "45-54"}""");
+        var disagreeing = await client.PutJsonAsync("/users/3022", """{"age": "35-44", "age_group": "45-54"}""");
+
+        Assert.Equal("35-44", (await byAge.JsonAsync()).GetProperty("age_group").GetString());
+        Assert.Equal("45-54", (await byAlias.JsonAsync()).GetProperty("age_group").GetString());
+        Assert.Equal(HttpStatusCode.BadRequest, disagreeing.StatusCode);
+    }
+
+    [Fact]
     public async Task Concurrent_creates_of_one_item_both_succeed_and_exactly_one_is_the_creation()
     {
         using var client = world.Api.CreateClient();
