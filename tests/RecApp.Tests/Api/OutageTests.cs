@@ -123,6 +123,8 @@ public sealed class OutageTests(ApiWorld world) : IClassFixture<ApiWorld>
         var refused = await client.PostJsonAsync("/interactions", """{"user_id": 9001, "item_id": 1, "type": "view"}""");
         var feedback = await client.PostJsonAsync("/feedback", """{"user_id": 9001, "item_id": 1, "rating": 3}""");
         var cached = await client.GetAsync(personalized);
+        var uncached = await client.GetAsync("/users/12/recommendations?limit=5"); // a miss: its history is unreadable
+        var uncachedAgain = await client.GetAsync("/users/12/recommendations?limit=5");
         var cachedPopular = await client.PostJsonAsync("/popular", popular);
         var health = await HealthAsync(client);
         var stats = await client.GetAsync("/stats");
@@ -141,6 +143,12 @@ public sealed class OutageTests(ApiWorld world) : IClassFixture<ApiWorld>
         Assert.Equal(HttpStatusCode.OK, cached.StatusCode);
         Assert.Equal(before.Items(), (await cached.JsonAsync()).Items());
         Assert.Equal(HttpStatusCode.OK, cachedPopular.StatusCode);
+        // Degraded, not failed: the in-process popular list, never stored as the user's own list.
+        Assert.Equal(HttpStatusCode.OK, uncached.StatusCode);
+        var degraded = await uncached.JsonAsync();
+        Assert.Equal("popular", degraded.GetProperty("algorithm_used").GetString());
+        Assert.Equal(5, degraded.Items().Length);
+        Assert.Equal(HttpStatusCode.OK, uncachedAgain.StatusCode);
         Assert.Equal("Degraded", health);
         Assert.Equal(HttpStatusCode.OK, stats.StatusCode);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, read.StatusCode);
@@ -152,6 +160,8 @@ public sealed class OutageTests(ApiWorld world) : IClassFixture<ApiWorld>
         await postgres.RestartAsync();
         await LocalProcess.WaitUntilAsync(async () => (await SendEventAsync()).StatusCode == HttpStatusCode.Accepted,
             TimeSpan.FromSeconds(20), "writes to be accepted again");
+        var recovered = await (await client.GetAsync("/users/12/recommendations?limit=5")).JsonAsync();
+        Assert.NotEqual("popular", recovered.GetProperty("algorithm_used").GetString()); // user 12 has history: computed now
         await using var check = NpgsqlDataSource.Create(connectionString);
         await using var count = check.CreateCommand("SELECT count(*) FROM interactions WHERE user_id = 9001");
         Assert.Equal((long)acknowledged, await count.ExecuteScalarAsync());
