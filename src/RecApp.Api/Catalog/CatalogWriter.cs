@@ -6,8 +6,10 @@ namespace RecApp.Api.Catalog;
 /// <summary>
 /// Item and user rows written in one statement each (<c>INSERT … ON CONFLICT (id) DO UPDATE … RETURNING</c>), so
 /// two requests creating the same id at once both succeed instead of one hitting the primary key. PostgreSQL stamps
-/// <c>updated_at = now()</c>: the engine's catalog poll compares it with database time, so an API host's clock
-/// cannot make a change invisible to it. Commits with synchronous_commit on: an answer means the row is on disk.
+/// <c>updated_at</c>: the engine's catalog poll compares it with database time, so an API host's clock cannot make a
+/// change invisible to it. <c>clock_timestamp()</c> rather than <c>now()</c> (the transaction's start): evaluated once
+/// the row lock is held, so of two concurrent writes of one row the one stored last carries the later time.
+/// Commits with synchronous_commit on: an answer means the row is on disk.
 /// </summary>
 public sealed class CatalogWriter(NpgsqlDataSource dataSource)
 {
@@ -18,10 +20,10 @@ public sealed class CatalogWriter(NpgsqlDataSource dataSource)
         long id, string title, string category, string[] tags, decimal price, int? geoId, bool active)
     {
         var (item, created) = await ExecuteAsync($"""
-            INSERT INTO items (id, title, category, tags, price, geo_id, active)
-            VALUES ($1, $2, $3, $4, $5, $6, $7)
+            INSERT INTO items (id, title, category, tags, price, geo_id, active, created_at, updated_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, clock_timestamp(), clock_timestamp())
             ON CONFLICT (id) DO UPDATE SET title = EXCLUDED.title, category = EXCLUDED.category, tags = EXCLUDED.tags,
-                price = EXCLUDED.price, geo_id = EXCLUDED.geo_id, active = EXCLUDED.active, updated_at = now()
+                price = EXCLUDED.price, geo_id = EXCLUDED.geo_id, active = EXCLUDED.active, updated_at = clock_timestamp()
             RETURNING {ItemColumns}, xmax = 0
             """,
             [id, title, category, tags, price, Nullable(geoId, NpgsqlDbType.Integer), active],
@@ -33,7 +35,7 @@ public sealed class CatalogWriter(NpgsqlDataSource dataSource)
     public async Task<ItemResponse?> DeactivateItemAsync(long id)
     {
         var (item, _) = await ExecuteAsync(
-            $"UPDATE items SET active = false, updated_at = now() WHERE id = $1 RETURNING {ItemColumns}, false",
+            $"UPDATE items SET active = false, updated_at = clock_timestamp() WHERE id = $1 RETURNING {ItemColumns}, false",
             [id], ReadItem);
         return item;
     }
@@ -41,9 +43,10 @@ public sealed class CatalogWriter(NpgsqlDataSource dataSource)
     public async Task<(UserResponse User, bool Created)> UpsertUserAsync(long id, string? gender, string? ageGroup, int? geoId)
     {
         var (user, created) = await ExecuteAsync("""
-            INSERT INTO users (id, gender, age_group, geo_id) VALUES ($1, $2, $3, $4)
+            INSERT INTO users (id, gender, age_group, geo_id, created_at, updated_at)
+            VALUES ($1, $2, $3, $4, clock_timestamp(), clock_timestamp())
             ON CONFLICT (id) DO UPDATE SET gender = EXCLUDED.gender, age_group = EXCLUDED.age_group,
-                geo_id = EXCLUDED.geo_id, updated_at = now()
+                geo_id = EXCLUDED.geo_id, updated_at = clock_timestamp()
             RETURNING id, gender, age_group, geo_id, created_at, updated_at, xmax = 0
             """,
             [id, Nullable(gender, NpgsqlDbType.Text), Nullable(ageGroup, NpgsqlDbType.Text), Nullable(geoId, NpgsqlDbType.Integer)],
