@@ -33,7 +33,11 @@ public sealed class ApiOptions
     /// <summary>How many of the most active users get their lists computed when a new model version is announced.</summary>
     public int WarmUsers { get; set; } = 100;
 
-    /// <summary>Safety-net poll of <c>model_current</c> when a Redis announcement is missed.</summary>
+    /// <summary>
+    /// How often the warm-up looks at the in-memory model's version (no database read): a version the model found by
+    /// its own poll of <c>model_current</c> (<c>Recommendations:SnapshotPollInterval</c>) without a Redis
+    /// announcement gets its cache warmed within this delay; a failed warm-up is retried as often.
+    /// </summary>
     public int ModelPollSeconds { get; set; } = 5;
 
     /// <summary>Accepted values of <c>user_params.gender</c>.</summary>

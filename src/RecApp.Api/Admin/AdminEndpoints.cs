@@ -77,7 +77,7 @@ public static class AdminEndpoints
     }
 
     private static async Task<Results<Ok<CacheInvalidated>, ProblemHttpResult>> InvalidateAsync(
-        HttpContext context, HybridCache cache, CatalogSync catalog)
+        HttpContext context, HybridCache cache, CatalogSync catalog, ILoggerFactory loggers)
     {
         var (request, problem) = await JsonBody.ReadAsync(context.Request, ApiJsonContext.Default.InvalidateRequest);
         if (problem is not null)
@@ -108,6 +108,7 @@ public static class AdminEndpoints
             {
                 errors.Add("tag", "Must be 1 to 200 characters.");
             }
+            RequestChecks.StorableText(tag, "tag", errors);
             tags.Add(tag);
         }
         if (tags.Count == 0)
@@ -122,8 +123,19 @@ public static class AdminEndpoints
         await cache.RemoveByTagAsync(tags, CancellationToken.None);
         if (request.ItemId is { } changed)
         {
-            // Also make every instance re-read the item, in case it was changed behind the API's back.
-            await catalog.RefreshAsync(changed);
+            // Also make every instance re-read the item, in case it was changed behind the API's back. The eviction
+            // above is done either way: a database outage here is a partial success, not a failure.
+            try
+            {
+                await catalog.RefreshAsync(changed);
+            }
+            catch (Exception ex) when (ApiExceptionHandler.IsDatabaseOutage(ex))
+            {
+                loggers.CreateLogger(typeof(AdminEndpoints)).LogWarning(ex, "Evicted the lists of item {ItemId} but could not re-read it.", changed);
+                return TypedResults.Ok(new CacheInvalidated([.. tags],
+                    $"The cache entries were evicted, but item {changed} could not be re-read (database unreachable); " +
+                    "instances apply its current row when the database is back."));
+            }
         }
         return TypedResults.Ok(new CacheInvalidated([.. tags]));
     }

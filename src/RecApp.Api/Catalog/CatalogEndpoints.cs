@@ -42,7 +42,7 @@ public static class CatalogEndpoints
     }
 
     private static async Task<Results<Ok<ItemResponse>, Created<ItemResponse>, ProblemHttpResult>> PutItemAsync(
-        string id, HttpContext context, RecDbContext db, CatalogSync sync, CancellationToken cancellationToken)
+        string id, HttpContext context, CatalogWriter writer, CatalogSync sync)
     {
         var errors = new FieldErrors();
         var itemId = QueryValues.Id(id, "id", errors);
@@ -55,9 +55,17 @@ public static class CatalogEndpoints
         {
             errors.Add("title", $"Required: 1 to {MaxTitleLength} characters.");
         }
+        else
+        {
+            RequestChecks.StorableText(body.Title, "title", errors);
+        }
         if (string.IsNullOrWhiteSpace(body.Category) || body.Category.Length > MaxCategoryLength)
         {
             errors.Add("category", $"Required: 1 to {MaxCategoryLength} characters.");
+        }
+        else
+        {
+            RequestChecks.StorableText(body.Category, "category", errors);
         }
         if (body.Price is null)
         {
@@ -75,31 +83,20 @@ public static class CatalogEndpoints
         {
             errors.Add("tags", $"At most {MaxTags} non-empty tags of at most {MaxCategoryLength} characters.");
         }
+        else if (body.Tags is { } checkedTags && Array.Find(checkedTags, t => t.Contains('\0')) is { } withNul)
+        {
+            RequestChecks.StorableText(withNul, "tags", errors);
+        }
         if (errors.Any)
         {
             return errors.ToProblem();
         }
 
-        var now = DateTime.UtcNow;
-        var item = await db.Items.FindAsync([itemId], cancellationToken);
-        var created = item is null;
-        if (item is null)
-        {
-            item = new ItemRecord { Id = itemId, Title = "", Category = "", CreatedAt = now };
-            db.Items.Add(item);
-        }
-        item.Title = body.Title!.Trim();
-        item.Category = body.Category!.Trim();
-        item.Tags = body.Tags ?? [];
-        item.Price = Math.Round(body.Price!.Value, 2);
-        item.GeoId = body.GeoId;
-        item.Active = body.Active ?? true;
-        item.UpdatedAt = now;
-        await SaveDurablyAsync(db);
+        var (item, created) = await writer.UpsertItemAsync(
+            itemId, body.Title!.Trim(), body.Category!.Trim(), body.Tags ?? [], Math.Round(body.Price!.Value, 2), body.GeoId,
+            body.Active ?? true);
         await sync.PublishAsync(ToCatalogItem(item));
-
-        var response = ToResponse(item);
-        return created ? TypedResults.Created($"/items/{item.Id}", response) : TypedResults.Ok(response);
+        return created ? TypedResults.Created($"/items/{item.Id}", item) : TypedResults.Ok(item);
     }
 
     private static async Task<Results<Ok<ItemResponse>, ProblemHttpResult>> GetItemAsync(
@@ -116,7 +113,7 @@ public static class CatalogEndpoints
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> DeactivateItemAsync(
-        string id, RecDbContext db, CatalogSync sync, CancellationToken cancellationToken)
+        string id, CatalogWriter writer, CatalogSync sync)
     {
         var errors = new FieldErrors();
         var itemId = QueryValues.Id(id, "id", errors);
@@ -124,21 +121,17 @@ public static class CatalogEndpoints
         {
             return errors.ToProblem();
         }
-        var item = await db.Items.FindAsync([itemId], cancellationToken);
+        var item = await writer.DeactivateItemAsync(itemId);
         if (item is null)
         {
             return Problems.NotFound("id", $"Item {itemId} does not exist.");
         }
-        item.Active = false;
-        item.UpdatedAt = DateTime.UtcNow;
-        await SaveDurablyAsync(db);
         await sync.PublishAsync(ToCatalogItem(item));
         return TypedResults.NoContent();
     }
 
     private static async Task<Results<Ok<UserResponse>, Created<UserResponse>, ProblemHttpResult>> PutUserAsync(
-        string id, HttpContext context, RecDbContext db, HybridCache cache, IOptionsMonitor<ApiOptions> options,
-        CancellationToken cancellationToken)
+        string id, HttpContext context, CatalogWriter writer, HybridCache cache, IOptionsMonitor<ApiOptions> options)
     {
         var errors = new FieldErrors();
         var userId = QueryValues.Id(id, "id", errors);
@@ -149,7 +142,13 @@ public static class CatalogEndpoints
         }
         var settings = options.CurrentValue;
         var gender = RequestChecks.Known(body!.Gender, settings.Genders, "gender", errors);
-        var ageGroup = RequestChecks.Known(body.AgeGroup, settings.AgeGroups, "age_group", errors);
+        var ageGroup = body.Age is not null
+            ? RequestChecks.Known(body.Age, settings.AgeGroups, "age", errors)
+            : RequestChecks.Known(body.AgeGroup, settings.AgeGroups, "age_group", errors);
+        if (body.Age is not null && body.AgeGroup is not null && !string.Equals(body.Age, body.AgeGroup, StringComparison.OrdinalIgnoreCase))
+        {
+            errors.Add("age", "age and its alias age_group disagree; send one of them.");
+        }
         if (body.GeoId <= 0)
         {
             errors.Add("geo_id", "Must be a positive integer id.");
@@ -159,36 +158,14 @@ public static class CatalogEndpoints
             return errors.ToProblem();
         }
 
-        var now = DateTime.UtcNow;
-        var user = await db.Users.FindAsync([userId], cancellationToken);
-        var created = user is null;
-        if (user is null)
-        {
-            user = new UserRecord { Id = userId, CreatedAt = now };
-            db.Users.Add(user);
-        }
-        user.Gender = gender;
-        user.AgeGroup = ageGroup;
-        user.GeoId = body.GeoId;
-        user.UpdatedAt = now;
-        await SaveDurablyAsync(db);
+        var (user, created) = await writer.UpsertUserAsync(userId, gender, ageGroup, body.GeoId);
         // A new user's answer depends on demographics: drop what was cached for them.
         await cache.RemoveByTagAsync(RankedListCache.UserTag(userId), CancellationToken.None);
 
-        var response = new UserResponse(user.Id, user.Gender, user.AgeGroup, user.GeoId, user.CreatedAt, user.UpdatedAt);
-        return created ? TypedResults.Created($"/users/{user.Id}", response) : TypedResults.Ok(response);
+        return created ? TypedResults.Created($"/users/{user.Id}", user) : TypedResults.Ok(user);
     }
 
-    /// <summary>Commits with synchronous_commit on, whatever the server's default: an answer means the change is on disk.</summary>
-    private static async Task SaveDurablyAsync(RecDbContext db)
-    {
-        await using var transaction = await db.Database.BeginTransactionAsync(CancellationToken.None);
-        await db.Database.ExecuteSqlRawAsync("SET LOCAL synchronous_commit TO on", CancellationToken.None);
-        await db.SaveChangesAsync(CancellationToken.None);
-        await transaction.CommitAsync(CancellationToken.None);
-    }
-
-    private static CatalogItem ToCatalogItem(ItemRecord item) =>
+    private static CatalogItem ToCatalogItem(ItemResponse item) =>
         new(item.Id, item.Title, item.Category, item.Tags, item.Price, item.GeoId, item.Active, item.CreatedAt);
 
     private static ItemResponse ToResponse(ItemRecord item) =>

@@ -1,5 +1,5 @@
 using System.Globalization;
-using Npgsql;
+using RecApp.Api.PubSub;
 using RecApp.Recommendations.Data;
 using RecApp.Recommendations.Model;
 using StackExchange.Redis;
@@ -15,13 +15,19 @@ namespace RecApp.Api.Catalog;
 public sealed class CatalogSync(
     IGlobalModel model, IConnectionMultiplexer redis, IConfiguration configuration, ILogger<CatalogSync> logger) : BackgroundService
 {
+    private ChannelSubscription? _subscription;
+
+    // One consumer re-reads announced items in arrival order: concurrent re-reads of one item could finish out of
+    // order and leave the older row applied, and every failure is observed in one place.
+    private readonly System.Threading.Channels.Channel<long> _changed =
+        System.Threading.Channels.Channel.CreateUnbounded<long>(new() { SingleReader = true });
+
     // Prefixed like the cache's keys, so test classes (or apps) sharing one Redis do not hear each other.
-    private static readonly TimeSpan s_subscribeTimeout = TimeSpan.FromSeconds(2);
-
-    private volatile bool _subscribed;
-
     private readonly RedisChannel _channel = new(
         (configuration["Caching:KeyPrefix"] ?? "recapp:") + "catalog:changed", RedisChannel.PatternMode.Literal);
+
+    private ChannelSubscription Subscription =>
+        _subscription ??= new ChannelSubscription(redis, _channel, (_, message) => OnMessage(message), logger);
 
     /// <summary>After the database commit: applies the change here and tells the other instances.</summary>
     public async Task PublishAsync(CatalogItem item)
@@ -43,38 +49,50 @@ public sealed class CatalogSync(
     /// </summary>
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
-        await TrySubscribeAsync().WaitAsync(s_subscribeTimeout, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await Subscription.TrySubscribeAsync(cancellationToken);
         await base.StartAsync(cancellationToken);
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await Subscription.UnsubscribeAsync();
+        await base.StopAsync(cancellationToken); // waits for the consumer to finish the change in hand
+    }
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.WhenAll(KeepSubscribedAsync(stoppingToken), ApplyChangesAsync(stoppingToken));
+
+    private async Task KeepSubscribedAsync(CancellationToken stoppingToken)
     {
         // Once subscribed, the multiplexer re-subscribes by itself after a reconnect.
-        while (!_subscribed && !stoppingToken.IsCancellationRequested)
+        while (!Subscription.IsSubscribed && !stoppingToken.IsCancellationRequested)
         {
             await Task.Delay(TimeSpan.FromSeconds(2), stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            await TrySubscribeAsync();
+            await Subscription.TrySubscribeAsync(stoppingToken);
         }
     }
 
-    private async Task TrySubscribeAsync()
+    private async Task ApplyChangesAsync(CancellationToken stoppingToken)
     {
         try
         {
-            await redis.GetSubscriber().SubscribeAsync(_channel, (_, message) => OnMessage(message));
-            _subscribed = true;
+            await foreach (var itemId in _changed.Reader.ReadAllAsync(stoppingToken))
+            {
+                await ReloadAsync(itemId, stoppingToken);
+            }
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
-            logger.LogDebug(ex, "Could not subscribe to catalog changes yet.");
+            // Stopping: what is still queued is repaired by the model's poll of items.updated_at after a restart.
         }
     }
 
+    /// <summary>Bounded: an item write must never hang on Redis (1.2.6 async calls have no timeout of their own).</summary>
     private async Task AnnounceAsync(long itemId)
     {
         try
         {
-            await redis.GetSubscriber().PublishAsync(_channel, itemId.ToString(CultureInfo.InvariantCulture));
+            await ChannelSubscription.Bounded(redis.GetSubscriber().PublishAsync(_channel, itemId.ToString(CultureInfo.InvariantCulture)));
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
@@ -86,18 +104,19 @@ public sealed class CatalogSync(
     {
         if (long.TryParse((string?)message, NumberStyles.None, CultureInfo.InvariantCulture, out var itemId))
         {
-            _ = ReloadAsync(itemId);
+            _changed.Writer.TryWrite(itemId);
         }
     }
 
-    private async Task ReloadAsync(long itemId)
+    private async Task ReloadAsync(long itemId, CancellationToken stoppingToken)
     {
         try
         {
-            await model.ApplyItemChangeAsync(itemId, CancellationToken.None);
+            await model.ApplyItemChangeAsync(itemId, stoppingToken);
         }
-        catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException)
+        catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
         {
+            // Whatever failed, the consumer goes on with the next change.
             logger.LogWarning(ex, "Could not re-read changed item {ItemId}; the model's poll will apply it.", itemId);
         }
     }

@@ -141,6 +141,10 @@ public static class InteractionEndpoints
         {
             errors.Add(prefix + "event_id", $"Must be 1 to {MaxEventIdLength} characters.");
         }
+        else
+        {
+            RequestChecks.StorableText(e.EventId, prefix + "event_id", errors);
+        }
         var occurredAt = e.OccurredAt?.UtcDateTime ?? now;
         if (occurredAt > now + s_futureTolerance)
         {

@@ -1,12 +1,15 @@
 using System.Diagnostics;
+using System.Threading.Channels;
 using Microsoft.Extensions.Options;
+using RecApp.Api.PubSub;
 using RecApp.Recommendations.Model;
 using StackExchange.Redis;
 
 namespace RecApp.Api.Recommendations;
 
 /// <summary>
-/// Follows model publications. On the Refresher's Redis announcement (<see cref="ModelChannels.VersionPublished"/>)
+/// Follows model publications. On the Refresher's Redis announcement (<see cref="ModelChannels.VersionPublishedChannel"/>
+/// for this instance's <c>Caching:KeyPrefix</c>)
 /// the in-process model reloads at once instead of at its next poll; whichever way a new version arrives, the
 /// cache is then warmed for the most active users. The version is part of every cache key, so the new version's
 /// lists never mix with the old ones.
@@ -16,26 +19,64 @@ public sealed class ModelVersionFeed(
     IConnectionMultiplexer redis,
     CacheWarmer warmer,
     IOptions<ApiOptions> options,
+    IConfiguration configuration,
     ILogger<ModelVersionFeed> logger) : BackgroundService
 {
+    // Announcements only wake the loop below (many at once count as one): reloads and warm-ups run one at a time,
+    // on the service's own task, so none is left running unobserved after StopAsync.
+    private readonly Channel<bool> _announced = Channel.CreateBounded<bool>(
+        new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
+
     private long _warmedVersion = -1;
+    private ChannelSubscription? _subscription;
+
+    // The payload is not trusted: the reload reads model_current from this instance's own database.
+    private ChannelSubscription Subscription => _subscription ??= new ChannelSubscription(
+        redis, new RedisChannel(ModelChannels.VersionPublishedChannel(configuration["Caching:KeyPrefix"]), RedisChannel.PatternMode.Literal),
+        (_, _) => _announced.Writer.TryWrite(true), logger);
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await Subscription.UnsubscribeAsync();
+        await base.StopAsync(cancellationToken);
+    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        // The model loads at start-up; warm for whatever version it has, then watch for changes (an in-memory
-        // check). Subscribing is retried here while Redis is down; once subscribed, the multiplexer re-subscribes
-        // by itself after a reconnect.
-        var subscribed = await TrySubscribeAsync(stoppingToken);
+        // The model loads at start-up; warm for whatever version it has, then watch for changes: an announcement, or
+        // every ModelPollSeconds a look at the in-memory version (the model's own poll of model_current may have
+        // switched it). Subscribing is retried here while Redis is down; once subscribed, the multiplexer
+        // re-subscribes by itself after a reconnect.
         var interval = TimeSpan.FromSeconds(options.Value.ModelPollSeconds);
         while (!stoppingToken.IsCancellationRequested)
         {
+            if (!Subscription.IsSubscribed)
+            {
+                await Subscription.TrySubscribeAsync(stoppingToken);
+            }
             await WarmIfNewAsync(stoppingToken);
-            await Task.Delay(interval, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            subscribed = subscribed || await TrySubscribeAsync(stoppingToken);
+            if (await AnnouncedWithinAsync(interval, stoppingToken))
+            {
+                await ReloadAsync(stoppingToken);
+            }
         }
     }
 
-    private async Task OnAnnouncedAsync(CancellationToken cancellationToken)
+    private async Task<bool> AnnouncedWithinAsync(TimeSpan interval, CancellationToken stoppingToken)
+    {
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        wait.CancelAfter(interval);
+        try
+        {
+            return await _announced.Reader.ReadAsync(wait.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    private async Task ReloadAsync(CancellationToken cancellationToken)
     {
         try
         {
@@ -44,16 +85,13 @@ public sealed class ModelVersionFeed(
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             logger.LogWarning(ex, "Reload after a model announcement failed; the model's poll will retry.");
-            return;
         }
-        await WarmIfNewAsync(cancellationToken);
     }
 
     private async Task WarmIfNewAsync(CancellationToken cancellationToken)
     {
         var version = model.Current.Version;
-        var previous = Interlocked.Exchange(ref _warmedVersion, version);
-        if (version == previous || version == 0)
+        if (version == Interlocked.Read(ref _warmedVersion) || version == 0)
         {
             return;
         }
@@ -61,29 +99,14 @@ public sealed class ModelVersionFeed(
         try
         {
             var users = await warmer.WarmAsync(cancellationToken);
+            // Recorded only once warm: a failed warm-up is tried again on the next round.
+            Interlocked.Exchange(ref _warmedVersion, version);
             logger.LogInformation("Warmed the cache for {Users} users on model version {Version} in {Elapsed:F0} ms.",
                 users, version, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            logger.LogWarning(ex, "Cache warm-up for model version {Version} failed; lists are computed on demand.", version);
-        }
-    }
-
-    private async Task<bool> TrySubscribeAsync(CancellationToken stoppingToken)
-    {
-        try
-        {
-            // The payload is not trusted: the reload reads model_current from this instance's own database.
-            await redis.GetSubscriber().SubscribeAsync(
-                new RedisChannel(ModelChannels.VersionPublished, RedisChannel.PatternMode.Literal),
-                (_, _) => { _ = OnAnnouncedAsync(stoppingToken); });
-            return true;
-        }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
-        {
-            logger.LogDebug(ex, "Could not subscribe to model announcements yet.");
-            return false;
+            logger.LogWarning(ex, "Cache warm-up for model version {Version} failed; retried in a moment, lists are computed on demand.", version);
         }
     }
 }

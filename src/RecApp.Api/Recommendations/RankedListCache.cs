@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Caching.Hybrid;
 using Microsoft.Extensions.Options;
+using RecApp.Api.Validation;
 using RecApp.Caching;
 using RecApp.Recommendations.Model;
 using RecApp.Recommendations.Scoring;
@@ -13,10 +14,7 @@ namespace RecApp.Api.Recommendations;
 public readonly record struct CachedList(RankedList List, bool CacheHit);
 
 /// <summary>The item asked about in <c>/items/{id}/similar</c> is unknown to the engine.</summary>
-public sealed class UnknownItemException(long itemId) : Exception($"Item {itemId} is unknown.")
-{
-    public long ItemId { get; } = itemId;
-}
+public sealed class UnknownItemException(long itemId) : Exception($"Item {itemId} is unknown.");
 
 /// <summary>
 /// Full ranked lists through <see cref="HybridCache"/>, one entry per (user or segment, filters, model version).
@@ -30,7 +28,8 @@ public sealed class RankedListCache(
     IRecommender recommender,
     IGlobalModel model,
     RecommendationCounters counters,
-    IOptionsMonitor<ApiOptions> options)
+    IOptionsMonitor<ApiOptions> options,
+    ILogger<RankedListCache> logger)
 {
     public const string AllRecommendationsTag = "recs";
 
@@ -46,7 +45,25 @@ public sealed class RankedListCache(
 
     public static string ItemTag(long itemId) => "item:" + itemId.ToString(CultureInfo.InvariantCulture);
 
+    /// <summary>
+    /// A user's list. With PostgreSQL unreachable (the engine reads the user's history from it on a miss), the answer
+    /// degrades to the popular list of the in-process model, which needs no database, and nothing is cached under
+    /// the user's key: the next request after the outage computes the real list.
+    /// </summary>
     public async ValueTask<CachedList> ForUserAsync(long userId, RecommendationFilters filters, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await PersonalizedAsync(userId, filters, cancellationToken);
+        }
+        catch (Exception ex) when (ApiExceptionHandler.IsDatabaseOutage(ex))
+        {
+            logger.LogWarning(ex, "Database unreachable: user {UserId} gets the popular list instead of a personalized one.", userId);
+            return await PopularAsync(new Demographics(), filters, cancellationToken);
+        }
+    }
+
+    private async ValueTask<CachedList> PersonalizedAsync(long userId, RecommendationFilters filters, CancellationToken cancellationToken)
     {
         var state = new Lookup<(long UserId, RecommendationFilters Filters)>(
             recommender, (userId, filters), static a => UserTag(a.UserId), AllRecommendationsTag);

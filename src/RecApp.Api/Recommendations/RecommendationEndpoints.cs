@@ -87,13 +87,7 @@ public static class RecommendationEndpoints
         }
         var filters = Filters(request.Filters, RequestChecks.PositiveOrNull(request.GeoId, "geo_id", errors), errors);
         var (page, limit) = Page(request.Pagination?.Page, request.Pagination?.Limit, "pagination.", options.CurrentValue, errors);
-        if (errors.Any)
-        {
-            return errors.ToProblem();
-        }
-
-        var cached = await lists.ForUserAsync(userId, filters, cancellationToken);
-        return TypedResults.Ok(PageAnswer.Cut(cached, model.Current.Catalog, filters, page, limit, started));
+        return await ForUserAsync(userId, filters, page, limit, errors, lists, model, started, cancellationToken);
     }
 
     private static async Task<Results<Ok<RecommendationResponse>, ProblemHttpResult>> UserRecommendationsAsync(
@@ -110,11 +104,18 @@ public static class RecommendationEndpoints
         var filters = Filters(query, RequestChecks.PositiveOrNull(QueryValues.Int(context, "geo_id", errors), "geo_id", errors), errors, prefix: "");
         var (page, limit) = Page(
             QueryValues.Int(context, "page", errors), QueryValues.Int(context, "limit", errors), "", options.CurrentValue, errors);
+        return await ForUserAsync(userId, filters, page, limit, errors, lists, model, started, cancellationToken);
+    }
+
+    /// <summary>What <c>POST /personalized</c> and <c>GET /users/{id}/recommendations</c> share once their inputs are read.</summary>
+    private static async Task<Results<Ok<RecommendationResponse>, ProblemHttpResult>> ForUserAsync(
+        long userId, RecommendationFilters filters, int page, int limit, FieldErrors errors, RankedListCache lists,
+        IGlobalModel model, long started, CancellationToken cancellationToken)
+    {
         if (errors.Any)
         {
             return errors.ToProblem();
         }
-
         var cached = await lists.ForUserAsync(userId, filters, cancellationToken);
         return TypedResults.Ok(PageAnswer.Cut(cached, model.Current.Catalog, filters, page, limit, started));
     }
@@ -241,6 +242,10 @@ public static class RecommendationEndpoints
         if (string.IsNullOrWhiteSpace(value) || value.Length > 100)
         {
             errors.Add(field, "Must be a non-empty category name of at most 100 characters.");
+            return null;
+        }
+        if (!RequestChecks.StorableText(value, field, errors))
+        {
             return null;
         }
         return value.Trim();

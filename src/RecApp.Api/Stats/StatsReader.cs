@@ -19,6 +19,7 @@ public sealed class StatsReader(
     ICacheStatistics cacheStatistics,
     IOptionsMonitor<ApiOptions> serving,
     IOptionsMonitor<RecommendationOptions> engine,
+    IOptions<RateLimitingOptions> rateLimiting,
     IConfiguration configuration)
 {
     private const long ExactCountBelow = 100_000;
@@ -62,7 +63,7 @@ public sealed class StatsReader(
     private ConfigurationStats Configuration()
     {
         var r = serving.CurrentValue;
-        var limits = configuration.GetSection(RateLimitingOptions.Section).Get<RateLimitingOptions>() ?? new RateLimitingOptions();
+        var limits = rateLimiting.Value;
         return new ConfigurationStats(
             r.PopularTtlSeconds, r.PersonalizedTtlSeconds, r.UserProfileTtlSeconds, r.DefaultPageSize, r.MaxPageSize,
             engine.CurrentValue.MaxSimilarUsers, r.MaxBatchUsers, r.WarmUsers, limits.Enabled, limits.PermitsPerSecond, limits.Burst,

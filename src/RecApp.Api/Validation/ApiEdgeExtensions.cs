@@ -1,4 +1,4 @@
-using System.Text.Json;
+using Microsoft.Extensions.Options;
 
 namespace RecApp.Api.Validation;
 
@@ -13,7 +13,8 @@ public static class ApiEdgeExtensions
         builder.Services.ConfigureHttpJsonOptions(json =>
         {
             json.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default);
-            json.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+            // Used as a resolver, the context follows these options, so they take its naming (declared there only).
+            json.SerializerOptions.PropertyNamingPolicy = ApiJsonContext.Default.Options.PropertyNamingPolicy;
         });
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<ApiExceptionHandler>();
@@ -29,7 +30,7 @@ public static class ApiEdgeExtensions
         app.UseExceptionHandler();
         app.UseStatusCodePages(); // framework-made 4xx without a body (405, unmatched routes) become problems too
         // Disabled means no limiter middleware at all, not a no-op limiter consulted on every request.
-        if (app.Configuration.GetSection(RateLimitingOptions.Section).Get<RateLimitingOptions>()?.Enabled ?? true)
+        if (app.Services.GetRequiredService<IOptions<RateLimitingOptions>>().Value.Enabled)
         {
             app.UseRateLimiter();
         }

@@ -5,8 +5,8 @@ namespace RecApp.Api.Validation;
 
 /// <summary>
 /// Last line for what the endpoints do not answer themselves: a request the server could not read (the
-/// framework's 400/413) keeps its status, PostgreSQL being unreachable is a 503 with Retry-After (nothing was
-/// acknowledged, so the client retries), anything else is a 500 problem without internals.
+/// framework's 400/413) keeps its status, a value PostgreSQL rejects as data (class 22) is a 400, PostgreSQL being unreachable is a 503 with Retry-After (nothing
+/// was acknowledged, so the client retries), anything else is a 500 problem without internals.
 /// </summary>
 internal sealed class ApiExceptionHandler(IProblemDetailsService problems, ILogger<ApiExceptionHandler> logger) : IExceptionHandler
 {
@@ -23,8 +23,17 @@ internal sealed class ApiExceptionHandler(IProblemDetailsService problems, ILogg
         {
             logger.LogWarning(exception, "PostgreSQL unreachable while serving {Path}.", context.Request.Path);
             context.Response.Headers.RetryAfter = Problems.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            // Only a write can promise that nothing was stored; a read just failed.
+            var read = HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method);
             (status, title, detail) = (StatusCodes.Status503ServiceUnavailable, "Service temporarily unavailable.",
-                "The database is unreachable; nothing was stored. Retry later.");
+                read ? "The database is unreachable. Retry later." : "The database is unreachable; nothing was stored. Retry later.");
+        }
+        else if (IsRejectedData(exception))
+        {
+            // Validation should have caught it; still a client's data, so never a 500.
+            logger.LogWarning(exception, "PostgreSQL rejected client data while serving {Path}.", context.Request.Path);
+            (status, title, detail) = (StatusCodes.Status400BadRequest, "The request is invalid.",
+                "A value in the request cannot be stored.");
         }
         else
         {
@@ -38,6 +47,19 @@ internal sealed class ApiExceptionHandler(IProblemDetailsService problems, ILogg
             Exception = exception,
             ProblemDetails = { Status = status, Title = title, Detail = detail },
         });
+    }
+
+    /// <summary>A statement rejected for its data (SQLSTATE class 22: data exception), which only client values can cause.</summary>
+    internal static bool IsRejectedData(Exception exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is PostgresException { IsTransient: false } postgres)
+            {
+                return postgres.SqlState.StartsWith("22", StringComparison.Ordinal);
+            }
+        }
+        return false;
     }
 
     /// <summary>A connection-level failure (or a transient server state), not a statement the server rejected.</summary>

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
 
 namespace RecApp.Api.Validation;
 
@@ -11,14 +12,26 @@ public sealed class RateLimitingOptions
 
     public bool Enabled { get; set; } = true;
 
-    /// <summary>Sustained requests per second per client.</summary>
+    /// <summary>Sustained requests per second per client (added every <see cref="ReplenishmentPeriod"/>).</summary>
     public int PermitsPerSecond { get; set; } = 1000;
+
+    /// <summary>
+    /// How often <see cref="PermitsPerSecond"/> tokens are added back. One second in production; a test sets an hour
+    /// so that no token can come back while it runs, however slow the machine.
+    /// </summary>
+    public TimeSpan ReplenishmentPeriod { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>Burst allowance: the bucket's size.</summary>
     public int Burst { get; set; } = 2000;
 
-    /// <summary>Header naming the client (an API key); without it the client is its remote IP address.</summary>
+    /// <summary>Header naming the client (an API key).</summary>
     public string ClientHeader { get; set; } = "X-Api-Key";
+
+    /// <summary>
+    /// API keys that get a bucket of their own. Any other client, with an unknown key or none, is limited by its
+    /// remote IP address: a made-up header value must not buy a fresh bucket.
+    /// </summary>
+    public string[] ClientKeys { get; set; } = [];
 }
 
 /// <summary>The per-client limiter on every API route (not on /health, /alive or the docs).</summary>
@@ -26,15 +39,19 @@ public static class ClientRateLimiting
 {
     public const string Policy = "per-client";
 
+    /// <summary>Binds <see cref="RateLimitingOptions"/> (the one place that reads the section) and adds the limiter.</summary>
     public static IServiceCollection AddClientRateLimiting(this IServiceCollection services, IConfiguration configuration)
     {
-        var options = configuration.GetSection(RateLimitingOptions.Section).Get<RateLimitingOptions>() ?? new RateLimitingOptions();
-        if (options.PermitsPerSecond < 1 || options.Burst < 1)
+        services.AddOptions<RateLimitingOptions>()
+            .Bind(configuration.GetSection(RateLimitingOptions.Section))
+            .Validate(o => o.PermitsPerSecond >= 1 && o.Burst >= 1 && o.ReplenishmentPeriod > TimeSpan.Zero,
+                "RateLimiting:PermitsPerSecond and RateLimiting:Burst must be at least 1, RateLimiting:ReplenishmentPeriod positive.")
+            .ValidateOnStart();
+        services.AddRateLimiter(_ => { });
+        services.AddOptions<RateLimiterOptions>().Configure<IOptions<RateLimitingOptions>>((limiter, configured) =>
         {
-            throw new InvalidOperationException("RateLimiting:PermitsPerSecond and RateLimiting:Burst must be at least 1.");
-        }
-        services.AddRateLimiter(limiter =>
-        {
+            var options = configured.Value;
+            var clientKeys = options.ClientKeys.Where(k => !string.IsNullOrEmpty(k)).ToHashSet(StringComparer.Ordinal);
             limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
             limiter.OnRejected = async (rejected, cancellationToken) =>
             {
@@ -55,11 +72,11 @@ public static class ClientRateLimiting
                 });
             };
             limiter.AddPolicy(Policy, context => options.Enabled
-                ? RateLimitPartition.GetTokenBucketLimiter(ClientOf(context, options.ClientHeader), _ => new TokenBucketRateLimiterOptions
+                ? RateLimitPartition.GetTokenBucketLimiter(ClientOf(context, options.ClientHeader, clientKeys), _ => new TokenBucketRateLimiterOptions
                 {
                     TokenLimit = options.Burst,
                     TokensPerPeriod = options.PermitsPerSecond,
-                    ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+                    ReplenishmentPeriod = options.ReplenishmentPeriod,
                     QueueLimit = 0,
                     AutoReplenishment = true,
                 })
@@ -68,8 +85,8 @@ public static class ClientRateLimiting
         return services;
     }
 
-    private static string ClientOf(HttpContext context, string header) =>
-        context.Request.Headers[header] is { Count: > 0 } key && !string.IsNullOrEmpty(key[0])
-            ? "key:" + key[0]
+    private static string ClientOf(HttpContext context, string header, HashSet<string> clientKeys) =>
+        context.Request.Headers[header] is { Count: > 0 } key && key[0] is { } value && clientKeys.Contains(value)
+            ? "key:" + value
             : "ip:" + (context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
 }

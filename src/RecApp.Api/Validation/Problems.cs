@@ -8,6 +8,7 @@ namespace RecApp.Api.Validation;
 /// </summary>
 public static class Problems
 {
+    /// <summary>Retry-After of a 503 (sent by <see cref="ApiExceptionHandler"/>, the one place that answers 503).</summary>
     public const int RetryAfterSeconds = 5;
 
     public static ProblemHttpResult Field(string field, string message) =>
@@ -26,13 +27,6 @@ public static class Problems
 
     public static ProblemHttpResult TooLarge(string field, string message) =>
         Fields(new Dictionary<string, string[]> { [field] = [message] }, StatusCodes.Status413PayloadTooLarge);
-
-    /// <summary>A dependency the request needs is down; the client should retry (the answer carries Retry-After).</summary>
-    public static ProblemHttpResult Unavailable(HttpContext context, string detail)
-    {
-        context.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return TypedResults.Problem(detail, statusCode: StatusCodes.Status503ServiceUnavailable, title: "Service temporarily unavailable.");
-    }
 }
 
 /// <summary>Collects field errors while a request is checked, then turns them into one problem answer.</summary>

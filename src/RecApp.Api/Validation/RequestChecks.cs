@@ -18,6 +18,20 @@ public static class RequestChecks
         return match;
     }
 
+    /// <summary>
+    /// False (and an error) when a client string holds a NUL character: PostgreSQL text cannot store it (22021),
+    /// so it must be refused here rather than fail the statement.
+    /// </summary>
+    public static bool StorableText(string? value, string field, FieldErrors errors)
+    {
+        if (value is null || !value.Contains('\0'))
+        {
+            return true;
+        }
+        errors.Add(field, "Must not contain a NUL (\\u0000) character.");
+        return false;
+    }
+
     /// <summary>An optional id: absent is fine, present must be positive.</summary>
     public static int? PositiveOrNull(int? value, string field, FieldErrors errors)
     {

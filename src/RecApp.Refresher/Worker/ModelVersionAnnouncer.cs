@@ -4,25 +4,24 @@ using StackExchange.Redis;
 namespace RecApp.Refresher.Worker;
 
 /// <summary>
-/// Tells every API instance that a new model version is live: PUBLISH on <see cref="ModelChannels.VersionPublished"/>.
+/// Tells every API instance that a new model version is live: PUBLISH on
+/// <see cref="ModelChannels.VersionPublishedChannel"/> for <c>Caching:KeyPrefix</c> (the prefix the API instances use).
 /// The API switches and warms its cache for its most active users when it hears this; if Redis is down the
 /// announcement is only logged, and the API notices the new version by polling <c>model_current</c>.
 /// </summary>
-public sealed class ModelVersionAnnouncer(IServiceProvider services, ILogger<ModelVersionAnnouncer> logger)
+public sealed class ModelVersionAnnouncer(
+    IConnectionMultiplexer redis, IConfiguration configuration, ILogger<ModelVersionAnnouncer> logger)
 {
     private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(3);
-    private readonly IConnectionMultiplexer? _redis = services.GetService<IConnectionMultiplexer>();
+    private readonly RedisChannel _channel = new(
+        ModelChannels.VersionPublishedChannel(configuration["Caching:KeyPrefix"]), RedisChannel.PatternMode.Literal);
 
     /// <summary>Returns how many subscribers received the announcement (0 when Redis is unavailable).</summary>
     public async Task<long> AnnounceAsync(long version)
     {
-        if (_redis is null)
-        {
-            return 0;
-        }
         try
         {
-            var receivers = await _redis.GetSubscriber().PublishAsync(ModelChannels.VersionPublished, version).WaitAsync(s_timeout);
+            var receivers = await redis.GetSubscriber().PublishAsync(_channel, version).WaitAsync(s_timeout);
             logger.LogInformation("Announced model version {Version} to {Receivers} subscribers.", version, receivers);
             return receivers;
         }

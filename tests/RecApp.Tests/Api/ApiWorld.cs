@@ -88,12 +88,17 @@ public sealed class ApiWorld : IAsyncLifetime
     public static async Task SeedAsync(NpgsqlDataSource dataSource)
     {
         await using var batch = dataSource.CreateBatch();
-        batch.BatchCommands.Add(new NpgsqlBatchCommand("""
+        // Category and price come from CategoryOf and PriceOf, so the tests' expectations and the rows agree.
+        var ids = Enumerable.Range(1, 60).Select(i => (long)i).ToArray();
+        var items = new NpgsqlBatchCommand("""
             INSERT INTO items (id, title, category, tags, price, created_at)
-            SELECT i, 'Item ' || i, (ARRAY['electronics','books','toys'])[i % 3 + 1], ARRAY['t' || (i % 5)],
-                   100 * (i % 10) + 50, now() - interval '60 days'
-            FROM generate_series(1, 60) AS i
-            """));
+            SELECT i, 'Item ' || i, c, ARRAY['t' || (i % 5)], p, now() - interval '60 days'
+            FROM unnest($1::bigint[], $2::text[], $3::numeric[]) AS s(i, c, p)
+            """);
+        items.Parameters.Add(new NpgsqlParameter { Value = ids });
+        items.Parameters.Add(new NpgsqlParameter { Value = ids.Select(CategoryOf).ToArray() });
+        items.Parameters.Add(new NpgsqlParameter { Value = ids.Select(PriceOf).ToArray() });
+        batch.BatchCommands.Add(items);
         batch.BatchCommands.Add(new NpgsqlBatchCommand("""
             INSERT INTO users (id, gender, age_group, geo_id)
             SELECT u, CASE WHEN u % 2 = 0 THEN 'f' ELSE 'm' END, CASE WHEN u % 3 = 0 THEN '35-44' ELSE '25-34' END, 213

@@ -14,7 +14,7 @@ public sealed class ModelVersionTests(ApiWorld world) : IClassFixture<ApiWorld>
         await using var api = world.CreateApi(new Dictionary<string, string?> { ["Recommendations:SnapshotPollInterval"] = "00:05:00" });
         using var client = api.CreateClient();
         await LocalProcess.WaitUntilAsync(async () => await PersonalizedMissesAsync(client) >= 5,
-            TimeSpan.FromSeconds(10), "the start-up warm-up to finish");
+            TimeSpan.FromSeconds(30), "the start-up warm-up to finish");
         var before = await (await client.GetAsync("/users/1/recommendations")).JsonAsync();
         var oldVersion = before.GetProperty("model_version").GetInt64();
         var missesBefore = await PersonalizedMissesAsync(client);
@@ -22,15 +22,16 @@ public sealed class ModelVersionTests(ApiWorld world) : IClassFixture<ApiWorld>
         await ApiWorld.RunJobsAsync(world.ConnectionString);
         using (var redis = await ConnectionMultiplexer.ConnectAsync(world.RedisConnectionString))
         {
-            await redis.GetSubscriber().PublishAsync(ModelChannels.VersionPublished, "new");
+            // On this world's own prefix: other test classes' instances sharing the Redis must not hear it.
+            await redis.GetSubscriber().PublishAsync(ModelChannels.VersionPublishedChannel(world.KeyPrefix), "new");
         }
 
         await LocalProcess.WaitUntilAsync(async () =>
             (await (await client.GetAsync("/stats")).JsonAsync()).GetProperty("model").GetProperty("serving_version").GetInt64() > oldVersion,
-            TimeSpan.FromSeconds(5), "the announced version to be served");
+            TimeSpan.FromSeconds(30), "the announced version to be served");
         // Warm-up computes the lists of the five busiest users (Api:WarmUsers = 5) without any request for them.
         await LocalProcess.WaitUntilAsync(async () => await PersonalizedMissesAsync(client) >= missesBefore + 5,
-            TimeSpan.FromSeconds(10), "the warm-up to compute the busiest users' lists");
+            TimeSpan.FromSeconds(30), "the warm-up to compute the busiest users' lists");
 
         var warmed = await (await client.GetAsync("/users/2/recommendations")).JsonAsync();
         var again = await (await client.GetAsync("/users/1/recommendations")).JsonAsync();

@@ -44,6 +44,32 @@ public sealed class OutageTests(ApiWorld world) : IClassFixture<ApiWorld>
     }
 
     [Fact]
+    public async Task An_item_write_does_not_wait_for_a_stalled_Redis()
+    {
+        await using var redis = await RedisServer.StartPrivateAsync();
+        await using var api = world.CreateApi(redis: redis.ConnectionString);
+        using var client = api.CreateClient();
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/items/7")).StatusCode);
+        using var admin = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
+
+        // Redis holds every command for a minute: connected, but silent, which 1.2.6's async calls wait out forever.
+        await admin.GetDatabase().ExecuteAsync("CLIENT", "PAUSE", "60000", "ALL");
+        try
+        {
+            var put = client.PutJsonAsync("/items/7", """{"title": "Item 7", "category": "toys", "price": 50}""");
+            var deleted = client.DeleteAsync("/items/8");
+
+            // The deadline only separates "bounded" from "held by the pause"; the bound itself is one second.
+            Assert.Equal(HttpStatusCode.OK, (await put.WaitAsync(TimeSpan.FromSeconds(30))).StatusCode);
+            Assert.Equal(HttpStatusCode.NoContent, (await deleted.WaitAsync(TimeSpan.FromSeconds(30))).StatusCode);
+        }
+        finally
+        {
+            redis.Stop(); // CLIENT UNPAUSE would itself wait out the pause
+        }
+    }
+
+    [Fact]
     public async Task Without_PostgreSQL_cached_answers_are_served_writes_are_503_and_nothing_acknowledged_is_lost()
     {
         await using var postgres = await PostgresServer.StartPrivateAsync();
@@ -97,9 +123,18 @@ public sealed class OutageTests(ApiWorld world) : IClassFixture<ApiWorld>
         var refused = await client.PostJsonAsync("/interactions", """{"user_id": 9001, "item_id": 1, "type": "view"}""");
         var feedback = await client.PostJsonAsync("/feedback", """{"user_id": 9001, "item_id": 1, "rating": 3}""");
         var cached = await client.GetAsync(personalized);
+        var uncached = await client.GetAsync("/users/12/recommendations?limit=5"); // a miss: its history is unreadable
+        var uncachedAgain = await client.GetAsync("/users/12/recommendations?limit=5");
         var cachedPopular = await client.PostJsonAsync("/popular", popular);
         var health = await HealthAsync(client);
         var stats = await client.GetAsync("/stats");
+        var read = await client.GetAsync("/items/1");
+        using var invalidate = new HttpRequestMessage(HttpMethod.Post, "/admin/cache/invalidate")
+        {
+            Content = new StringContent("""{"item_id": 1}""", System.Text.Encoding.UTF8, "application/json"),
+        };
+        invalidate.Headers.Add("X-Admin-Key", ApiWorld.AdminKey);
+        var invalidated = await client.SendAsync(invalidate);
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
         Assert.Equal("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
@@ -108,12 +143,25 @@ public sealed class OutageTests(ApiWorld world) : IClassFixture<ApiWorld>
         Assert.Equal(HttpStatusCode.OK, cached.StatusCode);
         Assert.Equal(before.Items(), (await cached.JsonAsync()).Items());
         Assert.Equal(HttpStatusCode.OK, cachedPopular.StatusCode);
+        // Degraded, not failed: the in-process popular list, never stored as the user's own list.
+        Assert.Equal(HttpStatusCode.OK, uncached.StatusCode);
+        var degraded = await uncached.JsonAsync();
+        Assert.Equal("popular", degraded.GetProperty("algorithm_used").GetString());
+        Assert.Equal(5, degraded.Items().Length);
+        Assert.Equal(HttpStatusCode.OK, uncachedAgain.StatusCode);
         Assert.Equal("Degraded", health);
         Assert.Equal(HttpStatusCode.OK, stats.StatusCode);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, read.StatusCode);
+        Assert.DoesNotContain("stored", (await read.JsonAsync()).GetProperty("detail").GetString()); // a read stores nothing anyway
+        Assert.Contains("nothing was stored", (await refused.JsonAsync()).GetProperty("detail").GetString());
+        Assert.Equal(HttpStatusCode.OK, invalidated.StatusCode); // the eviction happened; only the re-read could not
+        Assert.Contains("could not be re-read", (await invalidated.JsonAsync()).GetProperty("warning").GetString());
 
         await postgres.RestartAsync();
         await LocalProcess.WaitUntilAsync(async () => (await SendEventAsync()).StatusCode == HttpStatusCode.Accepted,
             TimeSpan.FromSeconds(20), "writes to be accepted again");
+        var recovered = await (await client.GetAsync("/users/12/recommendations?limit=5")).JsonAsync();
+        Assert.NotEqual("popular", recovered.GetProperty("algorithm_used").GetString()); // user 12 has history: computed now
         await using var check = NpgsqlDataSource.Create(connectionString);
         await using var count = check.CreateCommand("SELECT count(*) FROM interactions WHERE user_id = 9001");
         Assert.Equal((long)acknowledged, await count.ExecuteScalarAsync());

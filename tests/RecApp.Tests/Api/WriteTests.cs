@@ -132,6 +132,58 @@ public sealed class WriteTests(ApiWorld world) : IClassFixture<ApiWorld>
         Assert.Equal(System.Text.Json.JsonValueKind.Null, user.GetProperty("age_group").ValueKind);
     }
 
+    [Fact]
+    public async Task Users_accept_age_as_in_popular_and_age_group_as_its_alias()
+    {
+        using var client = world.Api.CreateClient();
+
+        var byAge = await client.PutJsonAsync("/users/3020", """{"age": "35-44"}""");
+        var byAlias = await client.PutJsonAsync("/users/3021", """{"age_group": "45-54"}""");
+        var disagreeing = await client.PutJsonAsync("/users/3022", """{"age": "35-44", "age_group": "45-54"}""");
+
+        Assert.Equal("35-44", (await byAge.JsonAsync()).GetProperty("age_group").GetString());
+        Assert.Equal("45-54", (await byAlias.JsonAsync()).GetProperty("age_group").GetString());
+        Assert.Equal(HttpStatusCode.BadRequest, disagreeing.StatusCode);
+    }
+
+    [Fact]
+    public async Task Concurrent_creates_of_one_item_both_succeed_and_exactly_one_is_the_creation()
+    {
+        using var client = world.Api.CreateClient();
+        for (var id = 600; id < 610; id++)
+        {
+            var puts = await Task.WhenAll(Enumerable.Range(0, 2).Select(n =>
+                client.PutJsonAsync($"/items/{id}", $$"""{"title": "Race {{n}}", "category": "home", "price": 5}""")));
+
+            Assert.All(puts, p => Assert.True(p.IsSuccessStatusCode, $"item {id}: {p.StatusCode}"));
+            Assert.Single(puts, p => p.StatusCode == HttpStatusCode.Created);
+            // Answers carry the times PostgreSQL stamped; the row keeps the last writer's, the later of the two.
+            var answered = new List<DateTime>();
+            foreach (var put in puts)
+            {
+                answered.Add((await put.JsonAsync()).GetProperty("updated_at").GetDateTime().ToUniversalTime());
+            }
+            Assert.Equal(1, await ScalarAsync(
+                $"SELECT count(*) FROM items WHERE id = {id} AND updated_at = '{answered.Max():O}'::timestamptz"));
+        }
+    }
+
+    [Fact]
+    public async Task Creating_a_user_while_their_first_interaction_arrives_never_fails()
+    {
+        using var client = world.Api.CreateClient();
+        for (var id = 3100; id < 3110; id++)
+        {
+            var put = client.PutJsonAsync($"/users/{id}", """{"gender": "f", "age_group": "25-34"}""");
+            var posted = client.PostJsonAsync("/interactions", $$"""{"user_id": {{id}}, "item_id": 3, "type": "view"}""");
+            await Task.WhenAll(put, posted);
+
+            Assert.True((await put).IsSuccessStatusCode, $"user {id}: {(await put).StatusCode}");
+            Assert.Equal(HttpStatusCode.Accepted, (await posted).StatusCode);
+            Assert.Equal(1, await ScalarAsync($"SELECT count(*) FROM users WHERE id = {id} AND gender = 'f'"));
+        }
+    }
+
     private async Task<double> ScalarAsync(string sql)
     {
         await using var dataSource = NpgsqlDataSource.Create(world.ConnectionString);

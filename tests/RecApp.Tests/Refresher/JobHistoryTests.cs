@@ -15,7 +15,8 @@ public sealed class JobHistoryTests
         var version = Random.Shared.NextInt64(1_000_000, long.MaxValue);
         var announced = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
         using var redis = RecApp.Tests.Refresher.RedisSubscription.Connect((await TestServers.Redis).ConnectionString);
-        await redis.GetSubscriber().SubscribeAsync(ModelChannels.VersionPublished, (_, message) =>
+        var prefix = $"jobhistory-{Guid.NewGuid():N}:"; // this test's own channel on the shared Redis
+        await redis.GetSubscriber().SubscribeAsync(ModelChannels.VersionPublishedChannel(prefix), (_, message) =>
         {
             if ((long)message == version)
             {
@@ -25,7 +26,8 @@ public sealed class JobHistoryTests
 
         var failing = new FailingJob("profiles");
         var popular = new CountingJob("popular", rows: 1234, version: () => version);
-        await using var refresher = await StartAsync(database, "history-host", [failing, popular]);
+        await using var refresher = await StartAsync(
+            database, "history-host", [failing, popular], new Dictionary<string, string> { ["Caching:KeyPrefix"] = prefix });
         await WaitUntilAsync(() => popular.Runs == 1 && failing.Runs == 1, "both start-up runs");
 
         Assert.Equal(version, await announced.Task.WaitAsync(TimeSpan.FromSeconds(10)));
