@@ -41,7 +41,7 @@ public sealed class EvaluatorTests(ITestOutputHelper output)
     [Fact]
     public void Ease_is_chosen_by_holdout_only_when_it_wins_and_the_catalog_is_small()
     {
-        var data = SyntheticDataset.Create(items: 300, users: 500, interactions: 15_000, seed: 3);
+        var data = TestDatasets.Synthetic(300, 500, 15_000, seed: 3);
         var now = data.Interactions.Max(i => i.OccurredAt);
         var auto = GlobalModelBuilder.Build(data, new RecommendationOptions(), now);
         var tooBig = GlobalModelBuilder.Build(data, new RecommendationOptions { EaseMaxItems = 100 }, now);
@@ -100,7 +100,7 @@ public sealed class EvaluatorTests(ITestOutputHelper output)
     [Fact]
     public void On_planted_data_personalized_sources_beat_popularity()
     {
-        var data = SyntheticDataset.Create(items: 600, users: 800, interactions: 24_000, seed: 11);
+        var data = TestDatasets.Synthetic(600, 800, 24_000, seed: 11);
         var report = OfflineEvaluator.Evaluate(data, new EvaluationOptions { Model = new RecommendationOptions { CollaborativeModel = CollaborativeModel.Knn } });
         output.WriteLine(report.ToTable());
         var bySource = report.Results.ToDictionary(r => r.Source);
