@@ -164,6 +164,45 @@ public sealed class ScoringEngineTests
     }
 
     [Fact]
+    public void Content_orders_equally_fitting_items_by_their_popularity_in_the_category()
+    {
+        // Items 2 and 3 fit a history of item 1 equally (same category and tags); 3 is the category's best seller.
+        var items = Enumerable.Range(1, 3).Select(id => new CatalogItem(id, $"i{id}", "x", ["a", "b"], 10, null, true, s_now.AddDays(-400))).ToArray();
+        var snapshot = ModelSnapshot.Empty with
+        {
+            Catalog = Catalog.Create(items),
+            Popularity = new PopularityModel(new Dictionary<Segment, ScoredIds> { [new Segment(Category: "x")] = new([3, 2], [10f, 1f]) }),
+        };
+        RankedList For(float boost) => new ScoringEngine(new RecommendationOptions { ContentPopularityBoost = boost, MaxCategoryShare = 1 })
+            .ForUser(snapshot, 1, Events(1), new Demographics(), RecommendationFilters.None, s_now);
+
+        Assert.Equal([3L, 2L], For(4).ItemIds);
+        Assert.Equal([2L, 3L], For(0).ItemIds); // equal fit without popularity: the id decides
+    }
+
+    [Fact]
+    public void The_collaborative_tier_fuses_sources_by_rank_not_by_raw_scale()
+    {
+        // Item-kNN ranks 10 over 11 by a hair; popularity ranks 11 far over 10. Rank fusion weighs both orders alike,
+        // so the source with the larger weight decides; a max-normalized blend would let popularity's raw gap win.
+        var items = Enumerable.Range(1, 11).Select(id => new CatalogItem(id, $"i{id}", $"c{id}", [], 10, null, true, s_now.AddDays(-400))).ToArray();
+        var neighbors = Enumerable.Range(1, 3).ToDictionary(id => (long)id, _ => new ScoredIds([10, 11], [1f, 0.99f]));
+        var snapshot = ModelSnapshot.Empty with
+        {
+            Catalog = Catalog.Create(items),
+            ItemNeighbors = new ItemNeighborModel(neighbors, new Dictionary<long, ScoredIds>()),
+            Popularity = new PopularityModel(new Dictionary<Segment, ScoredIds> { [new Segment()] = new([11, 10], [1f, 0.01f]) }),
+        };
+        var options = new RecommendationOptions
+        {
+            CollaborativeWeight = 0.5f, ContentWeight = 0, PopularityWeight = 0.4f, MaxCategoryShare = 1, TrendingWeight = 0, ContentPopularityBoost = 0,
+        };
+        var list = new ScoringEngine(options).ForUser(snapshot, 1, Events(1, 2, 3), new Demographics(), RecommendationFilters.None, s_now);
+        Assert.Equal(RecommendationAlgorithm.Collaborative, list.Algorithm);
+        Assert.Equal([10L, 11L], list.ItemIds.Take(2));
+    }
+
+    [Fact]
     public void Trending_items_are_lifted_in_popular_lists()
     {
         var items = new[]
