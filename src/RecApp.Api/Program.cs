@@ -1,3 +1,10 @@
+using RecApp.Api.Admin;
+using RecApp.Api.Catalog;
+using RecApp.Api.Interactions;
+using RecApp.Api.Recommendations;
+using RecApp.Api.Stats;
+using RecApp.Api.Validation;
+using RecApp.Caching;
 using RecApp.Recommendations.Data;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -7,10 +14,23 @@ builder.AddNpgsqlDataSource("recdb", critical: false); // cached answers keep fl
 builder.AddNpgsqlDbContext<RecDbContext>();
 builder.AddRedisClient("redis");
 builder.Services.AddDatabaseMigrations();
+builder.AddRedisHybridCache();
+builder.AddApiEdge();
+builder.AddRecommendations();
+builder.AddCatalog();
+builder.AddInteractions();
+builder.AddStats();
 
 var app = builder.Build();
 
+app.UseApiEdge();
 app.MapDefaultEndpoints();
+app.MapRecommendationEndpoints();
+app.MapInteractionEndpoints();
+app.MapCatalogEndpoints();
+app.MapStatsEndpoints();
+app.MapAdminEndpoints();
+app.MapApiDocs();
 
 app.Run();
 

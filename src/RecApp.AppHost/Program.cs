@@ -3,7 +3,7 @@
 // (src/*/api/*.cs) and implementations of Aspire.Hosting, Aspire.Hosting.PostgreSQL and Aspire.Hosting.Redis, and the
 // 13.0 starter template. No copy tagged v13.1.3 was readable, so each signature was compared in a 9.x and a 13.5 copy
 // (identical in both); WithoutHttpsCertificate, new in 13.0, only against the Aspire docs and 13.1-era issues.
-// Not built here: the Aspire packages are not in the offline feed and there is no Docker (docs/aspire.md).
+// Not built here: the Aspire packages are not in the offline feed and there is no Docker (README.md, "Running with Aspire").
 
 var builder = DistributedApplication.CreateBuilder(args);
 

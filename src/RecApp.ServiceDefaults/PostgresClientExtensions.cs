@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -8,6 +9,9 @@ namespace Microsoft.Extensions.Hosting;
 /// <summary>PostgreSQL clients registered the way Aspire's Npgsql integrations name them.</summary>
 public static class PostgresClientExtensions
 {
+    /// <summary>Connect timeout used when the connection string sets none.</summary>
+    public const int DefaultConnectTimeoutSeconds = 3;
+
     /// <summary>
     /// Registers a singleton <see cref="NpgsqlDataSource"/> from <c>ConnectionStrings:{connectionName}</c> and a
     /// health check named after the connection. <paramref name="critical"/> false makes a database outage
@@ -17,9 +21,16 @@ public static class PostgresClientExtensions
         this IHostApplicationBuilder builder, string connectionName, bool critical = true)
     {
         var connectionString = builder.Configuration.GetRequiredConnectionString(connectionName);
+        // Npgsql waits 15 s for a connection by default; an unreachable host would stall every request that long.
+        // A short wait lets callers degrade (serve from cache) quickly. An explicit Timeout in the string wins.
+        var settings = new NpgsqlConnectionStringBuilder(connectionString);
+        if (!Regex.IsMatch(connectionString, @"(^|;)\s*Timeout\s*=", RegexOptions.IgnoreCase))
+        {
+            settings.Timeout = DefaultConnectTimeoutSeconds;
+        }
         builder.Services.AddSingleton(sp =>
         {
-            var dataSource = new NpgsqlDataSourceBuilder(connectionString);
+            var dataSource = new NpgsqlDataSourceBuilder(settings.ConnectionString);
             dataSource.UseLoggerFactory(sp.GetService<Microsoft.Extensions.Logging.ILoggerFactory>());
             return dataSource.Build();
         });

@@ -147,6 +147,7 @@ public sealed class GlobalModelHolder(NpgsqlDataSource dataSource, ModelStore st
 public sealed class GlobalModelRefreshService(IGlobalModel model, IOptions<RecommendationOptions> options, ILogger<GlobalModelRefreshService> logger)
     : BackgroundService
 {
+    // Not disposed: a host may call StopAsync after Dispose, and a CancellationTokenSource without a timer holds nothing.
     private readonly CancellationTokenSource _stopping = new();
 
     /// <summary>Start-up waits for the first load, at most <see cref="RecommendationOptions.SnapshotStartupWait"/>; a slower
@@ -162,12 +163,6 @@ public sealed class GlobalModelRefreshService(IGlobalModel model, IOptions<Recom
     {
         await _stopping.CancelAsync();
         await base.StopAsync(cancellationToken);
-    }
-
-    public override void Dispose()
-    {
-        _stopping.Dispose();
-        base.Dispose();
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

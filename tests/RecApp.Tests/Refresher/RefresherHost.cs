@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
@@ -45,6 +46,8 @@ internal sealed class RefresherHost : IAsyncDisposable
             arguments[key] = value;
         }
         var builder = RecApp.Refresher.Program.CreateWorkerBuilder([.. arguments.SelectMany(a => new[] { $"--{a.Key}", a.Value })]);
+        // The scheduling under test runs these stand-ins instead of the engine's real jobs.
+        builder.Services.RemoveAll<IModelJob>();
         foreach (var job in jobs)
         {
             builder.Services.AddSingleton(job);

@@ -1,0 +1,130 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Caching.Hybrid;
+using Npgsql;
+using RecApp.Api.Catalog;
+using RecApp.Api.Recommendations;
+using RecApp.Api.Stats;
+using RecApp.Api.Validation;
+using RecApp.Recommendations.Model;
+
+namespace RecApp.Api.Admin;
+
+/// <summary>Operator endpoints under <c>/admin</c>, guarded by <see cref="AdminKeyFilter"/>.</summary>
+public static class AdminEndpoints
+{
+    private const string AllJobs = "all";
+
+    public static IEndpointRouteBuilder MapAdminEndpoints(this IEndpointRouteBuilder app)
+    {
+        var admin = app.MapGroup("/admin").WithTags("Admin")
+            .AddEndpointFilter<AdminKeyFilter>()
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden);
+
+        admin.MapPost("/refresh/{job}", RefreshAsync)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .WithSummary("Asks the Refresher to run a job now: popular, profiles, similarities, cleanup or all.");
+        admin.MapPost("/cache/clear", ClearAsync)
+            .WithSummary("Evicts every cached recommendation list on every instance.");
+        admin.MapPost("/cache/invalidate", InvalidateAsync)
+            .Accepts<InvalidateRequest>("application/json")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .WithSummary("Evicts the lists of one user, the neighbors of one item, or one tag.");
+        admin.MapGet("/cache/stats", (StatsReader stats) => TypedResults.Ok(stats.CacheFigures()))
+            .WithSummary("Cache hits and misses per kind of list.");
+        return app;
+    }
+
+    private static async Task<Results<Accepted<RefreshAccepted>, ProblemHttpResult>> RefreshAsync(
+        string job, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    {
+        var name = job.ToLowerInvariant();
+        if (name != AllJobs && !ModelChannels.JobNames.Contains(name))
+        {
+            return Problems.Field("job", $"Unknown job '{job}'; expected one of: {string.Join(", ", ModelChannels.JobNames)}, {AllJobs}.");
+        }
+        var jobs = name == AllJobs ? ModelChannels.JobNames.ToArray() : [name];
+
+        // Rows and NOTIFY in one transaction: the Refresher is woken only for committed requests, and a
+        // Refresher that was down finds the rows when it starts.
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using (var durable = new NpgsqlCommand("SET LOCAL synchronous_commit TO on", connection, transaction))
+        {
+            await durable.ExecuteNonQueryAsync(cancellationToken);
+        }
+        var requests = new List<RefreshRequested>(jobs.Length);
+        foreach (var each in jobs)
+        {
+            await using var command = new NpgsqlCommand(
+                """
+                WITH queued AS (INSERT INTO refresh_requests (job, requested_by) VALUES ($1, 'api') RETURNING id)
+                SELECT id FROM queued, pg_notify($2, $1)
+                """,
+                connection, transaction);
+            command.Parameters.Add(new NpgsqlParameter { Value = each });
+            command.Parameters.Add(new NpgsqlParameter { Value = ModelChannels.RefreshRequested });
+            requests.Add(new RefreshRequested((long)(await command.ExecuteScalarAsync(cancellationToken))!, each));
+        }
+        await transaction.CommitAsync(CancellationToken.None);
+        return TypedResults.Accepted((string?)null, new RefreshAccepted([.. requests]));
+    }
+
+    private static async Task<Ok<CacheInvalidated>> ClearAsync(HybridCache cache)
+    {
+        await cache.RemoveByTagAsync(RankedListCache.AllRecommendationsTag, CancellationToken.None);
+        return TypedResults.Ok(new CacheInvalidated([RankedListCache.AllRecommendationsTag]));
+    }
+
+    private static async Task<Results<Ok<CacheInvalidated>, ProblemHttpResult>> InvalidateAsync(
+        HttpContext context, HybridCache cache, CatalogSync catalog)
+    {
+        var (request, problem) = await JsonBody.ReadAsync(context.Request, ApiJsonContext.Default.InvalidateRequest);
+        if (problem is not null)
+        {
+            return problem;
+        }
+        var errors = new FieldErrors();
+        var tags = new List<string>();
+        if (request!.UserId is { } userId)
+        {
+            if (userId <= 0)
+            {
+                errors.Add("user_id", "Must be a positive integer id.");
+            }
+            tags.Add(RankedListCache.UserTag(userId));
+        }
+        if (request.ItemId is { } itemId)
+        {
+            if (itemId <= 0)
+            {
+                errors.Add("item_id", "Must be a positive integer id.");
+            }
+            tags.Add(RankedListCache.ItemTag(itemId));
+        }
+        if (request.Tag is { } tag)
+        {
+            if (string.IsNullOrWhiteSpace(tag) || tag.Length > 200)
+            {
+                errors.Add("tag", "Must be 1 to 200 characters.");
+            }
+            tags.Add(tag);
+        }
+        if (tags.Count == 0)
+        {
+            errors.Add("body", "Name a user_id, an item_id or a tag.");
+        }
+        if (errors.Any)
+        {
+            return errors.ToProblem();
+        }
+
+        await cache.RemoveByTagAsync(tags, CancellationToken.None);
+        if (request.ItemId is { } changed)
+        {
+            // Also make every instance re-read the item, in case it was changed behind the API's back.
+            await catalog.RefreshAsync(changed);
+        }
+        return TypedResults.Ok(new CacheInvalidated([.. tags]));
+    }
+}

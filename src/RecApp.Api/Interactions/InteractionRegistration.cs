@@ -1,0 +1,10 @@
+namespace RecApp.Api.Interactions;
+
+public static class InteractionRegistration
+{
+    public static IHostApplicationBuilder AddInteractions(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<InteractionWriter>();
+        return builder;
+    }
+}

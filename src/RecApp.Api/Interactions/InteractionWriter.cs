@@ -1,0 +1,88 @@
+using Microsoft.Extensions.Caching.Hybrid;
+using Npgsql;
+using NpgsqlTypes;
+using RecApp.Api.Recommendations;
+using RecApp.Recommendations.Data;
+
+namespace RecApp.Api.Interactions;
+
+/// <summary>An event that passed validation.</summary>
+public readonly record struct ValidInteraction(long UserId, long ItemId, InteractionType Type, float? Value, string? EventId, DateTime OccurredAt);
+
+/// <summary>Some events name items the catalog does not have; nothing was stored.</summary>
+public sealed record UnknownItems(long[] ItemIds);
+
+/// <summary>
+/// Stores interactions durably, then evicts the users' cached lists on every instance. Unknown users get a
+/// <c>users</c> row; an <c>event_id</c> already stored counts as a duplicate (retries are safe).
+/// </summary>
+public sealed class InteractionWriter(NpgsqlDataSource dataSource, HybridCache cache, ILogger<InteractionWriter> logger)
+{
+    /// <summary>Returns the counts, or the unknown items when any event names one (then nothing is stored).</summary>
+    public async Task<(InteractionsAccepted? Accepted, UnknownItems? Unknown)> WriteAsync(
+        IReadOnlyList<ValidInteraction> events, CancellationToken cancellationToken)
+    {
+        var itemIds = events.Select(e => e.ItemId).Distinct().ToArray();
+        var userIds = events.Select(e => e.UserId).Distinct().ToArray();
+
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var missing = await MissingItemsAsync(connection, itemIds, cancellationToken);
+        if (missing.Length > 0)
+        {
+            return (null, new UnknownItems(missing));
+        }
+
+        // One transaction: the users rows and the events commit together. synchronous_commit is forced on for it,
+        // whatever the server's default, because 202 promises the events survive a crash.
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using var batch = new NpgsqlBatch(connection, transaction);
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("SET LOCAL synchronous_commit TO on"));
+        var users = new NpgsqlBatchCommand("INSERT INTO users (id) SELECT unnest($1) ON CONFLICT (id) DO NOTHING");
+        users.Parameters.Add(new NpgsqlParameter { Value = userIds, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
+        batch.BatchCommands.Add(users);
+
+        var insert = new NpgsqlBatchCommand("""
+            INSERT INTO interactions (event_id, user_id, item_id, type, value, occurred_at)
+            SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::smallint[], $5::real[], $6::timestamptz[])
+            ON CONFLICT (event_id) DO NOTHING
+            """);
+        insert.Parameters.Add(new NpgsqlParameter { Value = events.Select(e => e.EventId).ToArray() });
+        insert.Parameters.Add(new NpgsqlParameter { Value = events.Select(e => e.UserId).ToArray() });
+        insert.Parameters.Add(new NpgsqlParameter { Value = events.Select(e => e.ItemId).ToArray() });
+        insert.Parameters.Add(new NpgsqlParameter { Value = events.Select(e => (short)e.Type).ToArray() });
+        insert.Parameters.Add(new NpgsqlParameter { Value = events.Select(e => e.Value).ToArray() });
+        insert.Parameters.Add(new NpgsqlParameter { Value = events.Select(e => e.OccurredAt).ToArray() });
+        batch.BatchCommands.Add(insert);
+        await batch.ExecuteNonQueryAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+
+        var accepted = checked((int)insert.RecordsAffected);
+        await EvictAsync(userIds);
+        return (new InteractionsAccepted(accepted, events.Count - accepted), null);
+    }
+
+    private static async Task<long[]> MissingItemsAsync(NpgsqlConnection connection, long[] itemIds, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(
+            "SELECT array_agg(w.id) FROM unnest($1::bigint[]) AS w(id) WHERE NOT EXISTS (SELECT 1 FROM items i WHERE i.id = w.id)",
+            connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = itemIds });
+        return await command.ExecuteScalarAsync(cancellationToken) as long[] ?? [];
+    }
+
+    /// <summary>
+    /// The events are already durable, so an eviction failure must not fail the request: it is logged, and the
+    /// cache's own fail-safe handles Redis being away.
+    /// </summary>
+    private async Task EvictAsync(long[] userIds)
+    {
+        try
+        {
+            await cache.RemoveByTagAsync(userIds.Select(RankedListCache.UserTag), CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            logger.LogWarning(ex, "Could not evict cached lists of {Count} users after new interactions.", userIds.Length);
+        }
+    }
+}

@@ -1,0 +1,48 @@
+using Microsoft.Extensions.Options;
+using Npgsql;
+using RecApp.Recommendations.Scoring;
+
+namespace RecApp.Api.Recommendations;
+
+/// <summary>
+/// Computes the lists the next requests are most likely to ask for, right after a model version changes: the
+/// global popular list and the lists of the most active users of the last 30 days. Every instance warms its own
+/// L1; the first one also fills L2 for the others.
+/// </summary>
+public sealed class CacheWarmer(
+    NpgsqlDataSource dataSource, RankedListCache lists, IOptionsMonitor<ApiOptions> options)
+{
+    private const int BatchSize = 20;
+
+    /// <summary>Returns how many users' lists were warmed.</summary>
+    public async Task<int> WarmAsync(CancellationToken cancellationToken)
+    {
+        await lists.PopularAsync(new Demographics(), RecommendationFilters.None, cancellationToken);
+        var count = options.CurrentValue.WarmUsers;
+        if (count == 0)
+        {
+            return 0;
+        }
+
+        var users = new List<long>(count);
+        await using (var command = dataSource.CreateCommand("""
+            SELECT user_id FROM interactions
+            WHERE occurred_at > now() - interval '30 days'
+            GROUP BY user_id ORDER BY count(*) DESC, user_id LIMIT $1
+            """))
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = count });
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                users.Add(reader.GetInt64(0));
+            }
+        }
+        // Small batches: warm-up must not crowd out live requests on a 2-core machine.
+        for (var i = 0; i < users.Count; i += BatchSize)
+        {
+            await lists.ForUsersAsync(users.GetRange(i, Math.Min(BatchSize, users.Count - i)), cancellationToken);
+        }
+        return users.Count;
+    }
+}

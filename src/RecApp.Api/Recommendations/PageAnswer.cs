@@ -1,0 +1,61 @@
+using System.Diagnostics;
+using RecApp.Recommendations.Data;
+using RecApp.Recommendations.Model;
+using RecApp.Recommendations.Scoring;
+
+namespace RecApp.Api.Recommendations;
+
+/// <summary>
+/// Cuts one page out of a cached full list, skipping items the live in-process catalog says may not be served
+/// now: a list cached an hour ago still never shows an item deactivated or repriced a moment ago.
+/// </summary>
+internal static class PageAnswer
+{
+    public static RecommendationResponse Cut(
+        CachedList cached, RecApp.Recommendations.Model.Catalog catalog, RecommendationFilters filters, int page, int limit, long started)
+    {
+        var ids = cached.List.ItemIds;
+        var skip = (long)(page - 1) * limit;
+        var items = new List<long>(Math.Min(limit, ids.Length));
+        var servable = 0L;
+        foreach (var id in ids)
+        {
+            if (!IsServable(catalog.Find(id), filters))
+            {
+                continue;
+            }
+            if (servable >= skip && items.Count < limit)
+            {
+                items.Add(id);
+            }
+            servable++;
+        }
+        var totalPages = (int)((servable + limit - 1) / limit);
+        return new RecommendationResponse(
+            [.. items],
+            new Pagination(page, limit, totalPages, page < totalPages, page > 1),
+            ElapsedMs(started),
+            AlgorithmName(cached.List.Algorithm),
+            cached.CacheHit,
+            cached.List.ModelVersion);
+    }
+
+    /// <summary>The engine's own rule (active, price range, category, geo), applied again at answer time.</summary>
+    internal static bool IsServable(CatalogItem? item, RecommendationFilters filters) =>
+        item is { Active: true }
+        && (filters.PriceFrom is not { } from || item.Price >= from)
+        && (filters.PriceTo is not { } to || item.Price <= to)
+        && (filters.Category is not { } category || item.Category == category)
+        && (filters.GeoId is not { } geo || item.GeoId is null || item.GeoId == geo);
+
+    public static double ElapsedMs(long started) => Math.Round(Stopwatch.GetElapsedTime(started).TotalMilliseconds, 3);
+
+    public static string AlgorithmName(RecommendationAlgorithm algorithm) => algorithm switch
+    {
+        RecommendationAlgorithm.Popular => "popular",
+        RecommendationAlgorithm.Content => "content",
+        RecommendationAlgorithm.Collaborative => "collaborative",
+        RecommendationAlgorithm.Similar => "similar",
+        _ => algorithm.ToString().ToLowerInvariant(),
+    };
+}

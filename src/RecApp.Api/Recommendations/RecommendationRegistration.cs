@@ -1,0 +1,26 @@
+using Microsoft.Extensions.Caching.Hybrid;
+using Microsoft.Extensions.Options;
+using RecApp.Recommendations.Scoring;
+
+namespace RecApp.Api.Recommendations;
+
+public static class RecommendationRegistration
+{
+    /// <summary>
+    /// The engine (<see cref="IRecommender"/> over the in-process global model), the serving options, the cached
+    /// ranked lists, and the model-version feed with the warm-up it triggers. Needs a <see cref="HybridCache"/>.
+    /// </summary>
+    public static IHostApplicationBuilder AddRecommendations(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddRecommender();
+        builder.Services.AddOptions<ApiOptions>().Bind(builder.Configuration.GetSection(ApiOptions.Section)).ValidateOnStart();
+        builder.Services.AddSingleton<IConfigureOptions<ApiOptions>, SeedEnvironmentNames>();
+        builder.Services.AddSingleton<IValidateOptions<ApiOptions>, ApiOptionsValidation>();
+        builder.Services.AddSingleton<RecommendationCounters>();
+        builder.Services.AddSingleton<IHybridCacheSerializer<RankedList>, RankedListSerializer>();
+        builder.Services.AddSingleton<RankedListCache>();
+        builder.Services.AddSingleton<CacheWarmer>();
+        builder.Services.AddHostedService<ModelVersionFeed>();
+        return builder;
+    }
+}

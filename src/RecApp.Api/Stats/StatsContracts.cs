@@ -1,0 +1,28 @@
+using RecApp.Caching;
+
+namespace RecApp.Api.Stats;
+
+/// <summary><c>GET /stats</c> (seed 002): data, model, jobs, cache and the effective configuration.</summary>
+public sealed record StatsResponse(
+    DataStats? Data, string? DatabaseError, ModelStats Model, JobRunStats[] Jobs, CacheStats Cache, ConfigurationStats Configuration);
+
+/// <summary>Row counts; <c>interactions</c> is the planner's estimate on large tables (exact below 100,000).</summary>
+public sealed record DataStats(long Items, long ActiveItems, long Users, long Interactions, bool InteractionsEstimated);
+
+public sealed record ModelPartStats(string Part, long Version, DateTime SwitchedAt);
+
+/// <summary>What this instance serves (in-process snapshot) and what the database says is current.</summary>
+public sealed record ModelStats(long ServingVersion, int CatalogItems, ModelPartStats[] Parts);
+
+public sealed record JobRunStats(
+    string Job, string Status, DateTime StartedAt, DateTime? FinishedAt, long? DurationMs, long? RowCount, long? ModelVersion, string? Error);
+
+public sealed record HitStats(long Hits, long Misses, double HitRate);
+
+/// <summary>Hits and misses as the endpoints saw them, per kind of list; <c>tiers</c> is the cache's own view (L1, L2).</summary>
+public sealed record CacheStats(HitStats Popular, HitStats Personalized, HitStats Similar, HitStats Total, CacheStatistics Tiers);
+
+public sealed record ConfigurationStats(
+    int CacheTtlPopular, int CacheTtlPersonalized, int CacheTtlUserProfile, int DefaultPageSize, int MaxPageSize,
+    int MaxSimilarUsers, int MaxBatchUsers, int WarmUsers, bool RateLimitingEnabled, int RateLimitPermitsPerSecond,
+    int RateLimitBurst, bool AdminEnabled);

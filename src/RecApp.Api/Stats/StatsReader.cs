@@ -1,0 +1,126 @@
+using Microsoft.Extensions.Options;
+using Npgsql;
+using RecApp.Api.Admin;
+using RecApp.Api.Recommendations;
+using RecApp.Api.Validation;
+using RecApp.Caching;
+using RecApp.Recommendations.Model;
+
+namespace RecApp.Api.Stats;
+
+/// <summary>
+/// Gathers <c>/stats</c>. Database figures come from cheap queries (the interactions count is the planner's
+/// estimate once the table is large); when the database is down the rest is still reported.
+/// </summary>
+public sealed class StatsReader(
+    NpgsqlDataSource dataSource,
+    RecommendationCounters counters,
+    IGlobalModel model,
+    ICacheStatistics cacheStatistics,
+    IOptionsMonitor<ApiOptions> serving,
+    IOptionsMonitor<RecommendationOptions> engine,
+    IConfiguration configuration)
+{
+    private const long ExactCountBelow = 100_000;
+
+    public async Task<StatsResponse> ReadAsync(CancellationToken cancellationToken)
+    {
+        DataStats? data = null;
+        string? databaseError = null;
+        ModelPartStats[] parts = [];
+        JobRunStats[] jobs = [];
+        try
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+            data = await ReadDataAsync(connection, cancellationToken);
+            parts = await ReadPartsAsync(connection, cancellationToken);
+            jobs = await ReadJobsAsync(connection, cancellationToken);
+        }
+        catch (Exception ex) when (ex is NpgsqlException || ApiExceptionHandler.IsDatabaseOutage(ex))
+        {
+            databaseError = "The database could not be read (unreachable or not migrated yet); cached answers are still served.";
+        }
+
+        var snapshot = model.Current;
+        return new StatsResponse(
+            data, databaseError, new ModelStats(snapshot.Version, snapshot.Catalog.Count, parts), jobs, CacheFigures(), Configuration());
+    }
+
+    public CacheStats CacheFigures()
+    {
+        HitStats Of(long hits, long misses) =>
+            new(hits, misses, hits + misses == 0 ? 0 : Math.Round((double)hits / (hits + misses), 4));
+        HitStats For(RecommendationKind kind) => Of(counters.Hits(kind), counters.Misses(kind));
+
+        var kinds = Enum.GetValues<RecommendationKind>();
+        return new CacheStats(
+            For(RecommendationKind.Popular), For(RecommendationKind.Personalized), For(RecommendationKind.Similar),
+            Of(kinds.Sum(counters.Hits), kinds.Sum(counters.Misses)),
+            cacheStatistics.GetStatistics());
+    }
+
+    private ConfigurationStats Configuration()
+    {
+        var r = serving.CurrentValue;
+        var limits = configuration.GetSection(RateLimitingOptions.Section).Get<RateLimitingOptions>() ?? new RateLimitingOptions();
+        return new ConfigurationStats(
+            r.PopularTtlSeconds, r.PersonalizedTtlSeconds, r.UserProfileTtlSeconds, r.DefaultPageSize, r.MaxPageSize,
+            engine.CurrentValue.MaxSimilarUsers, r.MaxBatchUsers, r.WarmUsers, limits.Enabled, limits.PermitsPerSecond, limits.Burst,
+            AdminKeyFilter.IsConfigured(configuration));
+    }
+
+    private static async Task<DataStats> ReadDataAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("""
+            SELECT (SELECT count(*) FROM items),
+                   (SELECT count(*) FROM items WHERE active),
+                   (SELECT count(*) FROM users),
+                   (SELECT reltuples::bigint FROM pg_class WHERE oid = 'interactions'::regclass)
+            """, connection);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        var (items, active, users, estimate) = (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3));
+        await reader.CloseAsync();
+
+        // reltuples is -1 before the first ANALYZE and rough on small tables: count exactly when that is cheap.
+        if (estimate >= ExactCountBelow)
+        {
+            return new DataStats(items, active, users, estimate, InteractionsEstimated: true);
+        }
+        await using var count = new NpgsqlCommand("SELECT count(*) FROM interactions", connection);
+        return new DataStats(items, active, users, (long)(await count.ExecuteScalarAsync(cancellationToken))!, InteractionsEstimated: false);
+    }
+
+    private static async Task<ModelPartStats[]> ReadPartsAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("SELECT part, version, switched_at FROM model_current ORDER BY part", connection);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var parts = new List<ModelPartStats>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            parts.Add(new ModelPartStats(reader.GetString(0), reader.GetInt64(1), reader.GetDateTime(2)));
+        }
+        return [.. parts];
+    }
+
+    private static async Task<JobRunStats[]> ReadJobsAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("""
+            SELECT DISTINCT ON (job) job, status, started_at, finished_at, duration_ms, row_count, model_version, error
+            FROM job_runs ORDER BY job, started_at DESC
+            """, connection);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var jobs = new List<JobRunStats>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            jobs.Add(new JobRunStats(
+                reader.GetString(0), reader.GetString(1), reader.GetDateTime(2),
+                reader.IsDBNull(3) ? null : reader.GetDateTime(3),
+                reader.IsDBNull(4) ? null : reader.GetInt64(4),
+                reader.IsDBNull(5) ? null : reader.GetInt64(5),
+                reader.IsDBNull(6) ? null : reader.GetInt64(6),
+                reader.IsDBNull(7) ? null : reader.GetString(7)));
+        }
+        return [.. jobs];
+    }
+}

@@ -1,0 +1,151 @@
+using System.Net;
+using Npgsql;
+
+namespace RecApp.Tests.Api;
+
+/// <summary>Admin endpoints, the rate limiter and the API documents.</summary>
+public sealed class AdminAndEdgeTests(ApiWorld world) : IClassFixture<ApiWorld>
+{
+    [Fact]
+    public async Task Admin_needs_the_right_key_and_is_refused_when_none_is_configured()
+    {
+        await using var unconfigured = world.CreateApi(new Dictionary<string, string?> { ["Admin:ApiKey"] = "" });
+        using var open = unconfigured.CreateClient();
+        using var client = world.Api.CreateClient();
+
+        var noKeyConfigured = await Send(open, HttpMethod.Post, "/admin/cache/clear", key: "");
+        var missing = await Send(client, HttpMethod.Post, "/admin/cache/clear", key: null);
+        var wrong = await Send(client, HttpMethod.Post, "/admin/cache/clear", key: "test-admin-kez");
+        var right = await Send(client, HttpMethod.Post, "/admin/cache/clear", key: ApiWorld.AdminKey);
+
+        Assert.Equal(HttpStatusCode.Forbidden, noKeyConfigured.StatusCode);
+        Assert.Equal("application/problem+json", noKeyConfigured.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(HttpStatusCode.Unauthorized, missing.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, right.StatusCode);
+    }
+
+    [Fact]
+    public async Task Refresh_queues_a_request_row_and_notifies_the_refresher()
+    {
+        using var client = world.Api.CreateClient();
+        await using var dataSource = NpgsqlDataSource.Create(world.ConnectionString);
+        await using var listener = await dataSource.OpenConnectionAsync();
+        var notified = new TaskCompletionSource<string>();
+        listener.Notification += (_, e) => notified.TrySetResult(e.Payload);
+        await using (var listen = new NpgsqlCommand("LISTEN recapp_refresh", listener))
+        {
+            await listen.ExecuteNonQueryAsync();
+        }
+
+        var one = await Send(client, HttpMethod.Post, "/admin/refresh/popular", ApiWorld.AdminKey);
+        await listener.WaitAsync(TimeSpan.FromSeconds(5));
+        var all = await Send(client, HttpMethod.Post, "/admin/refresh/all", ApiWorld.AdminKey);
+        var unknown = await Send(client, HttpMethod.Post, "/admin/refresh/everything", ApiWorld.AdminKey);
+
+        Assert.Equal(HttpStatusCode.Accepted, one.StatusCode);
+        Assert.Equal("popular", await notified.Task.WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.Equal(4, (await all.JsonAsync()).GetProperty("requests").GetArrayLength());
+        Assert.Equal(HttpStatusCode.BadRequest, unknown.StatusCode);
+        await using var count = dataSource.CreateCommand("SELECT count(*) FROM refresh_requests WHERE handled_at IS NULL");
+        Assert.Equal(5L, await count.ExecuteScalarAsync());
+    }
+
+    [Fact]
+    public async Task Invalidating_a_user_evicts_their_lists_and_cache_stats_answer()
+    {
+        using var client = world.Api.CreateClient();
+        const string path = "/users/17/recommendations?limit=3";
+        await client.GetAsync(path);
+        Assert.True((await (await client.GetAsync(path)).JsonAsync()).GetProperty("cache_hit").GetBoolean());
+
+        using var invalidate = new HttpRequestMessage(HttpMethod.Post, "/admin/cache/invalidate")
+        {
+            Content = new StringContent("""{"user_id": 17}""", System.Text.Encoding.UTF8, "application/json"),
+        };
+        invalidate.Headers.Add("X-Admin-Key", ApiWorld.AdminKey);
+        var response = await client.SendAsync(invalidate);
+        var empty = await Send(client, HttpMethod.Post, "/admin/cache/invalidate", ApiWorld.AdminKey, "{}");
+        var stats = await Send(client, HttpMethod.Get, "/admin/cache/stats", ApiWorld.AdminKey);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.False((await (await client.GetAsync(path)).JsonAsync()).GetProperty("cache_hit").GetBoolean());
+        Assert.Equal(HttpStatusCode.BadRequest, empty.StatusCode);
+        Assert.True((await stats.JsonAsync()).GetProperty("personalized").GetProperty("misses").GetInt64() >= 2);
+    }
+
+    [Fact]
+    public async Task Clearing_the_cache_makes_the_next_read_a_miss()
+    {
+        using var client = world.Api.CreateClient();
+        await client.GetAsync("/items/30/similar");
+        Assert.True((await (await client.GetAsync("/items/30/similar")).JsonAsync()).GetProperty("cache_hit").GetBoolean());
+
+        await Send(client, HttpMethod.Post, "/admin/cache/clear", ApiWorld.AdminKey);
+
+        Assert.False((await (await client.GetAsync("/items/30/similar")).JsonAsync()).GetProperty("cache_hit").GetBoolean());
+    }
+
+    [Fact]
+    public async Task The_rate_limiter_answers_429_with_retry_after_per_client()
+    {
+        await using var api = world.CreateApi(new Dictionary<string, string?>
+        {
+            ["RateLimiting:Enabled"] = "true",
+            ["RateLimiting:PermitsPerSecond"] = "1",
+            ["RateLimiting:Burst"] = "2",
+        });
+        using var client = api.CreateClient();
+
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 3; i++)
+        {
+            statuses.Add((await client.GetAsync("/items/1/similar")).StatusCode);
+        }
+        var limited = await client.GetAsync("/items/1/similar");
+        using var otherClient = new HttpRequestMessage(HttpMethod.Get, "/items/1/similar");
+        otherClient.Headers.Add("X-Api-Key", "another-client");
+        var other = await client.SendAsync(otherClient);
+        var health = await client.GetAsync("/alive");
+
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests], statuses);
+        Assert.Equal(HttpStatusCode.TooManyRequests, limited.StatusCode);
+        Assert.Equal("application/problem+json", limited.Content.Headers.ContentType?.MediaType);
+        Assert.True(limited.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1));
+        Assert.Equal(HttpStatusCode.OK, other.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+    }
+
+    [Fact]
+    public async Task The_openapi_document_lists_every_endpoint_and_swagger_ui_serves_it()
+    {
+        using var client = world.Api.CreateClient();
+
+        var document = await (await client.GetAsync("/openapi/v1.json")).JsonAsync();
+        var ui = await client.GetAsync("/swagger/index.html");
+
+        var paths = document.GetProperty("paths").EnumerateObject().Select(p => p.Name).ToHashSet();
+        Assert.Superset(new HashSet<string>
+        {
+            "/popular", "/personalized", "/personalized/batch", "/users/{user_id}/recommendations", "/items/{item_id}/similar",
+            "/interactions", "/feedback", "/items/{id}", "/users/{id}", "/stats", "/admin/refresh/{job}", "/admin/cache/clear",
+            "/admin/cache/invalidate", "/admin/cache/stats",
+        }, paths);
+        Assert.Equal(HttpStatusCode.OK, ui.StatusCode);
+        Assert.Contains("swagger", await ui.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
+    }
+
+    private static Task<HttpResponseMessage> Send(HttpClient client, HttpMethod method, string path, string? key, string? body = null)
+    {
+        var request = new HttpRequestMessage(method, path);
+        if (key is not null)
+        {
+            request.Headers.Add("X-Admin-Key", key);
+        }
+        if (body is not null)
+        {
+            request.Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
+        }
+        return client.SendAsync(request);
+    }
+}

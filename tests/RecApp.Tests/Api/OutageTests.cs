@@ -1,0 +1,124 @@
+using System.Net;
+using Npgsql;
+using RecApp.Tests.Infrastructure;
+
+namespace RecApp.Tests.Api;
+
+/// <summary>Degrade, don't fail: Redis or PostgreSQL going away, and coming back.</summary>
+public sealed class OutageTests(ApiWorld world) : IClassFixture<ApiWorld>
+{
+    [Fact]
+    public async Task Without_Redis_reads_still_answer_and_health_is_degraded_then_L2_is_used_again()
+    {
+        await using var redis = await RedisServer.StartPrivateAsync();
+        await using var a = world.CreateApi(redis: redis.ConnectionString);
+        using var client = a.CreateClient();
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/users/21/recommendations")).StatusCode);
+
+        redis.Stop();
+        var cached = await client.GetAsync("/users/21/recommendations");
+        var computed = await client.GetAsync("/users/22/recommendations");
+        await LocalProcess.WaitUntilAsync(async () => await HealthAsync(client) == "Degraded",
+            TimeSpan.FromSeconds(20), "/health to say Degraded");
+
+        Assert.Equal(HttpStatusCode.OK, cached.StatusCode);
+        Assert.True((await cached.JsonAsync()).GetProperty("cache_hit").GetBoolean());
+        Assert.Equal(HttpStatusCode.OK, computed.StatusCode);
+
+        await redis.StartAsync();
+        await LocalProcess.WaitUntilAsync(async () => await HealthAsync(client) == "Healthy",
+            TimeSpan.FromSeconds(30), "/health to say Healthy again");
+        // A list computed on A now reaches Redis, and a second instance reads it from there (L2), not the engine.
+        await using var b = world.CreateApi(redis: redis.ConnectionString);
+        using var clientB = b.CreateClient();
+        var user = 23;
+        await LocalProcess.WaitUntilAsync(async () =>
+        {
+            user++;
+            await client.GetAsync($"/users/{user}/recommendations");
+            var fromB = await (await clientB.GetAsync($"/users/{user}/recommendations")).JsonAsync();
+            return fromB.GetProperty("cache_hit").GetBoolean();
+        }, TimeSpan.FromSeconds(20), "instance B to read A's list from Redis");
+        var tiers = (await (await clientB.GetAsync("/stats")).JsonAsync()).GetProperty("cache").GetProperty("tiers");
+        Assert.True(tiers.GetProperty("l2_hits").GetInt64() >= 1);
+    }
+
+    [Fact]
+    public async Task Without_PostgreSQL_cached_answers_are_served_writes_are_503_and_nothing_acknowledged_is_lost()
+    {
+        await using var postgres = await PostgresServer.StartPrivateAsync();
+        var connectionString = await postgres.CreateDatabaseAsync("outage");
+        await using (var dataSource = NpgsqlDataSource.Create(connectionString))
+        {
+            await new RecApp.Recommendations.Data.DatabaseMigrator(
+                dataSource, Microsoft.Extensions.Logging.Abstractions.NullLogger<RecApp.Recommendations.Data.DatabaseMigrator>.Instance)
+                .MigrateAsync();
+            await ApiWorld.SeedAsync(dataSource);
+        }
+        await ApiWorld.RunJobsAsync(connectionString);
+        await using var api = world.CreateApi(postgres: connectionString, settings: new Dictionary<string, string?>
+        {
+            ["Caching:KeyPrefix"] = world.KeyPrefix + "pg:",
+        });
+        using var client = api.CreateClient();
+        const string personalized = "/users/8/recommendations?limit=5";
+        const string popular = """{"user_params": {"gender": "f"}}""";
+        var before = await (await client.GetAsync(personalized)).JsonAsync();
+        await client.PostJsonAsync("/popular", popular);
+
+        var acknowledged = 0;
+        var sent = 0;
+        async Task<HttpResponseMessage> SendEventAsync()
+        {
+            var response = await client.PostJsonAsync("/interactions",
+                $$"""{"user_id": 9001, "item_id": {{sent++ % 60 + 1}}, "type": "click"}""");
+            if (response.StatusCode == HttpStatusCode.Accepted)
+            {
+                acknowledged += (await response.JsonAsync()).GetProperty("accepted").GetInt32();
+            }
+            return response;
+        }
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.Equal(HttpStatusCode.Accepted, (await SendEventAsync()).StatusCode);
+        }
+
+        // Stop while writes are in flight: each is either acknowledged (and stored) or refused.
+        var writer = Task.Run(async () =>
+        {
+            for (var i = 0; i < 20; i++)
+            {
+                await SendEventAsync();
+            }
+        });
+        postgres.Stop();
+        await writer;
+
+        var refused = await client.PostJsonAsync("/interactions", """{"user_id": 9001, "item_id": 1, "type": "view"}""");
+        var feedback = await client.PostJsonAsync("/feedback", """{"user_id": 9001, "item_id": 1, "rating": 3}""");
+        var cached = await client.GetAsync(personalized);
+        var cachedPopular = await client.PostJsonAsync("/popular", popular);
+        var health = await HealthAsync(client);
+        var stats = await client.GetAsync("/stats");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+        Assert.Equal("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
+        Assert.True(refused.Headers.RetryAfter?.Delta > TimeSpan.Zero);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, feedback.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, cached.StatusCode);
+        Assert.Equal(before.Items(), (await cached.JsonAsync()).Items());
+        Assert.Equal(HttpStatusCode.OK, cachedPopular.StatusCode);
+        Assert.Equal("Degraded", health);
+        Assert.Equal(HttpStatusCode.OK, stats.StatusCode);
+
+        await postgres.RestartAsync();
+        await LocalProcess.WaitUntilAsync(async () => (await SendEventAsync()).StatusCode == HttpStatusCode.Accepted,
+            TimeSpan.FromSeconds(20), "writes to be accepted again");
+        await using var check = NpgsqlDataSource.Create(connectionString);
+        await using var count = check.CreateCommand("SELECT count(*) FROM interactions WHERE user_id = 9001");
+        Assert.Equal((long)acknowledged, await count.ExecuteScalarAsync());
+    }
+
+    private static async Task<string?> HealthAsync(HttpClient client) =>
+        (await (await client.GetAsync("/health")).JsonAsync()).GetProperty("status").GetString();
+}

@@ -1,0 +1,154 @@
+using System.Net;
+using System.Text.Json;
+
+namespace RecApp.Tests.Api;
+
+/// <summary>Every client mistake is a 400/404/413 problem naming the field, never a 500.</summary>
+public sealed class ValidationTests(ApiWorld world) : IClassFixture<ApiWorld>
+{
+    public static TheoryData<string, string, string, string> BadRequests => new()
+    {
+        // method, path, body, field named in the problem
+        { "POST", "/popular", "{", "body" },
+        { "POST", "/popular", "", "body" },
+        { "POST", "/popular", "null", "body" },
+        { "POST", "/popular", """{"pagination": {"page": 0}}""", "pagination.page" },
+        { "POST", "/popular", """{"pagination": {"limit": 0}}""", "pagination.limit" },
+        { "POST", "/popular", """{"pagination": {"limit": 101}}""", "pagination.limit" },
+        { "POST", "/popular", """{"pagination": {"limit": "ten"}}""", "pagination.limit" },
+        { "POST", "/popular", """{"filters": {"price_from": -1}}""", "filters.price_from" },
+        { "POST", "/popular", """{"filters": {"price_from": 10, "price_to": 5}}""", "filters.price_from" },
+        { "POST", "/popular", """{"user_params": {"gender": "x"}}""", "user_params.gender" },
+        { "POST", "/popular", """{"user_params": {"age": "ancient"}}""", "user_params.age" },
+        { "POST", "/popular", """{"user_params": {"geo_id": -3}}""", "user_params.geo_id" },
+        { "POST", "/popular", """{"user_params": {"category": ""}}""", "user_params.category" },
+        { "POST", "/personalized", "{}", "user_id" },
+        { "POST", "/personalized", """{"user_id": 0}""", "user_id" },
+        { "POST", "/personalized", """{"user_id": "abc"}""", "user_id" },
+        { "POST", "/personalized", """{"user_id": 1.5}""", "user_id" },
+        { "POST", "/personalized", """{"user_id": 1, "geo_id": 0}""", "geo_id" },
+        { "POST", "/personalized", """{"user_id": 1, "filters": {"price_to": -2}}""", "filters.price_to" },
+        { "GET", "/users/abc/recommendations", "", "user_id" },
+        { "GET", "/users/-1/recommendations", "", "user_id" },
+        { "GET", "/users/1/recommendations?limit=0", "", "limit" },
+        { "GET", "/users/1/recommendations?page=x", "", "page" },
+        { "GET", "/users/1/recommendations?price_from=cheap", "", "price_from" },
+        { "GET", "/users/1/recommendations?price_from=9&price_to=1", "", "price_from" },
+        { "GET", "/items/0/similar", "", "item_id" },
+        { "GET", "/items/1/similar?limit=1000", "", "limit" },
+        { "POST", "/personalized/batch", "{}", "user_ids" },
+        { "POST", "/personalized/batch", """{"user_ids": []}""", "user_ids" },
+        { "POST", "/personalized/batch", """{"user_ids": [1, -2]}""", "user_ids[1]" },
+        { "POST", "/personalized/batch", """{"user_ids": [1], "limit": 0}""", "limit" },
+        { "POST", "/interactions", "[]", "body" },
+        { "POST", "/interactions", """{"item_id": 1, "type": "view"}""", "user_id" },
+        { "POST", "/interactions", """{"user_id": 1, "type": "view"}""", "item_id" },
+        { "POST", "/interactions", """{"user_id": 1, "item_id": 1}""", "type" },
+        { "POST", "/interactions", """{"user_id": 1, "item_id": 1, "type": "stare"}""", "type" },
+        { "POST", "/interactions", """{"user_id": 1, "item_id": 1, "type": "rating"}""", "value" },
+        { "POST", "/interactions", """{"user_id": 1, "item_id": 1, "type": "rating", "value": 6}""", "value" },
+        { "POST", "/interactions", """{"user_id": 1, "item_id": 1, "type": "view", "value": 3}""", "value" },
+        { "POST", "/interactions", """{"user_id": 1, "item_id": 1, "type": "view", "event_id": ""}""", "event_id" },
+        { "POST", "/interactions", """{"user_id": 1, "item_id": 1, "type": "view", "occurred_at": "2999-01-01T00:00:00Z"}""", "occurred_at" },
+        { "POST", "/interactions", """{"user_id": 1, "item_id": 1, "type": "view", "occurred_at": "yesterday"}""", "occurred_at" },
+        { "POST", "/interactions", """[{"user_id": 1, "item_id": 1, "type": "view"}, {"user_id": 1, "item_id": 1, "type": "nope"}]""", "[1].type" },
+        { "POST", "/interactions", """{"user_id": 1, "item_id": 424242, "type": "view"}""", "item_id" },
+        { "POST", "/interactions", """[{"user_id": 1, "item_id": 2, "type": "view"}, {"user_id": 1, "item_id": 424242, "type": "click"}]""", "[1].item_id" },
+        { "POST", "/feedback", """{"user_id": 1, "item_id": 1}""", "rating" },
+        { "POST", "/feedback", """{"user_id": 1, "item_id": 1, "rating": 0}""", "rating" },
+        { "POST", "/feedback", """{"user_id": 1, "item_id": 1, "rating": 4.5}""", "rating" },
+        { "POST", "/feedback", """{"item_id": 1, "rating": 4}""", "user_id" },
+        { "PUT", "/items/abc", """{"title": "t", "category": "c", "price": 1}""", "id" },
+        { "PUT", "/items/5", """{"category": "c", "price": 1}""", "title" },
+        { "PUT", "/items/5", """{"title": "t", "price": 1}""", "category" },
+        { "PUT", "/items/5", """{"title": "t", "category": "c"}""", "price" },
+        { "PUT", "/items/5", """{"title": "t", "category": "c", "price": -1}""", "price" },
+        { "PUT", "/items/5", """{"title": "t", "category": "c", "price": 1, "active": "yes"}""", "active" },
+        { "PUT", "/users/5", """{"gender": "q"}""", "gender" },
+        { "PUT", "/users/5", """{"age_group": "old"}""", "age_group" },
+        { "PUT", "/users/0", """{}""", "id" },
+        { "GET", "/items/zero", "", "id" },
+        { "DELETE", "/items/-4", "", "id" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadRequests))]
+    public async Task A_client_mistake_is_a_400_problem_naming_the_field(string method, string path, string body, string field)
+    {
+        using var client = world.Api.CreateClient();
+        using var request = new HttpRequestMessage(new HttpMethod(method), path);
+        if (method is "POST" or "PUT")
+        {
+            request.Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
+        }
+
+        var response = await client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = await response.JsonAsync();
+        Assert.Equal(400, problem.GetProperty("status").GetInt32());
+        Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _),
+            $"expected an error for '{field}', got {problem.GetProperty("errors")}");
+    }
+
+    [Theory]
+    [InlineData("/popular")]
+    [InlineData("/interactions")]
+    [InlineData("/items/1")]
+    public async Task A_body_over_one_megabyte_is_413(string path)
+    {
+        using var client = world.Api.CreateClient();
+        var huge = "{\"title\": \"" + new string('x', 1024 * 1024 + 10) + "\"}";
+
+        using var request = new HttpRequestMessage(path == "/items/1" ? HttpMethod.Put : HttpMethod.Post, path)
+        {
+            Content = new StringContent(huge, System.Text.Encoding.UTF8, "application/json"),
+        };
+        var response = await client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task A_chunked_body_over_one_megabyte_is_413_too()
+    {
+        using var client = world.Api.CreateClient();
+        var content = new StreamContent(new MemoryStream(new byte[1024 * 1024 + 1]));
+        content.Headers.ContentType = new("application/json");
+
+        var response = await client.PostAsync("/popular", content);
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task More_than_1000_events_is_413_and_more_than_100_batch_users_is_400()
+    {
+        using var client = world.Api.CreateClient();
+        var events = "[" + string.Join(",", Enumerable.Repeat("""{"user_id":1,"item_id":1,"type":"view"}""", 1001)) + "]";
+        var users = JsonSerializer.Serialize(new { user_ids = Enumerable.Range(1, 101) });
+
+        var tooManyEvents = await client.PostJsonAsync("/interactions", events);
+        var tooManyUsers = await client.PostJsonAsync("/personalized/batch", users);
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, tooManyEvents.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, tooManyUsers.StatusCode);
+        Assert.True((await tooManyUsers.JsonAsync()).GetProperty("errors").TryGetProperty("user_ids", out _));
+    }
+
+    [Fact]
+    public async Task Unknown_routes_and_methods_are_problems_too()
+    {
+        using var client = world.Api.CreateClient();
+
+        var wrongMethod = await client.GetAsync("/popular");
+        var missing = await client.GetAsync("/nothing-here");
+
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, wrongMethod.StatusCode);
+        Assert.Equal("application/problem+json", wrongMethod.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        Assert.Equal("application/problem+json", missing.Content.Headers.ContentType?.MediaType);
+    }
+}
