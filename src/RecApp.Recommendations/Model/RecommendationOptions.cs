@@ -67,7 +67,7 @@ public sealed class RecommendationOptions
     public int MaxUsersPerItem { get; set; } = 1000;
 
     /// <summary>Tags shared by more items than this are skipped when looking for content candidates (still counted in the score).</summary>
-    public int MaxContentPostingLength { get; set; } = 20_000;
+    public int MaxContentPostingLength { get; set; } = 2_000;
 
     /// <summary>
     /// Collaborative item model: <c>Auto</c> builds EASE as well when the catalog is small enough and keeps whichever
