@@ -1,21 +1,18 @@
 using RecApp.Recommendations.Data;
-using RecApp.Recommendations.Evaluation;
+using RecApp.Recommendations.Ingest;
 
 namespace RecApp.Benchmarks.Engine;
 
 /// <summary>
-/// Engine benchmark data: the engine's own planted-structure Zipf dataset at the sizes (S: 16k items, 50k
-/// users, 1.4M interactions; L: 100k items, 200k users, 5M interactions). Re-run on the product generator's data
-/// when comparing with docs/PERFORMANCE.md.
+/// Engine benchmark data: the product's synthetic generator (the Refresher's <c>seed</c> verb, seed 42) at the issue's
+/// sizes (S: 16k items, 50k users, 1.4M interactions; L: 100k items, 200k users, 5M interactions); anything else is
+/// <c>tiny</c>. <see cref="Now"/> is the end of the generated history.
 /// </summary>
 internal static class EngineData
 {
-    public static readonly DateTime Now = new(2026, 11, 1, 0, 0, 0, DateTimeKind.Utc);
+    public static readonly DateTime Now = SyntheticDatasetOptions.DefaultReferenceEnd;
 
-    public static Dataset Create(string size) => size switch
-    {
-        "S" => SyntheticDataset.Create(16_000, 50_000, 1_400_000, seed: 7, categories: 50, now: Now),
-        "L" => SyntheticDataset.Create(100_000, 200_000, 5_000_000, seed: 7, categories: 50, now: Now),
-        _ => SyntheticDataset.Create(2_000, 5_000, 100_000, seed: 7, categories: 20, now: Now),
-    };
+    public static Dataset Create(string size) =>
+        SyntheticDatasetGenerator.Generate(new SyntheticDatasetOptions(
+            SyntheticDatasetSize.All.FirstOrDefault(s => s.Name == size) ?? SyntheticDatasetSize.Tiny, Seed: 42) { ReferenceEnd = Now });
 }

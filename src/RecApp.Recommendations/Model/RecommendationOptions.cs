@@ -67,7 +67,7 @@ public sealed class RecommendationOptions
     public int MaxUsersPerItem { get; set; } = 1000;
 
     /// <summary>Tags shared by more items than this are skipped when looking for content candidates (still counted in the score).</summary>
-    public int MaxContentPostingLength { get; set; } = 20_000;
+    public int MaxContentPostingLength { get; set; } = 2_000;
 
     /// <summary>
     /// Collaborative item model: <c>Auto</c> builds EASE as well when the catalog is small enough and keeps whichever
@@ -112,7 +112,19 @@ public sealed class RecommendationOptions
     public float PopularityWeight { get; set; } = 0.3f;
 
     /// <summary>Share of item-kNN inside the collaborative score (the rest is user-kNN).</summary>
-    public float ItemKnnShare { get; set; } = 0.6f;
+    public float ItemKnnShare { get; set; } = 0.8f;
+
+    /// <summary>
+    /// Reciprocal-rank fusion constant c of the 3+ tier blend: each source contributes <c>weight × (c + 1) / (c + rank)</c>,
+    /// so sources whose raw scores have different shapes (sums over a history, Zipf counts) mix by rank, not by scale.
+    /// </summary>
+    public float BlendRankConstant { get; set; } = 60f;
+
+    /// <summary>
+    /// Content scores times <c>1 + ContentPopularityBoost × p</c>, p = the item's popularity in its category relative to the
+    /// category's best (0 disables): profile and tags say which items fit, popularity orders items that fit equally.
+    /// </summary>
+    public float ContentPopularityBoost { get; set; } = 4f;
 
     /// <summary>Recent events read from PostgreSQL per scoring call.</summary>
     public int RecentHistory { get; set; } = 100;

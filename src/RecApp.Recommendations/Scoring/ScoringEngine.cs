@@ -62,9 +62,9 @@ public sealed class ScoringEngine(RecommendationOptions options)
                     RecommendationAlgorithm.Content => Blend(
                         (Normalize(ContentScores(snapshot, userId, weights, Allowed)), 1f), (popular, 0.1f)),
                     _ => Blend(
-                        (Collaborative(snapshot, userId, weights, Allowed), options.CollaborativeWeight),
-                        (Normalize(ContentScores(snapshot, userId, weights, Allowed)), options.ContentWeight),
-                        (popular, options.PopularityWeight)),
+                        (RankScores(Collaborative(snapshot, userId, weights, Allowed)), options.CollaborativeWeight),
+                        (RankScores(ContentScores(snapshot, userId, weights, Allowed)), options.ContentWeight),
+                        (RankScores(new Dictionary<long, float>(popular)), options.PopularityWeight)),
                 };
                 break;
         }
@@ -226,9 +226,9 @@ public sealed class ScoringEngine(RecommendationOptions options)
 
     private Dictionary<long, float> Collaborative(ModelSnapshot snapshot, long userId, IReadOnlyDictionary<long, float> weights, Func<long, bool> allowed)
     {
-        var items = Normalize(NeighborScores(snapshot.ItemNeighbors.Collaborative, weights, allowed));
-        var users = Normalize(UserNeighborScores(snapshot, userId, allowed));
-        return users.Count == 0 ? items : Blend((items, options.ItemKnnShare), (users, 1f - options.ItemKnnShare));
+        var items = NeighborScores(snapshot.ItemNeighbors.Collaborative, weights, allowed);
+        var users = UserNeighborScores(snapshot, userId, allowed);
+        return users.Count == 0 ? items : Blend((RankScores(items), options.ItemKnnShare), (RankScores(users), 1f - options.ItemKnnShare));
     }
 
     /// <summary>
@@ -289,6 +289,7 @@ public sealed class ScoringEngine(RecommendationOptions options)
                 }
             }
         }
+        var popularity = new CategoryPopularity(snapshot.Popularity);
         foreach (var id in scores.Keys.ToArray())
         {
             if (snapshot.Catalog.Find(id) is not { } item)
@@ -301,6 +302,10 @@ public sealed class ScoringEngine(RecommendationOptions options)
                 tagAffinity += tags.GetValueOrDefault(tag);
             }
             scores[id] += 0.5f * categories.GetValueOrDefault(item.Category) + 0.5f * Math.Min(1f, tagAffinity);
+            if (options.ContentPopularityBoost > 0)
+            {
+                scores[id] *= 1f + options.ContentPopularityBoost * popularity.Relative(item);
+            }
         }
         return scores;
 
@@ -315,6 +320,46 @@ public sealed class ScoringEngine(RecommendationOptions options)
             {
                 fresh[key] = fresh.GetValueOrDefault(key) + value * factor;
             }
+        }
+    }
+
+    /// <summary>
+    /// Replaces scores by reciprocal-rank scores <c>(c + 1) / (c + rank)</c> (rank 1 = best, ties by id): 1 for the best,
+    /// a slow fade after, whatever the shape of the raw scores (Cormack et al. 2009, reciprocal rank fusion).
+    /// </summary>
+    private Dictionary<long, float> RankScores(Dictionary<long, float> scores)
+    {
+        var c = Math.Max(options.BlendRankConstant, 0f);
+        var ranked = Order(scores, int.MaxValue);
+        for (var rank = 1; rank <= ranked.Count; rank++)
+        {
+            scores[ranked[rank - 1].Id] = (c + 1) / (c + rank);
+        }
+        return scores;
+    }
+
+    /// <summary>An item's popularity in its category (global segment list), relative to the category's best; 0 when unlisted.</summary>
+    private sealed class CategoryPopularity(PopularityModel model)
+    {
+        private readonly Dictionary<string, Dictionary<long, float>?> _byCategory = new(StringComparer.Ordinal);
+
+        public float Relative(CatalogItem item)
+        {
+            if (!_byCategory.TryGetValue(item.Category, out var relative))
+            {
+                relative = null;
+                if (model.Lists.TryGetValue(new Segment(Category: item.Category), out var list) && list.Ids.Length > 0)
+                {
+                    var best = Math.Max(list.Scores[0], 1e-9f);
+                    relative = new Dictionary<long, float>(list.Ids.Length);
+                    for (var k = 0; k < list.Ids.Length; k++)
+                    {
+                        relative[list.Ids[k]] = list.Scores[k] / best;
+                    }
+                }
+                _byCategory[item.Category] = relative;
+            }
+            return relative?.GetValueOrDefault(item.Id) ?? 0f;
         }
     }
 

@@ -1,14 +1,17 @@
 using System.CommandLine;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using RecApp.Recommendations.Data;
+using RecApp.Recommendations.Evaluation;
 using RecApp.Recommendations.Ingest;
+using RecApp.Recommendations.Model;
 using Spectre.Console;
 
 namespace RecApp.Refresher.Cli;
 
 /// <summary>
 /// The Refresher's command line: no verb runs the worker; <c>seed</c> generates and loads synthetic data;
-/// <c>import</c> loads MovieLens or generic files. Data verbs read <c>ConnectionStrings:recdb</c> like the worker,
+/// <c>import</c> loads MovieLens or generic files; <c>evaluate</c> measures the engine offline, in memory. Data verbs read <c>ConnectionStrings:recdb</c> like the worker,
 /// apply migrations, and load in one transaction (a failure loads nothing).
 /// </summary>
 public static class RefresherCommandLine
@@ -23,6 +26,7 @@ public static class RefresherCommandLine
         root.SetAction((_, cancellationToken) => runWorker(cancellationToken));
         root.Subcommands.Add(SeedCommand());
         root.Subcommands.Add(ImportCommand());
+        root.Subcommands.Add(EvaluateCommand());
         return root;
     }
 
@@ -97,6 +101,103 @@ public static class RefresherCommandLine
             return await LoadAsync(loader, imported.Dataset, cancellationToken);
         });
         return command;
+    }
+
+    /// <summary>
+    /// Offline evaluation (docs/EVALUATION.md): the dataset from <see cref="DatasetSource"/>, split per user, the model
+    /// built on train with the production builders, top K per source and for the hybrid. No database.
+    /// </summary>
+    private static Command EvaluateCommand()
+    {
+        var defaults = new EvaluationOptions();
+        var source = new DatasetSource();
+        var k = new Option<int>("--k") { Description = "List length K of the metrics.", DefaultValueFactory = _ => defaults.K };
+        var testFraction = new Option<double>("--test-fraction")
+        {
+            Description = "Share of each user's distinct items held out for testing.",
+            DefaultValueFactory = _ => defaults.TestFraction,
+        };
+        var splitSeed = new Option<int>("--split-seed") { Description = "Random seed of the split.", DefaultValueFactory = _ => defaults.Seed };
+        var maxUsers = new Option<int>("--max-users")
+        {
+            Description = "Test users scored at most (a seeded sample; 0 = all).",
+            DefaultValueFactory = _ => defaults.MaxUsers,
+        };
+        var json = new Option<FileInfo?>("--json") { Description = "Also write the report as JSON to this file." };
+        var command = new Command("evaluate", "Evaluate the engine offline on synthetic or imported data (precision, recall, nDCG, MAP, coverage at K).")
+        {
+            k, testFraction, splitSeed, maxUsers, json,
+        };
+        source.AddTo(command);
+        command.Validators.Add(result =>
+        {
+            if (result.GetResult(k) is not null && result.GetValue(k) < 1)
+            {
+                result.AddError("--k must be at least 1.");
+            }
+            if (result.GetResult(testFraction) is not null && result.GetValue(testFraction) is <= 0 or >= 1)
+            {
+                result.AddError("--test-fraction must be between 0 and 1 (exclusive).");
+            }
+            if (result.GetResult(maxUsers) is not null && result.GetValue(maxUsers) < 0)
+            {
+                result.AddError("--max-users must be 0 (all) or more.");
+            }
+        });
+        command.SetAction(parseResult =>
+        {
+            LoadedDataset loaded;
+            try
+            {
+                loaded = AnsiConsole.Status().Start("Loading the dataset...", _ => source.Load(parseResult));
+            }
+            catch (DatasetImportException ex)
+            {
+                AnsiConsole.MarkupLineInterpolated($"[red]Import failed:[/] {ex.Message}");
+                return 1;
+            }
+            if (loaded.Report is { HasProblems: true } report)
+            {
+                AnsiConsole.Write(new Text(report.Format()));
+            }
+            var options = new EvaluationOptions
+            {
+                Model = ModelOptions(),
+                K = parseResult.GetValue(k),
+                TestFraction = parseResult.GetValue(testFraction),
+                Seed = parseResult.GetValue(splitSeed),
+                MaxUsers = parseResult.GetValue(maxUsers),
+            };
+            var evaluation = AnsiConsole.Status().Start($"Evaluating on {loaded.Description}...",
+                _ => OfflineEvaluator.Evaluate(loaded.Dataset, options));
+            // Plain text, not markup: the table is markdown meant to be pasted into docs/EVALUATION.md.
+            var output = parseResult.InvocationConfiguration.Output;
+            output.WriteLine($"Evaluation on {loaded.Description} (split seed {options.Seed}, test fraction {options.TestFraction}):");
+            output.WriteLine();
+            output.Write(evaluation.ToTable());
+            if (parseResult.GetValue(json) is { } file)
+            {
+                File.WriteAllText(file.FullName, evaluation.ToJson());
+                output.WriteLine($"JSON written to {file.FullName}.");
+            }
+            return 0;
+        });
+        return command;
+    }
+
+    /// <summary>
+    /// The engine options the worker would use (appsettings, environment such as <c>Recommendations__ItemKnnShare</c>),
+    /// so an evaluation measures the configuration that is deployed.
+    /// </summary>
+    private static RecommendationOptions ModelOptions()
+    {
+        var configuration = new ConfigurationBuilder()
+            .SetBasePath(AppContext.BaseDirectory)
+            .AddJsonFile("appsettings.json", optional: true)
+            .AddEnvironmentVariables()
+            .Build();
+        using var services = new ServiceCollection().AddSingleton<IConfiguration>(configuration).AddRecommendationOptions().BuildServiceProvider();
+        return services.GetRequiredService<IOptions<RecommendationOptions>>().Value;
     }
 
     /// <summary>Configuration, logging and the data source, as the worker gets them, without the worker.</summary>

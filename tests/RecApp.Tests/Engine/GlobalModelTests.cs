@@ -4,7 +4,6 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using RecApp.Recommendations.Data;
-using RecApp.Recommendations.Evaluation;
 using RecApp.Recommendations.Model;
 using RecApp.Recommendations.Scoring;
 using RecApp.Tests.Infrastructure;
@@ -41,7 +40,7 @@ public sealed class GlobalModelTests
     public async Task Jobs_read_the_database_and_publish_every_part()
     {
         await using var dataSource = await EngineDatabase.CreateAsync();
-        await EngineDatabase.LoadAsync(dataSource, SyntheticDataset.Create(300, 200, 5000, now: s_now));
+        await EngineDatabase.LoadAsync(dataSource, TestDatasets.Synthetic(300, 200, 5000, end: s_now));
         await using var services = Services(dataSource);
 
         var jobs = services.GetServices<IModelJob>().ToDictionary(j => j.Name);
@@ -62,7 +61,7 @@ public sealed class GlobalModelTests
     public async Task Dataset_reader_returns_what_was_loaded()
     {
         await using var dataSource = await EngineDatabase.CreateAsync();
-        var data = SyntheticDataset.Create(50, 30, 400, now: s_now);
+        var data = TestDatasets.Synthetic(50, 30, 400, end: s_now);
         var rated = data.Interactions.Select((e, i) => i % 7 == 0 ? e with { Type = InteractionType.Rating, Value = 3.5f } : e).ToArray();
         await EngineDatabase.LoadAsync(dataSource, new Dataset(data.Items, data.Users, rated));
 
@@ -92,7 +91,7 @@ public sealed class GlobalModelTests
     public async Task The_hosted_service_loads_at_start_and_switches_on_a_new_version()
     {
         await using var dataSource = await EngineDatabase.CreateAsync();
-        await EngineDatabase.LoadAsync(dataSource, SyntheticDataset.Create(300, 200, 5000, now: s_now));
+        await EngineDatabase.LoadAsync(dataSource, TestDatasets.Synthetic(300, 200, 5000, end: s_now));
         await using var services = Services(dataSource, new() { ["Recommendations:SnapshotPollInterval"] = "00:00:00.2" });
         await RunAllJobsAsync(services);
         var store = services.GetRequiredService<ModelStore>();
@@ -115,8 +114,9 @@ public sealed class GlobalModelTests
             Assert.Same(before.ItemNeighbors, model.Current.ItemNeighbors); // unchanged parts are not re-read
 
             // Catalog edits in the database reach the snapshot by polling too.
-            await EngineDatabase.ExecuteAsync(dataSource, "UPDATE items SET active = false, updated_at = now() + interval '1 second' WHERE id = 5");
-            await LocalProcess.WaitUntilAsync(() => Task.FromResult(!model.Current.Catalog.IsActive(5)),
+            var active = model.Current.Catalog.Items.Where(i => i.Active).Min(i => i.Id);
+            await EngineDatabase.ExecuteAsync(dataSource, $"UPDATE items SET active = false, updated_at = now() + interval '1 second' WHERE id = {active}");
+            await LocalProcess.WaitUntilAsync(() => Task.FromResult(!model.Current.Catalog.IsActive(active)),
                 TimeSpan.FromSeconds(5), "the polled deactivation");
         }
         finally
@@ -129,7 +129,7 @@ public sealed class GlobalModelTests
     public async Task Applied_item_changes_take_effect_immediately()
     {
         await using var dataSource = await EngineDatabase.CreateAsync();
-        await EngineDatabase.LoadAsync(dataSource, SyntheticDataset.Create(300, 200, 5000, now: s_now));
+        await EngineDatabase.LoadAsync(dataSource, TestDatasets.Synthetic(300, 200, 5000, end: s_now));
         await using var services = Services(dataSource);
         await RunAllJobsAsync(services);
         var model = services.GetRequiredService<IGlobalModel>();
@@ -153,7 +153,7 @@ public sealed class GlobalModelTests
     public async Task A_new_interaction_changes_the_next_list_before_any_refresh()
     {
         await using var dataSource = await EngineDatabase.CreateAsync();
-        await EngineDatabase.LoadAsync(dataSource, SyntheticDataset.Create(300, 200, 5000, now: s_now));
+        await EngineDatabase.LoadAsync(dataSource, TestDatasets.Synthetic(300, 200, 5000, end: s_now));
         await using var services = Services(dataSource);
         await RunAllJobsAsync(services);
         await services.GetRequiredService<IGlobalModel>().ReloadAsync(CancellationToken.None);
@@ -179,15 +179,17 @@ public sealed class GlobalModelTests
     public async Task Demographics_come_from_the_users_table()
     {
         await using var dataSource = await EngineDatabase.CreateAsync();
-        await EngineDatabase.LoadAsync(dataSource, SyntheticDataset.Create(300, 400, 8000, now: s_now));
+        await EngineDatabase.LoadAsync(dataSource, TestDatasets.Synthetic(300, 400, 8000, end: s_now));
         await using var services = Services(dataSource, new() { ["Recommendations:MinSegmentUsers"] = "5", ["Recommendations:MaxCategoryShare"] = "1", ["Recommendations:FreshnessBoost"] = "0", ["Recommendations:TrendingWeight"] = "0" });
         await RunAllJobsAsync(services);
         var model = services.GetRequiredService<IGlobalModel>();
         await model.ReloadAsync(CancellationToken.None);
-        await EngineDatabase.ExecuteAsync(dataSource, "INSERT INTO users (id, gender, age_group, geo_id) VALUES (50000, 'm', '45-54', 2)");
+        // The most specific stored segment: a new user in it must get exactly its list.
+        var key = model.Current.Popularity.Lists.Keys.First(k => k is { GeoId: not null, Gender: not null, AgeGroup: not null, Category: null });
+        await EngineDatabase.ExecuteAsync(dataSource,
+            $"INSERT INTO users (id, gender, age_group, geo_id) VALUES (50000, '{key.Gender}', '{key.AgeGroup}', {key.GeoId})");
 
         var list = await services.GetRequiredService<IRecommender>().ForUserAsync(50_000, RecommendationFilters.None, CancellationToken.None);
-        var segment = model.Current.Popularity.Lists[new Segment(2, "m", "45-54")];
-        Assert.Equal(segment.Ids.Take(10), list.ItemIds.Take(10));
+        Assert.Equal(model.Current.Popularity.Lists[key].Ids.Take(10), list.ItemIds.Take(10));
     }
 }

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
-using RecApp.Recommendations.Evaluation;
 using RecApp.Recommendations.Model;
 
 namespace RecApp.Tests.Engine;
@@ -18,7 +17,7 @@ public sealed class ModelStoreTests
     {
         await using var dataSource = await EngineDatabase.CreateAsync();
         var store = new ModelStore(dataSource, NullLogger<ModelStore>.Instance);
-        var data = SyntheticDataset.Create(200, 100, 3000, now: s_now);
+        var data = TestDatasets.Synthetic(200, 100, 3000, end: s_now);
         var model = GlobalModelBuilder.Build(data, new RecommendationOptions(), s_now);
 
         var (versions, rows) = await store.PublishAsync(

@@ -1,5 +1,4 @@
 using RecApp.Recommendations.Data;
-using RecApp.Recommendations.Evaluation;
 using RecApp.Recommendations.Model;
 using RecApp.Recommendations.Scoring;
 
@@ -11,7 +10,7 @@ public sealed class ScoringEngineTests
     private static readonly DateTime s_now = new(2026, 11, 1, 0, 0, 0, DateTimeKind.Utc);
     private static readonly Lazy<(Dataset Data, ModelSnapshot Snapshot)> s_model = new(() =>
     {
-        var data = SyntheticDataset.Create(items: 600, users: 400, interactions: 12_000, now: s_now);
+        var data = TestDatasets.Synthetic(600, 400, 12_000, end: s_now);
         var model = GlobalModelBuilder.Build(data, new RecommendationOptions(), s_now);
         return (data, ModelSnapshot.FromModel(data.Items, model));
     });
@@ -69,7 +68,11 @@ public sealed class ScoringEngineTests
     public void Filters_hold_for_every_returned_item_in_every_tier()
     {
         var engine = new ScoringEngine(new RecommendationOptions());
-        var filters = new RecommendationFilters(PriceFrom: 100, PriceTo: 300, Category: "cat3", GeoId: 2);
+        // The biggest category, and the middle half of its prices: every tier has something that passes.
+        var category = Data.Items.GroupBy(i => i.Category).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal).First();
+        var prices = category.Select(i => i.Price).Order().ToArray();
+        var (from, to) = (prices[prices.Length / 4], prices[prices.Length * 3 / 4]);
+        var filters = new RecommendationFilters(PriceFrom: from, PriceTo: to, Category: category.Key, GeoId: 2);
         var user = Data.Interactions.GroupBy(i => i.UserId).OrderByDescending(g => g.Count()).ElementAt(20).Key;
         foreach (var history in new[] { [], Events(1), History(user) })
         {
@@ -78,13 +81,14 @@ public sealed class ScoringEngineTests
             foreach (var id in list.ItemIds)
             {
                 var item = Snapshot.Catalog.Find(id)!;
-                Assert.InRange(item.Price, 100, 300);
-                Assert.Equal("cat3", item.Category);
+                Assert.InRange(item.Price, from, to);
+                Assert.Equal(category.Key, item.Category);
                 Assert.True(item.GeoId is null or 2, $"item {id} is in geo {item.GeoId}");
             }
         }
         var popular = engine.Popular(Snapshot, new Demographics(), filters, s_now);
-        Assert.All(popular.ItemIds, id => Assert.Equal("cat3", Snapshot.Catalog.Find(id)!.Category));
+        Assert.NotEmpty(popular.ItemIds);
+        Assert.All(popular.ItemIds, id => Assert.Equal(category.Key, Snapshot.Catalog.Find(id)!.Category));
     }
 
     [Fact]
@@ -128,7 +132,8 @@ public sealed class ScoringEngineTests
     {
         var options = new RecommendationOptions { MaxCategoryShare = 0.3, DiversityPageSize = 10 };
         var engine = new ScoringEngine(options);
-        var narrow = Events(1, 21, 41, 61, 81); // all cat0: the raw list leans heavily to cat0
+        // Five items of one category: the raw list leans heavily to it.
+        var narrow = Events([.. Data.Items.Where(i => i.Active && i.Category == Data.Items[0].Category).Take(5).Select(i => i.Id)]);
         var list = engine.ForUser(Snapshot, 99_999, narrow, new Demographics(), RecommendationFilters.None, s_now);
         for (var page = 0; page + 10 <= 100; page += 10)
         {
@@ -159,6 +164,45 @@ public sealed class ScoringEngineTests
     }
 
     [Fact]
+    public void Content_orders_equally_fitting_items_by_their_popularity_in_the_category()
+    {
+        // Items 2 and 3 fit a history of item 1 equally (same category and tags); 3 is the category's best seller.
+        var items = Enumerable.Range(1, 3).Select(id => new CatalogItem(id, $"i{id}", "x", ["a", "b"], 10, null, true, s_now.AddDays(-400))).ToArray();
+        var snapshot = ModelSnapshot.Empty with
+        {
+            Catalog = Catalog.Create(items),
+            Popularity = new PopularityModel(new Dictionary<Segment, ScoredIds> { [new Segment(Category: "x")] = new([3, 2], [10f, 1f]) }),
+        };
+        RankedList For(float boost) => new ScoringEngine(new RecommendationOptions { ContentPopularityBoost = boost, MaxCategoryShare = 1 })
+            .ForUser(snapshot, 1, Events(1), new Demographics(), RecommendationFilters.None, s_now);
+
+        Assert.Equal([3L, 2L], For(4).ItemIds);
+        Assert.Equal([2L, 3L], For(0).ItemIds); // equal fit without popularity: the id decides
+    }
+
+    [Fact]
+    public void The_collaborative_tier_fuses_sources_by_rank_not_by_raw_scale()
+    {
+        // Item-kNN ranks 10 over 11 by a hair; popularity ranks 11 far over 10. Rank fusion weighs both orders alike,
+        // so the source with the larger weight decides; a max-normalized blend would let popularity's raw gap win.
+        var items = Enumerable.Range(1, 11).Select(id => new CatalogItem(id, $"i{id}", $"c{id}", [], 10, null, true, s_now.AddDays(-400))).ToArray();
+        var neighbors = Enumerable.Range(1, 3).ToDictionary(id => (long)id, _ => new ScoredIds([10, 11], [1f, 0.99f]));
+        var snapshot = ModelSnapshot.Empty with
+        {
+            Catalog = Catalog.Create(items),
+            ItemNeighbors = new ItemNeighborModel(neighbors, new Dictionary<long, ScoredIds>()),
+            Popularity = new PopularityModel(new Dictionary<Segment, ScoredIds> { [new Segment()] = new([11, 10], [1f, 0.01f]) }),
+        };
+        var options = new RecommendationOptions
+        {
+            CollaborativeWeight = 0.5f, ContentWeight = 0, PopularityWeight = 0.4f, MaxCategoryShare = 1, TrendingWeight = 0, ContentPopularityBoost = 0,
+        };
+        var list = new ScoringEngine(options).ForUser(snapshot, 1, Events(1, 2, 3), new Demographics(), RecommendationFilters.None, s_now);
+        Assert.Equal(RecommendationAlgorithm.Collaborative, list.Algorithm);
+        Assert.Equal([10L, 11L], list.ItemIds.Take(2));
+    }
+
+    [Fact]
     public void Trending_items_are_lifted_in_popular_lists()
     {
         var items = new[]
@@ -183,11 +227,14 @@ public sealed class ScoringEngineTests
     public void Popular_falls_back_from_a_thin_segment_to_broader_ones()
     {
         var engine = new ScoringEngine(new RecommendationOptions { MaxCategoryShare = 1, FreshnessBoost = 0, TrendingWeight = 0 }); // raw order: no re-rank, no boost
-        var segment = engine.Popular(Snapshot, new Demographics("f", "25-34", 3), RecommendationFilters.None, s_now);
+        // A (gender, age) segment that is stored, and a geo too thin to narrow it further.
+        var stored = Snapshot.Popularity.Lists.Keys.First(k => k is { GeoId: null, Gender: not null, AgeGroup: not null, Category: null });
+        var thinGeo = Enumerable.Range(1, 100).First(g => !Snapshot.Popularity.Lists.ContainsKey(stored with { GeoId = g })
+            && !Snapshot.Popularity.Lists.ContainsKey(new Segment(g, stored.Gender)) && !Snapshot.Popularity.Lists.ContainsKey(new Segment(g, null, stored.AgeGroup)));
+        var segment = engine.Popular(Snapshot, new Demographics(stored.Gender, stored.AgeGroup, thinGeo), RecommendationFilters.None, s_now);
         var unknown = engine.Popular(Snapshot, new Demographics("x", "nobody", 999), RecommendationFilters.None, s_now);
         Assert.Equal(200, segment.ItemIds.Length);
-        Assert.False(Snapshot.Popularity.Lists.ContainsKey(new Segment(3, "f", "25-34"))); // ~8 users: thin
-        Assert.Equal(Snapshot.Popularity.Lists[new Segment(null, "f", "25-34")].Ids.Take(20), segment.ItemIds.Take(20));
+        Assert.Equal(Snapshot.Popularity.Lists[stored].Ids.Take(20), segment.ItemIds.Take(20));
         Assert.Equal(Snapshot.Popularity.Lists[new Segment()].Ids.Take(20), unknown.ItemIds.Take(20));
     }
 
