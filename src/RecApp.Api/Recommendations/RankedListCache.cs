@@ -35,9 +35,6 @@ public sealed class RankedListCache(
 
     private const string PriceFormat = "0.##########";
 
-    /// <summary>A multi-key read that never computes nor writes: misses come back null.</summary>
-    private static readonly HybridCacheEntryOptions s_readOnly = new() { Flags = HybridCacheEntryFlags.DisableUnderlyingData };
-
     private EntryOptions? _entries;
     private VersionOf? _version;
 
@@ -67,52 +64,53 @@ public sealed class RankedListCache(
     {
         var state = new Lookup<(long UserId, RecommendationFilters Filters)>(
             recommender, (userId, filters), static a => UserTag(a.UserId), AllRecommendationsTag);
-        var list = await cache.GetOrCreateAsync(
+        var read = await cache.GetOrCreateWithSourceAsync(
             UserKey(userId, CurrentVersion(), filters),
             state,
-            static async (s, ct) =>
-            {
-                s.Computed = true;
-                return await s.Recommender.ForUserAsync(s.Args.UserId, s.Args.Filters, ct);
-            },
+            static async (s, ct) => await s.Recommender.ForUserAsync(s.Args.UserId, s.Args.Filters, ct),
             Entries().Personalized,
             state,
             cancellationToken);
-        return counters.Count(RecommendationKind.Personalized, list, !state.Computed);
+        return counters.Count(RecommendationKind.Personalized, read.Value, read.IsCacheHit);
     }
 
     /// <summary>
-    /// Unfiltered lists for many users, in the order asked: L1, then one Redis MGET for the L1 misses, then the
-    /// engine for what is still missing. The multi-key read only reads; the misses are computed through
-    /// <see cref="ForUserAsync"/> so that each entry carries its own <c>user:{id}</c> tag.
+    /// Unfiltered lists for many users, in the order asked, in one cache call: L1, then one Redis MGET for the L1
+    /// misses, then the engine for what is still missing, each entry tagged with its own user. With PostgreSQL
+    /// unreachable the misses fall back one by one, as in <see cref="ForUserAsync"/>.
     /// </summary>
     public async ValueTask<CachedList[]> ForUsersAsync(IReadOnlyList<long> userIds, CancellationToken cancellationToken)
     {
         var version = CurrentVersion();
         var keys = new string[userIds.Count];
+        var usersByKey = new Dictionary<string, long>(keys.Length, StringComparer.Ordinal);
         for (var i = 0; i < keys.Length; i++)
         {
             keys[i] = UserKey(userIds[i], version, RecommendationFilters.None);
+            usersByKey[keys[i]] = userIds[i];
         }
-        var found = await cache.GetOrCreateManyAsync<object?, RankedList?>(
-            keys, null, static (_, _, _) => ValueTask.FromResult<RankedList?>(null), s_readOnly, null, cancellationToken);
 
         var results = new CachedList[keys.Length];
-        var misses = new List<(int Index, Task<CachedList> Lookup)>();
-        for (var i = 0; i < keys.Length; i++)
+        try
         {
-            if (found[i] is { } list)
+            var reads = await cache.GetOrCreateManyWithSourceAsync(
+                keys,
+                (Recommender: recommender, Users: usersByKey),
+                static async (key, s, ct) => await s.Recommender.ForUserAsync(s.Users[key], RecommendationFilters.None, ct),
+                static (key, s) => [UserTag(s.Users[key]), AllRecommendationsTag],
+                Entries().Personalized,
+                cancellationToken);
+            for (var i = 0; i < reads.Length; i++)
             {
-                results[i] = counters.Count(RecommendationKind.Personalized, list, hit: true);
-            }
-            else
-            {
-                misses.Add((i, ForUserAsync(userIds[i], RecommendationFilters.None, cancellationToken).AsTask()));
+                results[i] = counters.Count(RecommendationKind.Personalized, reads[i].Value, reads[i].IsCacheHit);
             }
         }
-        foreach (var (index, lookup) in misses)
+        catch (Exception ex) when (ApiExceptionHandler.IsDatabaseOutage(ex))
         {
-            results[index] = await lookup;
+            for (var i = 0; i < keys.Length; i++)
+            {
+                results[i] = await ForUserAsync(userIds[i], RecommendationFilters.None, cancellationToken);
+            }
         }
         return results;
     }
@@ -128,36 +126,28 @@ public sealed class RankedListCache(
         key.AppendLiteral(":");
         key.AppendFormatted(segment);
         AppendFilters(ref key, filters);
-        var list = await cache.GetOrCreateAsync(
+        var read = await cache.GetOrCreateWithSourceAsync(
             key.ToStringAndClear(),
             state,
-            static async (s, ct) =>
-            {
-                s.Computed = true;
-                return await s.Recommender.PopularAsync(s.Args.Demographics, s.Args.Filters, ct);
-            },
+            static async (s, ct) => await s.Recommender.PopularAsync(s.Args.Demographics, s.Args.Filters, ct),
             Entries().Popular,
             state,
             cancellationToken);
-        return counters.Count(RecommendationKind.Popular, list, !state.Computed);
+        return counters.Count(RecommendationKind.Popular, read.Value, read.IsCacheHit);
     }
 
     /// <summary>Neighbors of an item. Throws <see cref="UnknownItemException"/> (never cached) for an unknown item.</summary>
     public async ValueTask<CachedList> SimilarAsync(long itemId, CancellationToken cancellationToken)
     {
         var state = new Lookup<long>(recommender, itemId, static id => ItemTag(id), "similar");
-        var list = await cache.GetOrCreateAsync(
+        var read = await cache.GetOrCreateWithSourceAsync(
             string.Create(CultureInfo.InvariantCulture, $"rec:s:{itemId}:v{CurrentVersion()}"),
             state,
-            static async (s, ct) =>
-            {
-                s.Computed = true;
-                return await s.Recommender.SimilarAsync(s.Args, ct) ?? throw new UnknownItemException(s.Args);
-            },
+            static async (s, ct) => await s.Recommender.SimilarAsync(s.Args, ct) ?? throw new UnknownItemException(s.Args),
             Entries().Popular,
             state,
             cancellationToken);
-        return counters.Count(RecommendationKind.Similar, list, !state.Computed);
+        return counters.Count(RecommendationKind.Similar, read.Value, read.IsCacheHit);
     }
 
     /// <summary>A stable, readable segment id: <c>f|25-34|213|electronics</c>, <c>*</c> for "any".</summary>
@@ -231,15 +221,14 @@ public sealed class RankedListCache(
     }
 
     /// <summary>
-    /// Factory state: avoids a closure per call, records whether the engine ran (a cache miss), and is also the
-    /// entry's tag list, produced only when the cache needs it (a miss), so an L1 hit builds no tag strings.
+    /// Factory state: avoids a closure per call, and is also the entry's tag list, produced only when the cache needs
+    /// it (a miss), so an L1 hit builds no tag strings. Immutable: the cache may reuse it for a background refresh.
     /// </summary>
     private sealed class Lookup<TArgs>(IRecommender recommender, TArgs args, Func<TArgs, string> ownTag, string kindTag)
         : IEnumerable<string>
     {
         public IRecommender Recommender { get; } = recommender;
         public TArgs Args { get; } = args;
-        public bool Computed { get; set; }
 
         public IEnumerator<string> GetEnumerator()
         {
