@@ -51,7 +51,7 @@ public sealed class TwoInstanceTests(ApiWorld world, ITestOutputHelper output) :
             return !answer.Items().Contains(victim);
         }, TimeSpan.FromSeconds(10), $"item {victim} to disappear from instance B");
 
-        // A figure, not an assertion: the 1 s requirement is measured in docs/performance-api.md, not timed here.
+        // A figure, not an assertion: the 1 s requirement is measured in docs/PERFORMANCE.md, not timed here.
         output.WriteLine($"Deactivation propagated from A to B in {clock.Elapsed.TotalMilliseconds:F0} ms (after the DELETE answered).");
         Assert.True(answer.GetProperty("cache_hit").GetBoolean()); // the cached list was re-validated, not evicted
         Assert.Equal(10, answer.Items().Length); // the page is refilled from the rest of the list

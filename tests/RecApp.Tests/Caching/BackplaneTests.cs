@@ -115,7 +115,7 @@ public sealed class BackplaneTests(ITestOutputHelper output) : IAsyncLifetime
 
     /// <summary>
     /// Reports the propagation time from a change on A to B seeing it (the target is p99 under 100 ms). Correctness
-    /// is asserted with a generous deadline; the figures go to the test output and docs/performance-caching.md.
+    /// is asserted with a generous deadline; the figures go to the test output and docs/PERFORMANCE.md.
     /// </summary>
     [Fact]
     public async Task Backplane_propagation_is_measured()

@@ -88,43 +88,11 @@ public sealed class CacheReadTests : IAsyncLifetime
     [Fact]
     public async Task Another_HybridCache_reports_its_own_factory_runs()
     {
-        var other = new CountingHybridCache();
+        var other = new DictionaryHybridCache();
         var made = await other.GetOrCreateWithSourceAsync("k", 5, static (n, _) => ValueTask.FromResult(n));
         var cached = await other.GetOrCreateWithSourceAsync("k", 6, static (n, _) => ValueTask.FromResult(n));
         Assert.Equal(new CacheRead<int>(5, CacheReadSource.Factory, Coalesced: false), made);
         Assert.Equal(new CacheRead<int>(5, CacheReadSource.Cache, Coalesced: false), cached);
         Assert.True(cached.IsCacheHit);
-    }
-
-    /// <summary>A minimal HybridCache that is not ours, for the fallback paths.</summary>
-    private sealed class CountingHybridCache : HybridCache
-    {
-        private readonly Dictionary<string, object?> _values = [];
-
-        public override async ValueTask<T> GetOrCreateAsync<TState, T>(string key, TState state, Func<TState, CancellationToken, ValueTask<T>> factory,
-            HybridCacheEntryOptions? options = null, IEnumerable<string>? tags = null, CancellationToken cancellationToken = default)
-        {
-            if (_values.TryGetValue(key, out var value))
-            {
-                return (T)value!;
-            }
-            var created = await factory(state, cancellationToken);
-            _values[key] = created;
-            return created;
-        }
-
-        public override ValueTask SetAsync<T>(string key, T value, HybridCacheEntryOptions? options = null, IEnumerable<string>? tags = null, CancellationToken cancellationToken = default)
-        {
-            _values[key] = value;
-            return ValueTask.CompletedTask;
-        }
-
-        public override ValueTask RemoveAsync(string key, CancellationToken cancellationToken = default)
-        {
-            _values.Remove(key);
-            return ValueTask.CompletedTask;
-        }
-
-        public override ValueTask RemoveByTagAsync(string tag, CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
     }
 }

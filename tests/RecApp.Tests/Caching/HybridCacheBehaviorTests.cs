@@ -486,39 +486,4 @@ public sealed class HybridCacheBehaviorTests : IAsyncLifetime
         Assert.False(buffer.TryGet("dc-sync", writer));
         Assert.True(await cache.Redis.GetDatabase().KeyExistsAsync(_prefix + "dc") is false);
     }
-
-    /// <summary>A trivial HybridCache that is not ours, to exercise the fallback path.</summary>
-    private sealed class DictionaryHybridCache : HybridCache
-    {
-        private readonly Dictionary<string, object?> _values = [];
-
-        public int Calls { get; private set; }
-
-        public override async ValueTask<T> GetOrCreateAsync<TState, T>(string key, TState state, Func<TState, CancellationToken, ValueTask<T>> factory,
-            HybridCacheEntryOptions? options = null, IEnumerable<string>? tags = null, CancellationToken cancellationToken = default)
-        {
-            Calls++;
-            if (_values.TryGetValue(key, out var value))
-            {
-                return (T)value!;
-            }
-            var created = await factory(state, cancellationToken);
-            _values[key] = created;
-            return created;
-        }
-
-        public override ValueTask SetAsync<T>(string key, T value, HybridCacheEntryOptions? options = null, IEnumerable<string>? tags = null, CancellationToken cancellationToken = default)
-        {
-            _values[key] = value;
-            return ValueTask.CompletedTask;
-        }
-
-        public override ValueTask RemoveAsync(string key, CancellationToken cancellationToken = default)
-        {
-            _values.Remove(key);
-            return ValueTask.CompletedTask;
-        }
-
-        public override ValueTask RemoveByTagAsync(string tag, CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
-    }
 }
