@@ -15,40 +15,30 @@ namespace RecApp.Recommendations.Model;
 public sealed class DatasetReader(NpgsqlDataSource dataSource, IOptions<RecommendationOptions> options, TimeProvider clock, ILogger<DatasetReader> logger)
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
-    private (Dataset Dataset, DateTimeOffset ReadAt)? _last;
+    // Replaced under _gate; cleared by the expiry continuation with a compare-and-swap (no thread blocked on the gate).
+    private Cached? _last;
+
+    private sealed record Cached(Dataset Dataset, DateTimeOffset ReadAt);
 
     public async Task<Dataset> ReadAsync(CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken);
         try
         {
-            if (_last is { } last && clock.GetUtcNow() - last.ReadAt < options.Value.DatasetReuseWindow)
+            if (Volatile.Read(ref _last) is { } last && clock.GetUtcNow() - last.ReadAt < options.Value.DatasetReuseWindow)
             {
                 return last.Dataset;
             }
-            _last = null; // let the old copy be collected before the new one is read
+            Volatile.Write(ref _last, null); // let the old copy be collected before the new one is read
             var started = Stopwatch.StartNew();
             var dataset = await ReadAllAsync(dataSource, cancellationToken);
             logger.LogInformation("Read {Items} items, {Users} users, {Interactions} interactions in {Elapsed} ms.",
                 dataset.Items.Count, dataset.Users.Count, dataset.Interactions.Length, started.ElapsedMilliseconds);
-            var entry = (dataset, clock.GetUtcNow());
-            _last = entry;
+            var entry = new Cached(dataset, clock.GetUtcNow());
+            Volatile.Write(ref _last, entry);
             // Drop the copy once the window has passed, so the Refresher does not hold a whole dataset between runs.
-            _ = Task.Delay(options.Value.DatasetReuseWindow, clock, CancellationToken.None).ContinueWith(_ =>
-            {
-                _gate.Wait();
-                try
-                {
-                    if (_last == entry)
-                    {
-                        _last = null;
-                    }
-                }
-                finally
-                {
-                    _gate.Release();
-                }
-            }, TaskScheduler.Default);
+            _ = Task.Delay(options.Value.DatasetReuseWindow, clock, CancellationToken.None).ContinueWith(
+                _ => Interlocked.CompareExchange(ref _last, null, entry), TaskScheduler.Default);
             return dataset;
         }
         finally
