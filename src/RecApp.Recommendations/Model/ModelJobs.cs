@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -98,14 +99,31 @@ public static class ModelServiceCollectionExtensions
         services.AddOptions<RecommendationOptions>()
             .Configure<IConfiguration>((options, configuration) =>
             {
-                if (int.TryParse(configuration["MAX_SIMILAR_USERS"], out var maxSimilarUsers))
-                {
-                    options.MaxSimilarUsers = maxSimilarUsers;
-                }
+                ApplyMaxSimilarUsers(options, configuration);
                 configuration.GetSection(RecommendationOptions.SectionName).Bind(options);
             });
         services.TryAddSingleton(TimeProvider.System);
         return services;
+    }
+
+    /// <summary>
+    /// The seed's <c>MAX_SIMILAR_USERS</c> when <c>Recommendations:MaxSimilarUsers</c> is not set: invariant culture, a
+    /// trailing <c># comment</c> tolerated; anything but a positive integer fails, naming the setting.
+    /// </summary>
+    internal static void ApplyMaxSimilarUsers(RecommendationOptions options, IConfiguration configuration)
+    {
+        const string name = "MAX_SIMILAR_USERS";
+        var raw = configuration[name];
+        if (raw is null || configuration[$"{RecommendationOptions.SectionName}:{nameof(RecommendationOptions.MaxSimilarUsers)}"] is not null)
+        {
+            return;
+        }
+        var text = raw.Split('#', 2)[0].Trim();
+        if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) || value <= 0)
+        {
+            throw new OptionsValidationException(name, typeof(RecommendationOptions), [$"{name} must be a positive integer, got '{raw}'."]);
+        }
+        options.MaxSimilarUsers = value;
     }
 
     /// <summary>The four <see cref="IModelJob"/>s (popular, profiles, similarities, cleanup) for the Refresher. Needs an NpgsqlDataSource.</summary>
