@@ -39,7 +39,7 @@ public abstract class BuildJob(DatasetReader reader, ModelStore store, IOptions<
 public sealed class PopularJob(DatasetReader reader, ModelStore store, IOptions<RecommendationOptions> options, TimeProvider clock, ILogger<PopularJob> logger)
     : BuildJob(reader, store, options, clock, logger)
 {
-    public override string Name => "popular";
+    public override string Name => ModelChannels.Popular;
 
     protected override IReadOnlyList<PartWrite> Build(Dataset dataset, DateTime asOf) =>
     [
@@ -52,7 +52,7 @@ public sealed class PopularJob(DatasetReader reader, ModelStore store, IOptions<
 public sealed class ProfilesJob(DatasetReader reader, ModelStore store, IOptions<RecommendationOptions> options, TimeProvider clock, ILogger<ProfilesJob> logger)
     : BuildJob(reader, store, options, clock, logger)
 {
-    public override string Name => "profiles";
+    public override string Name => ModelChannels.Profiles;
 
     protected override IReadOnlyList<PartWrite> Build(Dataset dataset, DateTime asOf) =>
         [ModelStore.Profiles(UserModelBuilder.BuildProfiles(dataset, Options, asOf))];
@@ -62,7 +62,7 @@ public sealed class ProfilesJob(DatasetReader reader, ModelStore store, IOptions
 public sealed class SimilaritiesJob(DatasetReader reader, ModelStore store, IOptions<RecommendationOptions> options, TimeProvider clock, ILogger<SimilaritiesJob> logger)
     : BuildJob(reader, store, options, clock, logger)
 {
-    public override string Name => "similarities";
+    public override string Name => ModelChannels.Similarities;
 
     protected override IReadOnlyList<PartWrite> Build(Dataset dataset, DateTime asOf)
     {
@@ -78,7 +78,7 @@ public sealed class SimilaritiesJob(DatasetReader reader, ModelStore store, IOpt
 /// <summary><c>cleanup</c>: rows of retired and failed versions, old job runs and handled refresh requests.</summary>
 public sealed class CleanupJob(ModelStore store, IOptions<RecommendationOptions> options) : IModelJob
 {
-    public string Name => "cleanup";
+    public string Name => ModelChannels.Cleanup;
 
     public async Task<ModelJobResult> RunAsync(CancellationToken cancellationToken)
     {
