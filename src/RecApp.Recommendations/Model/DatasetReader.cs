@@ -62,9 +62,9 @@ public sealed class DatasetReader(NpgsqlDataSource dataSource, IOptions<Recommen
             while (reader.StartRow() != -1)
             {
                 var id = reader.Read<long>(NpgsqlDbType.Bigint);
-                var gender = ReadNullable(reader);
-                var age = ReadNullable(reader);
-                int? geo = reader.IsNull ? Skip(reader) : reader.Read<int>(NpgsqlDbType.Integer);
+                var gender = reader.ReadNullableText();
+                var age = reader.ReadNullableText();
+                int? geo = reader.ReadNullable<int>(NpgsqlDbType.Integer);
                 users.Add(new UserDemographics(id, gender, age, geo));
             }
         }
@@ -83,7 +83,7 @@ public sealed class DatasetReader(NpgsqlDataSource dataSource, IOptions<Recommen
                 var user = reader.Read<long>(NpgsqlDbType.Bigint);
                 var item = reader.Read<long>(NpgsqlDbType.Bigint);
                 var type = reader.Read<short>(NpgsqlDbType.Smallint);
-                float? value = reader.IsNull ? Skip(reader) : reader.Read<float>(NpgsqlDbType.Real);
+                float? value = reader.ReadNullable<float>(NpgsqlDbType.Real);
                 var at = reader.Read<DateTime>(NpgsqlDbType.TimestampTz);
                 interactions.Add(new Interaction(user, item, (InteractionType)type, value, at));
                 if ((interactions.Count & 0xFFFF) == 0)
@@ -111,27 +111,11 @@ public sealed class DatasetReader(NpgsqlDataSource dataSource, IOptions<Recommen
             var category = reader.Read<string>(NpgsqlDbType.Text);
             var tags = reader.Read<string[]>(NpgsqlDbType.Array | NpgsqlDbType.Text);
             var price = reader.Read<decimal>(NpgsqlDbType.Numeric);
-            int? geo = reader.IsNull ? Skip(reader) : reader.Read<int>(NpgsqlDbType.Integer);
+            int? geo = reader.ReadNullable<int>(NpgsqlDbType.Integer);
             var active = reader.Read<bool>(NpgsqlDbType.Boolean);
             var created = reader.Read<DateTime>(NpgsqlDbType.TimestampTz);
             items.Add(new CatalogItem(id, title, category, tags, price, geo, active, created));
         }
         return items;
-    }
-
-    private static string? ReadNullable(NpgsqlBinaryExporter reader)
-    {
-        if (reader.IsNull)
-        {
-            reader.Skip();
-            return null;
-        }
-        return reader.Read<string>(NpgsqlDbType.Text);
-    }
-
-    private static int? Skip(NpgsqlBinaryExporter reader)
-    {
-        reader.Skip();
-        return null;
     }
 }
