@@ -12,7 +12,7 @@ namespace RecApp.Api.Admin;
 /// <summary>Operator endpoints under <c>/admin</c>, guarded by <see cref="AdminKeyFilter"/>.</summary>
 public static class AdminEndpoints
 {
-    private const string AllJobs = "all";
+    private const string AllJobs = ModelChannels.AllJobs;
 
     public static IEndpointRouteBuilder MapAdminEndpoints(this IEndpointRouteBuilder app)
     {

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using RecApp.Recommendations.Data;
 using RecApp.Recommendations.Model;
 using RecApp.Recommendations.Scoring;
 
@@ -20,7 +19,7 @@ internal static class PageAnswer
         var servable = 0L;
         foreach (var id in ids)
         {
-            if (!IsServable(catalog.Find(id), filters))
+            if (!filters.Admits(catalog.Find(id)))
             {
                 continue;
             }
@@ -39,14 +38,6 @@ internal static class PageAnswer
             cached.CacheHit,
             cached.List.ModelVersion);
     }
-
-    /// <summary>The engine's own rule (active, price range, category, geo), applied again at answer time.</summary>
-    internal static bool IsServable(CatalogItem? item, RecommendationFilters filters) =>
-        item is { Active: true }
-        && (filters.PriceFrom is not { } from || item.Price >= from)
-        && (filters.PriceTo is not { } to || item.Price <= to)
-        && (filters.Category is not { } category || item.Category == category)
-        && (filters.GeoId is not { } geo || item.GeoId is null || item.GeoId == geo);
 
     public static double ElapsedMs(long started) => Math.Round(Stopwatch.GetElapsedTime(started).TotalMilliseconds, 3);
 

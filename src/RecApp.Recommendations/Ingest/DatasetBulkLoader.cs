@@ -84,7 +84,7 @@ public sealed class DatasetBulkLoader(NpgsqlDataSource dataSource, ILogger<Datas
             await writer.WriteAsync(item.Category, NpgsqlDbType.Text, cancellationToken);
             await writer.WriteAsync(item.Tags, NpgsqlDbType.Array | NpgsqlDbType.Text, cancellationToken);
             await writer.WriteAsync(item.Price, NpgsqlDbType.Numeric, cancellationToken);
-            await WriteNullableAsync(writer, item.GeoId, NpgsqlDbType.Integer, cancellationToken);
+            await writer.WriteNullableAsync(item.GeoId, NpgsqlDbType.Integer, cancellationToken);
             await writer.WriteAsync(item.Active, NpgsqlDbType.Boolean, cancellationToken);
             await writer.WriteAsync(AsUtc(item.CreatedAt), NpgsqlDbType.TimestampTz, cancellationToken);
             await writer.WriteAsync(now, NpgsqlDbType.TimestampTz, cancellationToken);
@@ -105,9 +105,9 @@ public sealed class DatasetBulkLoader(NpgsqlDataSource dataSource, ILogger<Datas
             var user = users[i];
             await writer.StartRowAsync(cancellationToken);
             await writer.WriteAsync(user.Id, NpgsqlDbType.Bigint, cancellationToken);
-            await WriteNullableAsync(writer, user.Gender, NpgsqlDbType.Text, cancellationToken);
-            await WriteNullableAsync(writer, user.AgeGroup, NpgsqlDbType.Text, cancellationToken);
-            await WriteNullableAsync(writer, user.GeoId, NpgsqlDbType.Integer, cancellationToken);
+            await writer.WriteNullableAsync(user.Gender, NpgsqlDbType.Text, cancellationToken);
+            await writer.WriteNullableAsync(user.AgeGroup, NpgsqlDbType.Text, cancellationToken);
+            await writer.WriteNullableAsync(user.GeoId, NpgsqlDbType.Integer, cancellationToken);
             Report(progress, "users", i + 1, users.Count);
         }
         var written = (long)await writer.CompleteAsync(cancellationToken);
@@ -127,7 +127,7 @@ public sealed class DatasetBulkLoader(NpgsqlDataSource dataSource, ILogger<Datas
             await writer.WriteAsync(interaction.UserId, NpgsqlDbType.Bigint, cancellationToken);
             await writer.WriteAsync(interaction.ItemId, NpgsqlDbType.Bigint, cancellationToken);
             await writer.WriteAsync((short)interaction.Type, NpgsqlDbType.Smallint, cancellationToken);
-            await WriteNullableAsync(writer, interaction.Value, NpgsqlDbType.Real, cancellationToken);
+            await writer.WriteNullableAsync(interaction.Value, NpgsqlDbType.Real, cancellationToken);
             await writer.WriteAsync(AsUtc(interaction.OccurredAt), NpgsqlDbType.TimestampTz, cancellationToken);
             Report(progress, "interactions", i + 1, interactions.Length);
         }
@@ -168,13 +168,6 @@ public sealed class DatasetBulkLoader(NpgsqlDataSource dataSource, ILogger<Datas
         await using var command = new NpgsqlCommand("SELECT EXISTS (SELECT 1 FROM interactions)", connection);
         return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
-
-    private static Task WriteNullableAsync<T>(NpgsqlBinaryImporter writer, T? value, NpgsqlDbType type, CancellationToken cancellationToken)
-        where T : struct =>
-        value is { } v ? writer.WriteAsync(v, type, cancellationToken) : writer.WriteNullAsync(cancellationToken);
-
-    private static Task WriteNullableAsync(NpgsqlBinaryImporter writer, string? value, NpgsqlDbType type, CancellationToken cancellationToken) =>
-        value is null ? writer.WriteNullAsync(cancellationToken) : writer.WriteAsync(value, type, cancellationToken);
 
     private static void Report(IProgress<BulkLoadProgress>? progress, string table, long written, long total)
     {

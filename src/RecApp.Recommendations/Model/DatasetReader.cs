@@ -15,40 +15,30 @@ namespace RecApp.Recommendations.Model;
 public sealed class DatasetReader(NpgsqlDataSource dataSource, IOptions<RecommendationOptions> options, TimeProvider clock, ILogger<DatasetReader> logger)
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
-    private (Dataset Dataset, DateTimeOffset ReadAt)? _last;
+    // Replaced under _gate; cleared by the expiry continuation with a compare-and-swap (no thread blocked on the gate).
+    private Cached? _last;
+
+    private sealed record Cached(Dataset Dataset, DateTimeOffset ReadAt);
 
     public async Task<Dataset> ReadAsync(CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken);
         try
         {
-            if (_last is { } last && clock.GetUtcNow() - last.ReadAt < options.Value.DatasetReuseWindow)
+            if (Volatile.Read(ref _last) is { } last && clock.GetUtcNow() - last.ReadAt < options.Value.DatasetReuseWindow)
             {
                 return last.Dataset;
             }
-            _last = null; // let the old copy be collected before the new one is read
+            Volatile.Write(ref _last, null); // let the old copy be collected before the new one is read
             var started = Stopwatch.StartNew();
             var dataset = await ReadAllAsync(dataSource, cancellationToken);
             logger.LogInformation("Read {Items} items, {Users} users, {Interactions} interactions in {Elapsed} ms.",
                 dataset.Items.Count, dataset.Users.Count, dataset.Interactions.Length, started.ElapsedMilliseconds);
-            var entry = (dataset, clock.GetUtcNow());
-            _last = entry;
+            var entry = new Cached(dataset, clock.GetUtcNow());
+            Volatile.Write(ref _last, entry);
             // Drop the copy once the window has passed, so the Refresher does not hold a whole dataset between runs.
-            _ = Task.Delay(options.Value.DatasetReuseWindow, clock, CancellationToken.None).ContinueWith(_ =>
-            {
-                _gate.Wait();
-                try
-                {
-                    if (_last == entry)
-                    {
-                        _last = null;
-                    }
-                }
-                finally
-                {
-                    _gate.Release();
-                }
-            }, TaskScheduler.Default);
+            _ = Task.Delay(options.Value.DatasetReuseWindow, clock, CancellationToken.None).ContinueWith(
+                _ => Interlocked.CompareExchange(ref _last, null, entry), TaskScheduler.Default);
             return dataset;
         }
         finally
@@ -72,9 +62,9 @@ public sealed class DatasetReader(NpgsqlDataSource dataSource, IOptions<Recommen
             while (reader.StartRow() != -1)
             {
                 var id = reader.Read<long>(NpgsqlDbType.Bigint);
-                var gender = ReadNullable(reader);
-                var age = ReadNullable(reader);
-                int? geo = reader.IsNull ? Skip(reader) : reader.Read<int>(NpgsqlDbType.Integer);
+                var gender = reader.ReadNullableText();
+                var age = reader.ReadNullableText();
+                int? geo = reader.ReadNullable<int>(NpgsqlDbType.Integer);
                 users.Add(new UserDemographics(id, gender, age, geo));
             }
         }
@@ -93,7 +83,7 @@ public sealed class DatasetReader(NpgsqlDataSource dataSource, IOptions<Recommen
                 var user = reader.Read<long>(NpgsqlDbType.Bigint);
                 var item = reader.Read<long>(NpgsqlDbType.Bigint);
                 var type = reader.Read<short>(NpgsqlDbType.Smallint);
-                float? value = reader.IsNull ? Skip(reader) : reader.Read<float>(NpgsqlDbType.Real);
+                float? value = reader.ReadNullable<float>(NpgsqlDbType.Real);
                 var at = reader.Read<DateTime>(NpgsqlDbType.TimestampTz);
                 interactions.Add(new Interaction(user, item, (InteractionType)type, value, at));
                 if ((interactions.Count & 0xFFFF) == 0)
@@ -121,27 +111,11 @@ public sealed class DatasetReader(NpgsqlDataSource dataSource, IOptions<Recommen
             var category = reader.Read<string>(NpgsqlDbType.Text);
             var tags = reader.Read<string[]>(NpgsqlDbType.Array | NpgsqlDbType.Text);
             var price = reader.Read<decimal>(NpgsqlDbType.Numeric);
-            int? geo = reader.IsNull ? Skip(reader) : reader.Read<int>(NpgsqlDbType.Integer);
+            int? geo = reader.ReadNullable<int>(NpgsqlDbType.Integer);
             var active = reader.Read<bool>(NpgsqlDbType.Boolean);
             var created = reader.Read<DateTime>(NpgsqlDbType.TimestampTz);
             items.Add(new CatalogItem(id, title, category, tags, price, geo, active, created));
         }
         return items;
-    }
-
-    private static string? ReadNullable(NpgsqlBinaryExporter reader)
-    {
-        if (reader.IsNull)
-        {
-            reader.Skip();
-            return null;
-        }
-        return reader.Read<string>(NpgsqlDbType.Text);
-    }
-
-    private static int? Skip(NpgsqlBinaryExporter reader)
-    {
-        reader.Skip();
-        return null;
     }
 }

@@ -34,6 +34,12 @@ public sealed class GlobalModelHolder(NpgsqlDataSource dataSource, ModelStore st
     private readonly Lock _swap = new();
     private ModelSnapshot _current = ModelSnapshot.Empty;
     private DateTime? _catalogWatermark;
+    // Live item changes applied while a reload reads the catalog (guarded by _swap): the rows that reload read may
+    // predate them, so they are re-applied over the reloaded catalog. Null when no reload is reading.
+    private Dictionary<long, CatalogItem>? _liveChanges;
+
+    /// <summary>Test seam: runs after a reload has read the catalog and before it swaps the snapshot.</summary>
+    internal Func<Task>? BeforeSwap { get; set; }
 
     public ModelSnapshot Current => Volatile.Read(ref _current);
 
@@ -48,13 +54,40 @@ public sealed class GlobalModelHolder(NpgsqlDataSource dataSource, ModelStore st
                 .Select(v => v.Key).ToArray();
             var fullCatalog = changed.Length > 0 || _catalogWatermark is null;
 
-            var stored = changed.Length > 0 ? await store.ReadAsync(changed, cancellationToken) : null;
-            var (items, watermark) = await ReadCatalogAsync(fullCatalog ? null : _catalogWatermark, cancellationToken);
+            lock (_swap)
+            {
+                _liveChanges = [];
+            }
+            List<CatalogItem> items;
+            DateTime? watermark;
+            StoredModel? stored;
+            try
+            {
+                stored = changed.Length > 0 ? await store.ReadAsync(changed, cancellationToken) : null;
+                (items, watermark) = await ReadCatalogAsync(fullCatalog ? null : _catalogWatermark, cancellationToken);
+                if (BeforeSwap is { } beforeSwap)
+                {
+                    await beforeSwap();
+                }
+            }
+            catch
+            {
+                lock (_swap)
+                {
+                    _liveChanges = null;
+                }
+                throw;
+            }
 
             lock (_swap)
             {
                 var current = Current;
                 var catalog = fullCatalog ? Catalog.Create(items) : current.Catalog.With(items);
+                if (_liveChanges is { Count: > 0 } live)
+                {
+                    catalog = catalog.With(live.Values);
+                }
+                _liveChanges = null;
                 var partVersions = new Dictionary<string, long>(current.PartVersions);
                 if (stored is not null)
                 {
@@ -99,6 +132,7 @@ public sealed class GlobalModelHolder(NpgsqlDataSource dataSource, ModelStore st
     {
         lock (_swap)
         {
+            _liveChanges?[item.Id] = item;
             var current = Current;
             Volatile.Write(ref _current, current with { Catalog = current.Catalog.With([item]) });
         }

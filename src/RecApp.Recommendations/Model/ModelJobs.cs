@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -38,7 +39,7 @@ public abstract class BuildJob(DatasetReader reader, ModelStore store, IOptions<
 public sealed class PopularJob(DatasetReader reader, ModelStore store, IOptions<RecommendationOptions> options, TimeProvider clock, ILogger<PopularJob> logger)
     : BuildJob(reader, store, options, clock, logger)
 {
-    public override string Name => "popular";
+    public override string Name => ModelChannels.Popular;
 
     protected override IReadOnlyList<PartWrite> Build(Dataset dataset, DateTime asOf) =>
     [
@@ -51,7 +52,7 @@ public sealed class PopularJob(DatasetReader reader, ModelStore store, IOptions<
 public sealed class ProfilesJob(DatasetReader reader, ModelStore store, IOptions<RecommendationOptions> options, TimeProvider clock, ILogger<ProfilesJob> logger)
     : BuildJob(reader, store, options, clock, logger)
 {
-    public override string Name => "profiles";
+    public override string Name => ModelChannels.Profiles;
 
     protected override IReadOnlyList<PartWrite> Build(Dataset dataset, DateTime asOf) =>
         [ModelStore.Profiles(UserModelBuilder.BuildProfiles(dataset, Options, asOf))];
@@ -61,7 +62,7 @@ public sealed class ProfilesJob(DatasetReader reader, ModelStore store, IOptions
 public sealed class SimilaritiesJob(DatasetReader reader, ModelStore store, IOptions<RecommendationOptions> options, TimeProvider clock, ILogger<SimilaritiesJob> logger)
     : BuildJob(reader, store, options, clock, logger)
 {
-    public override string Name => "similarities";
+    public override string Name => ModelChannels.Similarities;
 
     protected override IReadOnlyList<PartWrite> Build(Dataset dataset, DateTime asOf)
     {
@@ -77,7 +78,7 @@ public sealed class SimilaritiesJob(DatasetReader reader, ModelStore store, IOpt
 /// <summary><c>cleanup</c>: rows of retired and failed versions, old job runs and handled refresh requests.</summary>
 public sealed class CleanupJob(ModelStore store, IOptions<RecommendationOptions> options) : IModelJob
 {
-    public string Name => "cleanup";
+    public string Name => ModelChannels.Cleanup;
 
     public async Task<ModelJobResult> RunAsync(CancellationToken cancellationToken)
     {
@@ -98,14 +99,31 @@ public static class ModelServiceCollectionExtensions
         services.AddOptions<RecommendationOptions>()
             .Configure<IConfiguration>((options, configuration) =>
             {
-                if (int.TryParse(configuration["MAX_SIMILAR_USERS"], out var maxSimilarUsers))
-                {
-                    options.MaxSimilarUsers = maxSimilarUsers;
-                }
+                ApplyMaxSimilarUsers(options, configuration);
                 configuration.GetSection(RecommendationOptions.SectionName).Bind(options);
             });
         services.TryAddSingleton(TimeProvider.System);
         return services;
+    }
+
+    /// <summary>
+    /// The seed's <c>MAX_SIMILAR_USERS</c> when <c>Recommendations:MaxSimilarUsers</c> is not set: invariant culture, a
+    /// trailing <c># comment</c> tolerated; anything but a positive integer fails, naming the setting.
+    /// </summary>
+    internal static void ApplyMaxSimilarUsers(RecommendationOptions options, IConfiguration configuration)
+    {
+        const string name = "MAX_SIMILAR_USERS";
+        var raw = configuration[name];
+        if (raw is null || configuration[$"{RecommendationOptions.SectionName}:{nameof(RecommendationOptions.MaxSimilarUsers)}"] is not null)
+        {
+            return;
+        }
+        var text = raw.Split('#', 2)[0].Trim();
+        if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) || value <= 0)
+        {
+            throw new OptionsValidationException(name, typeof(RecommendationOptions), [$"{name} must be a positive integer, got '{raw}'."]);
+        }
+        options.MaxSimilarUsers = value;
     }
 
     /// <summary>The four <see cref="IModelJob"/>s (popular, profiles, similarities, cleanup) for the Refresher. Needs an NpgsqlDataSource.</summary>

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using NpgsqlTypes;
+using RecApp.Recommendations.Data;
 
 namespace RecApp.Recommendations.Model;
 
@@ -118,10 +119,10 @@ public sealed class ModelStore(NpgsqlDataSource dataSource, ILogger<ModelStore> 
         {
             await writer.StartRowAsync(ct);
             await writer.WriteAsync(version, NpgsqlDbType.Bigint, ct);
-            await WriteNullableAsync(writer, segment.GeoId, NpgsqlDbType.Integer, ct);
-            await WriteNullableAsync(writer, segment.Gender, NpgsqlDbType.Text, ct);
-            await WriteNullableAsync(writer, segment.AgeGroup, NpgsqlDbType.Text, ct);
-            await WriteNullableAsync(writer, segment.Category, NpgsqlDbType.Text, ct);
+            await writer.WriteNullableAsync(segment.GeoId, NpgsqlDbType.Integer, ct);
+            await writer.WriteNullableAsync(segment.Gender, NpgsqlDbType.Text, ct);
+            await writer.WriteNullableAsync(segment.AgeGroup, NpgsqlDbType.Text, ct);
+            await writer.WriteNullableAsync(segment.Category, NpgsqlDbType.Text, ct);
             await WriteListAsync(writer, list, ct);
         }
         return (long)await writer.CompleteAsync(ct);
@@ -135,7 +136,7 @@ public sealed class ModelStore(NpgsqlDataSource dataSource, ILogger<ModelStore> 
         {
             await writer.StartRowAsync(ct);
             await writer.WriteAsync(version, NpgsqlDbType.Bigint, ct);
-            await WriteNullableAsync(writer, category, NpgsqlDbType.Text, ct);
+            await writer.WriteNullableAsync(category, NpgsqlDbType.Text, ct);
             await WriteListAsync(writer, list, ct);
         }
         return (long)await writer.CompleteAsync(ct);
@@ -185,7 +186,7 @@ public sealed class ModelStore(NpgsqlDataSource dataSource, ILogger<ModelStore> 
             await writer.WriteAsync(userId, NpgsqlDbType.Bigint, ct);
             await writer.WriteAsync(JsonSerializer.Serialize(profile.Categories, s_json), NpgsqlDbType.Jsonb, ct);
             await writer.WriteAsync(JsonSerializer.Serialize(profile.Tags, s_json), NpgsqlDbType.Jsonb, ct);
-            await WriteNullableAsync(writer, profile.AvgPrice, NpgsqlDbType.Numeric, ct);
+            await writer.WriteNullableAsync(profile.AvgPrice, NpgsqlDbType.Numeric, ct);
             await writer.WriteAsync(profile.InteractionCount, NpgsqlDbType.Integer, ct);
         }
         return (long)await writer.CompleteAsync(ct);
@@ -196,9 +197,6 @@ public sealed class ModelStore(NpgsqlDataSource dataSource, ILogger<ModelStore> 
         await writer.WriteAsync(list.Ids, NpgsqlDbType.Array | NpgsqlDbType.Bigint, ct);
         await writer.WriteAsync(list.Scores, NpgsqlDbType.Array | NpgsqlDbType.Real, ct);
     }
-
-    private static Task WriteNullableAsync<T>(NpgsqlBinaryImporter writer, T? value, NpgsqlDbType type, CancellationToken ct) =>
-        value is null ? writer.WriteNullAsync(ct) : writer.WriteAsync(value, type, ct);
 
     // ---- Readers (one REPEATABLE READ snapshot) --------------------------------------------------------------
 
@@ -248,10 +246,10 @@ public sealed class ModelStore(NpgsqlDataSource dataSource, ILogger<ModelStore> 
             $"COPY (SELECT geo_id, gender, age_group, category, item_ids, scores FROM popular_items WHERE version = {version}) TO STDOUT (FORMAT BINARY)", ct);
         while (reader.StartRow() != -1)
         {
-            int? geo = reader.IsNull ? SkipInt(reader) : reader.Read<int>(NpgsqlDbType.Integer);
-            var gender = ReadText(reader);
-            var age = ReadText(reader);
-            var category = ReadText(reader);
+            int? geo = reader.ReadNullable<int>(NpgsqlDbType.Integer);
+            var gender = reader.ReadNullableText();
+            var age = reader.ReadNullableText();
+            var category = reader.ReadNullableText();
             lists[new Segment(geo, gender, age, category)] = ReadList(reader);
         }
         return new PopularityModel(lists);
@@ -265,7 +263,7 @@ public sealed class ModelStore(NpgsqlDataSource dataSource, ILogger<ModelStore> 
             $"COPY (SELECT category, item_ids, scores FROM trending_items WHERE version = {version}) TO STDOUT (FORMAT BINARY)", ct);
         while (reader.StartRow() != -1)
         {
-            var category = ReadText(reader);
+            var category = reader.ReadNullableText();
             var list = ReadList(reader);
             if (category is null)
             {
@@ -317,15 +315,7 @@ public sealed class ModelStore(NpgsqlDataSource dataSource, ILogger<ModelStore> 
             var userId = reader.Read<long>(NpgsqlDbType.Bigint);
             var categories = JsonSerializer.Deserialize<Dictionary<string, float>>(reader.Read<string>(NpgsqlDbType.Jsonb), s_json) ?? [];
             var tags = JsonSerializer.Deserialize<Dictionary<string, float>>(reader.Read<string>(NpgsqlDbType.Jsonb), s_json) ?? [];
-            decimal? price = null;
-            if (reader.IsNull)
-            {
-                reader.Skip();
-            }
-            else
-            {
-                price = reader.Read<decimal>(NpgsqlDbType.Numeric);
-            }
+            var price = reader.ReadNullable<decimal>(NpgsqlDbType.Numeric);
             var count = reader.Read<int>(NpgsqlDbType.Integer);
             users[userId] = new UserProfile(categories, tags, price, count);
         }
@@ -334,22 +324,6 @@ public sealed class ModelStore(NpgsqlDataSource dataSource, ILogger<ModelStore> 
 
     private static ScoredIds ReadList(NpgsqlBinaryExporter reader) =>
         new(reader.Read<long[]>(NpgsqlDbType.Array | NpgsqlDbType.Bigint), reader.Read<float[]>(NpgsqlDbType.Array | NpgsqlDbType.Real));
-
-    private static string? ReadText(NpgsqlBinaryExporter reader)
-    {
-        if (reader.IsNull)
-        {
-            reader.Skip();
-            return null;
-        }
-        return reader.Read<string>(NpgsqlDbType.Text);
-    }
-
-    private static int? SkipInt(NpgsqlBinaryExporter reader)
-    {
-        reader.Skip();
-        return null;
-    }
 
     // ---- Cleanup -----------------------------------------------------------------------------------------------
 

@@ -1,3 +1,5 @@
+using RecApp.Recommendations.Data;
+
 namespace RecApp.Recommendations.Scoring;
 
 /// <summary>Which source answered, as the API reports it in <c>algorithm_used</c>.</summary>
@@ -13,6 +15,17 @@ public enum RecommendationAlgorithm
 public sealed record RecommendationFilters(decimal? PriceFrom = null, decimal? PriceTo = null, string? Category = null, int? GeoId = null)
 {
     public static RecommendationFilters None { get; } = new();
+
+    /// <summary>
+    /// The one servability rule, used when ranking and again when answering: the item exists and is active, its price
+    /// is within the range, its category matches, and it has the requested geo or none.
+    /// </summary>
+    public bool Admits(CatalogItem? item) =>
+        item is { Active: true }
+        && (PriceFrom is not { } from || item.Price >= from)
+        && (PriceTo is not { } to || item.Price <= to)
+        && (Category is not { } category || item.Category == category)
+        && (GeoId is not { } geo || item.GeoId is null || item.GeoId == geo);
 }
 
 /// <summary>Who the popular list is for; null fields fall back to broader segments.</summary>

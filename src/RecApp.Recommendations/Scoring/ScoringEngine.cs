@@ -35,7 +35,7 @@ public sealed class ScoringEngine(RecommendationOptions options)
             _ => RecommendationAlgorithm.Collaborative,
         };
         var catalog = snapshot.Catalog;
-        bool Allowed(long id) => !weights.ContainsKey(id) && Passes(catalog.Find(id), filters);
+        bool Allowed(long id) => !weights.ContainsKey(id) && filters.Admits(catalog.Find(id));
 
         var popular = PopularScores(snapshot, demographics with { Category = filters.Category ?? demographics.Category }, filters, Allowed);
         Dictionary<long, float> final;
@@ -76,7 +76,7 @@ public sealed class ScoringEngine(RecommendationOptions options)
     {
         var catalog = snapshot.Catalog;
         var popular = PopularScores(snapshot, demographics with { Category = filters.Category ?? demographics.Category }, filters,
-            id => Passes(catalog.Find(id), filters));
+            id => filters.Admits(catalog.Find(id)));
         return Finish(snapshot, popular, popular, RecommendationAlgorithm.Popular, now);
     }
 
@@ -113,13 +113,6 @@ public sealed class ScoringEngine(RecommendationOptions options)
         }
         return sums;
     }
-
-    private static bool Passes(CatalogItem? item, RecommendationFilters filters) =>
-        item is { Active: true }
-        && (filters.PriceFrom is not { } from || item.Price >= from)
-        && (filters.PriceTo is not { } to || item.Price <= to)
-        && (filters.Category is not { } category || item.Category == category)
-        && (filters.GeoId is not { } geo || item.GeoId is null || item.GeoId == geo);
 
     /// <summary>
     /// The segment's list, then broader segments to fill: each chain step uses its per-category list when one is

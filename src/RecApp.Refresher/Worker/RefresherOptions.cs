@@ -67,10 +67,10 @@ public sealed class RefresherOptions
     /// </summary>
     public TimeSpan? IntervalFor(string job) => job switch
     {
-        "popular" => TimeSpan.FromMinutes(PopularItemsRefreshMinutes),
-        "profiles" => TimeSpan.FromMinutes(UserProfilesRefreshMinutes),
-        "similarities" => TimeSpan.FromMinutes(SimilaritiesRefreshMinutes),
-        "cleanup" => TimeSpan.FromHours(CleanupRefreshHours),
+        ModelChannels.Popular => TimeSpan.FromMinutes(PopularItemsRefreshMinutes),
+        ModelChannels.Profiles => TimeSpan.FromMinutes(UserProfilesRefreshMinutes),
+        ModelChannels.Similarities => TimeSpan.FromMinutes(SimilaritiesRefreshMinutes),
+        ModelChannels.Cleanup => TimeSpan.FromHours(CleanupRefreshHours),
         _ => null,
     };
 
@@ -129,5 +129,5 @@ public sealed class RefresherOptions
     /// The job name in a refresh request that means every job (in <see cref="ModelChannels.JobNames"/>); the API's
     /// admin endpoint sends the same word.
     /// </summary>
-    public const string AllJobs = "all";
+    public const string AllJobs = ModelChannels.AllJobs;
 }

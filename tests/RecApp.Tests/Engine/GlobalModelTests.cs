@@ -150,6 +150,35 @@ public sealed class GlobalModelTests
     }
 
     [Fact]
+    public async Task A_live_change_made_while_a_reload_reads_the_catalog_survives_the_swap()
+    {
+        await using var dataSource = await EngineDatabase.CreateAsync();
+        await EngineDatabase.LoadAsync(dataSource, TestDatasets.Synthetic(100, 50, 1000, end: s_now));
+        await using var services = Services(dataSource);
+        await RunAllJobsAsync(services);
+        var holder = services.GetRequiredService<GlobalModelHolder>();
+        await holder.ReloadAsync(CancellationToken.None);
+        var item = holder.Current.Catalog.Items.First(i => i.Active);
+
+        // A new model version makes the next reload re-read the whole catalog; the deactivation lands between that
+        // read (which still saw the item active) and the swap.
+        await RunAllJobsAsync(services);
+        holder.BeforeSwap = () =>
+        {
+            holder.ApplyItemChange(item with { Active = false });
+            return Task.CompletedTask;
+        };
+        Assert.True(await holder.ReloadAsync(CancellationToken.None));
+        Assert.False(holder.Current.Catalog.IsActive(item.Id));
+
+        // Once applied, a change is not re-applied by later reloads: the database row wins again.
+        holder.BeforeSwap = null;
+        await RunAllJobsAsync(services);
+        Assert.True(await holder.ReloadAsync(CancellationToken.None));
+        Assert.True(holder.Current.Catalog.IsActive(item.Id));
+    }
+
+    [Fact]
     public async Task A_new_interaction_changes_the_next_list_before_any_refresh()
     {
         await using var dataSource = await EngineDatabase.CreateAsync();

@@ -259,4 +259,20 @@ public sealed class ScoringEngineTests
         Assert.Equal(0, list.ModelVersion);
         Assert.Empty(engine.Popular(ModelSnapshot.Empty, new Demographics(), RecommendationFilters.None, s_now).ItemIds);
     }
+
+    [Fact]
+    public void Filters_admit_only_active_items_in_range_category_and_geo()
+    {
+        var item = new CatalogItem(1, "i", "books", [], 20m, 7, true, s_now);
+        var filters = new RecommendationFilters(PriceFrom: 10m, PriceTo: 20m, Category: "books", GeoId: 7);
+        Assert.True(filters.Admits(item));
+        Assert.True(filters.Admits(item with { GeoId = null })); // no geo: served everywhere
+        Assert.False(filters.Admits(null));
+        Assert.False(filters.Admits(item with { Active = false }));
+        Assert.False(filters.Admits(item with { Price = 20.01m }));
+        Assert.False(filters.Admits(item with { Price = 9.99m }));
+        Assert.False(filters.Admits(item with { Category = "music" }));
+        Assert.False(filters.Admits(item with { GeoId = 8 }));
+        Assert.True(RecommendationFilters.None.Admits(item with { GeoId = 8 }));
+    }
 }
