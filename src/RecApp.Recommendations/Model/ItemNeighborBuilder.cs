@@ -158,7 +158,7 @@ public static class ItemNeighborBuilder
                         var shrunk = cosine * together / (together + options.Shrinkage);
                         s.Top.Add(j, shrunk * damping[j]);
                     }
-                                        s.Cells[j] = default;
+                    s.Cells[j] = default;
                 }
                 s.Touched.Clear();
                 results[i] = PopularityBuilder.ToScoredIds(s.Top, matrix.ItemIds);
