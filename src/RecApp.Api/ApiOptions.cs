@@ -1,5 +1,5 @@
-using System.Globalization;
 using Microsoft.Extensions.Options;
+using RecApp.Recommendations;
 
 namespace RecApp.Api;
 
@@ -64,18 +64,10 @@ internal sealed class SeedEnvironmentNames(IConfiguration configuration) : IConf
 
     private void Apply(string name, string property, Action<int> set)
     {
-        var raw = configuration[name];
-        if (raw is null || configuration[$"{ApiOptions.Section}:{property}"] is not null)
+        if (SeedEnvironmentSetting.TryReadPositiveInteger(configuration, name, $"{ApiOptions.Section}:{property}", typeof(ApiOptions), out var value))
         {
-            return;
+            set(value);
         }
-        // Tolerate the seed's "900 # 15 minutes" style.
-        var value = raw.Split('#', 2)[0].Trim();
-        if (!int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var parsed) || parsed <= 0)
-        {
-            throw new OptionsValidationException(name, typeof(ApiOptions), [$"{name} must be a positive integer, got '{raw}'."]);
-        }
-        set(parsed);
     }
 }
 

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -112,18 +111,11 @@ public static class ModelServiceCollectionExtensions
     /// </summary>
     internal static void ApplyMaxSimilarUsers(RecommendationOptions options, IConfiguration configuration)
     {
-        const string name = "MAX_SIMILAR_USERS";
-        var raw = configuration[name];
-        if (raw is null || configuration[$"{RecommendationOptions.SectionName}:{nameof(RecommendationOptions.MaxSimilarUsers)}"] is not null)
+        if (SeedEnvironmentSetting.TryReadPositiveInteger(configuration, "MAX_SIMILAR_USERS",
+                $"{RecommendationOptions.SectionName}:{nameof(RecommendationOptions.MaxSimilarUsers)}", typeof(RecommendationOptions), out var value))
         {
-            return;
+            options.MaxSimilarUsers = value;
         }
-        var text = raw.Split('#', 2)[0].Trim();
-        if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) || value <= 0)
-        {
-            throw new OptionsValidationException(name, typeof(RecommendationOptions), [$"{name} must be a positive integer, got '{raw}'."]);
-        }
-        options.MaxSimilarUsers = value;
     }
 
     /// <summary>The four <see cref="IModelJob"/>s (popular, profiles, similarities, cleanup) for the Refresher. Needs an NpgsqlDataSource.</summary>

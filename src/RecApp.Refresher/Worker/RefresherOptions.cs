@@ -1,6 +1,6 @@
-using System.Globalization;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
+using RecApp.Recommendations;
 using RecApp.Recommendations.Model;
 
 namespace RecApp.Refresher.Worker;
@@ -82,18 +82,10 @@ public sealed class RefresherOptions
     {
         foreach (var (name, property, apply) in SeedEnvironmentNames)
         {
-            var raw = configuration[name];
-            if (raw is null || configuration[$"{SectionName}:{property}"] is not null)
+            if (SeedEnvironmentSetting.TryReadPositiveNumber(configuration, name, $"{SectionName}:{property}", typeof(RefresherOptions), out var value))
             {
-                continue;
+                apply(this, value);
             }
-            // Tolerate the seed's "15 # minutes" style, as the API does.
-            var text = raw.Split('#', 2)[0].Trim();
-            if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || !(value > 0))
-            {
-                throw new OptionsValidationException(name, typeof(RefresherOptions), [$"{name} must be a positive number, got '{raw}'."]);
-            }
-            apply(this, value);
         }
     }
 
