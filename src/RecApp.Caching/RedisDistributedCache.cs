@@ -106,7 +106,7 @@ public sealed class RedisDistributedCache : IBufferDistributedCache
             database.StringSet(Key(key + SlidingSuffix), settings.Value, settings.Ttl);
             return;
         }
-        database.StringSet(Key(key), value, ttl);
+        database.StringSet(Key(key), value, ttl is { } t109 ? new Expiration(t109) : Expiration.Default);
         database.KeyDelete(Key(key + SlidingSuffix));
     }
 
@@ -144,7 +144,7 @@ public sealed class RedisDistributedCache : IBufferDistributedCache
             return;
         }
         await Task.WhenAll(
-            database.StringSetAsync(Key(key), value, ttl),
+            database.StringSetAsync(Key(key), value, ttl is { } t147 ? new Expiration(t147) : Expiration.Default),
             database.KeyDeleteAsync(Key(key + SlidingSuffix))).WaitAsync(token);
     }
 

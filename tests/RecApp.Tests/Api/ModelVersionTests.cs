@@ -23,7 +23,7 @@ public sealed class ModelVersionTests(ApiWorld world) : IClassFixture<ApiWorld>
         using (var redis = await ConnectionMultiplexer.ConnectAsync(world.RedisConnectionString))
         {
             // On this world's own prefix: other test classes' instances sharing the Redis must not hear it.
-            await redis.GetSubscriber().PublishAsync(ModelChannels.VersionPublishedChannel(world.KeyPrefix), "new");
+            await redis.GetSubscriber().PublishAsync(RedisChannel.Literal(ModelChannels.VersionPublishedChannel(world.KeyPrefix)), "new");
         }
 
         await LocalProcess.WaitUntilAsync(async () =>
