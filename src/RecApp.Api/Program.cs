@@ -4,17 +4,18 @@ using RecApp.Api.Interactions;
 using RecApp.Api.Recommendations;
 using RecApp.Api.Stats;
 using RecApp.Api.Validation;
-using RecApp.Caching;
+using RecApp.Api.Caching;
 using RecApp.Recommendations.Data;
+using RecApp.ServiceDefaults;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
-builder.AddNpgsqlDataSource("recdb", critical: false); // cached answers keep flowing while the database is down
-builder.AddNpgsqlDbContext<RecDbContext>();
-builder.AddRedisClient("redis");
+builder.AddPostgresDataSource("recdb", critical: false); // cached answers keep flowing while the database is down
+builder.AddPostgresDbContext<RecDbContext>();
+builder.AddRedisConnection("redis");
 builder.Services.AddDatabaseMigrations();
-builder.AddRedisHybridCache();
+builder.AddRecommendationCache();
 builder.AddApiEdge();
 builder.AddRecommendations();
 builder.AddCatalog();

@@ -2,6 +2,7 @@ using System.CommandLine;
 using RecApp.Recommendations.Data;
 using RecApp.Recommendations.Model;
 using RecApp.Refresher.Cli;
+using RecApp.ServiceDefaults;
 
 namespace RecApp.Refresher;
 
@@ -37,8 +38,8 @@ public static class Program
         });
 
         builder.AddServiceDefaults();
-        builder.AddNpgsqlDataSource("recdb");
-        builder.AddRedisClient("redis");
+        builder.AddPostgresDataSource("recdb");
+        builder.AddRedisConnection("redis");
         builder.Services.AddDatabaseMigrations();
         builder.Services.AddModelJobs();
         builder.AddRefresher();

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Options;
 using RecApp.Recommendations.Ingest;
 using RecApp.Refresher.Worker;
 
-namespace Microsoft.Extensions.Hosting;
+namespace RecApp.Refresher;
 
 public static class RefresherExtensions
 {
@@ -24,6 +24,7 @@ public static class RefresherExtensions
         builder.Services.AddSingleton<DatasetBulkLoader>();
         builder.Services.AddSingleton<LeaderElection>();
         builder.Services.AddSingleton<JobRunHistory>();
+        builder.Services.AddSingleton<RefresherMetrics>();
         builder.Services.AddSingleton<RefreshRequestInbox>();
         builder.Services.AddSingleton<ModelVersionAnnouncer>();
         builder.Services.AddSingleton<DemoDataSeeder>();

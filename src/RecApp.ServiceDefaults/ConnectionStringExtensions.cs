@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Configuration;
 
-namespace Microsoft.Extensions.Hosting;
+namespace RecApp.ServiceDefaults;
 
 public static class ConnectionStringExtensions
 {

@@ -2,76 +2,77 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry;
-using OpenTelemetry.Logs;
 using OpenTelemetry.Metrics;
-using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 
-namespace Microsoft.Extensions.Hosting;
+namespace RecApp.ServiceDefaults;
 
 /// <summary>
-/// What every RecApp service gets: telemetry, health checks and their endpoints.
-/// Shaped like the Aspire service-defaults template, built only on packages that restore offline.
+/// What every RecApp service gets, shaped like the Aspire service-defaults template: OpenTelemetry (exported over
+/// OTLP when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set, as Aspire sets it for its dashboard), health checks, service
+/// discovery and a standard resilience handler on every HttpClient.
 /// </summary>
 public static class ServiceDefaultsExtensions
 {
     /// <summary>Tag for checks whose failure degrades the service instead of taking it down.</summary>
     public const string DegradableTag = "degradable";
 
+    /// <summary>Tag for checks that say whether the service can answer (dependencies), as opposed to liveness.</summary>
+    public const string ReadyTag = "ready";
+
     private const string HealthEndpointPath = "/health";
     private const string AlivenessEndpointPath = "/alive";
     private const string LiveTag = "live";
 
-    /// <summary>Activity sources and meters RecApp exports, besides the ones each service adds.</summary>
-    private static readonly string[] s_sources = ["Microsoft.AspNetCore", "System.Net.Http", "Npgsql", "RecApp.*"];
-    private static readonly string[] s_meters =
-    [
-        "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "System.Net.Http",
-        "System.Runtime", "Npgsql", "RecApp.*",
-    ];
+    /// <summary>RecApp's own sources and meters (<c>RecApp.Api</c>, <c>RecApp.Refresher</c>, ...) and the cache's.</summary>
+    private static readonly string[] s_sources = ["RecApp.*", "ZiggyCreatures.Caching.Fusion"];
+    private static readonly string[] s_meters = ["RecApp.*", "ZiggyCreatures.Caching.Fusion*"];
 
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
         builder.ConfigureOpenTelemetry();
         builder.AddDefaultHealthChecks();
+        builder.Services.AddServiceDiscovery();
+        builder.Services.ConfigureHttpClientDefaults(http =>
+        {
+            http.AddStandardResilienceHandler();
+            http.AddServiceDiscovery();
+        });
         return builder;
     }
 
-    /// <summary>
-    /// Traces, metrics and logs go out over OTLP when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set (Aspire sets it
-    /// for its dashboard). Without an endpoint no SDK is built, so nothing pays for spans nobody reads.
-    /// </summary>
     public static TBuilder ConfigureOpenTelemetry<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
-        if (string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
-        {
-            return builder;
-        }
-
-        var serviceName = builder.Configuration["OTEL_SERVICE_NAME"] ?? builder.Environment.ApplicationName;
-        void ConfigureResource(ResourceBuilder resource) => resource.AddService(serviceName);
-
-        var sdk = OpenTelemetrySdk.Create(otel => otel
-            .ConfigureResource(ConfigureResource)
-            .WithTracing(tracing => tracing.AddSource(s_sources))
-            .WithMetrics(metrics => metrics.AddMeter(s_meters))
-            .UseOtlpExporter());
-        builder.Services.AddSingleton(sdk); // the container disposes it at shutdown, flushing what is buffered
-
         builder.Logging.AddOpenTelemetry(logging =>
         {
-            var resource = ResourceBuilder.CreateDefault();
-            ConfigureResource(resource);
-            logging.SetResourceBuilder(resource);
             logging.IncludeFormattedMessage = true;
             logging.IncludeScopes = true;
-            logging.AddOtlpExporter();
         });
+
+        builder.Services.AddOpenTelemetry()
+            .WithMetrics(metrics => metrics
+                .AddAspNetCoreInstrumentation()
+                .AddHttpClientInstrumentation()
+                .AddRuntimeInstrumentation()
+                .AddMeter(s_meters))
+            .WithTracing(tracing => tracing
+                .AddSource(s_sources)
+                .AddAspNetCoreInstrumentation(aspNetCore =>
+                    // Probes every few seconds would drown the requests worth looking at.
+                    aspNetCore.Filter = context =>
+                        !context.Request.Path.StartsWithSegments(HealthEndpointPath)
+                        && !context.Request.Path.StartsWithSegments(AlivenessEndpointPath))
+                .AddHttpClientInstrumentation());
+
+        if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        {
+            builder.Services.AddOpenTelemetry().UseOtlpExporter();
+        }
         return builder;
     }
 
@@ -85,6 +86,7 @@ public static class ServiceDefaultsExtensions
     /// <summary>
     /// <c>/health</c> runs every check and answers JSON with each dependency's status; <c>/alive</c> runs only the
     /// liveness check. A failing check tagged <see cref="DegradableTag"/> makes the service Degraded (still 200).
+    /// Mapped in every environment: load balancers and the AppHost probe them.
     /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {

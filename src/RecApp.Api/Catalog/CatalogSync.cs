@@ -49,7 +49,7 @@ public sealed class CatalogSync(
     /// </summary>
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
-        await Subscription.TrySubscribeAsync(cancellationToken);
+        await Subscription.SubscribeAsync(cancellationToken);
         await base.StartAsync(cancellationToken);
     }
 
@@ -59,18 +59,7 @@ public sealed class CatalogSync(
         await base.StopAsync(cancellationToken); // waits for the consumer to finish the change in hand
     }
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.WhenAll(KeepSubscribedAsync(stoppingToken), ApplyChangesAsync(stoppingToken));
-
-    private async Task KeepSubscribedAsync(CancellationToken stoppingToken)
-    {
-        // Once subscribed, the multiplexer re-subscribes by itself after a reconnect.
-        while (!Subscription.IsSubscribed && !stoppingToken.IsCancellationRequested)
-        {
-            await Task.Delay(TimeSpan.FromSeconds(2), stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            await Subscription.TrySubscribeAsync(stoppingToken);
-        }
-    }
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => ApplyChangesAsync(stoppingToken);
 
     private async Task ApplyChangesAsync(CancellationToken stoppingToken)
     {
@@ -87,7 +76,7 @@ public sealed class CatalogSync(
         }
     }
 
-    /// <summary>Bounded: an item write must never hang on Redis (1.2.6 async calls have no timeout of their own).</summary>
+    /// <summary>Bounded: an item write must never hang on a stalled Redis.</summary>
     private async Task AnnounceAsync(long itemId)
     {
         try

@@ -3,80 +3,47 @@ using StackExchange.Redis;
 namespace RecApp.Api.PubSub;
 
 /// <summary>
-/// One Redis pub/sub subscription whose every call is bounded. StackExchange.Redis 1.2.6 async calls have no timeout
-/// of their own (a stalled connection leaves them pending), so nothing here waits longer than <see cref="CallTimeout"/>.
+/// One Redis pub/sub handler. It is registered once: StackExchange.Redis keeps the subscription and re-establishes
+/// it after every reconnect, including when the first attempt failed because Redis was down at start-up, so a
+/// retry would only register the handler twice.
 /// </summary>
-/// <remarks>
-/// 1.2.6 registers the handler locally before it asks the server, and a second subscribe of a registered channel
-/// only adds the handler again without asking the server. So a subscribe still in flight is awaited again rather
-/// than repeated, and one that failed is undone before it is retried (else the handler would run twice per message).
-/// </remarks>
 public sealed class ChannelSubscription(
     IConnectionMultiplexer redis, RedisChannel channel, Action<RedisChannel, RedisValue> handler, ILogger logger)
 {
-    /// <summary>Longest wait for one Redis call on a request path or at start-up.</summary>
+    /// <summary>Longest wait for one Redis call on a request path or at start-up (a hung server holds calls until the client's own timeout).</summary>
     public static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(1);
 
-    private readonly Lock _gate = new();
-    private Task? _pending;
+    private int _registered;
 
-    public RedisChannel Channel => channel;
-
-    /// <summary>
-    /// Waits at most <see cref="CallTimeout"/> for a Redis call (TimeoutException past it). A call given up on is
-    /// still observed when it fails later, so its failure never surfaces as an unobserved task exception.
-    /// </summary>
+    /// <summary>Waits at most <see cref="CallTimeout"/> for a Redis call; a call given up on is still observed.</summary>
     public static Task<T> Bounded<T>(Task<T> call, CancellationToken cancellationToken = default)
     {
-        Observe(call);
+        call.ContinueWith(static t => _ = t.Exception, CancellationToken.None,
+            TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         return call.WaitAsync(CallTimeout, cancellationToken);
     }
 
-    private static void Observe(Task call) =>
-        call.ContinueWith(static t => _ = t.Exception, CancellationToken.None,
-            TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-
-    public bool IsSubscribed => Volatile.Read(ref _pending) is { IsCompletedSuccessfully: true };
-
-    /// <summary>True once the server confirmed the subscription; false (logged) while Redis is away or slow.</summary>
-    public async Task<bool> TrySubscribeAsync(CancellationToken cancellationToken)
+    /// <summary>Registers the handler (once); with Redis away it takes effect when the connection is back.</summary>
+    public async Task SubscribeAsync(CancellationToken cancellationToken)
     {
-        Task pending;
-        lock (_gate)
+        if (Interlocked.Exchange(ref _registered, 1) == 1)
         {
-            if (_pending is { IsFaulted: true } or { IsCanceled: true })
-            {
-                Undo();
-                _pending = null;
-            }
-            pending = _pending ??= Subscribe();
+            return;
         }
         try
         {
-            await pending.WaitAsync(CallTimeout, cancellationToken);
-            return true;
+            await Bounded(SubscribeCall(), cancellationToken);
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
-            logger.LogDebug(ex, "Could not subscribe to {Channel} yet.", (string?)channel);
-            return false;
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            return false;
+            logger.LogInformation(ex, "Redis is not reachable yet; {Channel} is subscribed once it is.", (string?)channel);
         }
     }
 
     /// <summary>On shutdown: this handler stops being called (bounded; failures are only logged).</summary>
     public async Task UnsubscribeAsync()
     {
-        Task? pending;
-        lock (_gate)
-        {
-            pending = _pending;
-            _pending = null;
-        }
-        if (pending is null)
+        if (Interlocked.Exchange(ref _registered, 0) == 0)
         {
             return;
         }
@@ -90,36 +57,15 @@ public sealed class ChannelSubscription(
         }
     }
 
+    private async Task<bool> SubscribeCall()
+    {
+        await redis.GetSubscriber().SubscribeAsync(channel, handler);
+        return true;
+    }
+
     private async Task<bool> UnsubscribeCall()
     {
         await redis.GetSubscriber().UnsubscribeAsync(channel, handler);
         return true;
-    }
-
-    private Task Subscribe()
-    {
-        try
-        {
-            var call = redis.GetSubscriber().SubscribeAsync(channel, handler);
-            Observe(call);
-            return call;
-        }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
-        {
-            return Task.FromException(ex);
-        }
-    }
-
-    /// <summary>Removes this handler locally (and the server subscription when it was the last one), without waiting.</summary>
-    private void Undo()
-    {
-        try
-        {
-            redis.GetSubscriber().Unsubscribe(channel, handler, CommandFlags.FireAndForget);
-        }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
-        {
-            logger.LogDebug(ex, "Could not unsubscribe from {Channel}.", (string?)channel);
-        }
     }
 }

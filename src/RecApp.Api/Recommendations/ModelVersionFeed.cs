@@ -45,15 +45,11 @@ public sealed class ModelVersionFeed(
     {
         // The model loads at start-up; warm for whatever version it has, then watch for changes: an announcement, or
         // every ModelPollSeconds a look at the in-memory version (the model's own poll of model_current may have
-        // switched it). Subscribing is retried here while Redis is down; once subscribed, the multiplexer
-        // re-subscribes by itself after a reconnect.
+        // switched it). The multiplexer keeps the subscription across reconnects.
         var interval = TimeSpan.FromSeconds(options.Value.ModelPollSeconds);
+        await Subscription.SubscribeAsync(stoppingToken);
         while (!stoppingToken.IsCancellationRequested)
         {
-            if (!Subscription.IsSubscribed)
-            {
-                await Subscription.TrySubscribeAsync(stoppingToken);
-            }
             await WarmIfNewAsync(stoppingToken);
             if (await AnnouncedWithinAsync(interval, stoppingToken))
             {

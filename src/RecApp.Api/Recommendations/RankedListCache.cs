@@ -4,7 +4,6 @@ using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Caching.Hybrid;
 using Microsoft.Extensions.Options;
 using RecApp.Api.Validation;
-using RecApp.Caching;
 using RecApp.Recommendations.Model;
 using RecApp.Recommendations.Scoring;
 
@@ -27,7 +26,7 @@ public sealed class RankedListCache(
     HybridCache cache,
     IRecommender recommender,
     IGlobalModel model,
-    RecommendationCounters counters,
+    RecommendationMetrics counters,
     IOptionsMonitor<ApiOptions> options,
     ILogger<RankedListCache> logger)
 {
@@ -60,94 +59,63 @@ public sealed class RankedListCache(
         }
     }
 
-    private async ValueTask<CachedList> PersonalizedAsync(long userId, RecommendationFilters filters, CancellationToken cancellationToken)
+    private ValueTask<CachedList> PersonalizedAsync(long userId, RecommendationFilters filters, CancellationToken cancellationToken)
     {
-        var state = new Lookup<(long UserId, RecommendationFilters Filters)>(
-            recommender, (userId, filters), static a => UserTag(a.UserId), AllRecommendationsTag);
-        var read = await cache.GetOrCreateWithSourceAsync(
-            UserKey(userId, CurrentVersion(), filters),
-            state,
-            static async (s, ct) => await s.Recommender.ForUserAsync(s.Args.UserId, s.Args.Filters, ct),
-            Entries().Personalized,
-            state,
-            cancellationToken);
-        return counters.Count(RecommendationKind.Personalized, read.Value, read.IsCacheHit);
+        var lookup = new Lookup<(long UserId, RecommendationFilters Filters)>(
+            recommender, (userId, filters), static a => UserTag(a.UserId), "personalized",
+            static async (r, a, ct) => await r.ForUserAsync(a.UserId, a.Filters, ct));
+        return ReadAsync(RecommendationKind.Personalized, UserKey(userId, CurrentVersion(), filters), lookup, Entries().Personalized, cancellationToken);
     }
 
     /// <summary>
-    /// Unfiltered lists for many users, in the order asked, in one cache call: L1, then one Redis MGET for the L1
-    /// misses, then the engine for what is still missing, each entry tagged with its own user. With PostgreSQL
-    /// unreachable the misses fall back one by one, as in <see cref="ForUserAsync"/>.
+    /// Unfiltered lists for many users, in the order asked: one cache read per user, run concurrently, each entry
+    /// tagged with its own user, so at most one engine run per user. With PostgreSQL unreachable a miss falls back
+    /// as in <see cref="ForUserAsync"/>.
     /// </summary>
     public async ValueTask<CachedList[]> ForUsersAsync(IReadOnlyList<long> userIds, CancellationToken cancellationToken)
     {
-        var version = CurrentVersion();
-        var keys = new string[userIds.Count];
-        var usersByKey = new Dictionary<string, long>(keys.Length, StringComparer.Ordinal);
-        for (var i = 0; i < keys.Length; i++)
+        var reads = new Task<CachedList>[userIds.Count];
+        for (var i = 0; i < reads.Length; i++)
         {
-            keys[i] = UserKey(userIds[i], version, RecommendationFilters.None);
-            usersByKey[keys[i]] = userIds[i];
+            reads[i] = ForUserAsync(userIds[i], RecommendationFilters.None, cancellationToken).AsTask();
         }
-
-        var results = new CachedList[keys.Length];
-        try
-        {
-            var reads = await cache.GetOrCreateManyWithSourceAsync(
-                keys,
-                (Recommender: recommender, Users: usersByKey),
-                static async (key, s, ct) => await s.Recommender.ForUserAsync(s.Users[key], RecommendationFilters.None, ct),
-                static (key, s) => [UserTag(s.Users[key]), AllRecommendationsTag],
-                Entries().Personalized,
-                cancellationToken);
-            for (var i = 0; i < reads.Length; i++)
-            {
-                results[i] = counters.Count(RecommendationKind.Personalized, reads[i].Value, reads[i].IsCacheHit);
-            }
-        }
-        catch (Exception ex) when (ApiExceptionHandler.IsDatabaseOutage(ex))
-        {
-            for (var i = 0; i < keys.Length; i++)
-            {
-                results[i] = await ForUserAsync(userIds[i], RecommendationFilters.None, cancellationToken);
-            }
-        }
-        return results;
+        return await Task.WhenAll(reads);
     }
 
     public async ValueTask<CachedList> PopularAsync(Demographics demographics, RecommendationFilters filters, CancellationToken cancellationToken)
     {
         var segment = SegmentOf(demographics);
-        var state = new Lookup<(Demographics Demographics, RecommendationFilters Filters, string Segment)>(
-            recommender, (demographics, filters, segment), static a => "segment:" + a.Segment, "popular");
+        var lookup = new Lookup<(Demographics Demographics, RecommendationFilters Filters, string Segment)>(
+            recommender, (demographics, filters, segment), static a => "segment:" + a.Segment, "popular",
+            static async (r, a, ct) => await r.PopularAsync(a.Demographics, a.Filters, ct));
         var key = new DefaultInterpolatedStringHandler(8, 2, CultureInfo.InvariantCulture);
         key.AppendLiteral("rec:p:v");
         key.AppendFormatted(CurrentVersion());
         key.AppendLiteral(":");
         key.AppendFormatted(segment);
         AppendFilters(ref key, filters);
-        var read = await cache.GetOrCreateWithSourceAsync(
-            key.ToStringAndClear(),
-            state,
-            static async (s, ct) => await s.Recommender.PopularAsync(s.Args.Demographics, s.Args.Filters, ct),
-            Entries().Popular,
-            state,
-            cancellationToken);
-        return counters.Count(RecommendationKind.Popular, read.Value, read.IsCacheHit);
+        return await ReadAsync(RecommendationKind.Popular, key.ToStringAndClear(), lookup, Entries().Popular, cancellationToken);
     }
 
     /// <summary>Neighbors of an item. Throws <see cref="UnknownItemException"/> (never cached) for an unknown item.</summary>
     public async ValueTask<CachedList> SimilarAsync(long itemId, CancellationToken cancellationToken)
     {
-        var state = new Lookup<long>(recommender, itemId, static id => ItemTag(id), "similar");
-        var read = await cache.GetOrCreateWithSourceAsync(
-            string.Create(CultureInfo.InvariantCulture, $"rec:s:{itemId}:v{CurrentVersion()}"),
-            state,
-            static async (s, ct) => await s.Recommender.SimilarAsync(s.Args, ct) ?? throw new UnknownItemException(s.Args),
-            Entries().Popular,
-            state,
-            cancellationToken);
-        return counters.Count(RecommendationKind.Similar, read.Value, read.IsCacheHit);
+        var lookup = new Lookup<long>(recommender, itemId, static id => ItemTag(id), "similar",
+            static async (r, id, ct) => await r.SimilarAsync(id, ct) ?? throw new UnknownItemException(id));
+        return await ReadAsync(RecommendationKind.Similar,
+            string.Create(CultureInfo.InvariantCulture, $"rec:s:{itemId}:v{CurrentVersion()}"), lookup, Entries().Popular, cancellationToken);
+    }
+
+    /// <summary>
+    /// One cache read. <c>cache_hit</c> is true exactly when the list did not come from this request's own engine
+    /// run: the factory records what it produced, and a value that is not that one came from L1, L2, a concurrent
+    /// caller's run (stampede protection) or fail-safe.
+    /// </summary>
+    private async ValueTask<CachedList> ReadAsync<TArgs>(
+        RecommendationKind kind, string key, Lookup<TArgs> lookup, HybridCacheEntryOptions entry, CancellationToken cancellationToken)
+    {
+        var list = await cache.GetOrCreateAsync(key, lookup, static async (l, ct) => await l.ComputeAsync(ct), entry, lookup, cancellationToken);
+        return counters.Count(kind, list, hit: !ReferenceEquals(list, lookup.Produced));
     }
 
     /// <summary>A stable, readable segment id: <c>f|25-34|213|electronics</c>, <c>*</c> for "any".</summary>
@@ -221,18 +189,32 @@ public sealed class RankedListCache(
     }
 
     /// <summary>
-    /// Factory state: avoids a closure per call, and is also the entry's tag list, produced only when the cache needs
-    /// it (a miss), so an L1 hit builds no tag strings. Immutable: the cache may reuse it for a background refresh.
+    /// Factory state: avoids a closure per call, remembers what the factory produced (for <c>cache_hit</c>), and is
+    /// also the entry's tag list, produced only when the cache needs it (a miss), so an L1 hit builds no tag strings.
     /// </summary>
-    private sealed class Lookup<TArgs>(IRecommender recommender, TArgs args, Func<TArgs, string> ownTag, string kindTag)
-        : IEnumerable<string>
+    private sealed class Lookup<TArgs>(
+        IRecommender recommender,
+        TArgs args,
+        Func<TArgs, string> ownTag,
+        string kindTag,
+        Func<IRecommender, TArgs, CancellationToken, ValueTask<RankedList>> compute) : IEnumerable<string>
     {
-        public IRecommender Recommender { get; } = recommender;
-        public TArgs Args { get; } = args;
+        private RankedList? _produced;
+
+        public RankedList? Produced => Volatile.Read(ref _produced);
+
+        public async ValueTask<RankedList> ComputeAsync(CancellationToken cancellationToken)
+        {
+            using var activity = RecommendationMetrics.Source.StartActivity("engine " + kindTag);
+            var list = await compute(recommender, args, cancellationToken);
+            activity?.SetTag("algorithm", list.Algorithm.ToString());
+            Volatile.Write(ref _produced, list);
+            return list;
+        }
 
         public IEnumerator<string> GetEnumerator()
         {
-            yield return ownTag(Args);
+            yield return ownTag(args);
             yield return kindTag;
             yield return AllRecommendationsTag;
         }

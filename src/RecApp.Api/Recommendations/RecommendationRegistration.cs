@@ -16,7 +16,7 @@ public static class RecommendationRegistration
         builder.Services.AddOptions<ApiOptions>().Bind(builder.Configuration.GetSection(ApiOptions.Section)).ValidateOnStart();
         builder.Services.AddSingleton<IConfigureOptions<ApiOptions>, SeedEnvironmentNames>();
         builder.Services.AddSingleton<IValidateOptions<ApiOptions>, ApiOptionsValidation>();
-        builder.Services.AddSingleton<RecommendationCounters>();
+        builder.Services.AddSingleton<RecommendationMetrics>();
         builder.Services.AddSingleton<IHybridCacheSerializer<RankedList>, RankedListSerializer>();
         builder.Services.AddSingleton<RankedListCache>();
         builder.Services.AddSingleton<CacheWarmer>();

@@ -1,4 +1,4 @@
-using RecApp.Caching;
+using RecApp.Api.Caching;
 
 namespace RecApp.Api.Stats;
 
@@ -20,7 +20,7 @@ public sealed record JobRunStats(
 public sealed record HitStats(long Hits, long Misses, double HitRate);
 
 /// <summary>Hits and misses as the endpoints saw them, per kind of list; <c>tiers</c> is the cache's own view (L1, L2).</summary>
-public sealed record CacheStats(HitStats Popular, HitStats Personalized, HitStats Similar, HitStats Total, CacheStatistics Tiers);
+public sealed record CacheStats(HitStats Popular, HitStats Personalized, HitStats Similar, HitStats Total, CacheTierStats Tiers);
 
 public sealed record ConfigurationStats(
     int CacheTtlPopular, int CacheTtlPersonalized, int CacheTtlUserProfile, int DefaultPageSize, int MaxPageSize,

@@ -3,7 +3,7 @@ using Npgsql;
 using RecApp.Api.Admin;
 using RecApp.Api.Recommendations;
 using RecApp.Api.Validation;
-using RecApp.Caching;
+using RecApp.Api.Caching;
 using RecApp.Recommendations.Model;
 
 namespace RecApp.Api.Stats;
@@ -14,9 +14,9 @@ namespace RecApp.Api.Stats;
 /// </summary>
 public sealed class StatsReader(
     NpgsqlDataSource dataSource,
-    RecommendationCounters counters,
+    RecommendationMetrics counters,
     IGlobalModel model,
-    ICacheStatistics cacheStatistics,
+    CacheTierStatistics cacheStatistics,
     IOptionsMonitor<ApiOptions> serving,
     IOptionsMonitor<RecommendationOptions> engine,
     IOptions<RateLimitingOptions> rateLimiting,
@@ -57,7 +57,7 @@ public sealed class StatsReader(
         return new CacheStats(
             For(RecommendationKind.Popular), For(RecommendationKind.Personalized), For(RecommendationKind.Similar),
             Of(kinds.Sum(counters.Hits), kinds.Sum(counters.Misses)),
-            cacheStatistics.GetStatistics());
+            cacheStatistics.Read());
     }
 
     private ConfigurationStats Configuration()

@@ -5,6 +5,7 @@ using RecApp.Recommendations.Data;
 using RecApp.Recommendations.Evaluation;
 using RecApp.Recommendations.Ingest;
 using RecApp.Recommendations.Model;
+using RecApp.ServiceDefaults;
 using Spectre.Console;
 
 namespace RecApp.Refresher.Cli;
@@ -210,7 +211,7 @@ public static class RefresherCommandLine
             ["Logging:LogLevel:Default"] = "Warning",
             ["Logging:LogLevel:Npgsql"] = "Warning",
         });
-        builder.AddNpgsqlDataSource("recdb");
+        builder.AddPostgresDataSource("recdb");
         builder.Services.AddDatabaseMigrations();
         builder.Services.AddSingleton<DatasetBulkLoader>();
         return builder.Build();

@@ -22,6 +22,7 @@ public sealed class RefresherWorker(
     DemoDataSeeder demoData,
     NpgsqlDataSource dataSource,
     TimeProvider time,
+    RefresherMetrics metrics,
     IOptions<RefresherOptions> options,
     ILogger<RefresherWorker> logger) : BackgroundService
 {
@@ -164,10 +165,13 @@ public sealed class RefresherWorker(
         var settings = options.Value;
         var interval = settings.IntervalFor(job.Name);
         var runId = await history.StartAsync(job.Name, cancellationToken);
+        using var activity = RefresherMetrics.Source.StartActivity("job " + job.Name);
         var stopwatch = Stopwatch.StartNew();
         try
         {
             var result = await job.RunAsync(cancellationToken);
+            metrics.JobFinished(job.Name, "succeeded", stopwatch.Elapsed, result.Rows, result.ModelVersion);
+            activity?.SetTag("rows", result.Rows);
             await RecordAsync(() => history.SucceededAsync(runId, stopwatch.Elapsed, result, CancellationToken.None));
             logger.LogInformation("{Job} succeeded in {Elapsed}: {Rows} rows, model version {Version}.",
                 job.Name, stopwatch.Elapsed, result.Rows, result.ModelVersion);
@@ -179,6 +183,7 @@ public sealed class RefresherWorker(
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
+            metrics.JobFinished(job.Name, "cancelled", stopwatch.Elapsed, null, null);
             await RecordAsync(() => history.CancelledAsync(runId, stopwatch.Elapsed, CancellationToken.None));
             logger.LogWarning("{Job} cancelled after {Elapsed}.", job.Name, stopwatch.Elapsed);
             throw;
@@ -186,6 +191,8 @@ public sealed class RefresherWorker(
         catch (Exception ex)
         {
             // A failed job leaves the previous model serving; it is retried sooner than its interval.
+            metrics.JobFinished(job.Name, "failed", stopwatch.Elapsed, null, null);
+            activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
             await RecordAsync(() => history.FailedAsync(runId, stopwatch.Elapsed, ex, CancellationToken.None));
             logger.LogError(ex, "{Job} failed after {Elapsed}.", job.Name, stopwatch.Elapsed);
             var retry = TimeSpan.FromMinutes(settings.FailedJobRetryMinutes);

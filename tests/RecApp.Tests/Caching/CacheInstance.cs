@@ -3,127 +3,58 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using RecApp.Caching;
+using RecApp.Api.Caching;
+using RecApp.ServiceDefaults;
 using StackExchange.Redis;
 
 namespace RecApp.Tests.Caching;
 
 /// <summary>
-/// One cache "instance" as an application would have it: its own service provider, Redis connection and L1,
-/// registered through <c>AddRedisHybridCache</c>. Several of them over one Redis stand for several processes.
+/// One cache "instance" as the API registers it (Aspire's Redis client + <see cref="CacheRegistration.AddRecommendationCache"/>:
+/// FusionCache behind HybridCache): its own service provider, Redis connection and L1. Several of them over one
+/// Redis stand for several replicas.
 /// </summary>
 internal sealed class CacheInstance : IAsyncDisposable
 {
-    private readonly ServiceProvider _provider;
+    private readonly IHost _host;
 
-    private CacheInstance(ServiceProvider provider)
+    private CacheInstance(IHost host)
     {
-        _provider = provider;
-        Cache = (RedisHybridCache)provider.GetRequiredService<HybridCache>();
-        Redis = provider.GetRequiredService<IConnectionMultiplexer>();
+        _host = host;
+        Cache = host.Services.GetRequiredService<HybridCache>();
+        Redis = host.Services.GetRequiredService<IConnectionMultiplexer>();
+        Tiers = host.Services.GetRequiredService<CacheTierStatistics>();
     }
 
-    public RedisHybridCache Cache { get; }
+    public HybridCache Cache { get; }
 
     public IConnectionMultiplexer Redis { get; }
 
-    public IServiceProvider Services => _provider;
+    public CacheTierStatistics Tiers { get; }
 
-    public CacheStatistics Stats => Cache.GetStatistics();
-
-    public static async Task<CacheInstance> StartAsync(
-        string redisConnectionString,
-        string keyPrefix,
-        IDictionary<string, string?>? settings = null,
-        TimeProvider? time = null,
-        Action<IServiceCollection>? services = null,
-        Action<RedisHybridCacheOptions>? configure = null)
+    public static async Task<CacheInstance> StartAsync(string redisConnectionString, string keyPrefix, IDictionary<string, string?>? settings = null)
     {
-        var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?>
-            {
-                ["Caching:KeyPrefix"] = keyPrefix,
-                ["Caching:DistributedCacheTimeout"] = "00:00:01",
-            })
-            .AddInMemoryCollection(settings ?? new Dictionary<string, string?>())
-            .Build();
-        var collection = new ServiceCollection();
-        collection.AddLogging();
-        collection.AddSingleton<IConnectionMultiplexer>(_ => RedisClientExtensions.ConnectRedis(redisConnectionString));
-        if (time is not null)
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
-            collection.AddSingleton(time);
-        }
-        services?.Invoke(collection);
-        collection.AddRedisHybridCache(configuration, configure);
-        var instance = new CacheInstance(collection.BuildServiceProvider());
-        if (instance.Redis.IsConnected)
-        {
-            await instance.Cache.EnsureBackplaneSubscribedAsync();
-            await instance.Cache.ClockSynchronized.WaitAsync(TimeSpan.FromSeconds(10));
-        }
+            ["ConnectionStrings:redis"] = redisConnectionString,
+            ["Caching:KeyPrefix"] = keyPrefix,
+        });
+        builder.Configuration.AddInMemoryCollection(settings ?? new Dictionary<string, string?>());
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.AddRedisConnection("redis");
+        builder.AddRecommendationCache();
+        var host = builder.Build();
+        await host.StartAsync();
+        var instance = new CacheInstance(host);
+        // A first round trip, so the backplane has subscribed before a test relies on it.
+        await instance.Cache.GetOrCreateAsync("warm-up:" + Guid.NewGuid().ToString("N"), _ => ValueTask.FromResult(0));
         return instance;
     }
 
-    /// <summary>The raw bytes the cache stored in Redis for a key (null when absent).</summary>
-    public async Task<byte[]?> RawAsync(string keyPrefix, string key) => await Redis.GetDatabase().StringGetAsync(keyPrefix + key);
-
     public async ValueTask DisposeAsync()
     {
-        await _provider.DisposeAsync();
-    }
-}
-
-/// <summary>A clock the test moves by hand (expiry, jitter and eager refresh without waiting).</summary>
-internal sealed class ManualTimeProvider(DateTimeOffset start) : TimeProvider
-{
-    private long _ticks = start.UtcTicks;
-
-    public override DateTimeOffset GetUtcNow() => new(Interlocked.Read(ref _ticks), TimeSpan.Zero);
-
-    public void Advance(TimeSpan by) => Interlocked.Add(ref _ticks, by.Ticks);
-}
-
-/// <summary>The system clock shifted by a fixed amount: a machine whose clock is off.</summary>
-internal sealed class SkewedTimeProvider(TimeSpan skew) : TimeProvider
-{
-    public override DateTimeOffset GetUtcNow() => System.GetUtcNow() + skew;
-}
-
-/// <summary>Factory bookkeeping shared by the cache tests.</summary>
-internal sealed class CountingFactory
-{
-    private int _runs;
-
-    public int Runs => Volatile.Read(ref _runs);
-
-    public ValueTask<string> Next(string value)
-    {
-        Interlocked.Increment(ref _runs);
-        return ValueTask.FromResult(value);
-    }
-}
-
-/// <summary>Keeps every formatted log message, to assert that something was logged.</summary>
-internal sealed class CapturingLoggerProvider : ILoggerProvider
-{
-    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _messages = new();
-
-    public IReadOnlyCollection<string> Messages => _messages;
-
-    public ILogger CreateLogger(string categoryName) => new Logger(_messages);
-
-    public void Dispose()
-    {
-    }
-
-    private sealed class Logger(System.Collections.Concurrent.ConcurrentQueue<string> messages) : ILogger
-    {
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            messages.Enqueue(formatter(state, exception));
+        await _host.StopAsync();
+        _host.Dispose();
     }
 }

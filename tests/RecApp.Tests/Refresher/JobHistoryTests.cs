@@ -84,5 +84,5 @@ public sealed class JobHistoryTests
 internal static class RedisSubscription
 {
     public static ConnectionMultiplexer Connect(string connectionString) =>
-        Microsoft.Extensions.Hosting.RedisClientExtensions.ConnectRedis(connectionString);
+        ConnectionMultiplexer.Connect(connectionString);
 }

@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using RecApp.Recommendations.Model;
+using RecApp.Refresher;
 using RecApp.Refresher.Worker;
 
 namespace RecApp.Tests.Refresher;

@@ -1,0 +1,55 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using RecApp.Recommendations.Model;
+using RecApp.Recommendations.Scoring;
+
+namespace RecApp.Api.Recommendations;
+
+public enum RecommendationKind
+{
+    Popular,
+    Personalized,
+    Similar,
+}
+
+/// <summary>
+/// The API's telemetry (meter and activity source <c>RecApp.Api</c>): answers by kind, algorithm and cache hit, the
+/// in-process model version, and a span per engine run. <c>/stats</c> reports the same hit and miss totals.
+/// </summary>
+public sealed class RecommendationMetrics
+{
+    public const string Name = "RecApp.Api";
+
+    public static readonly ActivitySource Source = new(Name);
+
+    private static readonly string[] s_kinds = ["popular", "personalized", "similar"];
+    private static readonly string[] s_algorithms = Enum.GetNames<RecommendationAlgorithm>().Select(n => n.ToLowerInvariant()).ToArray();
+
+    private readonly long[] _hits = new long[3];
+    private readonly long[] _misses = new long[3];
+    private readonly Counter<long> _answers;
+
+    public RecommendationMetrics(IMeterFactory meters, IGlobalModel model)
+    {
+        var meter = meters.Create(Name);
+        _answers = meter.CreateCounter<long>("recapp.recommendations.answers", "{answer}",
+            "Ranked lists answered, by kind, algorithm and whether the cache had them.");
+        meter.CreateObservableGauge("recapp.model.version", () => model.Current.Version, "{version}",
+            "The model version this API instance serves.");
+    }
+
+    internal CachedList Count(RecommendationKind kind, RankedList list, bool hit)
+    {
+        Interlocked.Increment(ref (hit ? _hits : _misses)[(int)kind]);
+        if (_answers.Enabled)
+        {
+            var algorithm = (int)list.Algorithm < s_algorithms.Length ? s_algorithms[(int)list.Algorithm] : "unknown";
+            _answers.Add(1, new TagList { { "kind", s_kinds[(int)kind] }, { "algorithm", algorithm }, { "cache_hit", hit } });
+        }
+        return new CachedList(list, hit);
+    }
+
+    public long Hits(RecommendationKind kind) => Interlocked.Read(ref _hits[(int)kind]);
+
+    public long Misses(RecommendationKind kind) => Interlocked.Read(ref _misses[(int)kind]);
+}

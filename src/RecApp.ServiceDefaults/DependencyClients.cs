@@ -1,0 +1,101 @@
+using System.Text.RegularExpressions;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using Npgsql;
+using StackExchange.Redis;
+
+namespace RecApp.ServiceDefaults;
+
+/// <summary>
+/// PostgreSQL and Redis through Aspire's client integrations (Aspire.Npgsql, Aspire.StackExchange.Redis), with
+/// RecApp's settings on top: short connect timeouts and fail-fast Redis so a dependency outage degrades answers
+/// instead of stalling them, and one health check per dependency named after its connection.
+/// </summary>
+public static partial class DependencyClients
+{
+    /// <summary>PostgreSQL connect timeout used when the connection string sets none (Npgsql's own default is 15 s).</summary>
+    public const int DefaultPostgresConnectTimeoutSeconds = 3;
+
+    /// <summary>
+    /// The <see cref="NpgsqlDataSource"/> for <c>ConnectionStrings:{connectionName}</c>, with Npgsql tracing and
+    /// metrics. <paramref name="critical"/> false makes an outage degrade the service (it still answers from cache
+    /// and the in-process model) instead of failing it.
+    /// </summary>
+    public static IHostApplicationBuilder AddPostgresDataSource(
+        this IHostApplicationBuilder builder, string connectionName, bool critical = true)
+    {
+        var connectionString = WithDefaultTimeout(builder.Configuration.GetRequiredConnectionString(connectionName));
+        builder.AddNpgsqlDataSource(connectionName, settings =>
+        {
+            settings.ConnectionString = connectionString;
+            settings.DisableHealthChecks = true; // ours below: named after the connection, and degradable
+        });
+        builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
+            connectionName,
+            sp => new PostgresHealthCheck(sp.GetRequiredService<NpgsqlDataSource>()),
+            failureStatus: HealthStatus.Unhealthy,
+            tags: critical ? [ServiceDefaultsExtensions.ReadyTag] : [ServiceDefaultsExtensions.ReadyTag, ServiceDefaultsExtensions.DegradableTag],
+            timeout: TimeSpan.FromSeconds(3)));
+        return builder;
+    }
+
+    /// <summary>
+    /// A pooled EF Core context over the same <see cref="NpgsqlDataSource"/>, enriched by Aspire (tracing, metrics).
+    /// No retrying execution strategy: the API's writes run in their own transactions and answer 503 on an outage.
+    /// </summary>
+    public static IHostApplicationBuilder AddPostgresDbContext<TContext>(this IHostApplicationBuilder builder)
+        where TContext : DbContext
+    {
+        builder.Services.AddDbContextPool<TContext>((sp, options) => options.UseNpgsql(sp.GetRequiredService<NpgsqlDataSource>()));
+        builder.EnrichNpgsqlDbContext<TContext>(settings =>
+        {
+            settings.DisableRetry = true;
+            settings.DisableHealthChecks = true;
+        });
+        return builder;
+    }
+
+    /// <summary>
+    /// The <see cref="IConnectionMultiplexer"/> for <c>ConnectionStrings:{connectionName}</c>. Redis is a cache here:
+    /// the service starts while it is down, every command fails at once while disconnected (no 5 s backlog stall), the
+    /// multiplexer reconnects by itself, and its health check only ever degrades the service.
+    /// </summary>
+    public static IHostApplicationBuilder AddRedisConnection(this IHostApplicationBuilder builder, string connectionName)
+    {
+        builder.Configuration.GetRequiredConnectionString(connectionName);
+        builder.AddRedisClient(connectionName,
+            settings => settings.DisableHealthChecks = true,
+            options =>
+            {
+                options.AbortOnConnectFail = false;
+                options.BacklogPolicy = BacklogPolicy.FailFast;
+                options.ConnectTimeout = Math.Min(options.ConnectTimeout, 2000);
+                options.SyncTimeout = Math.Min(options.SyncTimeout, 2000);
+                options.AsyncTimeout = Math.Min(options.AsyncTimeout, 2000);
+                options.ConnectRetry = 1;
+                // Reconnect attempts every 500 ms at most, so the cache is whole again soon after Redis returns.
+                options.ReconnectRetryPolicy = new LinearRetry(500);
+            });
+        builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
+            connectionName,
+            sp => new RedisHealthCheck(sp.GetRequiredService<IConnectionMultiplexer>()),
+            failureStatus: HealthStatus.Unhealthy,
+            tags: [ServiceDefaultsExtensions.ReadyTag, ServiceDefaultsExtensions.DegradableTag],
+            timeout: TimeSpan.FromSeconds(3)));
+        return builder;
+    }
+
+    private static string WithDefaultTimeout(string connectionString)
+    {
+        if (ExplicitTimeout().IsMatch(connectionString))
+        {
+            return connectionString;
+        }
+        return new NpgsqlConnectionStringBuilder(connectionString) { Timeout = DefaultPostgresConnectTimeoutSeconds }.ConnectionString;
+    }
+
+    [GeneratedRegex(@"(^|;)\s*Timeout\s*=", RegexOptions.IgnoreCase)]
+    private static partial Regex ExplicitTimeout();
+}
