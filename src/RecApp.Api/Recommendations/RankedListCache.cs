@@ -1,4 +1,5 @@
 using System.Collections;
+using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Caching.Hybrid;
@@ -33,6 +34,9 @@ public sealed class RankedListCache(
     public const string AllRecommendationsTag = "recs";
 
     private const string PriceFormat = "0.##########";
+
+    /// <summary>When each list this process's engine produced was finished (weak: gone with the list).</summary>
+    private static readonly ConditionalWeakTable<RankedList, object> s_computedAt = [];
 
     private EntryOptions? _entries;
     private VersionOf? _version;
@@ -107,15 +111,17 @@ public sealed class RankedListCache(
     }
 
     /// <summary>
-    /// One cache read. <c>cache_hit</c> is true exactly when the list did not come from this request's own engine
-    /// run: the factory records what it produced, and a value that is not that one came from L1, L2, a concurrent
-    /// caller's run (stampede protection) or fail-safe.
+    /// One cache read. <c>cache_hit</c> is true exactly when the list was in the cache before this request began: a
+    /// list an engine run in this process finished after that moment (this request's own run, or a concurrent
+    /// caller's it waited for) is a miss; one from L1 computed earlier, from L2, or served by fail-safe is a hit.
     /// </summary>
     private async ValueTask<CachedList> ReadAsync<TArgs>(
         RecommendationKind kind, string key, Lookup<TArgs> lookup, HybridCacheEntryOptions entry, CancellationToken cancellationToken)
     {
+        var started = Stopwatch.GetTimestamp();
         var list = await cache.GetOrCreateAsync(key, lookup, static async (l, ct) => await l.ComputeAsync(ct), entry, lookup, cancellationToken);
-        return counters.Count(kind, list, hit: !ReferenceEquals(list, lookup.Produced));
+        var computedDuringRequest = s_computedAt.TryGetValue(list, out var at) && (long)at >= started;
+        return counters.Count(kind, list, hit: !computedDuringRequest);
     }
 
     /// <summary>A stable, readable segment id: <c>f|25-34|213|electronics</c>, <c>*</c> for "any".</summary>
@@ -189,8 +195,8 @@ public sealed class RankedListCache(
     }
 
     /// <summary>
-    /// Factory state: avoids a closure per call, remembers what the factory produced (for <c>cache_hit</c>), and is
-    /// also the entry's tag list, produced only when the cache needs it (a miss), so an L1 hit builds no tag strings.
+    /// Factory state: avoids a closure per call, and is also the entry's tag list, produced only when the cache needs
+    /// it (a miss), so an L1 hit builds no tag strings. Immutable: the cache may reuse it for a background refresh.
     /// </summary>
     private sealed class Lookup<TArgs>(
         IRecommender recommender,
@@ -199,16 +205,12 @@ public sealed class RankedListCache(
         string kindTag,
         Func<IRecommender, TArgs, CancellationToken, ValueTask<RankedList>> compute) : IEnumerable<string>
     {
-        private RankedList? _produced;
-
-        public RankedList? Produced => Volatile.Read(ref _produced);
-
         public async ValueTask<RankedList> ComputeAsync(CancellationToken cancellationToken)
         {
             using var activity = RecommendationMetrics.Source.StartActivity("engine " + kindTag);
             var list = await compute(recommender, args, cancellationToken);
             activity?.SetTag("algorithm", list.Algorithm.ToString());
-            Volatile.Write(ref _produced, list);
+            s_computedAt.AddOrUpdate(list, Stopwatch.GetTimestamp());
             return list;
         }
 
