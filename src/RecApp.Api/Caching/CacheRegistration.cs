@@ -71,6 +71,8 @@ public static class CacheRegistration
         options.BackplaneErrorsLogLevel = LogLevel.Debug;
         options.DistributedCacheSyntheticTimeoutsLogLevel = LogLevel.Debug;
         options.FailSafeActivationLogLevel = LogLevel.Debug;
+        // Engine failures are handled (outage fallback) or logged by the API's exception handler.
+        options.FactoryErrorsLogLevel = LogLevel.Debug;
     }
 
     private static void ConfigureDefaultEntries(FusionCacheEntryOptions entry, CachingOptions settings)

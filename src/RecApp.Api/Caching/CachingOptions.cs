@@ -44,6 +44,12 @@ public sealed class CachingOptions : IValidatableObject
     /// <summary>How often a failed Redis write or backplane message is retried once Redis returns (auto-recovery).</summary>
     public TimeSpan AutoRecoveryDelay { get; set; } = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>
+    /// While Redis is down, how often each instance reads new interactions to evict those users' lists itself (the
+    /// backplane cannot carry the evictions then).
+    /// </summary>
+    public TimeSpan OutageEvictionPollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         foreach (var (name, value) in new[]
@@ -52,6 +58,7 @@ public sealed class CachingOptions : IValidatableObject
                      (nameof(DistributedCacheHardTimeout), DistributedCacheHardTimeout),
                      (nameof(CircuitBreakerDuration), CircuitBreakerDuration),
                      (nameof(AutoRecoveryDelay), AutoRecoveryDelay),
+                     (nameof(OutageEvictionPollInterval), OutageEvictionPollInterval),
                  })
         {
             if (value <= TimeSpan.Zero)

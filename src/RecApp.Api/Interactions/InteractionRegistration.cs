@@ -5,6 +5,7 @@ public static class InteractionRegistration
     public static IHostApplicationBuilder AddInteractions(this IHostApplicationBuilder builder)
     {
         builder.Services.AddSingleton<InteractionWriter>();
+        builder.Services.AddHostedService<OutageUserEviction>();
         return builder;
     }
 }

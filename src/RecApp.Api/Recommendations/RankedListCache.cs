@@ -28,10 +28,14 @@ public sealed class RankedListCache(
     IRecommender recommender,
     IGlobalModel model,
     RecommendationMetrics counters,
+    DatabaseBreaker database,
     IOptionsMonitor<ApiOptions> options,
     ILogger<RankedListCache> logger)
 {
     public const string AllRecommendationsTag = "recs";
+
+    /// <summary>Every user's personalized lists.</summary>
+    public const string PersonalizedTag = "personalized";
 
     private const string PriceFormat = "0.##########";
 
@@ -56,18 +60,19 @@ public sealed class RankedListCache(
         {
             return await PersonalizedAsync(userId, filters, cancellationToken);
         }
-        catch (Exception ex) when (ApiExceptionHandler.IsDatabaseOutage(ex))
+        catch (Exception ex) when (DatabaseBreaker.IsOutage(ex))
         {
-            logger.LogWarning(ex, "Database unreachable: user {UserId} gets the popular list instead of a personalized one.", userId);
+            logger.LogDebug(ex, "Database unreachable: user {UserId} gets the popular list instead of a personalized one.", userId);
             return await PopularAsync(new Demographics(), filters, cancellationToken);
         }
     }
 
     private ValueTask<CachedList> PersonalizedAsync(long userId, RecommendationFilters filters, CancellationToken cancellationToken)
     {
-        var lookup = new Lookup<(long UserId, RecommendationFilters Filters)>(
-            recommender, (userId, filters), static a => UserTag(a.UserId), "personalized",
-            static async (r, a, ct) => await r.ForUserAsync(a.UserId, a.Filters, ct));
+        var lookup = new Lookup<(long UserId, RecommendationFilters Filters, DatabaseBreaker Database)>(
+            recommender, (userId, filters, database), static a => UserTag(a.UserId), PersonalizedTag,
+            static (r, a, ct) => a.Database.ExecuteAsync((r, a), static async (s, ct) =>
+                await s.r.ForUserAsync(s.a.UserId, s.a.Filters, ct), ct));
         return ReadAsync(RecommendationKind.Personalized, UserKey(userId, CurrentVersion(), filters), lookup, Entries().Personalized, cancellationToken);
     }
 

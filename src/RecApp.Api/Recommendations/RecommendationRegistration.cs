@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Caching.Hybrid;
 using Microsoft.Extensions.Options;
+using RecApp.ServiceDefaults;
 using RecApp.Recommendations.Scoring;
 
 namespace RecApp.Api.Recommendations;
@@ -18,9 +19,15 @@ public static class RecommendationRegistration
         builder.Services.AddSingleton<IValidateOptions<ApiOptions>, ApiOptionsValidation>();
         builder.Services.AddSingleton<RecommendationMetrics>();
         builder.Services.AddSingleton<IHybridCacheSerializer<RankedList>, RankedListSerializer>();
+        builder.Services.AddOptions<DatabaseBreakerOptions>()
+            .BindConfiguration(DatabaseBreakerOptions.Section)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddSingleton<DatabaseBreaker>();
         builder.Services.AddSingleton<RankedListCache>();
         builder.Services.AddSingleton<CacheWarmer>();
         builder.Services.AddHostedService<ModelVersionFeed>();
+        builder.Services.AddHealthChecks().AddCheck<ModelHealthCheck>("model", tags: [ServiceDefaultsExtensions.ReadyTag]);
         return builder;
     }
 }

@@ -1,10 +1,12 @@
 using System.Net;
 using System.Text.Json;
+using RecApp.Tests.Api;
 using RecApp.Tests.Infrastructure;
 
 namespace RecApp.Tests.Foundation;
 
-public sealed class HealthTests(DatabaseFixture database) : IClassFixture<DatabaseFixture>
+/// <summary>On a world with a published model, so readiness depends on the dependencies alone.</summary>
+public sealed class HealthTests(ApiWorld database) : IClassFixture<ApiWorld>
 {
     [Fact]
     public async Task Health_lists_both_dependencies_as_healthy()
@@ -20,6 +22,7 @@ public sealed class HealthTests(DatabaseFixture database) : IClassFixture<Databa
         var entries = body.RootElement.GetProperty("entries");
         Assert.Equal("Healthy", entries.GetProperty("recdb").GetProperty("status").GetString());
         Assert.Equal("Healthy", entries.GetProperty("redis").GetProperty("status").GetString());
+        Assert.Equal("Healthy", entries.GetProperty("model").GetProperty("status").GetString());
     }
 
     [Fact]

@@ -79,6 +79,22 @@ public sealed class PostgresServer : IAsyncDisposable
         NpgsqlConnection.ClearAllPools();
     }
 
+    /// <summary>
+    /// Hangs an owned cluster (SIGSTOP to the server and every backend): connections stay open but nothing answers,
+    /// as with a frozen host. <see cref="Thaw"/> resumes it.
+    /// </summary>
+    public void Freeze() => Signal("STOP");
+
+    public void Thaw() => Signal("CONT");
+
+    private void Signal(string signal)
+    {
+        EnsureOwned();
+        var pid = File.ReadLines(Path.Combine(_dataDirectory!, "postmaster.pid")).First().Trim();
+        // Backends first, so none runs on while the server is already stopped; pkill finds none when idle.
+        LocalProcess.Run("sh", "-c", $"pkill -{signal} -P {pid}; kill -{signal} {pid}");
+    }
+
     /// <summary>Starts an owned cluster again on the same port.</summary>
     public Task RestartAsync()
     {

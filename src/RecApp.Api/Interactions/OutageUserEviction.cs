@@ -1,0 +1,97 @@
+using Microsoft.Extensions.Caching.Hybrid;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using RecApp.Api.Caching;
+using RecApp.Api.Recommendations;
+using StackExchange.Redis;
+
+namespace RecApp.Api.Interactions;
+
+/// <summary>
+/// The path a user's eviction takes while Redis is away. Normally the instance that stored an interaction removes the
+/// user's tag and the cache's backplane tells every other instance; with Redis down that message cannot travel, so
+/// each instance follows the <c>interactions</c> table instead: it remembers the newest row id every poll, and while
+/// Redis is disconnected (and one poll after it returns) it evicts, in its own L1, every user with newer rows.
+/// </summary>
+public sealed class OutageUserEviction(
+    NpgsqlDataSource dataSource,
+    IConnectionMultiplexer redis,
+    HybridCache cache,
+    IOptions<CachingOptions> options,
+    ILogger<OutageUserEviction> logger) : BackgroundService
+{
+    /// <summary>More changed users than this in one poll clears every personalized list instead.</summary>
+    private const int MaxUsersPerPoll = 5_000;
+
+    private long _seenId = -1;
+    private int _catchUpPolls;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.Value.OutageEvictionPollInterval);
+        try
+        {
+            do
+            {
+                try
+                {
+                    await PollAsync(stoppingToken);
+                }
+                catch (Exception ex) when (ex is NpgsqlException or TimeoutException or System.Net.Sockets.SocketException)
+                {
+                    logger.LogDebug(ex, "Could not read new interactions; retried at the next poll.");
+                }
+            }
+            while (await timer.WaitForNextTickAsync(stoppingToken));
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // stopping
+        }
+    }
+
+    private async Task PollAsync(CancellationToken cancellationToken)
+    {
+        var redisDown = !redis.IsConnected;
+        if (redisDown)
+        {
+            _catchUpPolls = 1; // the poll after Redis returns covers what was written while it was reconnecting
+        }
+        var evict = redisDown || _catchUpPolls-- > 0;
+        if (!evict || _seenId < 0)
+        {
+            await using var newest = dataSource.CreateCommand("SELECT coalesce(max(id), 0) FROM interactions");
+            _seenId = (long)(await newest.ExecuteScalarAsync(cancellationToken))!;
+            return;
+        }
+
+        var users = new HashSet<long>();
+        var last = _seenId;
+        await using (var command = dataSource.CreateCommand(
+            "SELECT id, user_id FROM interactions WHERE id > $1 ORDER BY id LIMIT $2"))
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = _seenId });
+            command.Parameters.Add(new NpgsqlParameter { Value = MaxUsersPerPoll * 4 });
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                last = reader.GetInt64(0);
+                users.Add(reader.GetInt64(1));
+            }
+        }
+        if (users.Count == 0)
+        {
+            return;
+        }
+        if (users.Count > MaxUsersPerPoll)
+        {
+            await cache.RemoveByTagAsync(RankedListCache.PersonalizedTag, cancellationToken);
+        }
+        else
+        {
+            await cache.RemoveByTagAsync(users.Select(RankedListCache.UserTag), cancellationToken);
+        }
+        _seenId = last;
+        logger.LogInformation("Redis unavailable: evicted the lists of {Users} users with new interactions from this instance.", users.Count);
+    }
+}

@@ -1,0 +1,116 @@
+using System.Diagnostics;
+using System.Net;
+using Npgsql;
+using RecApp.Tests.Infrastructure;
+
+namespace RecApp.Tests.Api;
+
+/// <summary>Outages that used to stall or mislead: a hung database, a Redis outage across replicas, no model.</summary>
+public sealed class DegradationTests(ApiWorld world) : IClassFixture<ApiWorld>
+{
+    [Fact]
+    public async Task A_hung_database_opens_the_breaker_so_misses_answer_the_fallback_at_once_then_recover()
+    {
+        await using var postgres = await PostgresServer.StartPrivateAsync();
+        var connectionString = await PrivateWorldAsync(postgres, "hung");
+        await using var api = world.CreateApi(postgres: connectionString, settings: new Dictionary<string, string?>
+        {
+            ["Caching:KeyPrefix"] = world.KeyPrefix + "hung:",
+            ["DatabaseBreaker:ReadTimeout"] = "00:00:00.500",
+            ["DatabaseBreaker:MinimumThroughput"] = "2",
+            ["DatabaseBreaker:BreakDuration"] = "00:00:02",
+            ["Api:WarmUsers"] = "0", // every list below is a miss
+        });
+        using var client = api.CreateClient();
+        Assert.Equal("collaborative", (await (await client.GetAsync("/users/3/recommendations")).JsonAsync()).GetProperty("algorithm_used").GetString());
+
+        postgres.Freeze();
+        try
+        {
+            var elapsed = new List<TimeSpan>();
+            for (var user = 4; user < 14; user++)
+            {
+                var started = Stopwatch.GetTimestamp();
+                var response = await client.GetAsync($"/users/{user}/recommendations");
+                elapsed.Add(Stopwatch.GetElapsedTime(started));
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                Assert.Equal("popular", (await response.JsonAsync()).GetProperty("algorithm_used").GetString());
+            }
+            Console.WriteLine("Misses against a hung database: " + string.Join(", ", elapsed.Select(e => $"{e.TotalMilliseconds:F0} ms")));
+            // Once open, the breaker answers without touching the database: far below the read timeout.
+            Assert.All(elapsed.Skip(4), e => Assert.True(e < TimeSpan.FromMilliseconds(400), $"a miss waited {e} with the breaker open"));
+        }
+        finally
+        {
+            postgres.Thaw();
+        }
+
+        // After the break a miss probes the database again, and real lists come back. The fallback was never cached
+        // under the user, so asking for the same user again is a miss each time.
+        await LocalProcess.WaitUntilAsync(async () =>
+            (await (await client.GetAsync("/users/20/recommendations")).JsonAsync()).GetProperty("algorithm_used").GetString() != "popular",
+            TimeSpan.FromSeconds(30), "personalized lists to come back after the database thawed");
+    }
+
+    [Fact]
+    public async Task With_Redis_down_an_interaction_on_one_replica_changes_the_users_answer_on_the_other()
+    {
+        await using var redis = await RedisServer.StartPrivateAsync();
+        var settings = new Dictionary<string, string?> { ["Caching:OutageEvictionPollInterval"] = "00:00:00.200" };
+        await using var a = world.CreateApi(redis: redis.ConnectionString, settings: settings);
+        await using var b = world.CreateApi(redis: redis.ConnectionString, settings: settings);
+        using var clientA = a.CreateClient();
+        using var clientB = b.CreateClient();
+        const string list = "/users/31/recommendations?limit=5";
+        await clientA.GetAsync(list);
+        var before = await (await clientB.GetAsync(list)).JsonAsync();
+        Assert.True((await (await clientB.GetAsync(list)).JsonAsync()).GetProperty("cache_hit").GetBoolean());
+
+        redis.Stop();
+        var item = before.Items()[0];
+        var posted = await clientA.PostJsonAsync("/interactions", $$"""{"user_id": 31, "item_id": {{item}}, "type": "purchase"}""");
+        Assert.Equal(HttpStatusCode.Accepted, posted.StatusCode);
+
+        var started = Stopwatch.GetTimestamp();
+        await LocalProcess.WaitUntilAsync(async () =>
+        {
+            var answer = await (await clientB.GetAsync(list)).JsonAsync();
+            return !answer.GetProperty("cache_hit").GetBoolean() && !answer.Items().Contains(item);
+        }, TimeSpan.FromSeconds(15), "replica B to recompute user 31's list without Redis");
+        Console.WriteLine($"Eviction reached replica B without Redis in {Stopwatch.GetElapsedTime(started).TotalMilliseconds:F0} ms.");
+    }
+
+    [Fact]
+    public async Task A_replica_without_a_model_is_alive_but_not_ready()
+    {
+        var unreachable = $"Host=127.0.0.1;Port={LocalProcess.FreeTcpPort()};Username=recapp;Database=recdb;Timeout=1";
+        await using var api = world.CreateApi(postgres: unreachable, settings: new Dictionary<string, string?>
+        {
+            ["Recommendations:SnapshotStartupWait"] = "00:00:00.100",
+        });
+        using var client = api.CreateClient();
+
+        var health = await client.GetAsync("/health");
+        var alive = await client.GetAsync("/alive");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, health.StatusCode);
+        var report = await health.JsonAsync();
+        Assert.Equal("Unhealthy", report.GetProperty("status").GetString());
+        Assert.Equal("Unhealthy", report.GetProperty("entries").GetProperty("model").GetProperty("status").GetString());
+        Assert.Equal(HttpStatusCode.OK, alive.StatusCode);
+    }
+
+    private static async Task<string> PrivateWorldAsync(PostgresServer postgres, string name)
+    {
+        var connectionString = await postgres.CreateDatabaseAsync(name);
+        await using (var dataSource = NpgsqlDataSource.Create(connectionString))
+        {
+            await new RecApp.Recommendations.Data.DatabaseMigrator(
+                dataSource, Microsoft.Extensions.Logging.Abstractions.NullLogger<RecApp.Recommendations.Data.DatabaseMigrator>.Instance)
+                .MigrateAsync();
+            await ApiWorld.SeedAsync(dataSource);
+        }
+        await ApiWorld.RunJobsAsync(connectionString);
+        return connectionString;
+    }
+}
