@@ -1,5 +1,6 @@
 using RecApp.Api.Admin;
 using RecApp.Api.Catalog;
+using RecApp.Api.Experiments;
 using RecApp.Api.Interactions;
 using RecApp.Api.Recommendations;
 using RecApp.Api.Stats;
@@ -18,6 +19,7 @@ builder.Services.AddDatabaseMigrations();
 builder.AddRecommendationCache();
 builder.AddApiEdge();
 builder.AddRecommendations();
+builder.AddExperiments();
 builder.AddCatalog();
 builder.AddInteractions();
 builder.AddStats();
@@ -31,6 +33,7 @@ app.MapInteractionEndpoints();
 app.MapCatalogEndpoints();
 app.MapStatsEndpoints();
 app.MapAdminEndpoints();
+app.MapExperimentEndpoints();
 app.MapApiDocs();
 
 app.Run();

@@ -4,8 +4,18 @@ using RecApp.Recommendations.Scoring;
 namespace RecApp.Api.Experiments;
 
 /// <summary>The variant a request is served in, with the engine that serves it.</summary>
-public sealed record ExperimentArm(ExperimentDefinition Experiment, ExperimentVariant Variant, IRecommender Recommender)
+public sealed record ExperimentArm(
+    ExperimentDefinition Experiment, ExperimentVariant Variant, IRecommender Recommender, long UserId, ExposureRecorder Exposures)
 {
+    /// <summary>Records the page this user was shown in this arm (off the request path).</summary>
+    public void Record(long[] items)
+    {
+        if (items.Length > 0)
+        {
+            Exposures.Record(new Exposure(Experiment.Name, Variant.Name, UserId, items, DateTimeOffset.UtcNow));
+        }
+    }
+
     /// <summary><c>{experiment}_{variant}</c>, as in the <c>X-Experiment</c> header and the <c>experiment</c> field.</summary>
     public string Label { get; } = Experiment.Name + "_" + Variant.Name;
 
@@ -21,6 +31,7 @@ public sealed record ExperimentArm(ExperimentDefinition Experiment, ExperimentVa
 public sealed class ExperimentCatalog(
     ExperimentStore store,
     VariantRecommenders recommenders,
+    ExposureRecorder exposures,
     ILogger<ExperimentCatalog> logger) : BackgroundService
 {
     private static readonly TimeSpan s_poll = TimeSpan.FromSeconds(5);
@@ -38,7 +49,7 @@ public sealed class ExperimentCatalog(
             return null;
         }
         var variant = ExperimentAssignment.Assign(experiment, userId);
-        return new ExperimentArm(experiment, variant, recommenders.For(experiment, variant));
+        return new ExperimentArm(experiment, variant, recommenders.For(experiment, variant), userId, exposures);
     }
 
     public IReadOnlyCollection<ExperimentDefinition> Running => [.. _running.Values];

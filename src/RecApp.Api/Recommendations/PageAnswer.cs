@@ -30,13 +30,16 @@ internal static class PageAnswer
             servable++;
         }
         var totalPages = (int)((servable + limit - 1) / limit);
+        long[] shown = [.. items];
+        cached.Arm?.Record(shown);
         return new RecommendationResponse(
-            [.. items],
+            shown,
             new Pagination(page, limit, totalPages, page < totalPages, page > 1),
             ElapsedMs(started),
             AlgorithmName(cached.List.Algorithm),
             cached.CacheHit,
-            cached.List.ModelVersion);
+            cached.List.ModelVersion,
+            cached.Arm?.Label);
     }
 
     public static double ElapsedMs(long started) => Math.Round(Stopwatch.GetElapsedTime(started).TotalMilliseconds, 3);

@@ -4,14 +4,18 @@ using System.Globalization;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Caching.Hybrid;
 using Microsoft.Extensions.Options;
+using RecApp.Api.Experiments;
 using RecApp.Api.Validation;
 using RecApp.Recommendations.Model;
 using RecApp.Recommendations.Scoring;
 
 namespace RecApp.Api.Recommendations;
 
-/// <summary>A ranked list and whether it came from the cache (L1 or L2) rather than the engine.</summary>
-public readonly record struct CachedList(RankedList List, bool CacheHit);
+/// <summary>
+/// A ranked list, whether it came from the cache (L1 or L2) rather than the engine, and the experiment arm it was
+/// served in (null outside experiments): the page cut from it is recorded as that arm's exposure.
+/// </summary>
+public readonly record struct CachedList(RankedList List, bool CacheHit, ExperimentArm? Arm = null);
 
 /// <summary>The item asked about in <c>/items/{id}/similar</c> is unknown to the engine.</summary>
 public sealed class UnknownItemException(long itemId) : Exception($"Item {itemId} is unknown.");
@@ -29,6 +33,7 @@ public sealed class RankedListCache(
     IGlobalModel model,
     RecommendationMetrics counters,
     DatabaseBreaker database,
+    ExperimentCatalog experiments,
     IOptionsMonitor<ApiOptions> options,
     ILogger<RankedListCache> logger)
 {
@@ -67,13 +72,21 @@ public sealed class RankedListCache(
         }
     }
 
-    private ValueTask<CachedList> PersonalizedAsync(long userId, RecommendationFilters filters, CancellationToken cancellationToken)
+    /// <summary>
+    /// In a running experiment the user's arm picks the engine, the key carries the arm (each variant is cached on its
+    /// own), and the entry is tagged with the experiment, so changing it evicts exactly its lists.
+    /// </summary>
+    private async ValueTask<CachedList> PersonalizedAsync(long userId, RecommendationFilters filters, CancellationToken cancellationToken)
     {
+        var arm = experiments.ArmFor(ExperimentSurface.Personalized, userId);
         var lookup = new Lookup<(long UserId, RecommendationFilters Filters, DatabaseBreaker Database)>(
-            recommender, (userId, filters, database), static a => UserTag(a.UserId), PersonalizedTag,
+            arm?.Recommender ?? recommender, (userId, filters, database), static a => UserTag(a.UserId), PersonalizedTag,
             static (r, a, ct) => a.Database.ExecuteAsync((r, a), static async (s, ct) =>
-                await s.r.ForUserAsync(s.a.UserId, s.a.Filters, ct), ct));
-        return ReadAsync(RecommendationKind.Personalized, UserKey(userId, CurrentVersion(), filters), lookup, Entries().Personalized, cancellationToken);
+                await s.r.ForUserAsync(s.a.UserId, s.a.Filters, ct), ct),
+            arm?.Tag);
+        var key = UserKey(userId, CurrentVersion(), filters);
+        var read = await ReadAsync(RecommendationKind.Personalized, arm is null ? key : key + ":x" + arm.Label, lookup, Entries().Personalized, cancellationToken);
+        return read with { Arm = arm };
     }
 
     /// <summary>
@@ -208,7 +221,8 @@ public sealed class RankedListCache(
         TArgs args,
         Func<TArgs, string> ownTag,
         string kindTag,
-        Func<IRecommender, TArgs, CancellationToken, ValueTask<RankedList>> compute) : IEnumerable<string>
+        Func<IRecommender, TArgs, CancellationToken, ValueTask<RankedList>> compute,
+        string? experimentTag = null) : IEnumerable<string>
     {
         public async ValueTask<RankedList> ComputeAsync(CancellationToken cancellationToken)
         {
@@ -224,6 +238,10 @@ public sealed class RankedListCache(
             yield return ownTag(args);
             yield return kindTag;
             yield return AllRecommendationsTag;
+            if (experimentTag is not null)
+            {
+                yield return experimentTag;
+            }
         }
 
         IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();

@@ -20,9 +20,10 @@ public sealed record BatchRequest(long[]? UserIds = null, int? Limit = null);
 
 public sealed record Pagination(int Page, int Limit, int TotalPages, bool HasNext, bool HasPrevious);
 
-/// <summary>Every recommendation answer.</summary>
+/// <summary>Every recommendation answer; <c>experiment</c> is <c>{experiment}_{variant}</c> when served in one, else null.</summary>
 public sealed record RecommendationResponse(
-    long[] Items, Pagination Pagination, double ComputationTimeMs, string AlgorithmUsed, bool CacheHit, long ModelVersion);
+    long[] Items, Pagination Pagination, double ComputationTimeMs, string AlgorithmUsed, bool CacheHit, long ModelVersion,
+    string? Experiment = null);
 
 public sealed record BatchEntry(long UserId, long[] Items, string AlgorithmUsed, bool CacheHit, long ModelVersion);
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
+using RecApp.Api.Experiments;
 using RecApp.Api.Validation;
 using RecApp.Recommendations.Model;
 using RecApp.Recommendations.Scoring;
@@ -12,7 +13,8 @@ public static class RecommendationEndpoints
 {
     public static IEndpointRouteBuilder MapRecommendationEndpoints(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("").WithTags("Recommendations").RequireRateLimiting(ClientRateLimiting.Policy);
+        var group = app.MapGroup("").WithTags("Recommendations").RequireRateLimiting(ClientRateLimiting.Policy)
+            .AddEndpointFilter<ExperimentHeader>();
 
         group.MapPost("/popular", PopularAsync)
             .Accepts<PopularRequest>("application/json")
