@@ -145,6 +145,30 @@ public sealed class AdminAndEdgeTests(ApiWorld world) : IClassFixture<ApiWorld>
         Assert.Contains("swagger", await ui.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
     }
 
+    [Fact]
+    public async Task The_openapi_document_has_the_admin_key_scheme_the_health_endpoints_and_plain_numbers()
+    {
+        using var client = world.Api.CreateClient();
+
+        var document = await (await client.GetAsync("/openapi/v1.json")).JsonAsync();
+
+        var scheme = document.GetProperty("components").GetProperty("securitySchemes").GetProperty("AdminKey");
+        Assert.Equal("apiKey", scheme.GetProperty("type").GetString());
+        Assert.Equal("header", scheme.GetProperty("in").GetString());
+        Assert.Equal("X-Admin-Key", scheme.GetProperty("name").GetString());
+        var paths = document.GetProperty("paths");
+        var clear = paths.GetProperty("/admin/cache/clear").GetProperty("post");
+        Assert.True(clear.GetProperty("security")[0].TryGetProperty("AdminKey", out _));
+        Assert.False(paths.GetProperty("/popular").GetProperty("post").TryGetProperty("security", out _));
+        Assert.True(paths.TryGetProperty("/health", out _));
+        Assert.True(paths.TryGetProperty("/alive", out _));
+        var schemas = document.GetProperty("components").GetProperty("schemas");
+        var userId = schemas.GetProperty("PersonalizedRequest").GetProperty("properties").GetProperty("user_id");
+        Assert.Contains("integer", userId.GetProperty("type").ToString());
+        Assert.DoesNotContain("string", userId.GetProperty("type").ToString());
+        Assert.DoesNotContain("string", schemas.GetProperty("Pagination").ToString());
+    }
+
     private static Task<HttpResponseMessage> Send(HttpClient client, HttpMethod method, string path, string? key, string? body = null)
     {
         var request = new HttpRequestMessage(method, path);

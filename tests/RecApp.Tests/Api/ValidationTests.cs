@@ -100,12 +100,77 @@ public sealed class ValidationTests(ApiWorld world) : IClassFixture<ApiWorld>
     }
 
     [Theory]
+    [InlineData("[null]", "[0]")]
+    [InlineData("""[{"user_id": 1, "item_id": 1, "type": "view"}, null]""", "[1]")]
+    [InlineData("[{}, null]", "[1]")]
+    [InlineData("""[{"user_id": 1, "item_id": 1, "type": "view"}, {"user_id": "x"}]""", "[1].user_id")]
+    [InlineData("[7]", "[0]")]
+    public async Task A_null_or_mistyped_event_in_an_array_is_a_400_naming_its_index(string body, string field)
+    {
+        using var client = world.Api.CreateClient();
+
+        var response = await client.PostJsonAsync("/interactions", body);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var errors = (await response.JsonAsync()).GetProperty("errors");
+        Assert.True(errors.TryGetProperty(field, out _), $"expected an error for '{field}', got {errors}");
+    }
+
+    [Theory]
+    [InlineData("POST", "/interactions", """{"user_id": 1, "item_id": 1, "type": "view"},""")]
+    [InlineData("POST", "/personalized", """{"user_id":123}garbage""")]
+    [InlineData("PUT", "/users/3300", """{"gender":"f"} {"gender":"m"}""")]
+    [InlineData("POST", "/popular", """{} {}""")]
+    public async Task Trailing_data_after_the_json_value_is_a_400(string method, string path, string body)
+    {
+        using var client = world.Api.CreateClient();
+        using var request = new HttpRequestMessage(new HttpMethod(method), path)
+        {
+            Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json"),
+        };
+
+        var response = await client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.True((await response.JsonAsync()).GetProperty("errors").TryGetProperty("body", out _));
+    }
+
+    [Fact]
+    public async Task A_bad_feedback_rating_reports_only_rating()
+    {
+        using var client = world.Api.CreateClient();
+
+        var outOfRange = await (await client.PostJsonAsync("/feedback", """{"user_id": 1, "item_id": 1, "rating": 9}""")).JsonAsync();
+        var halfStar = await (await client.PostJsonAsync("/feedback", """{"user_id": 1, "item_id": 1, "rating": 4.5}""")).JsonAsync();
+
+        Assert.Equal(["rating"], outOfRange.GetProperty("errors").EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["rating"], halfStar.GetProperty("errors").EnumerateObject().Select(p => p.Name));
+    }
+
+    [Fact]
+    public async Task An_unknown_item_is_a_404_titled_not_found()
+    {
+        using var client = world.Api.CreateClient();
+
+        var read = await client.GetAsync("/items/424243");
+        var similar = await client.GetAsync("/items/424243/similar");
+
+        Assert.Equal(HttpStatusCode.NotFound, read.StatusCode);
+        Assert.Equal("Not found.", (await read.JsonAsync()).GetProperty("title").GetString());
+        Assert.Equal("Not found.", (await similar.JsonAsync()).GetProperty("title").GetString());
+    }
+
+    [Theory]
     [InlineData("/popular")]
     [InlineData("/interactions")]
     [InlineData("/items/1")]
     public async Task A_body_over_one_megabyte_is_413(string path)
     {
-        using var client = world.Api.CreateClient();
+        // Kestrel enforces the limit (the in-memory test server does not), so this runs on a real socket.
+        await using var api = world.CreateApi();
+        api.UseKestrel(0);
+        using var client = api.CreateClient();
         var huge = "{\"title\": \"" + new string('x', 1024 * 1024 + 10) + "\"}";
 
         using var request = new HttpRequestMessage(path == "/items/1" ? HttpMethod.Put : HttpMethod.Post, path)
@@ -121,7 +186,9 @@ public sealed class ValidationTests(ApiWorld world) : IClassFixture<ApiWorld>
     [Fact]
     public async Task A_chunked_body_over_one_megabyte_is_413_too()
     {
-        using var client = world.Api.CreateClient();
+        await using var api = world.CreateApi();
+        api.UseKestrel(0);
+        using var client = api.CreateClient();
         var content = new StreamContent(new MemoryStream(new byte[1024 * 1024 + 1]));
         content.Headers.ContentType = new("application/json");
 
