@@ -18,7 +18,18 @@ public sealed record InteractionEvent(
     DateTimeOffset? OccurredAt = null) : IValidatableObject
 {
     public const int MaxEventIdLength = 128;
-    private static readonly TimeSpan s_futureTolerance = TimeSpan.FromMinutes(5);
+
+    /// <summary>The earliest accepted <c>occurred_at</c>: older dates are typos or placeholders (0001-01-01), not events.</summary>
+    public static readonly DateTimeOffset EarliestOccurredAt = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    /// <summary>How far ahead of this server's clock an <c>occurred_at</c> may be (client clocks drift).</summary>
+    public static readonly TimeSpan FutureTolerance = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// Ratings are whole or half stars from 1 to 5. The engine weighs a rating linearly (RatingWeight × value /
+    /// RatingScale), and imported datasets (MovieLens) carry half stars, so 4.5 is meaningful; 4.7 is not a star value.
+    /// </summary>
+    public static bool IsStarRating(double? value) => value is >= 1 and <= 5 && Math.Round(value.Value * 2) == value.Value * 2;
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
@@ -27,17 +38,21 @@ public sealed record InteractionEvent(
             yield return new ValidationResult(
                 $"Unknown type '{Type}'; expected one of {string.Join(", ", InteractionTypeNames.All)}.", [nameof(Type)]);
         }
-        else if (type == InteractionType.Rating && Value is not (>= 1 and <= 5))
+        else if (type == InteractionType.Rating && !IsStarRating(Value))
         {
-            yield return new ValidationResult("A rating needs a value from 1 to 5.", [nameof(Value)]);
+            yield return new ValidationResult("A rating needs a value from 1 to 5 in whole or half stars (1, 1.5, ..., 5).", [nameof(Value)]);
         }
         else if (type != InteractionType.Rating && Value is not null)
         {
             yield return new ValidationResult("Only a rating has a value.", [nameof(Value)]);
         }
-        if (OccurredAt?.UtcDateTime > DateTime.UtcNow + s_futureTolerance)
+        if (OccurredAt < EarliestOccurredAt)
         {
-            yield return new ValidationResult("Must not be in the future.", [nameof(OccurredAt)]);
+            yield return new ValidationResult("Must not be before 2000-01-01T00:00:00Z.", [nameof(OccurredAt)]);
+        }
+        else if (OccurredAt > DateTimeOffset.UtcNow + FutureTolerance)
+        {
+            yield return new ValidationResult("Must not be more than 5 minutes in the future.", [nameof(OccurredAt)]);
         }
     }
 

@@ -118,6 +118,37 @@ public sealed class ValidationTests(ApiWorld world) : IClassFixture<ApiWorld>
     }
 
     [Theory]
+    [InlineData("""{"user_id": 1, "item_id": 1, "type": "view", "occurred_at": "0001-01-01T00:00:00Z"}""", "occurred_at")]
+    [InlineData("""{"user_id": 1, "item_id": 1, "type": "view", "occurred_at": "1999-12-31T23:59:59Z"}""", "occurred_at")]
+    [InlineData("""{"user_id": 1, "item_id": 1, "type": "view", "occurred_at": "9999-12-31T23:59:59Z"}""", "occurred_at")]
+    [InlineData("""{"user_id": 1, "item_id": 1, "type": "rating", "value": 4.7}""", "value")]
+    [InlineData("""{"user_id": 1, "item_id": 1, "type": "rating", "value": 0.5}""", "value")]
+    [InlineData("""{"user_id": 1, "item_id": 1, "type": "rating", "value": 5.5}""", "value")]
+    public async Task Event_dates_and_ratings_outside_the_accepted_ranges_are_a_400(string body, string field)
+    {
+        using var client = world.Api.CreateClient();
+
+        var response = await client.PostJsonAsync("/interactions", body);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal([field], (await response.JsonAsync()).GetProperty("errors").EnumerateObject().Select(p => p.Name));
+    }
+
+    [Fact]
+    public async Task Event_dates_and_ratings_inside_the_ranges_are_stored()
+    {
+        using var client = world.Api.CreateClient();
+        var soon = DateTimeOffset.UtcNow.AddMinutes(2).ToString("O");
+
+        var response = await client.PostJsonAsync("/interactions", $$"""
+            [{"user_id": 3400, "item_id": 1, "type": "rating", "value": 4.5, "occurred_at": "2000-01-01T00:00:00Z"},
+             {"user_id": 3400, "item_id": 2, "type": "view", "occurred_at": "{{soon}}"}]
+            """);
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+    }
+
+    [Theory]
     [InlineData("POST", "/interactions", """{"user_id": 1, "item_id": 1, "type": "view"},""")]
     [InlineData("POST", "/personalized", """{"user_id":123}garbage""")]
     [InlineData("PUT", "/users/3300", """{"gender":"f"} {"gender":"m"}""")]
