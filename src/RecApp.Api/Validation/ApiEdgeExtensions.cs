@@ -27,6 +27,8 @@ public static class ApiEdgeExtensions
             {
                 WireFieldNames.Apply(validation);
             }
+            // The framework fills `type` only for the statuses it knows (400, 404, 500, ...): every problem has one.
+            context.ProblemDetails.Type ??= ProblemTypes.For(context.ProblemDetails.Status ?? context.HttpContext.Response.StatusCode);
         });
         builder.Services.AddExceptionHandler<ApiExceptionHandler>();
         builder.Services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(

@@ -82,3 +82,13 @@ public static class WireFieldNames
         }
     }
 }
+
+/// <summary>The <c>type</c> of a problem whose status the framework has no link for: the RFC section defining the status.</summary>
+public static class ProblemTypes
+{
+    public static string For(int status) => status switch
+    {
+        StatusCodes.Status429TooManyRequests => "https://www.rfc-editor.org/rfc/rfc6585#section-4",
+        _ => "https://www.rfc-editor.org/rfc/rfc9110#section-15",
+    };
+}

@@ -113,6 +113,9 @@ public sealed class AdminAndEdgeTests(ApiWorld world) : IClassFixture<ApiWorld>
         Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests], statuses);
         Assert.Equal(HttpStatusCode.TooManyRequests, limited.StatusCode);
         Assert.Equal("application/problem+json", limited.Content.Headers.ContentType?.MediaType);
+        var problem = await limited.JsonAsync();
+        Assert.Equal(429, problem.GetProperty("status").GetInt32());
+        Assert.Equal("https://www.rfc-editor.org/rfc/rfc6585#section-4", problem.GetProperty("type").GetString());
         Assert.True(limited.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1));
         Assert.Equal(HttpStatusCode.TooManyRequests, madeUpKey.StatusCode); // an unknown key shares its address's bucket
         Assert.Equal(HttpStatusCode.OK, knownKey.StatusCode); // a configured key has its own

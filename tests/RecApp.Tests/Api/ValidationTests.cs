@@ -244,6 +244,20 @@ public sealed class ValidationTests(ApiWorld world) : IClassFixture<ApiWorld>
     }
 
     [Fact]
+    public async Task A_too_large_body_is_a_problem_with_a_type()
+    {
+        await using var api = world.CreateApi();
+        api.UseKestrel(0);
+        using var client = api.CreateClient();
+
+        var response = await client.PostJsonAsync("/popular", "[" + new string(' ', 1024 * 1024) + "]");
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("rfc9110", (await response.JsonAsync()).GetProperty("type").GetString());
+    }
+
+    [Fact]
     public async Task Unknown_routes_and_methods_are_problems_too()
     {
         using var client = world.Api.CreateClient();
@@ -255,5 +269,7 @@ public sealed class ValidationTests(ApiWorld world) : IClassFixture<ApiWorld>
         Assert.Equal("application/problem+json", wrongMethod.Content.Headers.ContentType?.MediaType);
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
         Assert.Equal("application/problem+json", missing.Content.Headers.ContentType?.MediaType);
+        Assert.False(string.IsNullOrEmpty((await wrongMethod.JsonAsync()).GetProperty("type").GetString()));
+        Assert.False(string.IsNullOrEmpty((await missing.JsonAsync()).GetProperty("type").GetString()));
     }
 }
