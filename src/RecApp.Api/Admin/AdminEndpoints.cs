@@ -16,10 +16,13 @@ public static class AdminEndpoints
 
     public static IEndpointRouteBuilder MapAdminEndpoints(this IEndpointRouteBuilder app)
     {
+        // The limiter middleware runs before the key filter: wrong-key guesses spend the same small budget.
         var admin = app.MapGroup("/admin").WithTags("Admin")
+            .RequireRateLimiting(ClientRateLimiting.AdminPolicy)
             .AddEndpointFilter<AdminKeyFilter>()
             .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden);
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
 
         admin.MapPost("/refresh/{job}", RefreshAsync)
             .ProducesValidationProblem()

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 
 namespace RecApp.Api.Validation;
 
-/// <summary>Section <c>RateLimiting</c>: a token bucket per client.</summary>
+/// <summary>Section <c>RateLimiting</c>: a token bucket per client, and a stricter one per address for the admin routes.</summary>
 public sealed class RateLimitingOptions
 {
     public const string Section = "RateLimiting";
@@ -32,12 +32,26 @@ public sealed class RateLimitingOptions
     /// remote IP address: a made-up header value must not buy a fresh bucket.
     /// </summary>
     public string[] ClientKeys { get; set; } = [];
+
+    /// <summary>
+    /// Admin requests per client IP address added back every <see cref="AdminReplenishmentPeriod"/>. Checked before
+    /// the admin key, so guessing keys costs the same budget as using one.
+    /// </summary>
+    public int AdminPermits { get; set; } = 10;
+
+    public TimeSpan AdminReplenishmentPeriod { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>The admin bucket's size: this many admin requests at once, then <see cref="AdminPermits"/> per period.</summary>
+    public int AdminBurst { get; set; } = 20;
 }
 
 /// <summary>The per-client limiter on every API route (not on /health, /alive or the docs).</summary>
 public static class ClientRateLimiting
 {
     public const string Policy = "per-client";
+
+    /// <summary>The admin routes' limiter, keyed by remote address only (an admin caller has no client key).</summary>
+    public const string AdminPolicy = "admin";
 
     /// <summary>Binds <see cref="RateLimitingOptions"/> (the one place that reads the section) and adds the limiter.</summary>
     public static IServiceCollection AddClientRateLimiting(this IServiceCollection services, IConfiguration configuration)
@@ -46,6 +60,8 @@ public static class ClientRateLimiting
             .Bind(configuration.GetSection(RateLimitingOptions.Section))
             .Validate(o => o.PermitsPerSecond >= 1 && o.Burst >= 1 && o.ReplenishmentPeriod > TimeSpan.Zero,
                 "RateLimiting:PermitsPerSecond and RateLimiting:Burst must be at least 1, RateLimiting:ReplenishmentPeriod positive.")
+            .Validate(o => o.AdminPermits >= 1 && o.AdminBurst >= 1 && o.AdminReplenishmentPeriod > TimeSpan.Zero,
+                "RateLimiting:AdminPermits and RateLimiting:AdminBurst must be at least 1, RateLimiting:AdminReplenishmentPeriod positive.")
             .ValidateOnStart();
         services.AddRateLimiter(_ => { });
         services.AddOptions<RateLimiterOptions>().Configure<IOptions<RateLimitingOptions>>((limiter, configured) =>
@@ -67,7 +83,7 @@ public static class ClientRateLimiting
                     {
                         Status = StatusCodes.Status429TooManyRequests,
                         Title = "Too many requests.",
-                        Detail = $"This client is limited to {options.PermitsPerSecond} requests per second; retry after {retryAfter} s.",
+                        Detail = $"This client has used its request budget; retry after {retryAfter} s.",
                     },
                 });
             };
@@ -80,6 +96,17 @@ public static class ClientRateLimiting
                     QueueLimit = 0,
                     AutoReplenishment = true,
                 })
+                : RateLimitPartition.GetNoLimiter(""));
+            limiter.AddPolicy(AdminPolicy, context => options.Enabled
+                ? RateLimitPartition.GetTokenBucketLimiter("admin-ip:" + (context.Connection.RemoteIpAddress?.ToString() ?? "unknown"),
+                    _ => new TokenBucketRateLimiterOptions
+                    {
+                        TokenLimit = options.AdminBurst,
+                        TokensPerPeriod = options.AdminPermits,
+                        ReplenishmentPeriod = options.AdminReplenishmentPeriod,
+                        QueueLimit = 0,
+                        AutoReplenishment = true,
+                    })
                 : RateLimitPartition.GetNoLimiter(""));
         });
         return services;

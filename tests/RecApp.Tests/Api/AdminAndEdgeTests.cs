@@ -122,6 +122,34 @@ public sealed class AdminAndEdgeTests(ApiWorld world) : IClassFixture<ApiWorld>
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);
     }
 
+    [Fact]
+    public async Task Admin_routes_have_a_stricter_limiter_that_counts_wrong_keys_too()
+    {
+        await using var api = world.CreateApi(new Dictionary<string, string?>
+        {
+            ["RateLimiting:Enabled"] = "true",
+            ["RateLimiting:AdminPermits"] = "1",
+            ["RateLimiting:AdminReplenishmentPeriod"] = "01:00:00",
+            ["RateLimiting:AdminBurst"] = "3",
+        });
+        using var client = api.CreateClient();
+
+        var guesses = new List<HttpStatusCode>();
+        for (var i = 0; i < 5; i++)
+        {
+            guesses.Add((await Send(client, HttpMethod.Post, "/admin/cache/clear", key: "guess-" + i)).StatusCode);
+        }
+        var rightKey = await Send(client, HttpMethod.Get, "/admin/cache/stats", ApiWorld.AdminKey);
+        var publicRoute = await client.GetAsync("/items/1/similar");
+
+        Assert.Equal([HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized,
+            HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests], guesses);
+        Assert.Equal(HttpStatusCode.TooManyRequests, rightKey.StatusCode); // the address spent its admin budget
+        Assert.True(rightKey.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1));
+        Assert.Equal("application/problem+json", rightKey.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(HttpStatusCode.OK, publicRoute.StatusCode); // the public routes' bucket is separate
+    }
+
     private static HttpRequestMessage WithKey(string path, string key)
     {
         var request = new HttpRequestMessage(HttpMethod.Get, path);
