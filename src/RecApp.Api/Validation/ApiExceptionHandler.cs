@@ -44,10 +44,7 @@ internal sealed class ApiExceptionHandler(IProblemDetailsService problems, ILogg
         {
             logger.LogWarning(exception, "PostgreSQL unreachable while serving {Path}.", context.Request.Path);
             context.Response.Headers.RetryAfter = Problems.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            // Only a write can promise that nothing was stored; a read just failed.
-            var read = HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method);
-            (status, title, detail) = (StatusCodes.Status503ServiceUnavailable, "Service temporarily unavailable.",
-                read ? "The database is unreachable. Retry later." : "The database is unreachable; nothing was stored. Retry later.");
+            (status, title, detail) = (StatusCodes.Status503ServiceUnavailable, "Service temporarily unavailable.", OutageDetail(context, exception));
         }
         else if (IsRejectedData(exception))
         {
@@ -75,6 +72,27 @@ internal sealed class ApiExceptionHandler(IProblemDetailsService problems, ILogg
             Exception = exception,
             ProblemDetails = problem,
         });
+    }
+
+    /// <summary>What a client may assume about its request when the database failed under it, and how to retry.</summary>
+    internal static string OutageDetail(HttpContext context, Exception exception)
+    {
+        if (HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method))
+        {
+            return "The database is unreachable. Retry later.";
+        }
+        return exception switch
+        {
+            // The commit was sent and its answer lost: the events may be stored. event_id makes the retry safe.
+            Interactions.InteractionsNotConfirmedException { MayBeStored: true } =>
+                "The database connection failed while the events were being committed: they may or may not have been stored. " +
+                "Retry the same request with the same event_id values; events already stored are counted as duplicates, " +
+                "not stored twice (an event sent without an event_id cannot be recognized and may be stored twice).",
+            Interactions.InteractionsNotConfirmedException =>
+                "The database is unreachable; nothing was stored. Retry later, with the same event_id values.",
+            _ => "The database is unreachable; the change was not confirmed and may not have been stored. Retry later; " +
+                 "repeating the request is safe.",
+        };
     }
 
     /// <summary>The binder's message without the .NET type it names: "Failed to bind parameter "long id" from "abc"."</summary>

@@ -45,6 +45,29 @@ public sealed class ApiExceptionHandlerTests
         Assert.Contains("/interactions", entry.Message);
     }
 
+    [Theory]
+    [InlineData(true, "may or may not have been stored")]
+    [InlineData(false, "nothing was stored")]
+    public async Task A_write_outage_says_what_is_known_about_the_events_and_to_retry_with_the_same_event_id(bool mayBeStored, string says)
+    {
+        await using var services = new ServiceCollection().AddLogging().AddProblemDetails().BuildServiceProvider();
+        var context = new DefaultHttpContext { RequestServices = services };
+        context.Request.Method = "POST";
+        context.Request.Path = "/interactions";
+        context.Response.Body = new MemoryStream();
+        var handler = new ApiExceptionHandler(services.GetRequiredService<IProblemDetailsService>(), new RecordingLogger());
+        var failure = new RecApp.Api.Interactions.InteractionsNotConfirmedException(mayBeStored, new NpgsqlException("connection lost"));
+
+        await handler.TryHandleAsync(context, failure, CancellationToken.None);
+
+        Assert.Equal(503, context.Response.StatusCode);
+        Assert.Equal("5", context.Response.Headers.RetryAfter.ToString());
+        context.Response.Body.Position = 0;
+        var detail = System.Text.Json.JsonDocument.Parse(context.Response.Body).RootElement.GetProperty("detail").GetString();
+        Assert.Contains(says, detail);
+        Assert.Contains("same event_id", detail);
+    }
+
     private sealed class RecordingLogger : ILogger<ApiExceptionHandler>
     {
         public List<(LogLevel Level, string Message, Exception? Exception)> Entries { get; } = [];
