@@ -69,8 +69,23 @@ public static class RecommendationEndpoints
         long userId, RecommendationFilters filters, int page, int limit, RankedListCache lists,
         IGlobalModel model, long started, CancellationToken cancellationToken)
     {
-        var cached = await lists.ForUserAsync(userId, filters, cancellationToken);
+        var cached = await ForUserOrFallbackAsync(userId, filters, lists, model.Current, cancellationToken);
         return TypedResults.Ok(PageAnswer.Cut(cached, model.Current.Catalog, filters, page, limit, started));
+    }
+
+    /// <summary>
+    /// The user's list; until the model has the parts personalization needs, the popular list, labelled "popular"
+    /// and cached only as the popular list it is; with no model at all, 503 (<see cref="ModelReadiness"/>).
+    /// </summary>
+    private static ValueTask<CachedList> ForUserOrFallbackAsync(
+        long userId, RecommendationFilters filters, RankedListCache lists, ModelSnapshot snapshot, CancellationToken cancellationToken)
+    {
+        if (ModelReadiness.CanPersonalize(snapshot))
+        {
+            return lists.ForUserAsync(userId, filters, cancellationToken);
+        }
+        ModelReadiness.RequirePopular(snapshot);
+        return lists.PopularAsync(new Demographics(), filters, cancellationToken);
     }
 
     private static async Task<Results<Ok<RecommendationResponse>, ProblemHttpResult>> SimilarAsync(
@@ -83,6 +98,7 @@ public static class RecommendationEndpoints
         {
             return Problems.NotFound("item_id", $"Item {query.ItemId} does not exist.");
         }
+        ModelReadiness.RequireSimilarities(model.Current);
         try
         {
             var cached = await lists.SimilarAsync(query.ItemId, cancellationToken);
@@ -101,7 +117,18 @@ public static class RecommendationEndpoints
         var started = Stopwatch.GetTimestamp();
         var (_, limit) = Paging.Resolve(1, body.Limit, options.CurrentValue);
         var userIds = body.UserIds!;
-        var lookups = await lists.ForUsersAsync(userIds, cancellationToken);
+        var snapshot = model.Current;
+        CachedList[] lookups;
+        if (ModelReadiness.CanPersonalize(snapshot))
+        {
+            lookups = await lists.ForUsersAsync(userIds, cancellationToken);
+        }
+        else
+        {
+            ModelReadiness.RequirePopular(snapshot);
+            var popular = await lists.PopularAsync(new Demographics(), RecommendationFilters.None, cancellationToken);
+            lookups = [.. userIds.Select(_ => popular)];
+        }
         var catalog = model.Current.Catalog;
         var results = new BatchEntry[userIds.Length];
         for (var i = 0; i < results.Length; i++)

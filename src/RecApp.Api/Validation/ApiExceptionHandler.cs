@@ -40,6 +40,12 @@ internal sealed class ApiExceptionHandler(IProblemDetailsService problems, ILogg
                 ? (bad.StatusCode, "Request too large.", $"The request body is larger than {ApiEdgeExtensions.MaxBodyBytes} bytes.")
                 : (bad.StatusCode, "The request could not be read.", bad.Message);
         }
+        else if (exception is Recommendations.ModelNotReadyException)
+        {
+            logger.LogInformation("{Path} answered 503: {Reason}", context.Request.Path, exception.Message);
+            context.Response.Headers.RetryAfter = Problems.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            (status, title, detail) = (StatusCodes.Status503ServiceUnavailable, "The model is not ready yet.", exception.Message);
+        }
         else if (IsDatabaseOutage(exception))
         {
             logger.LogWarning(exception, "PostgreSQL unreachable while serving {Path}.", context.Request.Path);
