@@ -20,6 +20,7 @@ public sealed class RefresherWorker(
     RefreshRequestInbox inbox,
     ModelVersionAnnouncer announcer,
     DemoDataSeeder demoData,
+    ModelStore store,
     NpgsqlDataSource dataSource,
     TimeProvider time,
     IOptions<RefresherOptions> options,
@@ -62,10 +63,17 @@ public sealed class RefresherWorker(
 
     private async Task LeadAsync(CancellationToken cancellationToken)
     {
+        // Whatever a previous leader left half-done is dead now that this instance holds the lock: close it at once,
+        // so /stats and model_versions tell the truth without waiting for the stale-build cleanup.
         var abandoned = await history.AbandonOrphanedRunsAsync(cancellationToken);
         if (abandoned > 0)
         {
             logger.LogWarning("Marked {Count} job runs left 'running' by a previous leader as failed.", abandoned);
+        }
+        var builds = await store.FailAbandonedBuildsAsync(cancellationToken);
+        if (builds.Length > 0)
+        {
+            logger.LogWarning("Marked model versions {Versions} left 'building' by a previous leader as failed.", builds);
         }
         await demoData.SeedIfEmptyAsync(cancellationToken);
 
