@@ -33,7 +33,7 @@ public static class ApiEdgeExtensions
         builder.Services.AddExceptionHandler<ApiExceptionHandler>();
         builder.Services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(
             kestrel => kestrel.Limits.MaxRequestBodySize = MaxBodyBytes);
-        builder.Services.AddClientRateLimiting(builder.Configuration);
+        builder.Services.AddClientRateLimiting();
         builder.Services.AddOpenApi(options => options.AddDocumentTransformer<ApiDocumentTransformer>());
         return builder;
     }

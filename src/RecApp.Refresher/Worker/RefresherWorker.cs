@@ -52,7 +52,7 @@ public sealed class RefresherWorker(
                 catch (Exception ex) when (ex is NpgsqlException or TimeoutException or System.Net.Sockets.SocketException)
                 {
                     logger.LogWarning(ex, "Database error while leading; stepping down and retrying.");
-                    await Task.Delay(TimeSpan.FromSeconds(options.Value.LeaderCheckSeconds), stoppingToken);
+                    await Task.Delay(options.Value.LeaderCheckInterval, stoppingToken);
                 }
             }
         }
@@ -92,7 +92,7 @@ public sealed class RefresherWorker(
                 }
             }
 
-            var wait = TimeSpan.FromSeconds(options.Value.RequestPollSeconds);
+            var wait = options.Value.RequestPollInterval;
             foreach (var due in next.Values)
             {
                 var until = due - time.GetUtcNow();
@@ -196,7 +196,7 @@ public sealed class RefresherWorker(
             // A failed job leaves the previous model serving; it is retried sooner than its interval.
             await RecordAsync(() => history.FailedAsync(runId, stopwatch.Elapsed, ex, CancellationToken.None));
             logger.LogError(ex, "{Job} failed after {Elapsed}.", job.Name, stopwatch.Elapsed);
-            var retry = TimeSpan.FromMinutes(settings.FailedJobRetryMinutes);
+            var retry = settings.FailedJobRetryDelay;
             return time.GetUtcNow() + (interval is { } i && i < retry ? i : retry);
         }
     }
