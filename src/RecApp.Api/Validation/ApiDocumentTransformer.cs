@@ -43,6 +43,21 @@ internal sealed class ApiDocumentTransformer : IOpenApiDocumentTransformer
         return Task.CompletedTask;
     }
 
+    /// <summary>
+    /// The body of <c>POST /interactions</c> is read by a converter, which the schema generator cannot see through:
+    /// describe it as what it accepts, one event or an array of events.
+    /// </summary>
+    public static async Task DescribeInteractionBatchAsync(
+        OpenApiSchema schema, OpenApiSchemaTransformerContext context, CancellationToken cancellationToken)
+    {
+        if (context.JsonTypeInfo.Type != typeof(Interactions.InteractionBatch))
+        {
+            return;
+        }
+        var one = await context.GetOrCreateSchemaAsync(typeof(Interactions.InteractionEvent), null, cancellationToken);
+        schema.OneOf = [one, new OpenApiSchema { Type = JsonSchemaType.Array, Items = one, MaxItems = Interactions.InteractionEndpoints.MaxEventsPerRequest }];
+    }
+
     private static OpenApiPathItem HealthPath(string summary) => new()
     {
         Operations = new Dictionary<HttpMethod, OpenApiOperation>

@@ -34,7 +34,11 @@ public static class ApiEdgeExtensions
         builder.Services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(
             kestrel => kestrel.Limits.MaxRequestBodySize = MaxBodyBytes);
         builder.Services.AddClientRateLimiting();
-        builder.Services.AddOpenApi(options => options.AddDocumentTransformer<ApiDocumentTransformer>());
+        builder.Services.AddOpenApi(options =>
+        {
+            options.AddDocumentTransformer<ApiDocumentTransformer>();
+            options.AddSchemaTransformer(ApiDocumentTransformer.DescribeInteractionBatchAsync);
+        });
         return builder;
     }
 

@@ -194,6 +194,11 @@ public sealed class AdminAndEdgeTests(ApiWorld world) : IClassFixture<ApiWorld>
         Assert.True(paths.TryGetProperty("/health", out _));
         Assert.True(paths.TryGetProperty("/alive", out _));
         var schemas = document.GetProperty("components").GetProperty("schemas");
+        // POST /interactions takes one event or an array of them (read by a converter, described by hand).
+        var batch = schemas.GetProperty("InteractionBatch").GetProperty("oneOf");
+        Assert.Equal(2, batch.GetArrayLength());
+        Assert.Contains("#/components/schemas/InteractionEvent", batch.ToString());
+        Assert.Contains("user_id", schemas.GetProperty("InteractionEvent").GetProperty("required").ToString());
         var userId = schemas.GetProperty("PersonalizedRequest").GetProperty("properties").GetProperty("user_id");
         Assert.Contains("integer", userId.GetProperty("type").ToString());
         Assert.DoesNotContain("string", userId.GetProperty("type").ToString());
