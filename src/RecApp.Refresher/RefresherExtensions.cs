@@ -1,5 +1,5 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Options;
+using RecApp.Recommendations;
 using RecApp.Recommendations.Ingest;
 using RecApp.Refresher.Worker;
 
@@ -8,18 +8,17 @@ namespace RecApp.Refresher;
 public static class RefresherExtensions
 {
     /// <summary>
-    /// The Refresher worker: options (section <c>Refresher</c> plus the seed's environment names), leader election,
+    /// The Refresher worker: options (section <c>Refresher</c>, the seed's environment names mapped onto it), leader election,
     /// job history, on-demand requests, version announcements, demo seeding and the worker itself. The jobs are
     /// every <see cref="RecApp.Recommendations.Model.IModelJob"/> registered in the container.
     /// </summary>
     public static IHostApplicationBuilder AddRefresher(this IHostApplicationBuilder builder)
     {
-        var configuration = builder.Configuration;
+        builder.Configuration.AddSeedEnvironmentNames();
         builder.Services.AddOptions<RefresherOptions>()
-            .Bind(configuration.GetSection(RefresherOptions.SectionName))
-            .PostConfigure(options => options.ApplySeedEnvironmentNames(configuration))
+            .BindConfiguration(RefresherOptions.SectionName)
+            .ValidateDataAnnotations()
             .ValidateOnStart();
-        builder.Services.AddSingleton<IValidateOptions<RefresherOptions>, RefresherOptionsValidation>();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<DatasetBulkLoader>();
         builder.Services.AddSingleton<LeaderElection>();
@@ -30,15 +29,5 @@ public static class RefresherExtensions
         builder.Services.AddSingleton<DemoDataSeeder>();
         builder.Services.AddHostedService<RefresherWorker>();
         return builder;
-    }
-
-    /// <summary>Names every invalid setting in the start-up error.</summary>
-    private sealed class RefresherOptionsValidation : IValidateOptions<RefresherOptions>
-    {
-        public ValidateOptionsResult Validate(string? name, RefresherOptions options)
-        {
-            var errors = options.Validate().ToList();
-            return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
-        }
     }
 }

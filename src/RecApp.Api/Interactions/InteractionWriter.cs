@@ -13,6 +13,16 @@ public readonly record struct ValidInteraction(long UserId, long ItemId, Interac
 public sealed record UnknownItems(long[] ItemIds);
 
 /// <summary>
+/// PostgreSQL failed during a write of events. Before the commit was sent nothing was stored; once it was sent, the
+/// events may or may not be stored (the answer was lost), and only a retry with the same <c>event_id</c> is safe.
+/// </summary>
+public sealed class InteractionsNotConfirmedException(bool mayBeStored, Exception inner)
+    : Exception(mayBeStored ? "The commit of the events was interrupted." : "The events could not be written.", inner)
+{
+    public bool MayBeStored { get; } = mayBeStored;
+}
+
+/// <summary>
 /// Stores interactions durably, then evicts the users' cached lists on every instance. Unknown users get a
 /// <c>users</c> row; an <c>event_id</c> already stored counts as a duplicate (retries are safe).
 /// </summary>
@@ -24,39 +34,49 @@ public sealed class InteractionWriter(NpgsqlDataSource dataSource, HybridCache c
     {
         var itemIds = events.Select(e => e.ItemId).Distinct().ToArray();
         var userIds = events.Select(e => e.UserId).Distinct().ToArray();
-
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        var missing = await MissingItemsAsync(connection, itemIds, cancellationToken);
-        if (missing.Length > 0)
+        var committing = false;
+        int accepted;
+        try
         {
-            return (null, new UnknownItems(missing));
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+            var missing = await MissingItemsAsync(connection, itemIds, cancellationToken);
+            if (missing.Length > 0)
+            {
+                return (null, new UnknownItems(missing));
+            }
+
+            // One transaction: the users rows and the events commit together. synchronous_commit is forced on for it,
+            // whatever the server's default, because 202 promises the events survive a crash.
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            await using var batch = new NpgsqlBatch(connection, transaction);
+            batch.BatchCommands.Add(new NpgsqlBatchCommand("SET LOCAL synchronous_commit TO on"));
+            var users = new NpgsqlBatchCommand("INSERT INTO users (id) SELECT unnest($1) ON CONFLICT (id) DO NOTHING");
+            users.Parameters.Add(new NpgsqlParameter { Value = userIds, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
+            batch.BatchCommands.Add(users);
+
+            var insert = new NpgsqlBatchCommand("""
+                INSERT INTO interactions (event_id, user_id, item_id, type, value, occurred_at)
+                SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::smallint[], $5::real[], $6::timestamptz[])
+                ON CONFLICT (event_id) DO NOTHING
+                """);
+            insert.Parameters.Add(new NpgsqlParameter { Value = events.Select(e => e.EventId).ToArray() });
+            insert.Parameters.Add(new NpgsqlParameter { Value = events.Select(e => e.UserId).ToArray() });
+            insert.Parameters.Add(new NpgsqlParameter { Value = events.Select(e => e.ItemId).ToArray() });
+            insert.Parameters.Add(new NpgsqlParameter { Value = events.Select(e => (short)e.Type).ToArray() });
+            insert.Parameters.Add(new NpgsqlParameter { Value = events.Select(e => e.Value).ToArray() });
+            insert.Parameters.Add(new NpgsqlParameter { Value = events.Select(e => e.OccurredAt).ToArray() });
+            batch.BatchCommands.Add(insert);
+            await batch.ExecuteNonQueryAsync(cancellationToken);
+            // From here the outcome is unknown if the connection fails: the commit may land with its answer lost.
+            committing = true;
+            await transaction.CommitAsync(cancellationToken);
+            accepted = checked((int)insert.RecordsAffected);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException && Validation.ApiExceptionHandler.IsDatabaseOutage(ex))
+        {
+            throw new InteractionsNotConfirmedException(committing, ex);
         }
 
-        // One transaction: the users rows and the events commit together. synchronous_commit is forced on for it,
-        // whatever the server's default, because 202 promises the events survive a crash.
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using var batch = new NpgsqlBatch(connection, transaction);
-        batch.BatchCommands.Add(new NpgsqlBatchCommand("SET LOCAL synchronous_commit TO on"));
-        var users = new NpgsqlBatchCommand("INSERT INTO users (id) SELECT unnest($1) ON CONFLICT (id) DO NOTHING");
-        users.Parameters.Add(new NpgsqlParameter { Value = userIds, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
-        batch.BatchCommands.Add(users);
-
-        var insert = new NpgsqlBatchCommand("""
-            INSERT INTO interactions (event_id, user_id, item_id, type, value, occurred_at)
-            SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::smallint[], $5::real[], $6::timestamptz[])
-            ON CONFLICT (event_id) DO NOTHING
-            """);
-        insert.Parameters.Add(new NpgsqlParameter { Value = events.Select(e => e.EventId).ToArray() });
-        insert.Parameters.Add(new NpgsqlParameter { Value = events.Select(e => e.UserId).ToArray() });
-        insert.Parameters.Add(new NpgsqlParameter { Value = events.Select(e => e.ItemId).ToArray() });
-        insert.Parameters.Add(new NpgsqlParameter { Value = events.Select(e => (short)e.Type).ToArray() });
-        insert.Parameters.Add(new NpgsqlParameter { Value = events.Select(e => e.Value).ToArray() });
-        insert.Parameters.Add(new NpgsqlParameter { Value = events.Select(e => e.OccurredAt).ToArray() });
-        batch.BatchCommands.Add(insert);
-        await batch.ExecuteNonQueryAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-
-        var accepted = checked((int)insert.RecordsAffected);
         await EvictAsync(userIds);
         return (new InteractionsAccepted(accepted, events.Count - accepted), null);
     }

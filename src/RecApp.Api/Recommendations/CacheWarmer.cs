@@ -10,7 +10,7 @@ namespace RecApp.Api.Recommendations;
 /// L1; the first one also fills L2 for the others.
 /// </summary>
 public sealed class CacheWarmer(
-    NpgsqlDataSource dataSource, RankedListCache lists, IOptionsMonitor<ApiOptions> options)
+    NpgsqlDataSource dataSource, RankedListCache lists, RecApp.Recommendations.Model.IGlobalModel model, IOptionsMonitor<ApiOptions> options)
 {
     private const int BatchSize = 20;
 
@@ -19,7 +19,8 @@ public sealed class CacheWarmer(
     {
         await lists.PopularAsync(new Demographics(), RecommendationFilters.None, cancellationToken);
         var count = options.CurrentValue.WarmUsers;
-        if (count == 0)
+        // Users' lists are served only once the model can personalize (ModelReadiness): nothing to warm before.
+        if (count == 0 || !ModelReadiness.CanPersonalize(model.Current))
         {
             return 0;
         }

@@ -44,9 +44,9 @@ public sealed class ModelVersionFeed(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         // The model loads at start-up; warm for whatever version it has, then watch for changes: an announcement, or
-        // every ModelPollSeconds a look at the in-memory version (the model's own poll of model_current may have
+        // every ModelPollInterval a look at the in-memory version (the model's own poll of model_current may have
         // switched it). The multiplexer keeps the subscription across reconnects.
-        var interval = TimeSpan.FromSeconds(options.Value.ModelPollSeconds);
+        var interval = options.Value.ModelPollInterval;
         await Subscription.SubscribeAsync(stoppingToken);
         while (!stoppingToken.IsCancellationRequested)
         {

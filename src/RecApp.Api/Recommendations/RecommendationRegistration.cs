@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Caching.Hybrid;
-using Microsoft.Extensions.Options;
+using RecApp.Recommendations;
 using RecApp.ServiceDefaults;
 using RecApp.Recommendations.Scoring;
 
@@ -14,9 +14,8 @@ public static class RecommendationRegistration
     public static IHostApplicationBuilder AddRecommendations(this IHostApplicationBuilder builder)
     {
         builder.Services.AddRecommender();
-        builder.Services.AddOptions<ApiOptions>().Bind(builder.Configuration.GetSection(ApiOptions.Section)).ValidateOnStart();
-        builder.Services.AddSingleton<IConfigureOptions<ApiOptions>, SeedEnvironmentNames>();
-        builder.Services.AddSingleton<IValidateOptions<ApiOptions>, ApiOptionsValidation>();
+        builder.Configuration.AddSeedEnvironmentNames();
+        builder.Services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<RecommendationMetrics>();
         builder.Services.AddSingleton<IHybridCacheSerializer<RankedList>, RankedListSerializer>();
         builder.Services.AddOptions<DatabaseBreakerOptions>()

@@ -65,7 +65,7 @@ public sealed class StatsReader(
         var r = serving.CurrentValue;
         var limits = rateLimiting.Value;
         return new ConfigurationStats(
-            r.PopularTtlSeconds, r.PersonalizedTtlSeconds, r.UserProfileTtlSeconds, r.DefaultPageSize, r.MaxPageSize,
+            (int)r.PopularTtl.TotalSeconds, (int)r.PersonalizedTtl.TotalSeconds, (int)r.UserProfileTtl.TotalSeconds, r.DefaultPageSize, r.MaxPageSize,
             engine.CurrentValue.MaxSimilarUsers, r.MaxBatchUsers, r.WarmUsers, limits.Enabled, limits.PermitsPerSecond, limits.Burst,
             AdminKeyFilter.IsConfigured(configuration));
     }

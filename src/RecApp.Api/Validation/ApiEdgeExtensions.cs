@@ -1,28 +1,56 @@
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
 
 namespace RecApp.Api.Validation;
 
 /// <summary>
-/// Everything between the wire and the endpoints: JSON contracts, problem answers for every failure, the body
-/// size limit, the per-client rate limiter, and the OpenAPI document with Swagger UI.
+/// Everything between the wire and the endpoints: JSON contracts, the framework's binding and validation, problem
+/// answers for every failure, the body size limit, the per-client rate limiter, and the OpenAPI document with
+/// Swagger UI.
 /// </summary>
 public static class ApiEdgeExtensions
 {
+    /// <summary>Largest accepted request body (1 MiB), enforced by Kestrel on the wire.</summary>
+    public const long MaxBodyBytes = 1024 * 1024;
+
     public static IHostApplicationBuilder AddApiEdge(this IHostApplicationBuilder builder)
     {
-        builder.Services.ConfigureHttpJsonOptions(json =>
+        builder.Services.ConfigureHttpJsonOptions(json => UseApiContracts(json.SerializerOptions));
+        // Binding failures (bad JSON, wrong types, trailing data, a route value that is not a number) are thrown to
+        // ApiExceptionHandler, which names the field; by default the framework answers an empty 400 instead.
+        builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
+        builder.Services.AddValidation();
+        builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
         {
-            json.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default);
-            // Used as a resolver, the context follows these options, so they take its naming (declared there only).
-            json.SerializerOptions.PropertyNamingPolicy = ApiJsonContext.Default.Options.PropertyNamingPolicy;
+            if (context.ProblemDetails is HttpValidationProblemDetails validation)
+            {
+                WireFieldNames.Apply(validation);
+            }
+            // The framework fills `type` only for the statuses it knows (400, 404, 500, ...): every problem has one.
+            context.ProblemDetails.Type ??= ProblemTypes.For(context.ProblemDetails.Status ?? context.HttpContext.Response.StatusCode);
         });
-        builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<ApiExceptionHandler>();
         builder.Services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(
-            kestrel => kestrel.Limits.MaxRequestBodySize = JsonBody.MaxBytes);
-        builder.Services.AddClientRateLimiting(builder.Configuration);
-        builder.Services.AddOpenApi();
+            kestrel => kestrel.Limits.MaxRequestBodySize = MaxBodyBytes);
+        builder.Services.AddClientRateLimiting();
+        builder.Services.AddOpenApi(options =>
+        {
+            options.AddDocumentTransformer<ApiDocumentTransformer>();
+            options.AddSchemaTransformer(ApiDocumentTransformer.DescribeInteractionBatchAsync);
+        });
         return builder;
+    }
+
+    /// <summary>The source-generated contracts, snake_case, numbers as JSON numbers only.</summary>
+    internal static void UseApiContracts(System.Text.Json.JsonSerializerOptions options)
+    {
+        options.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default);
+        // Used as a resolver, the context follows these options, so they take its naming (declared there only).
+        options.PropertyNamingPolicy = ApiJsonContext.Default.Options.PropertyNamingPolicy;
+        // The web defaults also read numbers from strings ("7"), which the OpenAPI document then types as
+        // ["integer","string"]; the contract is plain numbers.
+        options.NumberHandling = JsonNumberHandling.Strict;
     }
 
     public static WebApplication UseApiEdge(this WebApplication app)

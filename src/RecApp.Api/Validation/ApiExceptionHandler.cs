@@ -1,4 +1,6 @@
+using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Mvc;
 using Npgsql;
 
 namespace RecApp.Api.Validation;
@@ -17,16 +19,38 @@ internal sealed class ApiExceptionHandler(IProblemDetailsService problems, ILogg
         string? detail = null;
         if (exception is BadHttpRequestException bad)
         {
-            (status, title, detail) = (bad.StatusCode, "The request could not be read.", bad.Message);
+            // The framework's binding: a malformed or mistyped body, a route or query value of the wrong type.
+            logger.LogDebug(exception, "Request to {Path} could not be read.", context.Request.Path);
+            var field = (bad.InnerException as JsonException ?? exception as JsonException) is { } json
+                ? (Name: JsonErrors.FieldName(json.Path), Message: JsonErrors.Describe(json))
+                : JsonErrors.BoundParameter(bad.Message) is { } parameter
+                    ? (Name: parameter, Message: Describe(bad))
+                    : default;
+            if (field.Name is not null && bad.StatusCode == StatusCodes.Status400BadRequest)
+            {
+                return await WriteAsync(context, exception, new HttpValidationProblemDetails(
+                    new Dictionary<string, string[]> { [field.Name] = [field.Message] })
+                {
+                    Status = StatusCodes.Status400BadRequest,
+                    Title = "The request is invalid.",
+                    Detail = $"{field.Name}: {field.Message}",
+                });
+            }
+            (status, title, detail) = bad.StatusCode == StatusCodes.Status413PayloadTooLarge
+                ? (bad.StatusCode, "Request too large.", $"The request body is larger than {ApiEdgeExtensions.MaxBodyBytes} bytes.")
+                : (bad.StatusCode, "The request could not be read.", bad.Message);
+        }
+        else if (exception is Recommendations.ModelNotReadyException)
+        {
+            logger.LogInformation("{Path} answered 503: {Reason}", context.Request.Path, exception.Message);
+            context.Response.Headers.RetryAfter = Problems.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            (status, title, detail) = (StatusCodes.Status503ServiceUnavailable, "The model is not ready yet.", exception.Message);
         }
         else if (IsDatabaseOutage(exception))
         {
             logger.LogWarning(exception, "PostgreSQL unreachable while serving {Path}.", context.Request.Path);
             context.Response.Headers.RetryAfter = Problems.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            // Only a write can promise that nothing was stored; a read just failed.
-            var read = HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method);
-            (status, title, detail) = (StatusCodes.Status503ServiceUnavailable, "Service temporarily unavailable.",
-                read ? "The database is unreachable. Retry later." : "The database is unreachable; nothing was stored. Retry later.");
+            (status, title, detail) = (StatusCodes.Status503ServiceUnavailable, "Service temporarily unavailable.", OutageDetail(context, exception));
         }
         else if (IsRejectedData(exception))
         {
@@ -37,17 +61,49 @@ internal sealed class ApiExceptionHandler(IProblemDetailsService problems, ILogg
         }
         else
         {
+            // Handled here, the framework no longer logs it (.NET 10): this is the one record of the fault.
+            logger.LogError(exception, "Unhandled error while serving {Method} {Path}.", context.Request.Method, context.Request.Path);
             (status, title) = (StatusCodes.Status500InternalServerError, "An unexpected error occurred.");
         }
 
-        context.Response.StatusCode = status;
+        return await WriteAsync(context, exception, new ProblemDetails { Status = status, Title = title, Detail = detail });
+    }
+
+    private async ValueTask<bool> WriteAsync(HttpContext context, Exception exception, ProblemDetails problem)
+    {
+        context.Response.StatusCode = problem.Status!.Value;
         return await problems.TryWriteAsync(new ProblemDetailsContext
         {
             HttpContext = context,
             Exception = exception,
-            ProblemDetails = { Status = status, Title = title, Detail = detail },
+            ProblemDetails = problem,
         });
     }
+
+    /// <summary>What a client may assume about its request when the database failed under it, and how to retry.</summary>
+    internal static string OutageDetail(HttpContext context, Exception exception)
+    {
+        if (HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method))
+        {
+            return "The database is unreachable. Retry later.";
+        }
+        return exception switch
+        {
+            // The commit was sent and its answer lost: the events may be stored. event_id makes the retry safe.
+            Interactions.InteractionsNotConfirmedException { MayBeStored: true } =>
+                "The database connection failed while the events were being committed: they may or may not have been stored. " +
+                "Retry the same request with the same event_id values; events already stored are counted as duplicates, " +
+                "not stored twice (an event sent without an event_id cannot be recognized and may be stored twice).",
+            Interactions.InteractionsNotConfirmedException =>
+                "The database is unreachable; nothing was stored. Retry later, with the same event_id values.",
+            _ => "The database is unreachable; the change was not confirmed and may not have been stored. Retry later; " +
+                 "repeating the request is safe.",
+        };
+    }
+
+    /// <summary>The binder's message without the .NET type it names: "Failed to bind parameter "long id" from "abc"."</summary>
+    private static string Describe(BadHttpRequestException bad) =>
+        bad.Message.StartsWith("Required", StringComparison.Ordinal) ? "Required." : "The value has the wrong type or is out of range.";
 
     /// <summary>A statement rejected for its data (SQLSTATE class 22: data exception), which only client values can cause.</summary>
     internal static bool IsRejectedData(Exception exception)

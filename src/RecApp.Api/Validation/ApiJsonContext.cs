@@ -19,6 +19,7 @@ namespace RecApp.Api.Validation;
 [JsonSerializable(typeof(BatchResponse))]
 [JsonSerializable(typeof(InteractionEvent))]
 [JsonSerializable(typeof(InteractionEvent[]))]
+[JsonSerializable(typeof(InteractionBatch))]
 [JsonSerializable(typeof(FeedbackRequest))]
 [JsonSerializable(typeof(InteractionsAccepted))]
 [JsonSerializable(typeof(ItemUpsert))]

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.RateLimiting;
@@ -5,7 +6,7 @@ using Microsoft.Extensions.Options;
 
 namespace RecApp.Api.Validation;
 
-/// <summary>Section <c>RateLimiting</c>: a token bucket per client.</summary>
+/// <summary>Section <c>RateLimiting</c>: a token bucket per client, and a stricter one per address for the admin routes.</summary>
 public sealed class RateLimitingOptions
 {
     public const string Section = "RateLimiting";
@@ -13,15 +14,18 @@ public sealed class RateLimitingOptions
     public bool Enabled { get; set; } = true;
 
     /// <summary>Sustained requests per second per client (added every <see cref="ReplenishmentPeriod"/>).</summary>
+    [Range(1, int.MaxValue, ErrorMessage = "RateLimiting:PermitsPerSecond must be at least 1.")]
     public int PermitsPerSecond { get; set; } = 1000;
 
     /// <summary>
     /// How often <see cref="PermitsPerSecond"/> tokens are added back. One second in production; a test sets an hour
     /// so that no token can come back while it runs, however slow the machine.
     /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "365.00:00:00", ErrorMessage = "RateLimiting:ReplenishmentPeriod must be positive.")]
     public TimeSpan ReplenishmentPeriod { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>Burst allowance: the bucket's size.</summary>
+    [Range(1, int.MaxValue, ErrorMessage = "RateLimiting:Burst must be at least 1.")]
     public int Burst { get; set; } = 2000;
 
     /// <summary>Header naming the client (an API key).</summary>
@@ -32,6 +36,20 @@ public sealed class RateLimitingOptions
     /// remote IP address: a made-up header value must not buy a fresh bucket.
     /// </summary>
     public string[] ClientKeys { get; set; } = [];
+
+    /// <summary>
+    /// Admin requests per client IP address added back every <see cref="AdminReplenishmentPeriod"/>. Checked before
+    /// the admin key, so guessing keys costs the same budget as using one.
+    /// </summary>
+    [Range(1, int.MaxValue, ErrorMessage = "RateLimiting:AdminPermits must be at least 1.")]
+    public int AdminPermits { get; set; } = 10;
+
+    [Range(typeof(TimeSpan), "00:00:00.001", "365.00:00:00", ErrorMessage = "RateLimiting:AdminReplenishmentPeriod must be positive.")]
+    public TimeSpan AdminReplenishmentPeriod { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>The admin bucket's size: this many admin requests at once, then <see cref="AdminPermits"/> per period.</summary>
+    [Range(1, int.MaxValue, ErrorMessage = "RateLimiting:AdminBurst must be at least 1.")]
+    public int AdminBurst { get; set; } = 20;
 }
 
 /// <summary>The per-client limiter on every API route (not on /health, /alive or the docs).</summary>
@@ -39,13 +57,15 @@ public static class ClientRateLimiting
 {
     public const string Policy = "per-client";
 
+    /// <summary>The admin routes' limiter, keyed by remote address only (an admin caller has no client key).</summary>
+    public const string AdminPolicy = "admin";
+
     /// <summary>Binds <see cref="RateLimitingOptions"/> (the one place that reads the section) and adds the limiter.</summary>
-    public static IServiceCollection AddClientRateLimiting(this IServiceCollection services, IConfiguration configuration)
+    public static IServiceCollection AddClientRateLimiting(this IServiceCollection services)
     {
         services.AddOptions<RateLimitingOptions>()
-            .Bind(configuration.GetSection(RateLimitingOptions.Section))
-            .Validate(o => o.PermitsPerSecond >= 1 && o.Burst >= 1 && o.ReplenishmentPeriod > TimeSpan.Zero,
-                "RateLimiting:PermitsPerSecond and RateLimiting:Burst must be at least 1, RateLimiting:ReplenishmentPeriod positive.")
+            .BindConfiguration(RateLimitingOptions.Section)
+            .ValidateDataAnnotations()
             .ValidateOnStart();
         services.AddRateLimiter(_ => { });
         services.AddOptions<RateLimiterOptions>().Configure<IOptions<RateLimitingOptions>>((limiter, configured) =>
@@ -67,7 +87,7 @@ public static class ClientRateLimiting
                     {
                         Status = StatusCodes.Status429TooManyRequests,
                         Title = "Too many requests.",
-                        Detail = $"This client is limited to {options.PermitsPerSecond} requests per second; retry after {retryAfter} s.",
+                        Detail = $"This client has used its request budget; retry after {retryAfter} s.",
                     },
                 });
             };
@@ -80,6 +100,17 @@ public static class ClientRateLimiting
                     QueueLimit = 0,
                     AutoReplenishment = true,
                 })
+                : RateLimitPartition.GetNoLimiter(""));
+            limiter.AddPolicy(AdminPolicy, context => options.Enabled
+                ? RateLimitPartition.GetTokenBucketLimiter("admin-ip:" + (context.Connection.RemoteIpAddress?.ToString() ?? "unknown"),
+                    _ => new TokenBucketRateLimiterOptions
+                    {
+                        TokenLimit = options.AdminBurst,
+                        TokensPerPeriod = options.AdminPermits,
+                        ReplenishmentPeriod = options.AdminReplenishmentPeriod,
+                        QueueLimit = 0,
+                        AutoReplenishment = true,
+                    })
                 : RateLimitPartition.GetNoLimiter(""));
         });
         return services;

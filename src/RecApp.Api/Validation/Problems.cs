@@ -1,10 +1,12 @@
+using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace RecApp.Api.Validation;
 
 /// <summary>
 /// The API's error answers, all <c>application/problem+json</c>. Field errors use the validation-problem shape
-/// (<c>errors: { "field": ["message"] }</c>) so a client can tell which field to fix.
+/// (<c>errors: { "field": ["message"] }</c>) so a client can tell which field to fix; field names are the JSON
+/// (snake_case) names, whoever produced the error (<see cref="WireFieldNames"/>).
 /// </summary>
 public static class Problems
 {
@@ -18,7 +20,12 @@ public static class Problems
         TypedResults.Problem(new HttpValidationProblemDetails(errors)
         {
             Status = status,
-            Title = status == StatusCodes.Status413PayloadTooLarge ? "Request too large." : "The request is invalid.",
+            Title = status switch
+            {
+                StatusCodes.Status413PayloadTooLarge => "Request too large.",
+                StatusCodes.Status404NotFound => "Not found.",
+                _ => "The request is invalid.",
+            },
             Detail = string.Join(" ", errors.SelectMany(e => e.Value.Select(m => $"{e.Key}: {m}"))),
         });
 
@@ -29,24 +36,59 @@ public static class Problems
         Fields(new Dictionary<string, string[]> { [field] = [message] }, StatusCodes.Status413PayloadTooLarge);
 }
 
-/// <summary>Collects field errors while a request is checked, then turns them into one problem answer.</summary>
-public sealed class FieldErrors
+/// <summary>
+/// Turns the names the framework's validation reports (CLR member paths such as <c>Filters.PriceFrom</c> or
+/// <c>UserIds[1]</c>) into the names a client sent (<c>filters.price_from</c>, <c>user_ids[1]</c>). Every contract
+/// takes its JSON names from the one naming policy of <see cref="ApiJsonContext"/>, so converting each segment with
+/// that policy gives the wire name; names already on the wire are unchanged.
+/// </summary>
+public static class WireFieldNames
 {
-    // Created on the first error: most requests have none.
-    private Dictionary<string, List<string>>? _errors;
+    private static readonly JsonNamingPolicy s_policy = JsonNamingPolicy.SnakeCaseLower;
 
-    public bool Any => _errors is not null;
-
-    public void Add(string field, string message)
+    public static string Convert(string key)
     {
-        _errors ??= new(StringComparer.Ordinal);
-        if (!_errors.TryGetValue(field, out var messages))
+        if (key.Length == 0)
         {
-            _errors[field] = messages = [];
+            return "body";
         }
-        messages.Add(message);
+        var segments = key.Split('.');
+        for (var i = 0; i < segments.Length; i++)
+        {
+            var segment = segments[i];
+            var index = segment.IndexOf('[', StringComparison.Ordinal);
+            segments[i] = index < 0 ? s_policy.ConvertName(segment) : s_policy.ConvertName(segment[..index]) + segment[index..];
+        }
+        return string.Join('.', segments);
     }
 
-    public ProblemHttpResult ToProblem() =>
-        Problems.Fields((_errors ?? []).ToDictionary(e => e.Key, e => e.Value.ToArray()));
+    /// <summary>Renames every key of a validation problem in place (the framework's and ours alike).</summary>
+    public static void Apply(HttpValidationProblemDetails problem)
+    {
+        if (problem.Errors.Keys.All(k => Convert(k) == k))
+        {
+            return;
+        }
+        var renamed = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        foreach (var (key, messages) in problem.Errors)
+        {
+            var name = Convert(key);
+            renamed[name] = renamed.TryGetValue(name, out var existing) ? [.. existing, .. messages] : messages;
+        }
+        problem.Errors.Clear();
+        foreach (var (key, messages) in renamed)
+        {
+            problem.Errors[key] = messages;
+        }
+    }
+}
+
+/// <summary>The <c>type</c> of a problem whose status the framework has no link for: the RFC section defining the status.</summary>
+public static class ProblemTypes
+{
+    public static string For(int status) => status switch
+    {
+        StatusCodes.Status429TooManyRequests => "https://www.rfc-editor.org/rfc/rfc6585#section-4",
+        _ => "https://www.rfc-editor.org/rfc/rfc9110#section-15",
+    };
 }

@@ -89,6 +89,28 @@ public sealed class ModelStore(NpgsqlDataSource dataSource, ILogger<ModelStore> 
         }
     }
 
+    /// <summary>
+    /// Marks every 'building' version failed at once. Called by a newly elected Refresher leader: only the leader
+    /// builds, so any build still 'building' then was left by a previous leader that stopped mid-build (the stale-build
+    /// cleanup would otherwise take <c>StaleBuildAfter</c>, 6 h by default). Returns the versions marked.
+    /// </summary>
+    public async Task<long[]> FailAbandonedBuildsAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            UPDATE model_versions SET status = 'failed', completed_at = now(),
+                   details = jsonb_build_object('error', 'abandoned: the Refresher building it stopped before publishing')
+             WHERE status = 'building'
+            RETURNING version
+            """);
+        var versions = new List<long>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            versions.Add(reader.GetInt64(0));
+        }
+        return [.. versions];
+    }
+
     /// <summary>The current version of each published part.</summary>
     public async Task<Dictionary<string, long>> ReadCurrentVersionsAsync(CancellationToken cancellationToken)
     {

@@ -21,7 +21,7 @@ public sealed class LeaderElection(NpgsqlDataSource dataSource, IOptions<Refresh
     /// <summary>Waits until this instance holds the lock. Database errors are retried; only cancellation ends the wait.</summary>
     public async Task<LeaderLease> AcquireAsync(CancellationToken cancellationToken)
     {
-        var retry = TimeSpan.FromSeconds(options.Value.LeaderCheckSeconds);
+        var retry = options.Value.LeaderCheckInterval;
         while (true)
         {
             NpgsqlConnection? connection = null;

@@ -20,6 +20,7 @@ public sealed class RefresherWorker(
     RefreshRequestInbox inbox,
     ModelVersionAnnouncer announcer,
     DemoDataSeeder demoData,
+    ModelStore store,
     NpgsqlDataSource dataSource,
     TimeProvider time,
     RefresherMetrics metrics,
@@ -52,7 +53,7 @@ public sealed class RefresherWorker(
                 catch (Exception ex) when (ex is NpgsqlException or TimeoutException or System.Net.Sockets.SocketException)
                 {
                     logger.LogWarning(ex, "Database error while leading; stepping down and retrying.");
-                    await Task.Delay(TimeSpan.FromSeconds(options.Value.LeaderCheckSeconds), stoppingToken);
+                    await Task.Delay(options.Value.LeaderCheckInterval, stoppingToken);
                 }
             }
         }
@@ -63,10 +64,17 @@ public sealed class RefresherWorker(
 
     private async Task LeadAsync(CancellationToken cancellationToken)
     {
+        // Whatever a previous leader left half-done is dead now that this instance holds the lock: close it at once,
+        // so /stats and model_versions tell the truth without waiting for the stale-build cleanup.
         var abandoned = await history.AbandonOrphanedRunsAsync(cancellationToken);
         if (abandoned > 0)
         {
             logger.LogWarning("Marked {Count} job runs left 'running' by a previous leader as failed.", abandoned);
+        }
+        var builds = await store.FailAbandonedBuildsAsync(cancellationToken);
+        if (builds.Length > 0)
+        {
+            logger.LogWarning("Marked model versions {Versions} left 'building' by a previous leader as failed.", builds);
         }
         await demoData.SeedIfEmptyAsync(cancellationToken);
 
@@ -85,7 +93,7 @@ public sealed class RefresherWorker(
                 }
             }
 
-            var wait = TimeSpan.FromSeconds(options.Value.RequestPollSeconds);
+            var wait = options.Value.RequestPollInterval;
             foreach (var due in next.Values)
             {
                 var until = due - time.GetUtcNow();
@@ -195,7 +203,7 @@ public sealed class RefresherWorker(
             activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
             await RecordAsync(() => history.FailedAsync(runId, stopwatch.Elapsed, ex, CancellationToken.None));
             logger.LogError(ex, "{Job} failed after {Elapsed}.", job.Name, stopwatch.Elapsed);
-            var retry = TimeSpan.FromMinutes(settings.FailedJobRetryMinutes);
+            var retry = settings.FailedJobRetryDelay;
             return time.GetUtcNow() + (interval is { } i && i < retry ? i : retry);
         }
     }

@@ -113,10 +113,41 @@ public sealed class AdminAndEdgeTests(ApiWorld world) : IClassFixture<ApiWorld>
         Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests], statuses);
         Assert.Equal(HttpStatusCode.TooManyRequests, limited.StatusCode);
         Assert.Equal("application/problem+json", limited.Content.Headers.ContentType?.MediaType);
+        var problem = await limited.JsonAsync();
+        Assert.Equal(429, problem.GetProperty("status").GetInt32());
+        Assert.Equal("https://www.rfc-editor.org/rfc/rfc6585#section-4", problem.GetProperty("type").GetString());
         Assert.True(limited.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1));
         Assert.Equal(HttpStatusCode.TooManyRequests, madeUpKey.StatusCode); // an unknown key shares its address's bucket
         Assert.Equal(HttpStatusCode.OK, knownKey.StatusCode); // a configured key has its own
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+    }
+
+    [Fact]
+    public async Task Admin_routes_have_a_stricter_limiter_that_counts_wrong_keys_too()
+    {
+        await using var api = world.CreateApi(new Dictionary<string, string?>
+        {
+            ["RateLimiting:Enabled"] = "true",
+            ["RateLimiting:AdminPermits"] = "1",
+            ["RateLimiting:AdminReplenishmentPeriod"] = "01:00:00",
+            ["RateLimiting:AdminBurst"] = "3",
+        });
+        using var client = api.CreateClient();
+
+        var guesses = new List<HttpStatusCode>();
+        for (var i = 0; i < 5; i++)
+        {
+            guesses.Add((await Send(client, HttpMethod.Post, "/admin/cache/clear", key: "guess-" + i)).StatusCode);
+        }
+        var rightKey = await Send(client, HttpMethod.Get, "/admin/cache/stats", ApiWorld.AdminKey);
+        var publicRoute = await client.GetAsync("/items/1/similar");
+
+        Assert.Equal([HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized,
+            HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests], guesses);
+        Assert.Equal(HttpStatusCode.TooManyRequests, rightKey.StatusCode); // the address spent its admin budget
+        Assert.True(rightKey.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1));
+        Assert.Equal("application/problem+json", rightKey.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(HttpStatusCode.OK, publicRoute.StatusCode); // the public routes' bucket is separate
     }
 
     private static HttpRequestMessage WithKey(string path, string key)
@@ -143,6 +174,35 @@ public sealed class AdminAndEdgeTests(ApiWorld world) : IClassFixture<ApiWorld>
         }, paths);
         Assert.Equal(HttpStatusCode.OK, ui.StatusCode);
         Assert.Contains("swagger", await ui.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task The_openapi_document_has_the_admin_key_scheme_the_health_endpoints_and_plain_numbers()
+    {
+        using var client = world.Api.CreateClient();
+
+        var document = await (await client.GetAsync("/openapi/v1.json")).JsonAsync();
+
+        var scheme = document.GetProperty("components").GetProperty("securitySchemes").GetProperty("AdminKey");
+        Assert.Equal("apiKey", scheme.GetProperty("type").GetString());
+        Assert.Equal("header", scheme.GetProperty("in").GetString());
+        Assert.Equal("X-Admin-Key", scheme.GetProperty("name").GetString());
+        var paths = document.GetProperty("paths");
+        var clear = paths.GetProperty("/admin/cache/clear").GetProperty("post");
+        Assert.True(clear.GetProperty("security")[0].TryGetProperty("AdminKey", out _));
+        Assert.False(paths.GetProperty("/popular").GetProperty("post").TryGetProperty("security", out _));
+        Assert.True(paths.TryGetProperty("/health", out _));
+        Assert.True(paths.TryGetProperty("/alive", out _));
+        var schemas = document.GetProperty("components").GetProperty("schemas");
+        // POST /interactions takes one event or an array of them (read by a converter, described by hand).
+        var batch = schemas.GetProperty("InteractionBatch").GetProperty("oneOf");
+        Assert.Equal(2, batch.GetArrayLength());
+        Assert.Contains("#/components/schemas/InteractionEvent", batch.ToString());
+        Assert.Contains("user_id", schemas.GetProperty("InteractionEvent").GetProperty("required").ToString());
+        var userId = schemas.GetProperty("PersonalizedRequest").GetProperty("properties").GetProperty("user_id");
+        Assert.Contains("integer", userId.GetProperty("type").ToString());
+        Assert.DoesNotContain("string", userId.GetProperty("type").ToString());
+        Assert.DoesNotContain("string", schemas.GetProperty("Pagination").ToString());
     }
 
     private static Task<HttpResponseMessage> Send(HttpClient client, HttpMethod method, string path, string? key, string? body = null)

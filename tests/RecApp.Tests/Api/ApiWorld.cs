@@ -69,7 +69,11 @@ public sealed class ApiWorld : IAsyncLifetime
     }
 
     /// <summary>Runs the engine's build jobs (popular, profiles, similarities) against a database.</summary>
-    public static async Task RunJobsAsync(string connectionString)
+    public static Task RunJobsAsync(string connectionString) =>
+        RunJobsAsync(connectionString, ModelChannels.Popular, ModelChannels.Profiles, ModelChannels.Similarities);
+
+    /// <summary>Runs the named build jobs, in that order.</summary>
+    public static async Task RunJobsAsync(string connectionString, params string[] jobs)
     {
         var services = new ServiceCollection()
             .AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning))
@@ -79,9 +83,10 @@ public sealed class ApiWorld : IAsyncLifetime
             .AddSingleton(_ => NpgsqlDataSource.Create(connectionString))
             .AddModelJobs();
         await using var provider = services.BuildServiceProvider();
-        foreach (var job in provider.GetServices<IModelJob>().Where(j => j.Name != "cleanup"))
+        var all = provider.GetServices<IModelJob>().ToDictionary(j => j.Name);
+        foreach (var job in jobs)
         {
-            await job.RunAsync(CancellationToken.None);
+            await all[job].RunAsync(CancellationToken.None);
         }
     }
 

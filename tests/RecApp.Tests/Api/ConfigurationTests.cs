@@ -11,7 +11,7 @@ public sealed class ConfigurationTests(ApiWorld world) : IClassFixture<ApiWorld>
         await using var api = world.CreateApi(new Dictionary<string, string?>
         {
             ["CACHE_TTL_POPULAR"] = "60",
-            ["Api:PopularTtlSeconds"] = "30",
+            ["Api:PopularTtl"] = "00:00:30",
             ["CACHE_TTL_PERSONALIZED"] = "120 # two minutes",
             ["CACHE_TTL_USER_PROFILE"] = "180",
             ["DEFAULT_PAGE_SIZE"] = "7",
@@ -43,5 +43,34 @@ public sealed class ConfigurationTests(ApiWorld world) : IClassFixture<ApiWorld>
 
         Assert.NotNull(error);
         Assert.Contains("DEFAULT_PAGE_SIZE", error.ToString());
+    }
+
+    [Theory]
+    [InlineData("CACHE_TTL_POPULAR", "-5")]
+    [InlineData("MAX_PAGE_SIZE", "0")]
+    [InlineData("MAX_SIMILAR_USERS", "many")]
+    [InlineData("Api:PopularTtl", "00:00:00")]
+    [InlineData("Api:WarmUsers", "-1")]
+    [InlineData("RateLimiting:AdminBurst", "0")]
+    public void A_bad_value_of_any_api_setting_fails_start_up_naming_it(string setting, string value)
+    {
+        using var api = world.CreateApi(new Dictionary<string, string?> { [setting] = value });
+
+        var error = Record.Exception(() => api.CreateClient());
+
+        Assert.NotNull(error);
+        Assert.Contains(setting, error.ToString());
+    }
+
+    [Fact]
+    public void Default_page_size_above_the_maximum_fails_start_up_naming_both()
+    {
+        using var api = world.CreateApi(new Dictionary<string, string?> { ["DEFAULT_PAGE_SIZE"] = "50", ["MAX_PAGE_SIZE"] = "10" });
+
+        var error = Record.Exception(() => api.CreateClient());
+
+        Assert.NotNull(error);
+        Assert.Contains("DEFAULT_PAGE_SIZE", error.ToString());
+        Assert.Contains("MAX_PAGE_SIZE", error.ToString());
     }
 }

@@ -100,12 +100,108 @@ public sealed class ValidationTests(ApiWorld world) : IClassFixture<ApiWorld>
     }
 
     [Theory]
+    [InlineData("[null]", "[0]")]
+    [InlineData("""[{"user_id": 1, "item_id": 1, "type": "view"}, null]""", "[1]")]
+    [InlineData("[{}, null]", "[1]")]
+    [InlineData("""[{"user_id": 1, "item_id": 1, "type": "view"}, {"user_id": "x"}]""", "[1].user_id")]
+    [InlineData("[7]", "[0]")]
+    public async Task A_null_or_mistyped_event_in_an_array_is_a_400_naming_its_index(string body, string field)
+    {
+        using var client = world.Api.CreateClient();
+
+        var response = await client.PostJsonAsync("/interactions", body);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var errors = (await response.JsonAsync()).GetProperty("errors");
+        Assert.True(errors.TryGetProperty(field, out _), $"expected an error for '{field}', got {errors}");
+    }
+
+    [Theory]
+    [InlineData("""{"user_id": 1, "item_id": 1, "type": "view", "occurred_at": "0001-01-01T00:00:00Z"}""", "occurred_at")]
+    [InlineData("""{"user_id": 1, "item_id": 1, "type": "view", "occurred_at": "1999-12-31T23:59:59Z"}""", "occurred_at")]
+    [InlineData("""{"user_id": 1, "item_id": 1, "type": "view", "occurred_at": "9999-12-31T23:59:59Z"}""", "occurred_at")]
+    [InlineData("""{"user_id": 1, "item_id": 1, "type": "rating", "value": 4.7}""", "value")]
+    [InlineData("""{"user_id": 1, "item_id": 1, "type": "rating", "value": 0.5}""", "value")]
+    [InlineData("""{"user_id": 1, "item_id": 1, "type": "rating", "value": 5.5}""", "value")]
+    public async Task Event_dates_and_ratings_outside_the_accepted_ranges_are_a_400(string body, string field)
+    {
+        using var client = world.Api.CreateClient();
+
+        var response = await client.PostJsonAsync("/interactions", body);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal([field], (await response.JsonAsync()).GetProperty("errors").EnumerateObject().Select(p => p.Name));
+    }
+
+    [Fact]
+    public async Task Event_dates_and_ratings_inside_the_ranges_are_stored()
+    {
+        using var client = world.Api.CreateClient();
+        var soon = DateTimeOffset.UtcNow.AddMinutes(2).ToString("O");
+
+        var response = await client.PostJsonAsync("/interactions", $$"""
+            [{"user_id": 3400, "item_id": 1, "type": "rating", "value": 4.5, "occurred_at": "2000-01-01T00:00:00Z"},
+             {"user_id": 3400, "item_id": 2, "type": "view", "occurred_at": "{{soon}}"}]
+            """);
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("POST", "/interactions", """{"user_id": 1, "item_id": 1, "type": "view"},""")]
+    [InlineData("POST", "/personalized", """{"user_id":123}garbage""")]
+    [InlineData("PUT", "/users/3300", """{"gender":"f"} {"gender":"m"}""")]
+    [InlineData("POST", "/popular", """{} {}""")]
+    public async Task Trailing_data_after_the_json_value_is_a_400(string method, string path, string body)
+    {
+        using var client = world.Api.CreateClient();
+        using var request = new HttpRequestMessage(new HttpMethod(method), path)
+        {
+            Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json"),
+        };
+
+        var response = await client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.True((await response.JsonAsync()).GetProperty("errors").TryGetProperty("body", out _));
+    }
+
+    [Fact]
+    public async Task A_bad_feedback_rating_reports_only_rating()
+    {
+        using var client = world.Api.CreateClient();
+
+        var outOfRange = await (await client.PostJsonAsync("/feedback", """{"user_id": 1, "item_id": 1, "rating": 9}""")).JsonAsync();
+        var halfStar = await (await client.PostJsonAsync("/feedback", """{"user_id": 1, "item_id": 1, "rating": 4.5}""")).JsonAsync();
+
+        Assert.Equal(["rating"], outOfRange.GetProperty("errors").EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["rating"], halfStar.GetProperty("errors").EnumerateObject().Select(p => p.Name));
+    }
+
+    [Fact]
+    public async Task An_unknown_item_is_a_404_titled_not_found()
+    {
+        using var client = world.Api.CreateClient();
+
+        var read = await client.GetAsync("/items/424243");
+        var similar = await client.GetAsync("/items/424243/similar");
+
+        Assert.Equal(HttpStatusCode.NotFound, read.StatusCode);
+        Assert.Equal("Not found.", (await read.JsonAsync()).GetProperty("title").GetString());
+        Assert.Equal("Not found.", (await similar.JsonAsync()).GetProperty("title").GetString());
+    }
+
+    [Theory]
     [InlineData("/popular")]
     [InlineData("/interactions")]
     [InlineData("/items/1")]
     public async Task A_body_over_one_megabyte_is_413(string path)
     {
-        using var client = world.Api.CreateClient();
+        // Kestrel enforces the limit (the in-memory test server does not), so this runs on a real socket.
+        await using var api = world.CreateApi();
+        api.UseKestrel(0);
+        using var client = api.CreateClient();
         var huge = "{\"title\": \"" + new string('x', 1024 * 1024 + 10) + "\"}";
 
         using var request = new HttpRequestMessage(path == "/items/1" ? HttpMethod.Put : HttpMethod.Post, path)
@@ -121,7 +217,9 @@ public sealed class ValidationTests(ApiWorld world) : IClassFixture<ApiWorld>
     [Fact]
     public async Task A_chunked_body_over_one_megabyte_is_413_too()
     {
-        using var client = world.Api.CreateClient();
+        await using var api = world.CreateApi();
+        api.UseKestrel(0);
+        using var client = api.CreateClient();
         var content = new StreamContent(new MemoryStream(new byte[1024 * 1024 + 1]));
         content.Headers.ContentType = new("application/json");
 
@@ -146,6 +244,20 @@ public sealed class ValidationTests(ApiWorld world) : IClassFixture<ApiWorld>
     }
 
     [Fact]
+    public async Task A_too_large_body_is_a_problem_with_a_type()
+    {
+        await using var api = world.CreateApi();
+        api.UseKestrel(0);
+        using var client = api.CreateClient();
+
+        var response = await client.PostJsonAsync("/popular", "[" + new string(' ', 1024 * 1024) + "]");
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("rfc9110", (await response.JsonAsync()).GetProperty("type").GetString());
+    }
+
+    [Fact]
     public async Task Unknown_routes_and_methods_are_problems_too()
     {
         using var client = world.Api.CreateClient();
@@ -157,5 +269,7 @@ public sealed class ValidationTests(ApiWorld world) : IClassFixture<ApiWorld>
         Assert.Equal("application/problem+json", wrongMethod.Content.Headers.ContentType?.MediaType);
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
         Assert.Equal("application/problem+json", missing.Content.Headers.ContentType?.MediaType);
+        Assert.False(string.IsNullOrEmpty((await wrongMethod.JsonAsync()).GetProperty("type").GetString()));
+        Assert.False(string.IsNullOrEmpty((await missing.JsonAsync()).GetProperty("type").GetString()));
     }
 }

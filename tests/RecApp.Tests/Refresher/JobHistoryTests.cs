@@ -47,6 +47,30 @@ public sealed class JobHistoryTests
     }
 
     [Fact]
+    public async Task A_new_leader_fails_the_builds_and_closes_the_runs_a_dead_leader_left_at_once()
+    {
+        var database = await CreateDatabaseAsync();
+        // What a leader killed mid-build leaves: a version still 'building' (just now, so the 6 h stale-build
+        // cleanup would not touch it) and its run still 'running'; plus a published version that must stay as it is.
+        await ExecuteAsync(database, """
+            INSERT INTO model_versions (part, status, completed_at) VALUES ('popularity', 'ready', now());
+            INSERT INTO model_current (part, version) SELECT 'popularity', max(version) FROM model_versions;
+            INSERT INTO model_versions (part) VALUES ('item_neighbors');
+            INSERT INTO job_runs (job, host, status) VALUES ('similarities', 'killed-host', 'running');
+            """);
+        var popular = new CountingJob("popular");
+
+        await using var refresher = await StartAsync(database, "new-leader", [popular]);
+        await WaitUntilAsync(() => popular.Runs >= 1, "the new leader's first run");
+
+        Assert.Equal("failed|abandoned", await ScalarAsync<string>(database,
+            "SELECT status || '|' || split_part(details->>'error', ':', 1) FROM model_versions WHERE part = 'item_neighbors'"));
+        Assert.Equal("ready", await ScalarAsync<string>(database, "SELECT status FROM model_versions WHERE part = 'popularity'"));
+        Assert.StartsWith("failed|abandoned", await ScalarAsync<string>(database,
+            "SELECT status || '|' || error FROM job_runs WHERE host = 'killed-host'"));
+    }
+
+    [Fact]
     public async Task A_job_publishing_while_Redis_is_down_still_succeeds()
     {
         var database = await CreateDatabaseAsync();

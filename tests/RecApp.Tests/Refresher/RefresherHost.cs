@@ -37,8 +37,8 @@ internal sealed class RefresherHost : IAsyncDisposable
             ["ConnectionStrings:recdb"] = database,
             ["ConnectionStrings:redis"] = redis.ConnectionString,
             ["Refresher:InstanceName"] = name,
-            ["Refresher:LeaderCheckSeconds"] = "0.3",
-            ["Refresher:RequestPollSeconds"] = "60", // long: on-demand tests must be woken by NOTIFY, not by polling
+            ["Refresher:LeaderCheckInterval"] = "00:00:00.300",
+            ["Refresher:RequestPollInterval"] = "00:01:00", // long: on-demand tests must be woken by NOTIFY, not by polling
             ["Logging:LogLevel:Default"] = "Warning",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())

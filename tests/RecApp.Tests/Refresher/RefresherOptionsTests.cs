@@ -45,8 +45,8 @@ public sealed class RefresherOptionsTests
     {
         var options = Resolve(new()
         {
-            ["Refresher:PopularItemsRefreshMinutes"] = "20",
-            ["Refresher:UserProfilesRefreshMinutes"] = "45",
+            ["Refresher:PopularItemsRefreshInterval"] = "00:20:00",
+            ["Refresher:UserProfilesRefreshInterval"] = "00:45:00",
             ["POPULAR_ITEMS_REFRESH_MINUTES"] = "5",
             ["SIMILARITIES_REFRESH_MINUTES"] = "90 # minutes",
             ["CACHE_CLEANUP_HOURS"] = "1.5",
@@ -94,10 +94,10 @@ public sealed class RefresherOptionsTests
     {
         var error = Assert.Throws<OptionsValidationException>(() => Resolve(new()
         {
-            ["Refresher:SimilaritiesRefreshMinutes"] = "0",
+            ["Refresher:SimilaritiesRefreshInterval"] = "00:00:00",
             ["Refresher:DemoDataSize"] = "XL",
         }));
-        Assert.Contains("SimilaritiesRefreshMinutes", error.Message);
+        Assert.Contains("SimilaritiesRefreshInterval", error.Message);
         Assert.Contains("DemoDataSize", error.Message);
     }
 }

@@ -12,7 +12,7 @@ public sealed class SchedulerTests
         var cleanup = new CountingJob("cleanup");
         await using var refresher = await StartAsync(database, "solo", [popular, cleanup], new Dictionary<string, string>
         {
-            ["Refresher:PopularItemsRefreshMinutes"] = "0.005", // 0.3 s
+            ["Refresher:PopularItemsRefreshInterval"] = "00:00:00.300",
         });
 
         await WaitUntilAsync(() => popular.Runs >= 3, "popular to run three times");

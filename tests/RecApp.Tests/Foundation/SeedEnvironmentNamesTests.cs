@@ -1,0 +1,63 @@
+using Microsoft.Extensions.Configuration;
+using RecApp.Recommendations;
+
+namespace RecApp.Tests.Foundation;
+
+/// <summary>The one table mapping seed 002's environment names onto configuration keys (pure configuration logic).</summary>
+public sealed class SeedEnvironmentNamesTests
+{
+    private static ConfigurationManager Configuration(Dictionary<string, string?> settings)
+    {
+        var configuration = new ConfigurationManager();
+        configuration.AddInMemoryCollection(settings);
+        configuration.AddSeedEnvironmentNames();
+        return configuration;
+    }
+
+    [Fact]
+    public void Seed_names_become_their_keys_in_the_keys_units()
+    {
+        var configuration = Configuration(new()
+        {
+            ["CACHE_TTL_POPULAR"] = "900 # 15 minutes",
+            ["SIMILARITIES_REFRESH_MINUTES"] = "1.5",
+            ["CACHE_CLEANUP_HOURS"] = "2",
+            ["MAX_SIMILAR_USERS"] = "12",
+        });
+
+        Assert.Equal(TimeSpan.FromMinutes(15), configuration.GetValue<TimeSpan>("Api:PopularTtl"));
+        Assert.Equal(TimeSpan.FromSeconds(90), configuration.GetValue<TimeSpan>("Refresher:SimilaritiesRefreshInterval"));
+        Assert.Equal(TimeSpan.FromHours(2), configuration.GetValue<TimeSpan>("Refresher:CleanupInterval"));
+        // The engine's key, so RecommendationOptions can bind it like any other.
+        Assert.Equal(12, configuration.GetSection("Recommendations").GetValue<int>("MaxSimilarUsers"));
+        Assert.Contains("MaxSimilarUsers", configuration.GetSection("Recommendations").GetChildren().Select(c => c.Key));
+    }
+
+    [Fact]
+    public void The_dotnet_key_wins_wherever_it_is_set()
+    {
+        var configuration = Configuration(new() { ["CACHE_TTL_POPULAR"] = "60" });
+        configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Api:PopularTtl"] = "00:00:30" });
+
+        Assert.Equal(TimeSpan.FromSeconds(30), configuration.GetValue<TimeSpan>("Api:PopularTtl"));
+        Assert.Single(configuration.GetSection("Api").GetChildren(), c => c.Key == "PopularTtl");
+    }
+
+    [Fact]
+    public void Every_seed_name_maps_to_one_key()
+    {
+        Assert.Equal(SeedEnvironmentNames.All.Count, SeedEnvironmentNames.All.Select(n => n.Name).Distinct().Count());
+        Assert.Equal(SeedEnvironmentNames.All.Count, SeedEnvironmentNames.All.Select(n => n.Key).Distinct(StringComparer.OrdinalIgnoreCase).Count());
+    }
+
+    [Fact]
+    public void A_bad_seed_value_names_the_seed_setting()
+    {
+        var configuration = Configuration(new() { ["DEFAULT_PAGE_SIZE"] = "twenty" });
+
+        var error = Assert.ThrowsAny<Exception>(() => configuration["Api:DefaultPageSize"]);
+
+        Assert.Contains("DEFAULT_PAGE_SIZE", error.Message);
+        Assert.Contains("twenty", error.Message);
+    }
+}
