@@ -13,7 +13,6 @@ builder.AddServiceDefaults();
 builder.AddNpgsqlDataSource("recdb", critical: false); // cached answers keep flowing while the database is down
 builder.AddNpgsqlDbContext<RecDbContext>();
 builder.AddRedisClient("redis");
-builder.Services.AddDatabaseMigrations();
 builder.AddRedisHybridCache();
 builder.AddApiEdge();
 builder.AddRecommendations();
