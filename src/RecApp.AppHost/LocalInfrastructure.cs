@@ -165,7 +165,7 @@ internal static class PostgresBinaries
             .FirstOrDefault(dir => dir.Length > 0 && File.Exists(Path.Combine(dir, "postgres")) && File.Exists(Path.Combine(dir, "initdb")));
         return onPath ?? throw new InvalidOperationException(
             "PostgreSQL server binaries not found (postgres, initdb). Install them (Debian: apt-get install postgresql, " +
-            "or ./dev.sh install) or use Infrastructure:Mode=Containers.");
+            "or ./dev.sh setup) or use Infrastructure:Mode=Containers.");
     }
 
     /// <summary>Runs <c>initdb</c> once; as root, hands the folder to the postgres user first.</summary>
