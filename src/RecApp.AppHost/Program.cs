@@ -31,10 +31,11 @@ builder.AddProject<Projects.RecApp_Refresher>("refresher")
     .WithEnvironment("Refresher__SeedDemoDataWhenEmpty", "true")
     .WithEnvironment("Refresher__DemoDataSize", demoDataSize);
 
-// Two replicas behind Aspire's proxy (the cache has to stay correct across instances). The proxy listens on the
-// http launch profile's port, 5080.
+// Two replicas behind Aspire's proxy (the cache has to stay correct across instances). The proxy listens on 5080, the
+// port of the API's http launch profile, so the API has the same address with and without the AppHost.
 builder.AddProject<Projects.RecApp_Api>("api")
     .WithReplicas(2)
+    .WithEndpoint("http", endpoint => endpoint.Port = 5080, createIfNotExists: false)
     .WithExternalHttpEndpoints()
     .WithHttpHealthCheck("/health")
     .WithInfrastructure(infrastructure)
