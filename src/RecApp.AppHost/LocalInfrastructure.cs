@@ -65,7 +65,6 @@ public static class LocalInfrastructure
 
     private static IResourceBuilder<LocalRedisResource> AddRedis(IDistributedApplicationBuilder builder, string name, string directory)
     {
-        Directory.CreateDirectory(directory);
         var resource = new LocalRedisResource(name, "redis-server", directory);
 
         string? connectionString = null;
@@ -84,6 +83,11 @@ public static class LocalInfrastructure
                 AddArgs(context, ["--maxmemory", "512mb", "--maxmemory-policy", "allkeys-lru"]);
             })
             .WithHealthCheck(healthCheckKey)
+            .OnBeforeResourceStarted((_, _, _) =>
+            {
+                Directory.CreateDirectory(directory); // its working directory
+                return Task.CompletedTask;
+            })
             .OnConnectionStringAvailable(async (redis, _, cancellationToken) =>
             {
                 connectionString = await ((IResourceWithConnectionString)redis).GetConnectionStringAsync(cancellationToken);
