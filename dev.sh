@@ -6,9 +6,8 @@ ROOT=$PWD
 DEV_DIR=$ROOT/.dev
 PG_PORT=${RECAPP_PG_PORT:-55432}
 REDIS_PORT=${RECAPP_REDIS_PORT:-56379}
-API_URL=${RECAPP_API_URL:-http://127.0.0.1:5080}
-CONFIGURATION=${RECAPP_CONFIGURATION:-Release}
-SOLUTION=RecApp.Local.slnf   # everything but the AppHost, which needs the Aspire packages
+SOLUTION=RecApp.sln
+RESULTS_DIR=$ROOT/TestResults   # TRX reports and the console log of ./dev.sh test (git-ignored; CI collects it)
 
 log() { printf '\033[1m[dev]\033[0m %s\n' "$*"; }
 
@@ -23,7 +22,8 @@ pg_bindir() {
   return 1
 }
 
-# Installs what a fresh Debian machine lacks: redis-server and the PostgreSQL server binaries.
+# Installs what a fresh Debian machine lacks: redis-server and the PostgreSQL server binaries. Another apt/dpkg
+# run (unattended upgrades, a parallel job) may hold the lock: wait for it, up to 10 minutes, instead of failing.
 ensure_tools() {
   local need=()
   command -v redis-server >/dev/null || need+=(redis-server)
@@ -31,8 +31,8 @@ ensure_tools() {
   command -v curl >/dev/null || need+=(curl)
   if [ ${#need[@]} -gt 0 ]; then
     log "installing ${need[*]} (Debian packages)"
-    as_root apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${need[@]}" >/dev/null
+    as_root apt-get -o DPkg::Lock::Timeout=600 update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${need[@]}" >/dev/null
   fi
   command -v dotnet >/dev/null || { echo "The .NET 10 SDK is required (dotnet on PATH)." >&2; exit 1; }
 }
@@ -77,7 +77,7 @@ start_redis() {
 
 stop_redis() { redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true; }
 
-# The same variables Aspire's WithReference injects.
+# The same variables the AppHost's WithReference injects.
 export_connection_strings() {
   export ConnectionStrings__recdb="Host=127.0.0.1;Port=$PG_PORT;Username=recapp;Database=recdb"
   export ConnectionStrings__redis="127.0.0.1:$REDIS_PORT"
@@ -92,51 +92,25 @@ cmd_infra() {
   echo "export ConnectionStrings__redis=\"$ConnectionStrings__redis\""
 }
 
+# The whole application through the Aspire AppHost (http profile): PostgreSQL and Redis (containers when a container
+# runtime answers, local processes otherwise), the migration step, the Refresher, two API replicas behind
+# http://127.0.0.1:5080, and the dashboard. The AppHost prints the dashboard's login URL; Ctrl-C stops everything.
 cmd_run() {
   ensure_tools
-  start_postgres
-  start_redis
-  export_connection_strings
-  log "building the API and the Refresher ($CONFIGURATION)"
-  # Only the two services: the tests and benchmarks are not needed to run, and building them doubles a cold start.
-  dotnet build src/RecApp.Api -c "$CONFIGURATION" -v quiet -nologo >/dev/null
-  dotnet build src/RecApp.Refresher -c "$CONFIGURATION" -v quiet -nologo >/dev/null
-  local pids=()
-  cleanup() {
-    trap - INT TERM EXIT
-    log "stopping"
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    stop_redis
-    stop_postgres
-  }
-  trap cleanup INT TERM EXIT
-  export DOTNET_ENVIRONMENT=Development ASPNETCORE_ENVIRONMENT=Development
-  export OTEL_SERVICE_NAME=refresher
-  # Each runs from its project folder, as `dotnet run` would, so its appsettings*.json are the content root.
-  (cd src/RecApp.Refresher && exec dotnet "bin/$CONFIGURATION/net10.0/RecApp.Refresher.dll") &
-  pids+=($!)
-  (cd src/RecApp.Api && OTEL_SERVICE_NAME=api ASPNETCORE_URLS=$API_URL exec dotnet "bin/$CONFIGURATION/net10.0/RecApp.Api.dll") &
-  pids+=($!)
-  for _ in $(seq 120); do
-    curl -fs "$API_URL/health" >/dev/null 2>&1 && break
-    sleep 0.5
-  done
-  log "API        $API_URL"
-  log "Swagger UI $API_URL/swagger"
-  log "Health     $API_URL/health"
-  log "Ctrl-C stops everything"
-  wait -n "${pids[@]}" || true
+  log "starting the AppHost; the dashboard login URL follows, the API answers on http://127.0.0.1:5080"
+  exec dotnet run --project src/RecApp.AppHost --launch-profile http -- "$@"
 }
 
-# Runs every test except the Aspire one (which needs Docker and the Aspire packages).
+# Runs every test of the solution, the Aspire tests (which start the AppHost) included. Reports stay in TestResults/.
 cmd_test() {
   ensure_tools
-  local results
-  results=$(mktemp -d)
+  local results=$RESULTS_DIR
+  rm -rf "$results"
+  mkdir -p "$results"
   set +e
+  # One TRX per test project (a fixed LogFileName would let the second overwrite the first).
   dotnet test "$SOLUTION" -c "${RECAPP_TEST_CONFIGURATION:-Debug}" --blame-hang-timeout 5m \
-    --logger "trx;LogFileName=results.trx" --results-directory "$results" "$@" 2>&1 | tee "$results/output.log"
+    --logger "trx;LogFilePrefix=results" --results-directory "$results" "$@" 2>&1 | tee "$results/output.log"
   local status=${PIPESTATUS[0]}
   set -e
   # One plain summary line: "N passed, N failed, N skipped".
@@ -150,23 +124,25 @@ cmd_test() {
     } END { printf "%d %d %d", p, f, s }' FS='[ ,]+' "$results/output.log")
   local passed failed skipped
   read -r passed failed skipped <<<"$counts"
-  echo "tests: ${passed:-0} passed, ${failed:-0} failed, ${skipped:-0} skipped"
-  rm -rf "$results"
+  echo "tests: ${passed:-0} passed, ${failed:-0} failed, ${skipped:-0} skipped (reports in ${results#"$ROOT"/}/)"
   return "$status"
 }
 
 cmd_help() {
   cat <<HELP
 Usage: ./dev.sh <command>
-  run     start PostgreSQL, Redis, the Refresher and the API locally (Ctrl-C stops all)
-  test    run the test suite (every test but the Aspire one) against real PostgreSQL and Redis
-  infra   start only PostgreSQL and Redis and print the connection strings
-  stop    stop the PostgreSQL and Redis started by run/infra
+  run     install what is missing, then run the AppHost: the whole application and the Aspire dashboard
+          (Ctrl-C stops all; extra arguments go to the AppHost, e.g. --Infrastructure:Mode=LocalProcesses)
+  test    run every test, the Aspire ones included, against real PostgreSQL and Redis (reports in TestResults/)
+  setup   only install what is missing (PostgreSQL server, redis-server)
+  infra   start plain PostgreSQL and Redis on fixed ports and print the connection strings (benchmarks)
+  stop    stop the PostgreSQL and Redis started by infra
 HELP
 }
 
 case "${1:-help}" in
   run) shift; cmd_run "$@" ;;
+  setup) ensure_tools ;;
   test) shift; cmd_test "$@" ;;
   infra) shift; cmd_infra "$@" ;;
   stop) stop_redis; stop_postgres ;;

@@ -12,7 +12,7 @@ command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk 
 export ConnectionStrings__recdb="Host=127.0.0.1;Port=$RECAPP_PG_PORT;Username=recapp;Database=recdb"
 export ConnectionStrings__redis="127.0.0.1:$RECAPP_REDIS_PORT"
 export DOTNET_ENVIRONMENT=Production ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning
-dotnet build RecApp.Local.slnf -c Release -v quiet -nologo >/dev/null
+for project in src/RecApp.Refresher src/RecApp.Api; do dotnet build "$project" -c Release -v quiet -nologo >/dev/null; done
 REFRESHER=src/RecApp.Refresher/bin/Release/net10.0/RecApp.Refresher.dll
 API=src/RecApp.Api/bin/Release/net10.0/RecApp.Api.dll
 pids=()

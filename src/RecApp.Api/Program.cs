@@ -15,7 +15,6 @@ builder.AddServiceDefaults();
 builder.AddPostgresDataSource("recdb", critical: false); // cached answers keep flowing while the database is down
 builder.AddPostgresDbContext<RecDbContext>();
 builder.AddRedisConnection("redis");
-builder.Services.AddDatabaseMigrations();
 builder.AddRecommendationCache();
 builder.AddApiEdge();
 builder.AddRecommendations();

@@ -1,45 +1,45 @@
-// RecApp AppHost, written against Aspire 13.1.3 (Aspire.AppHost.Sdk and Aspire.Hosting.* 13.1.3).
-// Checked call by call against the dotnet/aspire (now microsoft/aspire) sources: the public API listings
-// (src/*/api/*.cs) and implementations of Aspire.Hosting, Aspire.Hosting.PostgreSQL and Aspire.Hosting.Redis, and the
-// 13.0 starter template. No copy tagged v13.1.3 was readable, so each signature was compared in a 9.x and a 13.5 copy
-// (identical in both); WithoutHttpsCertificate, new in 13.0, only against the Aspire docs and 13.1-era issues.
-// Not built here: the Aspire packages are not in the offline feed and there is no Docker (README.md, "Running with Aspire").
+// RecApp's application model (Aspire 13.6). Infrastructure.cs decides how PostgreSQL and Redis are supplied
+// (containers, or local processes when no container runtime answers: LocalInfrastructure.cs); everything below is
+// the same either way, and the services receive ConnectionStrings__recdb and ConnectionStrings__redis.
+using RecApp.AppHost;
 
 var builder = DistributedApplication.CreateBuilder(args);
 
-// The data volume outlives runs; the generated password lives in this project's user secrets, so it still opens.
-var recdb = builder.AddPostgres("postgres")
-    .WithDataVolume()
-    .AddDatabase("recdb");
-
-// The shared L2 cache: no volume, it refills from the database. Plain TCP, as in ./dev.sh run: since 13.1 Aspire
-// serves Redis over TLS with the developer certificate, which the StackExchange.Redis 1.2.6 client would have to trust.
-#pragma warning disable ASPIRECERTIFICATES001 // experimental certificate API
-var redis = builder.AddRedis("redis")
-    .WithoutHttpsCertificate();
-#pragma warning restore ASPIRECERTIFICATES001
+var infrastructure = Infrastructure.Add(builder);
 
 var popularItemsMinutes = ParameterWithDefault("popular-items-refresh-minutes", "15");
 var userProfilesMinutes = ParameterWithDefault("user-profiles-refresh-minutes", "30");
 var similaritiesMinutes = ParameterWithDefault("similarities-refresh-minutes", "60");
 var cacheCleanupHours = ParameterWithDefault("cache-cleanup-hours", "6");
-var adminApiKey = builder.AddParameter("admin-api-key", secret: true);
+var demoDataSize = ParameterWithDefault("demo-data-size", "S");
+// Generated on the first run and kept in the AppHost's user secrets, so a fresh clone starts without a prompt.
+var adminApiKey = builder.AddParameter("admin-api-key",
+    new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true);
+
+// Schema migration as its own step: it runs once, and the services start only after it exited with 0.
+var migrations = builder.AddProject<Projects.RecApp_MigrationService>("migrations")
+    .WithReference(infrastructure.Database, Infrastructure.DatabaseName)
+    .WaitFor(infrastructure.DatabaseServer);
 
 builder.AddProject<Projects.RecApp_Refresher>("refresher")
-    .WithReference(recdb).WaitFor(recdb)
-    .WithReference(redis).WaitFor(redis)
+    .WithInfrastructure(infrastructure)
+    .WaitForCompletion(migrations)
     .WithEnvironment("POPULAR_ITEMS_REFRESH_MINUTES", popularItemsMinutes)
     .WithEnvironment("USER_PROFILES_REFRESH_MINUTES", userProfilesMinutes)
     .WithEnvironment("SIMILARITIES_REFRESH_MINUTES", similaritiesMinutes)
-    .WithEnvironment("CACHE_CLEANUP_HOURS", cacheCleanupHours);
+    .WithEnvironment("CACHE_CLEANUP_HOURS", cacheCleanupHours)
+    .WithEnvironment("Refresher__SeedDemoDataWhenEmpty", "true")
+    .WithEnvironment("Refresher__DemoDataSize", demoDataSize);
 
-// Two replicas behind Aspire's proxy: the two-layer cache has to stay correct across instances.
+// Two replicas behind Aspire's proxy (the cache has to stay correct across instances). The proxy listens on 5080, the
+// port of the API's http launch profile, so the API has the same address with and without the AppHost.
 builder.AddProject<Projects.RecApp_Api>("api")
-    .WithExternalHttpEndpoints()
     .WithReplicas(2)
+    .WithEndpoint("http", endpoint => endpoint.Port = 5080, createIfNotExists: false)
+    .WithExternalHttpEndpoints()
     .WithHttpHealthCheck("/health")
-    .WithReference(recdb).WaitFor(recdb)
-    .WithReference(redis).WaitFor(redis)
+    .WithInfrastructure(infrastructure)
+    .WaitForCompletion(migrations)
     .WithEnvironment("Admin__ApiKey", adminApiKey);
 
 builder.Build().Run();

@@ -40,7 +40,6 @@ public static class Program
         builder.AddServiceDefaults();
         builder.AddPostgresDataSource("recdb");
         builder.AddRedisConnection("redis");
-        builder.Services.AddDatabaseMigrations();
         builder.Services.AddModelJobs();
         builder.AddRefresher();
 

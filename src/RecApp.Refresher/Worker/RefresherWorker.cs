@@ -7,14 +7,13 @@ using RecApp.Recommendations.Model;
 namespace RecApp.Refresher.Worker;
 
 /// <summary>
-/// Keeps the global model fresh. Waits for migrations, becomes leader (one per database), seeds demo data when
+/// Keeps the global model fresh (the schema is applied beforehand by the migration step). Becomes leader (one per database), seeds demo data when
 /// asked to, then runs each <see cref="IModelJob"/> when its interval has passed since its last success, every job
 /// at once when no model exists yet, and any job requested through <c>refresh_requests</c>. Jobs run one at a time;
 /// every run is recorded in <c>job_runs</c>; a new model version is announced on Redis.
 /// </summary>
 public sealed class RefresherWorker(
     IEnumerable<IModelJob> jobs,
-    MigrationHostedService migrations,
     LeaderElection election,
     JobRunHistory history,
     RefreshRequestInbox inbox,
@@ -37,7 +36,6 @@ public sealed class RefresherWorker(
         }
         try
         {
-            await migrations.Completion.WaitAsync(stoppingToken);
             while (!stoppingToken.IsCancellationRequested)
             {
                 await using var lease = await election.AcquireAsync(stoppingToken);
