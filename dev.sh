@@ -124,7 +124,9 @@ cmd_test() {
     } END { printf "%d %d %d", p, f, s }' FS='[ ,]+' "$results/output.log")
   local passed failed skipped
   read -r passed failed skipped <<<"$counts"
-  echo "tests: ${passed:-0} passed, ${failed:-0} failed, ${skipped:-0} skipped (reports in ${results#"$ROOT"/}/)"
+  echo "TRX reports and the console log: ${results#"$ROOT"/}/"
+  # Alone on its line, so CI can read it.
+  echo "tests: ${passed:-0} passed, ${failed:-0} failed, ${skipped:-0} skipped"
   return "$status"
 }
 
