@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -31,7 +32,11 @@ public static partial class DependencyClients
         {
             settings.ConnectionString = connectionString;
             settings.DisableHealthChecks = true; // ours below: named after the connection, and degradable
-        });
+        }, dataSource => dataSource.ConfigureTracing(tracing => tracing
+            // Spans only inside a request or a job: background polls (model version, catalog changes, new
+            // interactions) would otherwise fill the dashboard with a root trace per second and per replica.
+            .ConfigureCommandFilter(_ => Activity.Current is not null)
+            .ConfigureBatchFilter(_ => Activity.Current is not null)));
         builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
             connectionName,
             sp => new PostgresHealthCheck(sp.GetRequiredService<NpgsqlDataSource>()),
