@@ -6,10 +6,12 @@ using RecApp.Api.Recommendations;
 using RecApp.Api.Stats;
 using RecApp.Api.Validation;
 using RecApp.Api.Caching;
+using RecApp.Recommendations;
 using RecApp.Recommendations.Data;
 using RecApp.ServiceDefaults;
 
 var builder = WebApplication.CreateBuilder(args);
+builder.Configuration.AddSeedEnvironmentNames(); // seed 002's names (CACHE_TTL_*, RECOMMENDATIONS_*_URL, ...) first
 
 builder.AddServiceDefaults();
 builder.AddPostgresDataSource("recdb", critical: false); // cached answers keep flowing while the database is down

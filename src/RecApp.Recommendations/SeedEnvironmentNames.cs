@@ -11,6 +11,12 @@ public enum SeedValueUnit
     Seconds,
     Minutes,
     Hours,
+
+    /// <summary><c>postgresql://user:password@host:5432/database?sslmode=require</c>, as an Npgsql connection string.</summary>
+    PostgresUrl,
+
+    /// <summary><c>redis://[:password@]host:6379[/database]</c> (<c>rediss://</c> for TLS), as a StackExchange.Redis configuration.</summary>
+    RedisUrl,
 }
 
 /// <summary>One of seed 002's environment names and the configuration key it stands for.</summary>
@@ -22,6 +28,10 @@ public sealed record SeedEnvironmentName(string Name, string Key, SeedValueUnit 
     /// </summary>
     public string Convert(string raw)
     {
+        if (Unit is SeedValueUnit.PostgresUrl or SeedValueUnit.RedisUrl)
+        {
+            return ConnectionUrl(raw.Trim());
+        }
         var text = raw.Split('#', 2)[0].Trim();
         if (Unit == SeedValueUnit.Count)
         {
@@ -40,6 +50,58 @@ public sealed record SeedEnvironmentName(string Name, string Key, SeedValueUnit 
             _ => TimeSpan.FromHours(amount),
         };
         return duration.ToString("c", CultureInfo.InvariantCulture);
+    }
+
+    private string ConnectionUrl(string raw)
+    {
+        var postgres = Unit == SeedValueUnit.PostgresUrl;
+        string[] schemes = postgres ? ["postgresql", "postgres"] : ["redis", "rediss"];
+        var example = postgres ? "postgresql://user:password@host:5432/database" : "redis://host:6379/0";
+        if (!Uri.TryCreate(raw, UriKind.Absolute, out var url) || !schemes.Contains(url.Scheme) || string.IsNullOrEmpty(url.Host))
+        {
+            throw Invalid("(not shown: it may hold a password)", $"a URL like {example}");
+        }
+        var user = Uri.UnescapeDataString(url.UserInfo.Split(':', 2)[0]);
+        var password = url.UserInfo.Contains(':') ? Uri.UnescapeDataString(url.UserInfo.Split(':', 2)[1]) : null;
+        var path = url.AbsolutePath.Trim('/');
+        if (postgres)
+        {
+            var settings = new Npgsql.NpgsqlConnectionStringBuilder
+            {
+                Host = url.Host,
+                Port = url.IsDefaultPort || url.Port < 0 ? 5432 : url.Port,
+                Database = path.Length == 0 ? null : Uri.UnescapeDataString(path),
+            };
+            if (user.Length > 0)
+            {
+                settings.Username = user;
+            }
+            settings.Password = password;
+            var query = System.Web.HttpUtility.ParseQueryString(url.Query);
+            if (query["sslmode"] is { } sslMode && Enum.TryParse<Npgsql.SslMode>(sslMode.Replace("-", ""), ignoreCase: true, out var mode))
+            {
+                settings.SslMode = mode;
+            }
+            return settings.ConnectionString;
+        }
+        var redis = new System.Text.StringBuilder($"{url.Host}:{(url.Port < 0 ? 6379 : url.Port)}");
+        if (password is not null || user.Length > 0)
+        {
+            redis.Append(",password=").Append(password ?? user);
+        }
+        if (path.Length > 0)
+        {
+            if (!int.TryParse(path, NumberStyles.None, CultureInfo.InvariantCulture, out var database))
+            {
+                throw Invalid("(not shown: it may hold a password)", "a URL whose path is a database number, like redis://host:6379/1");
+            }
+            redis.Append(",defaultDatabase=").Append(database.ToString(CultureInfo.InvariantCulture));
+        }
+        if (url.Scheme == "rediss")
+        {
+            redis.Append(",ssl=true");
+        }
+        return redis.ToString();
     }
 
     private OptionsValidationException Invalid(string raw, string expected) =>
@@ -65,6 +127,8 @@ public static class SeedEnvironmentNames
         new("USER_PROFILES_REFRESH_MINUTES", "Refresher:UserProfilesRefreshInterval", SeedValueUnit.Minutes),
         new("SIMILARITIES_REFRESH_MINUTES", "Refresher:SimilaritiesRefreshInterval", SeedValueUnit.Minutes),
         new("CACHE_CLEANUP_HOURS", "Refresher:CleanupInterval", SeedValueUnit.Hours),
+        new("RECOMMENDATIONS_DATABASE_URL", "ConnectionStrings:recdb", SeedValueUnit.PostgresUrl),
+        new("RECOMMENDATIONS_REDIS_URL", "ConnectionStrings:redis", SeedValueUnit.RedisUrl),
     ];
 
     /// <summary>Adds the mapping (once) below every other configuration source.</summary>

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using RecApp.Recommendations;
 using RecApp.Recommendations.Data;
 using RecApp.Recommendations.Model;
 using RecApp.Refresher.Cli;
@@ -37,6 +38,7 @@ public static class Program
             ContentRootPath = AppContext.BaseDirectory, // appsettings next to the binary, wherever it is started from
         });
 
+        builder.Configuration.AddSeedEnvironmentNames(); // seed 002's names first: they may carry the connection strings
         builder.AddServiceDefaults();
         builder.AddPostgresDataSource("recdb");
         builder.AddRedisConnection("redis");

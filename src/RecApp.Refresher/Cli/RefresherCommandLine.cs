@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using RecApp.Recommendations;
 using RecApp.Recommendations.Data;
 using RecApp.Recommendations.Evaluation;
 using RecApp.Recommendations.Ingest;
@@ -211,6 +212,7 @@ public static class RefresherCommandLine
             ["Logging:LogLevel:Default"] = "Warning",
             ["Logging:LogLevel:Npgsql"] = "Warning",
         });
+        builder.Configuration.AddSeedEnvironmentNames();
         builder.AddPostgresDataSource("recdb");
         builder.Services.AddDatabaseMigrations();
         builder.Services.AddSingleton<DatasetBulkLoader>();

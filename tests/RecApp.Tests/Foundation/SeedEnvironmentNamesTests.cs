@@ -60,4 +60,37 @@ public sealed class SeedEnvironmentNamesTests
         Assert.Contains("DEFAULT_PAGE_SIZE", error.Message);
         Assert.Contains("twenty", error.Message);
     }
+
+    [Fact]
+    public void The_seeds_connection_urls_become_connection_strings()
+    {
+        var configuration = Configuration(new()
+        {
+            ["RECOMMENDATIONS_DATABASE_URL"] = "postgresql://rec%40app:p%3Ass@db.internal:6543/recommendations?sslmode=require",
+            ["RECOMMENDATIONS_REDIS_URL"] = "redis://:secret@cache.internal:6380/1",
+        });
+
+        var postgres = new Npgsql.NpgsqlConnectionStringBuilder(configuration.GetConnectionString("recdb"));
+        Assert.Equal(("db.internal", 6543, "recommendations", "rec@app", "p:ss", Npgsql.SslMode.Require),
+            (postgres.Host, postgres.Port, postgres.Database, postgres.Username, postgres.Password, postgres.SslMode));
+        var redis = StackExchange.Redis.ConfigurationOptions.Parse(configuration.GetConnectionString("redis")!);
+        Assert.EndsWith("cache.internal:6380", redis.EndPoints.Single().ToString());
+        Assert.Equal("secret", redis.Password);
+        Assert.Equal(1, redis.DefaultDatabase);
+        Assert.Equal("127.0.0.1:6379,defaultDatabase=2",
+            Configuration(new() { ["RECOMMENDATIONS_REDIS_URL"] = "redis://127.0.0.1/2" }).GetConnectionString("redis"));
+    }
+
+    [Theory]
+    [InlineData("RECOMMENDATIONS_DATABASE_URL", "mysql://u:hunter2@host/db")]
+    [InlineData("RECOMMENDATIONS_REDIS_URL", "redis://:hunter2@host:6379/cache")]
+    public void A_bad_url_fails_naming_the_setting_without_echoing_the_password(string name, string url)
+    {
+        var configuration = Configuration(new() { [name] = url });
+
+        var error = Assert.ThrowsAny<Exception>(() => configuration.GetConnectionString(name.Contains("REDIS") ? "redis" : "recdb"));
+
+        Assert.Contains(name, error.Message);
+        Assert.DoesNotContain("hunter2", error.Message);
+    }
 }
