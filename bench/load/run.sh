@@ -54,11 +54,14 @@ redis_start() {
   for _ in $(seq 100); do redis-cli -p "$REDIS_PORT" ping 2>/dev/null | grep -q PONG && return 0; sleep 0.05; done
   echo "redis-server did not start" >&2; return 1
 }
-# Polls a command until it succeeds, for at most $1 seconds.
+# wait_for SECONDS PID LOG COMMAND...: polls COMMAND until it succeeds; fails with LOG's tail when PID (the process
+# being waited for) exits or the time is up.
 wait_for() {
-  local deadline=$(( $(date +%s) + $1 )); shift
+  local deadline=$((SECONDS + $1)) pid=$2 log=$3; shift 3
   until "$@" >/dev/null 2>&1; do
-    [ "$(date +%s)" -lt "$deadline" ] || { echo "timed out waiting for: $*" >&2; return 1; }
+    if ! kill -0 "$pid" 2>/dev/null || [ "$SECONDS" -ge "$deadline" ]; then
+      echo "gave up waiting for: $*" >&2; tail -20 "$log" >&2; return 1
+    fi
     sleep 0.5
   done
 }
@@ -87,8 +90,9 @@ export DOTNET_ENVIRONMENT=Production ASPNETCORE_ENVIRONMENT=Production Logging__
 export Admin__ApiKey=perf-key RateLimiting__Enabled=false Api__WarmUsers=0
 
 log "Release build"
-dotnet build src/RecApp.Api -c Release -v quiet -nologo >/dev/null
-dotnet build src/RecApp.Refresher -c Release -v quiet -nologo >/dev/null
+for project in src/RecApp.Api src/RecApp.Refresher; do
+  dotnet build "$project" -c Release -v quiet -nologo >"$WORK/build.log" 2>&1 || { cat "$WORK/build.log"; exit 1; }
+done
 REFRESHER=src/RecApp.Refresher/bin/Release/net10.0/RecApp.Refresher.dll
 API=src/RecApp.Api/bin/Release/net10.0/RecApp.Api.dll
 
@@ -101,7 +105,7 @@ log "model: the Refresher's start-up run of every job"
 dotnet "$REFRESHER" >"$WORK/refresher.log" 2>&1 & refresher=$!; pids+=("$refresher")
 echo "load_model=$(load_avg)" >>"$RESULTS/meta"
 jobs_done() { [ "$(psql_ "SELECT count(*) FROM job_runs WHERE status = 'succeeded'" 2>/dev/null || echo 0)" -ge 4 ]; }
-wait_for 600 jobs_done
+wait_for 600 "$refresher" "$WORK/refresher.log" jobs_done
 psql_ "SELECT job || ': ' || duration_ms || ' ms' FROM job_runs WHERE status = 'succeeded' ORDER BY id"
 echo "model_build_s=$(psql_ "SELECT round(extract(epoch FROM max(finished_at) - min(started_at))::numeric, 1) FROM job_runs")" >>"$RESULTS/meta"
 echo "model_jobs=$(psql_ "SELECT string_agg(job || ' ' || round(duration_ms / 1000.0, 1) || ' s', ', ' ORDER BY id) FROM job_runs")" >>"$RESULTS/meta"
@@ -109,7 +113,7 @@ kill "$refresher"; wait "$refresher" 2>/dev/null || true
 
 api_start() {  # $1 = port; answers once it serves a personalized list from the model
   ASPNETCORE_URLS=http://127.0.0.1:$1 dotnet "$API" >"$WORK/api-$1.log" 2>&1 & pids+=($!)
-  wait_for 120 sh -c "curl -fs http://127.0.0.1:$1/users/123/recommendations?limit=20 | grep -q '\"model_version\":[1-9]'"
+  wait_for 120 "$!" "$WORK/api-$1.log" sh -c "curl -fs http://127.0.0.1:$1/users/123/recommendations?limit=20 | grep -q '\"model_version\":[1-9]'"
 }
 api_start "$A_PORT"
 HIT="/users/123/recommendations?limit=20"
