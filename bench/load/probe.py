@@ -299,7 +299,7 @@ def summary(args):
                      f"backplane {sec(rec['backplane'])}{note}", load(fault)))
 
     print(f"Run {meta.get('date', '?')} on commit {meta.get('commit', '?')} ({meta.get('cpus', '?')} cores; "
-          f"load average at start {meta.get('load_start', '?')}).")
+          f"load average at start {meta.get('load_start', '?')}; services' log level {meta.get('log_level', '?')}).")
     print()
     print("| what | target | measured | load avg |")
     print("|---|---|---|---:|")

@@ -6,12 +6,14 @@
 # Self-contained: its own PostgreSQL cluster and redis-server on free loopback ports in a temporary directory, the
 # Release builds of the API and the Refresher, two API instances; everything is stopped and deleted on exit.
 # Prints a summary block at the end, ready to paste. Knobs: DURATION (wrk runs, default 10s), OUTAGE_DURATION
-# (default 20, seconds), ROUNDS (cross-instance rounds, default 50), BENCH_RESULTS (a directory to keep raw results).
+# (default 20, seconds), ROUNDS (cross-instance rounds, default 50), BENCH_RESULTS (a directory to keep raw results),
+# API_LOG_LEVEL (the services' Logging:LogLevel:Default, default Warning; appsettings.json ships Information).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 DURATION=${DURATION:-10s}
 OUTAGE_DURATION=${OUTAGE_DURATION:-20}
 ROUNDS=${ROUNDS:-50}
+API_LOG_LEVEL=${API_LOG_LEVEL:-Warning}
 export SLOW_MS=250   # Caching:DistributedCacheHardTimeout's default: no request should wait on Redis longer
 BENCH_LOAD="$(pwd)/bench/load"
 
@@ -73,6 +75,7 @@ wait_for() {
   echo "load_start=$(cut -d' ' -f1-3 /proc/loadavg)"
   echo "slow_ms=$SLOW_MS"
   echo "outage_s=$OUTAGE_DURATION"
+  echo "log_level=$API_LOG_LEVEL"
 } >"$RESULTS/meta"
 
 log "PostgreSQL and Redis in $WORK (ports $PG_PORT, $REDIS_PORT)"
@@ -85,7 +88,7 @@ psql_() { psql -h 127.0.0.1 -p "$PG_PORT" -U recapp -d recdb -tAc "$1"; }
 
 export ConnectionStrings__recdb="Host=127.0.0.1;Port=$PG_PORT;Username=recapp;Database=recdb"
 export ConnectionStrings__redis="127.0.0.1:$REDIS_PORT"
-export DOTNET_ENVIRONMENT=Production ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning
+export DOTNET_ENVIRONMENT=Production ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=$API_LOG_LEVEL
 # Lists are computed on demand only (no start-up warm-up), so "a user not asked for before" is a miss everywhere.
 export Admin__ApiKey=perf-key RateLimiting__Enabled=false Api__WarmUsers=0
 
