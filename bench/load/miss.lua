@@ -1,4 +1,7 @@
 -- Each request asks for a user not asked for before in this run (users 1..50000): every request is a cache miss.
+-- Thread n starts at user n * 25000 + 1, so use -t1 or -t2. Reporting comes from report.lua next to this file.
+dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "report.lua")
+
 local threads = {}
 function setup(thread)
   thread:set("id", #threads)
@@ -9,9 +12,4 @@ request = function()
   counter = counter + 1
   local user = (id * 25000 + counter) % 50000 + 1
   return wrk.format("GET", "/users/" .. user .. "/recommendations?limit=20")
-end
-done = function(summary, latency, requests)
-  for _, p in ipairs({50, 90, 95, 99}) do
-    io.write(string.format("p%d %.2f ms\n", p, latency:percentile(p) / 1000))
-  end
 end
