@@ -94,5 +94,6 @@ public static class CacheRegistration
     internal static JsonSerializerOptions SerializerOptions() => new(JsonSerializerDefaults.General)
     {
         Converters = { new RankedListJsonConverter() },
+        IncludeFields = true, // FusionCache's own envelope carries value tuples
     };
 }
