@@ -27,6 +27,13 @@ public static class AdminEndpoints
         admin.MapPost("/refresh/{job}", RefreshAsync)
             .ProducesValidationProblem()
             .WithSummary("Asks the Refresher to run a job now: popular, profiles, similarities, cleanup or all.");
+        // Seed 002's own routes for two of those jobs.
+        admin.MapPost("/refresh-popular-items", (NpgsqlDataSource dataSource, CancellationToken cancellationToken) =>
+                RefreshAsync(ModelChannels.Popular, dataSource, cancellationToken))
+            .WithSummary("Seed 002's name for POST /admin/refresh/popular.");
+        admin.MapPost("/update-user-profiles", (NpgsqlDataSource dataSource, CancellationToken cancellationToken) =>
+                RefreshAsync(ModelChannels.Profiles, dataSource, cancellationToken))
+            .WithSummary("Seed 002's name for POST /admin/refresh/profiles.");
         admin.MapPost("/cache/clear", ClearAsync)
             .WithSummary("Evicts every cached recommendation list on every instance.");
         admin.MapPost("/cache/invalidate", InvalidateAsync)

@@ -7,7 +7,8 @@ public sealed record StatsResponse(
     DataStats? Data, string? DatabaseError, ModelStats Model, JobRunStats[] Jobs, CacheStats Cache, ConfigurationStats Configuration);
 
 /// <summary>Row counts; <c>interactions</c> is the planner's estimate on large tables (exact below 100,000).</summary>
-public sealed record DataStats(long Items, long ActiveItems, long Users, long Interactions, bool InteractionsEstimated);
+/// <summary>Seed 002's statistics (items, likes, clicks, users) and the rest; counts are the planner's estimates when <c>interactions_estimated</c>.</summary>
+public sealed record DataStats(long Items, long ActiveItems, long Users, long Interactions, long Likes, long Clicks, bool InteractionsEstimated);
 
 public sealed record ModelPartStats(string Part, long Version, DateTime SwitchedAt);
 

@@ -4,6 +4,7 @@ using RecApp.Api.Admin;
 using RecApp.Api.Recommendations;
 using RecApp.Api.Validation;
 using RecApp.Api.Caching;
+using RecApp.Recommendations.Data;
 using RecApp.Recommendations.Model;
 
 namespace RecApp.Api.Stats;
@@ -83,13 +84,37 @@ public sealed class StatsReader(
         var (items, active, users, estimate) = (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3));
         await reader.CloseAsync();
 
-        // reltuples is -1 before the first ANALYZE and rough on small tables: count exactly when that is cheap.
+        // reltuples is -1 before the first ANALYZE and rough on small tables: count exactly when that is cheap. On a
+        // large table, seed 002's likes and clicks come from the planner's statistics too: interaction types are few,
+        // so every one of them is among the column's most common values, with its frequency.
         if (estimate >= ExactCountBelow)
         {
-            return new DataStats(items, active, users, estimate, InteractionsEstimated: true);
+            await using var byType = new NpgsqlCommand("""
+                SELECT v::text::smallint, f FROM pg_stats s, unnest(s.most_common_vals::text::text[], s.most_common_freqs) AS m(v, f)
+                WHERE s.schemaname = current_schema() AND s.tablename = 'interactions' AND s.attname = 'type'
+                """, connection);
+            long likes = 0, clicks = 0;
+            await using (var frequencies = await byType.ExecuteReaderAsync(cancellationToken))
+            {
+                while (await frequencies.ReadAsync(cancellationToken))
+                {
+                    var share = (long)Math.Round(frequencies.GetFloat(1) * estimate);
+                    switch ((InteractionType)frequencies.GetInt16(0))
+                    {
+                        case InteractionType.Like: likes = share; break;
+                        case InteractionType.Click: clicks = share; break;
+                    }
+                }
+            }
+            return new DataStats(items, active, users, estimate, likes, clicks, InteractionsEstimated: true);
         }
-        await using var count = new NpgsqlCommand("SELECT count(*) FROM interactions", connection);
-        return new DataStats(items, active, users, (long)(await count.ExecuteScalarAsync(cancellationToken))!, InteractionsEstimated: false);
+        await using var count = new NpgsqlCommand($"""
+            SELECT count(*), count(*) FILTER (WHERE type = {(short)InteractionType.Like}), count(*) FILTER (WHERE type = {(short)InteractionType.Click})
+            FROM interactions
+            """, connection);
+        await using var exact = await count.ExecuteReaderAsync(cancellationToken);
+        await exact.ReadAsync(cancellationToken);
+        return new DataStats(items, active, users, exact.GetInt64(0), exact.GetInt64(1), exact.GetInt64(2), InteractionsEstimated: false);
     }
 
     private static async Task<ModelPartStats[]> ReadPartsAsync(NpgsqlConnection connection, CancellationToken cancellationToken)

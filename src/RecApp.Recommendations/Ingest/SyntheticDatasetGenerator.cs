@@ -81,6 +81,13 @@ public static class SyntheticDatasetGenerator
 
     private readonly record struct Taste(int[] Niches, double[] NicheCumulative, double PriceTolerance, int Region);
 
+    private static (double Low, double High) PriceBand(string category) => category switch
+    {
+        "electronics" => (150, 1_500),
+        "jewelry" => (40, 800),
+        _ => (8, 8 * Math.Exp(3.5)), // about 265
+    };
+
     private static Catalog BuildCatalog(SyntheticDatasetSize size, Random random, DateTime start, DateTime end)
     {
         var categoryCount = Math.Clamp(size.Items / 40, 4, s_categories.Length);
@@ -88,7 +95,11 @@ public static class SyntheticDatasetGenerator
         var categoryBasePrice = new double[categoryCount];
         for (var c = 0; c < categoryCount; c++)
         {
-            categoryBasePrice[c] = 8 * Math.Exp(random.NextDouble() * 3.5); // 8 .. 265
+            // One draw per category, inside the category's price band (most 8 .. 265; electronics 150 .. 1,500, so seed
+            // 002's example, electronics priced 500-2,000, finds items). Prices only matter relative to a niche's
+            // centre, so the band does not change who likes what.
+            var (low, high) = PriceBand(s_categories[c]);
+            categoryBasePrice[c] = low * Math.Pow(high / low, random.NextDouble());
         }
 
         var niches = new Niche[categoryCount * nichesPerCategory];

@@ -154,6 +154,9 @@ public sealed class RecommendationContractTests(ApiWorld world) : IClassFixture<
         Assert.True(stats.GetProperty("cache").GetProperty("tiers").GetProperty("l1_hits").GetInt64() >= 1);
         Assert.Equal(60, stats.GetProperty("data").GetProperty("items").GetInt64());
         Assert.Equal(320, stats.GetProperty("data").GetProperty("interactions").GetInt64());
+        // Seed 002's figures: every world user has one like and two clicks.
+        Assert.Equal(40, stats.GetProperty("data").GetProperty("likes").GetInt64());
+        Assert.Equal(80, stats.GetProperty("data").GetProperty("clicks").GetInt64());
         Assert.Equal(900, stats.GetProperty("configuration").GetProperty("cache_ttl_popular").GetInt32());
         Assert.Equal(JsonValueKind.Array, stats.GetProperty("jobs").ValueKind);
         Assert.NotEmpty(stats.GetProperty("model").GetProperty("parts").EnumerateArray());

@@ -82,4 +82,16 @@ public sealed class SyntheticDatasetGeneratorTests
             .Count();
         Assert.True(favouriteBySegment >= 2, "every demographic segment has the same favourite category");
     }
+
+    [Fact]
+    public void The_seeds_example_price_range_finds_electronics()
+    {
+        // Seed 002's /popular example asks for electronics priced 500-2,000.
+        var items = SyntheticDatasetGenerator.Generate(new SyntheticDatasetOptions(SyntheticDatasetSize.S, Seed: 42)).Items;
+
+        var inRange = items.Count(i => i.Category == "electronics" && i.Price is >= 500 and <= 2000);
+
+        Assert.True(inRange >= 50, $"only {inRange} electronics items priced 500-2,000");
+        Assert.All(items, i => Assert.True(i.Price > 0));
+    }
 }
