@@ -68,6 +68,24 @@ public sealed class ApiWorld : IAsyncLifetime
         return new ApiFactory(postgres ?? ConnectionString, redis ?? RedisConnectionString, all);
     }
 
+    /// <summary>
+    /// The same world in a new database of <paramref name="postgres"/> (a private server a test may stop or freeze):
+    /// migrated, seeded and with a published model. Returns its connection string.
+    /// </summary>
+    public static async Task<string> CreateOnAsync(PostgresServer postgres, string name)
+    {
+        var connectionString = await postgres.CreateDatabaseAsync(name);
+        await using (var dataSource = NpgsqlDataSource.Create(connectionString))
+        {
+            await new RecApp.Recommendations.Data.DatabaseMigrator(
+                dataSource, Microsoft.Extensions.Logging.Abstractions.NullLogger<RecApp.Recommendations.Data.DatabaseMigrator>.Instance)
+                .MigrateAsync();
+            await SeedAsync(dataSource);
+        }
+        await RunJobsAsync(connectionString);
+        return connectionString;
+    }
+
     /// <summary>Runs the engine's build jobs (popular, profiles, similarities) against a database.</summary>
     public static Task RunJobsAsync(string connectionString) =>
         RunJobsAsync(connectionString, ModelChannels.Popular, ModelChannels.Profiles, ModelChannels.Similarities);

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using Npgsql;
 using RecApp.Tests.Infrastructure;
 
 namespace RecApp.Tests.Api;
@@ -12,7 +11,7 @@ public sealed class DegradationTests(ApiWorld world) : IClassFixture<ApiWorld>
     public async Task A_hung_database_opens_the_breaker_so_misses_answer_the_fallback_at_once_then_recover()
     {
         await using var postgres = await PostgresServer.StartPrivateAsync();
-        var connectionString = await PrivateWorldAsync(postgres, "hung");
+        var connectionString = await ApiWorld.CreateOnAsync(postgres, "hung");
         await using var api = world.CreateApi(postgres: connectionString, settings: new Dictionary<string, string?>
         {
             ["Caching:KeyPrefix"] = world.KeyPrefix + "hung:",
@@ -98,19 +97,5 @@ public sealed class DegradationTests(ApiWorld world) : IClassFixture<ApiWorld>
         Assert.Equal("Unhealthy", report.GetProperty("status").GetString());
         Assert.Equal("Unhealthy", report.GetProperty("entries").GetProperty("model").GetProperty("status").GetString());
         Assert.Equal(HttpStatusCode.OK, alive.StatusCode);
-    }
-
-    private static async Task<string> PrivateWorldAsync(PostgresServer postgres, string name)
-    {
-        var connectionString = await postgres.CreateDatabaseAsync(name);
-        await using (var dataSource = NpgsqlDataSource.Create(connectionString))
-        {
-            await new RecApp.Recommendations.Data.DatabaseMigrator(
-                dataSource, Microsoft.Extensions.Logging.Abstractions.NullLogger<RecApp.Recommendations.Data.DatabaseMigrator>.Instance)
-                .MigrateAsync();
-            await ApiWorld.SeedAsync(dataSource);
-        }
-        await ApiWorld.RunJobsAsync(connectionString);
-        return connectionString;
     }
 }

@@ -73,15 +73,7 @@ public sealed class OutageTests(ApiWorld world) : IClassFixture<ApiWorld>
     public async Task Without_PostgreSQL_cached_answers_are_served_writes_are_503_and_nothing_acknowledged_is_lost()
     {
         await using var postgres = await PostgresServer.StartPrivateAsync();
-        var connectionString = await postgres.CreateDatabaseAsync("outage");
-        await using (var dataSource = NpgsqlDataSource.Create(connectionString))
-        {
-            await new RecApp.Recommendations.Data.DatabaseMigrator(
-                dataSource, Microsoft.Extensions.Logging.Abstractions.NullLogger<RecApp.Recommendations.Data.DatabaseMigrator>.Instance)
-                .MigrateAsync();
-            await ApiWorld.SeedAsync(dataSource);
-        }
-        await ApiWorld.RunJobsAsync(connectionString);
+        var connectionString = await ApiWorld.CreateOnAsync(postgres, "outage");
         await using var api = world.CreateApi(postgres: connectionString, settings: new Dictionary<string, string?>
         {
             ["Caching:KeyPrefix"] = world.KeyPrefix + "pg:",
