@@ -108,7 +108,7 @@ public static class OfflineEvaluator
             foreach (var tier in new[] { "0", "1-2", "3+" })
             {
                 var members = Enumerable.Range(0, run.Users.Length).Where(i => tiers[i] == tier).ToArray();
-                if (members.Length > 0 && members.Length < run.Users.Length)
+                if (members.Length > 0)
                 {
                     results.Add(Measure(name, members.Select(i => lists[i]).ToArray(), members.Select(i => truth[i]).ToArray(), options.K, run.CandidateItems)
                         with { Tier = tier });

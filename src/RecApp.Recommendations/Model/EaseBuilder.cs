@@ -86,7 +86,10 @@ internal static class EaseBuilder
             row.Clear();
             for (var c = matrix.UserStart[u]; c < matrix.UserStart[u + 1]; c++)
             {
-                row.Add(compact[matrix.CellItem[c]]);
+                if (compact[matrix.CellItem[c]] >= 0)
+                {
+                    row.Add(compact[matrix.CellItem[c]]);
+                }
             }
             foreach (var a in row)
             {
@@ -147,7 +150,10 @@ internal static class EaseBuilder
         var start = new int[n + 1];
         for (var c = 0; c < matrix.CellItem.Length; c++)
         {
-            start[compact[matrix.CellItem[c]] + 1]++;
+            if (compact[matrix.CellItem[c]] >= 0)
+            {
+                start[compact[matrix.CellItem[c]] + 1]++;
+            }
         }
         for (var i = 0; i < n; i++)
         {
@@ -160,7 +166,10 @@ internal static class EaseBuilder
             var owner = owners[u];
             for (var c = matrix.UserStart[owner]; c < matrix.UserStart[owner + 1]; c++)
             {
-                userOf[fill[compact[matrix.CellItem[c]]]++] = u;
+                if (compact[matrix.CellItem[c]] >= 0)
+                {
+                    userOf[fill[compact[matrix.CellItem[c]]]++] = u;
+                }
             }
         }
 
@@ -173,6 +182,10 @@ internal static class EaseBuilder
             for (var c = matrix.UserStart[owner]; c < matrix.UserStart[owner + 1]; c++)
             {
                 var i = compact[matrix.CellItem[c]];
+                if (i < 0)
+                {
+                    continue;
+                }
                 for (var p = start[i]; p < start[i + 1]; p++)
                 {
                     k[offset + userOf[p]] += 1;

@@ -99,7 +99,7 @@ public static class ModelServiceCollectionExtensions
 {
     /// <summary>
     /// Options from section <c>Recommendations</c>; the seed's environment name <c>MAX_SIMILAR_USERS</c> is accepted too
-    /// (the .NET key wins when both are set).
+    /// (the .NET key wins when both are set). Validated at start-up (<see cref="RecommendationOptionsValidator"/>).
     /// </summary>
     public static IServiceCollection AddRecommendationOptions(this IServiceCollection services)
     {
@@ -108,7 +108,9 @@ public static class ModelServiceCollectionExtensions
             {
                 ApplyMaxSimilarUsers(options, configuration);
                 configuration.GetSection(RecommendationOptions.SectionName).Bind(options);
-            });
+            })
+            .ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RecommendationOptions>, RecommendationOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         return services;
     }
