@@ -57,6 +57,9 @@ public sealed record EvaluationReport(
     /// <summary>Candidate items (active, and within the protocol's restriction).</summary>
     public int CandidateItems { get; init; }
 
+    /// <summary>CPU time the model build took (all cores): comparable across runs on a shared, loaded machine.</summary>
+    public double BuildCpuSeconds { get; init; }
+
     public string ToJson() => JsonSerializer.Serialize(this, s_json);
 
     /// <summary>A markdown table (renders as plain text in a terminal too): every source, overall and per tier.</summary>
@@ -73,7 +76,7 @@ public sealed record EvaluationReport(
                 $"| {name} | {r.Tier} | {r.PrecisionAtK:F4} | {r.RecallAtK:F4} | {r.NdcgAtK:F4} | {r.MapAtK:F4} | {r.Coverage:F4} | {r.Users} |"));
         }
         text.AppendLine(string.Create(CultureInfo.InvariantCulture,
-            $"\n{Items} items ({CandidateItems} candidates; item model: {ItemModel}), {TrainInteractions} train / {TestInteractions} test interactions, {TestUsers} test users; model built in {BuildSeconds:F1} s, scored in {ScoreSeconds:F1} s."));
+            $"\n{Items} items ({CandidateItems} candidates; item model: {ItemModel}), {TrainInteractions} train / {TestInteractions} test interactions, {TestUsers} test users; model built in {BuildSeconds:F1} s ({BuildCpuSeconds:F1} s CPU), scored in {ScoreSeconds:F1} s."));
         var t = Tuning;
         var blend = t.Blend is { } b
             ? string.Create(CultureInfo.InvariantCulture, $"item neighbors {b.ItemNeighbors:0.###}, user neighbors {b.UserNeighbors:0.###}, content {b.Content:0.###}, popular {b.Popular:0.###}")
@@ -120,6 +123,7 @@ public static class OfflineEvaluator
         {
             Tuning = run.Model.Tuning,
             CandidateItems = run.CandidateItems,
+            BuildCpuSeconds = run.BuildCpuSeconds,
         };
     }
 
@@ -144,9 +148,11 @@ public static class OfflineEvaluator
         }
 
         var build = Stopwatch.StartNew();
+        var cpu = CpuSeconds();
         var model = GlobalModelBuilder.Build(train, modelOptions);
         var snapshot = ModelSnapshot.FromModel(train.Items, model);
         var buildSeconds = build.Elapsed.TotalSeconds;
+        var buildCpuSeconds = CpuSeconds() - cpu;
 
         var histories = train.Interactions.GroupBy(i => i.UserId).ToDictionary(g => g.Key,
             g => UserHistory.From(g.Select(i => new HistoryEvent(i.ItemId, i.Type, i.Value, i.OccurredAt)), modelOptions.RecentHistory));
@@ -158,7 +164,13 @@ public static class OfflineEvaluator
             users = users.OrderBy(_ => random.Next()).Take(options.MaxUsers).Order().ToArray();
         }
         return new EvaluationRun(new ScoringEngine(modelOptions), snapshot, model, train, test, users, histories, demographics,
-            train.Items.Count(i => i.Active), buildSeconds);
+            train.Items.Count(i => i.Active), buildSeconds) { BuildCpuSeconds = buildCpuSeconds };
+    }
+
+    private static double CpuSeconds()
+    {
+        using var process = Process.GetCurrentProcess();
+        return process.TotalProcessorTime.TotalSeconds;
     }
 
     /// <summary>Items with fewer than <paramref name="minUsers"/> train users become inactive (never candidates) and leave the test sets.</summary>
@@ -258,6 +270,7 @@ public sealed class EvaluationRun(
     public Dictionary<long, UserHistory> Histories { get; } = histories;
     public int CandidateItems { get; } = candidateItems;
     public double BuildSeconds { get; } = buildSeconds;
+    public double BuildCpuSeconds { get; init; }
 
     /// <summary>One user's full ranked list from <paramref name="source"/>, as the API would compute it on this model.</summary>
     public RankedList For(long userId, CandidateSource source = CandidateSource.Hybrid) =>
