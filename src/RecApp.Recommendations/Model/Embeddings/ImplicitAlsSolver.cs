@@ -1,0 +1,230 @@
+using System.Collections.Concurrent;
+using System.Numerics.Tensors;
+
+namespace RecApp.Recommendations.Model.Embeddings;
+
+/// <summary>
+/// The per-row least-squares solve of implicit ALS (Hu, Koren, Volinsky 2008). For a row with cells (j, r_j) against
+/// the fixed other side Y (row-major, k columns), with c_j = α·r_j:
+/// <c>(YᵀY + λ_r·I + Σ_j c_j·y_j·y_jᵀ)·x = Σ_j (1 + c_j)·y_j</c>.
+/// The Gramian YᵀY is computed once per half-step, so a row costs O(k² + nnz·k) per conjugate-gradient step, or
+/// O(k³ + nnz·k²) exactly. Each row reads only the fixed side and its own previous value, so the result never
+/// depends on how rows are scheduled across threads.
+/// </summary>
+internal static class ImplicitAlsSolver
+{
+    /// <summary>YᵀY (k × k, row-major) of <paramref name="rows"/> × k factors; each entry one SIMD dot over a column.</summary>
+    public static float[] Gramian(float[] factors, int rows, int k, int parallelism)
+    {
+        var columns = new float[(long)rows * k];
+        for (var r = 0; r < rows; r++)
+        {
+            var offset = r * k;
+            for (var a = 0; a < k; a++)
+            {
+                columns[(long)a * rows + r] = factors[offset + a];
+            }
+        }
+        var gram = new float[k * k];
+        Parallel.For(0, k, new ParallelOptions { MaxDegreeOfParallelism = parallelism }, a =>
+        {
+            var columnA = columns.AsSpan(a * rows, rows);
+            for (var b = a; b < k; b++)
+            {
+                var value = TensorPrimitives.Dot(columnA, columns.AsSpan(b * rows, rows));
+                gram[a * k + b] = value;
+                gram[b * k + a] = value;
+            }
+        });
+        return gram;
+    }
+
+    /// <summary>Solves every row of <paramref name="target"/> against the fixed <paramref name="other"/> side.</summary>
+    public static void SolveRows(
+        float[] target, int[] start, int[] cellOther, float[] cellValue, float[] other, float[] gram, ImplicitAlsSettings settings)
+    {
+        var k = settings.Factors;
+        var rowCount = start.Length - 1;
+        var options = new ParallelOptions { MaxDegreeOfParallelism = settings.MaxDegreeOfParallelism };
+        // Ranges of rows per task (not one task per row): a row is only microseconds of work.
+        Parallel.ForEach(Partitioner.Create(0, rowCount, Math.Max(64, rowCount / 256 + 1)), options, () => new Scratch(k), (range, _, scratch) =>
+        {
+            for (var row = range.Item1; row < range.Item2; row++)
+            {
+                var x = target.AsSpan(row * k, k);
+                var from = start[row];
+                var count = start[row + 1] - from;
+                if (count == 0)
+                {
+                    x.Clear(); // no evidence: the penalized optimum is the zero vector
+                    continue;
+                }
+                var lambda = RowRegularization(settings, count);
+                var cells = cellOther.AsSpan(from, count);
+                var values = cellValue.AsSpan(from, count);
+                if (settings.ConjugateGradientSteps == 0)
+                {
+                    SolveExact(x, gram, other, cells, values, settings.Alpha, lambda, scratch);
+                }
+                else
+                {
+                    SolveConjugateGradient(x, gram, other, cells, values, settings.Alpha, lambda, settings.ConjugateGradientSteps, scratch);
+                }
+            }
+            return scratch;
+        }, _ => { });
+    }
+
+    public static float RowRegularization(ImplicitAlsSettings settings, int cellCount) =>
+        settings.RegularizationExponent == 0
+            ? settings.Regularization
+            : settings.Regularization * MathF.Pow(1 + cellCount, settings.RegularizationExponent);
+
+    /// <summary>
+    /// A few conjugate-gradient steps on the row's system, warm-started from <paramref name="x"/> (its previous value):
+    /// the matrix is never formed, each product costs one k × k Gramian product plus two dots per cell.
+    /// </summary>
+    public static void SolveConjugateGradient(
+        Span<float> x, ReadOnlySpan<float> gram, ReadOnlySpan<float> other, ReadOnlySpan<int> cells, ReadOnlySpan<float> values,
+        float alpha, float lambda, int steps, Scratch scratch)
+    {
+        var k = x.Length;
+        var r = scratch.Residual.AsSpan(0, k);
+        var p = scratch.Direction.AsSpan(0, k);
+        var ap = scratch.Product.AsSpan(0, k);
+
+        // r = b − A·x = Σ_j (1 + c_j − c_j·y_j·x)·y_j − (YᵀY + λI)·x
+        MultiplyGram(gram, x, r);
+        TensorPrimitives.MultiplyAdd(x, lambda, r, r);
+        TensorPrimitives.Negate(r, r);
+        for (var j = 0; j < cells.Length; j++)
+        {
+            var y = other.Slice(cells[j] * k, k);
+            var c = alpha * values[j];
+            TensorPrimitives.MultiplyAdd(y, 1 + c - c * TensorPrimitives.Dot(y, x), r, r);
+        }
+        r.CopyTo(p);
+        var residual = TensorPrimitives.Dot(r, r);
+        for (var step = 0; step < steps && residual > 1e-20f; step++)
+        {
+            // ap = A·p
+            MultiplyGram(gram, p, ap);
+            TensorPrimitives.MultiplyAdd(p, lambda, ap, ap);
+            for (var j = 0; j < cells.Length; j++)
+            {
+                var y = other.Slice(cells[j] * k, k);
+                TensorPrimitives.MultiplyAdd(y, alpha * values[j] * TensorPrimitives.Dot(y, p), ap, ap);
+            }
+            var curvature = TensorPrimitives.Dot(p, ap);
+            if (!(curvature > 0))
+            {
+                break;
+            }
+            var stepSize = residual / curvature;
+            TensorPrimitives.MultiplyAdd(p, stepSize, x, x);
+            TensorPrimitives.MultiplyAdd(ap, -stepSize, r, r);
+            var next = TensorPrimitives.Dot(r, r);
+            TensorPrimitives.MultiplyAdd(p, next / residual, r, p); // p = r + β·p
+            residual = next;
+        }
+    }
+
+    /// <summary>The exact solution by Cholesky in double precision: O(k³ + nnz·k²).</summary>
+    public static void SolveExact(
+        Span<float> x, ReadOnlySpan<float> gram, ReadOnlySpan<float> other, ReadOnlySpan<int> cells, ReadOnlySpan<float> values,
+        float alpha, float lambda, Scratch scratch)
+    {
+        var k = x.Length;
+        var a = scratch.Matrix;
+        var b = scratch.Vector;
+        for (var i = 0; i < k * k; i++)
+        {
+            a[i] = gram[i];
+        }
+        Array.Clear(b, 0, k);
+        for (var i = 0; i < k; i++)
+        {
+            a[i * k + i] += lambda;
+        }
+        for (var j = 0; j < cells.Length; j++)
+        {
+            var y = other.Slice(cells[j] * k, k);
+            var c = (double)alpha * values[j];
+            for (var row = 0; row < k; row++)
+            {
+                var scaled = c * y[row];
+                b[row] += (1 + c) * y[row];
+                if (scaled == 0)
+                {
+                    continue;
+                }
+                var offset = row * k;
+                for (var col = 0; col <= row; col++)
+                {
+                    a[offset + col] += scaled * y[col];
+                }
+            }
+        }
+        // Lower-triangular Cholesky in place (only the lower triangle of a is read), then two triangular solves.
+        for (var j = 0; j < k; j++)
+        {
+            var sum = a[j * k + j];
+            for (var p = 0; p < j; p++)
+            {
+                sum -= a[j * k + p] * a[j * k + p];
+            }
+            var diagonal = Math.Sqrt(Math.Max(sum, 1e-12));
+            a[j * k + j] = diagonal;
+            for (var i = j + 1; i < k; i++)
+            {
+                var s = a[i * k + j];
+                for (var p = 0; p < j; p++)
+                {
+                    s -= a[i * k + p] * a[j * k + p];
+                }
+                a[i * k + j] = s / diagonal;
+            }
+        }
+        for (var i = 0; i < k; i++)
+        {
+            var s = b[i];
+            for (var p = 0; p < i; p++)
+            {
+                s -= a[i * k + p] * b[p];
+            }
+            b[i] = s / a[i * k + i];
+        }
+        for (var i = k - 1; i >= 0; i--)
+        {
+            var s = b[i];
+            for (var p = i + 1; p < k; p++)
+            {
+                s -= a[p * k + i] * b[p];
+            }
+            b[i] = s / a[i * k + i];
+        }
+        for (var i = 0; i < k; i++)
+        {
+            x[i] = (float)b[i];
+        }
+    }
+
+    private static void MultiplyGram(ReadOnlySpan<float> gram, ReadOnlySpan<float> v, Span<float> destination)
+    {
+        var k = v.Length;
+        for (var a = 0; a < k; a++)
+        {
+            destination[a] = TensorPrimitives.Dot(gram.Slice(a * k, k), v);
+        }
+    }
+
+    /// <summary>Per-thread work buffers; their contents never carry from one row to the next.</summary>
+    internal sealed class Scratch(int k)
+    {
+        public float[] Residual { get; } = new float[k];
+        public float[] Direction { get; } = new float[k];
+        public float[] Product { get; } = new float[k];
+        public double[] Matrix { get; } = new double[k * k];
+        public double[] Vector { get; } = new double[k];
+    }
+}

@@ -1,0 +1,201 @@
+using RecApp.Recommendations.Data;
+using RecApp.Recommendations.Model;
+using RecApp.Recommendations.Model.Embeddings;
+
+namespace RecApp.Tests.Engine.Embeddings;
+
+/// <summary>iALS and exact embedding retrieval on small synthetic matrices (pure logic, no database).</summary>
+public sealed class ImplicitAlsTests
+{
+    private static readonly ImplicitAlsSettings s_small = new() { Factors = 4, Regularization = 5f, Alpha = 5f, Iterations = 15, Seed = 7 };
+
+    /// <summary>
+    /// Two user groups (0–39, 40–79) each liking one item group (0–29, 30–59): every user has a seeded random 60% of
+    /// the own group's items. Also returns, per user, 3 held-out own-group items removed from the matrix.
+    /// </summary>
+    private static (ImplicitFeedbackMatrix Matrix, int[][] HeldOut) TwoGroups(int seed = 3)
+    {
+        var random = new Random(seed);
+        var triples = new List<(int, int, float)>();
+        var heldOut = new int[80][];
+        for (var u = 0; u < 80; u++)
+        {
+            var first = u < 40 ? 0 : 30;
+            var liked = Enumerable.Range(first, 30).Where(_ => random.NextDouble() < 0.6).ToArray();
+            random.Shuffle(liked);
+            heldOut[u] = liked[..3];
+            triples.AddRange(liked[3..].Select(i => (u, i, 1f + (float)random.NextDouble())));
+        }
+        return (ImplicitFeedbackMatrix.FromTriples(80, 60, triples), heldOut);
+    }
+
+    private static int[] History(ImplicitFeedbackMatrix m, int user) => m.CellItem[m.UserStart[user]..m.UserStart[user + 1]];
+
+    [Fact]
+    public void Recovers_planted_groups_held_out_own_group_items_outrank_every_other_group_item()
+    {
+        var (matrix, heldOut) = TwoGroups();
+        var model = ImplicitAlsBuilder.Build(matrix, s_small);
+        var scores = new float[60];
+        for (var u = 0; u < 80; u++)
+        {
+            model.Items.Score(model.Users.Vector(u), scores);
+            var own = u < 40 ? 0 : 30;
+            var bestOther = Enumerable.Range(30 - own, 30).Max(i => scores[i]);
+            Assert.All(heldOut[u], i => Assert.True(scores[i] > bestOther, $"user {u}: held-out item {i} scored {scores[i]} ≤ {bestOther}"));
+
+            // And the top 5 after excluding the history are all own-group items.
+            var top = model.Recommend(u, 5, History(matrix, u));
+            Assert.Equal(5, top.Indices.Length);
+            Assert.All(top.Indices, i => Assert.InRange(i, own, own + 29));
+        }
+    }
+
+    [Fact]
+    public void Fold_in_equals_the_trained_row_exactly_with_the_exact_solver_and_closely_with_conjugate_gradient()
+    {
+        var (matrix, _) = TwoGroups();
+        var exact = ImplicitAlsBuilder.Build(matrix, s_small with { ConjugateGradientSteps = 0 });
+        var iterative = ImplicitAlsBuilder.Build(matrix, s_small);
+        for (var u = 0; u < 80; u++)
+        {
+            var cells = matrix.UserStart[u]..matrix.UserStart[u + 1];
+            var trained = exact.Users.Vector(u).ToArray();
+            var folded = exact.Items.FoldIn(matrix.CellItem[cells], matrix.CellValue[cells]);
+            for (var f = 0; f < trained.Length; f++)
+            {
+                Assert.Equal(trained[f], folded[f], 4);
+            }
+
+            var foldedIterative = iterative.Items.FoldIn(matrix.CellItem[cells], matrix.CellValue[cells]);
+            Assert.True(Cosine(iterative.Users.Vector(u), foldedIterative) > 0.999, $"user {u}");
+        }
+    }
+
+    [Fact]
+    public void Fold_in_of_a_new_history_ranks_that_history_s_group_first()
+    {
+        var (matrix, _) = TwoGroups();
+        var model = ImplicitAlsBuilder.Build(matrix, s_small);
+        var vector = model.Items.FoldIn([31, 35, 40], [1f, 1f, 1f]); // a newcomer with three items of group 2
+        var top = model.Items.Recommend(vector, 10, [31, 35, 40]);
+        Assert.All(top.Indices, i => Assert.InRange(i, 30, 59));
+        Assert.Equal(new float[4], model.Items.FoldIn([], []));
+    }
+
+    [Fact]
+    public void Same_seed_gives_bit_identical_factors_whatever_the_thread_count_and_another_seed_differs()
+    {
+        var (matrix, _) = TwoGroups();
+        var oneThread = ImplicitAlsBuilder.Build(matrix, s_small with { MaxDegreeOfParallelism = 1 });
+        var manyThreads = ImplicitAlsBuilder.Build(matrix, s_small with { MaxDegreeOfParallelism = 8 });
+        Assert.True(oneThread.Users.Values.SequenceEqual(manyThreads.Users.Values));
+        Assert.True(oneThread.Items.Values.SequenceEqual(manyThreads.Items.Values));
+
+        var otherSeed = ImplicitAlsBuilder.Build(matrix, s_small with { Seed = 8 });
+        Assert.False(oneThread.Items.Values.SequenceEqual(otherSeed.Items.Values));
+    }
+
+    [Fact]
+    public void Top_k_equals_a_naive_sort_and_exclusions_are_never_returned()
+    {
+        var (matrix, _) = TwoGroups();
+        var model = ImplicitAlsBuilder.Build(matrix, s_small);
+        var scores = new float[60];
+        for (var u = 0; u < 80; u += 7)
+        {
+            var exclude = History(matrix, u);
+            model.Items.Score(model.Users.Vector(u), scores);
+            var naive = Enumerable.Range(0, 60).Where(i => !exclude.Contains(i))
+                .OrderByDescending(i => scores[i]).ThenBy(i => i).Take(10).ToArray();
+            var top = model.Recommend(u, 10, exclude);
+            Assert.Equal(naive, top.Indices);
+            Assert.Equal(naive.Select(i => scores[i]), top.Scores);
+            Assert.Empty(top.Indices.Intersect(exclude));
+
+            var unfiltered = model.Recommend(u, 60, []);
+            Assert.Equal(60, unfiltered.Indices.Length);
+            Assert.Equal(unfiltered.Indices.Where(i => !exclude.Contains(i)).Take(10), top.Indices);
+        }
+    }
+
+    [Fact]
+    public void Similar_items_are_the_naive_cosine_order_never_the_item_itself()
+    {
+        var (matrix, _) = TwoGroups();
+        var model = ImplicitAlsBuilder.Build(matrix, s_small);
+        for (var item = 0; item < 60; item += 11)
+        {
+            var a = model.Items.Vector(item).ToArray();
+            var naive = Enumerable.Range(0, 60).Where(j => j != item && j != 5)
+                .Select(j => (j, Score: (float)Cosine(a, model.Items.Vector(j))))
+                .OrderByDescending(p => p.Score).ThenBy(p => p.j).Take(5).ToArray();
+            var similar = model.Items.Similar(item, 5, [5]);
+            Assert.Equal(naive.Select(p => p.j), similar.Indices);
+            for (var r = 0; r < 5; r++)
+            {
+                Assert.Equal(naive[r].Score, similar.Scores[r], 4);
+            }
+            Assert.DoesNotContain(item, similar.Indices);
+            Assert.All(similar.Indices, j => Assert.Equal(item < 30, j < 30)); // neighbors from the same planted group
+        }
+    }
+
+    [Fact]
+    public void Items_without_cells_or_marked_ineligible_are_never_returned_and_empty_users_get_zero_vectors()
+    {
+        // Items 0..3; item 3 never seen, item 2 seen but not a candidate; user 2 has no cells.
+        var matrix = new ImplicitFeedbackMatrix(4, [0, 2, 4, 4], [0, 1, 1, 2], [1, 1, 1, 1], [true, true, false, true]);
+        var model = ImplicitAlsBuilder.Build(matrix, s_small with { Factors = 2 });
+        Assert.Equal([0, 1], model.Recommend(0, 10, []).Indices.Order());
+        Assert.False(model.Items.IsCandidate(2));
+        Assert.False(model.Items.IsCandidate(3));
+        Assert.Equal([0f, 0f], model.Users.Vector(2).ToArray());
+    }
+
+    [Fact]
+    public void Settings_out_of_range_are_rejected_by_name()
+    {
+        var (matrix, _) = TwoGroups();
+        Assert.Equal("Factors", Assert.Throws<ArgumentOutOfRangeException>(() => ImplicitAlsBuilder.Build(matrix, s_small with { Factors = 0 })).ParamName);
+        Assert.Equal("Alpha", Assert.Throws<ArgumentOutOfRangeException>(() => ImplicitAlsBuilder.Build(matrix, s_small with { Alpha = -1 })).ParamName);
+        Assert.Equal("Iterations", Assert.Throws<ArgumentOutOfRangeException>(() => ImplicitAlsBuilder.Build(matrix, s_small with { Iterations = 0 })).ParamName);
+        Assert.Throws<ArgumentException>(() => new ImplicitFeedbackMatrix(3, [0, 2], [0], [1f]));
+    }
+
+    [Fact]
+    public void Builds_from_the_engine_interaction_matrix_with_its_indices_and_active_flags()
+    {
+        var now = new DateTime(2026, 11, 1, 0, 0, 0, DateTimeKind.Utc);
+        CatalogItem Item(long id, bool active = true) => new(id, $"item {id}", "c", [], 1, null, active, now.AddDays(-10));
+        Interaction Buy(long user, long item) => new(user, item, InteractionType.Purchase, null, now.AddDays(-1));
+        var dataset = new Dataset(
+            [Item(10), Item(20), Item(30, active: false), Item(40)],
+            [],
+            [Buy(1, 10), Buy(1, 20), Buy(2, 10), Buy(2, 30), Buy(3, 20), Buy(3, 40), Buy(3, 40)]);
+        var engine = InteractionMatrix.Build(dataset, new RecommendationOptions(), now);
+        var input = ImplicitFeedbackMatrix.FromInteractionMatrix(engine);
+        Assert.Equal(engine.UserCount, input.UserCount);
+        Assert.Equal(engine.ItemCount, input.ItemCount);
+        Assert.Same(engine.CellItem, input.CellItem);
+
+        var model = ImplicitAlsBuilder.Build(input, s_small with { Factors = 4 });
+        var user2 = engine.UserIndex[2];
+        var list = model.Recommend(user2, 10, History(input, user2)).ToScoredIds(engine.ItemIds);
+        Assert.DoesNotContain(30L, list.Ids); // inactive
+        Assert.DoesNotContain(10L, list.Ids); // already had it
+        Assert.Equal([20L, 40L], list.Ids.Order());
+    }
+
+    private static double Cosine(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        double dot = 0, na = 0, nb = 0;
+        for (var i = 0; i < a.Length; i++)
+        {
+            dot += a[i] * b[i];
+            na += a[i] * a[i];
+            nb += b[i] * b[i];
+        }
+        return dot / Math.Sqrt(na * nb);
+    }
+}
