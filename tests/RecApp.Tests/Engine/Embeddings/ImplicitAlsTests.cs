@@ -187,6 +187,35 @@ public sealed class ImplicitAlsTests
         Assert.Equal([20L, 40L], list.Ids.Order());
     }
 
+    [Theory]
+    [InlineData(3, 5)]      // scalar path (k not a multiple of the vector width)
+    [InlineData(1000, 64)]  // several Gramian groups, register-blocked product
+    [InlineData(300, 40)]   // blocked product plus a remainder
+    public void Gramian_and_its_product_equal_the_naive_sums(int rows, int k)
+    {
+        var random = new Random(rows);
+        var factors = Enumerable.Range(0, rows * k).Select(_ => (float)random.NextDouble() - 0.5f).ToArray();
+        var gram = ImplicitAlsSolver.Gramian(factors, rows, k, parallelism: 3);
+        var v = Enumerable.Range(0, k).Select(_ => (float)random.NextDouble()).ToArray();
+        var product = new float[k];
+        ImplicitAlsSolver.MultiplyGram(gram, v, product);
+        for (var a = 0; a < k; a++)
+        {
+            var expected = 0.0;
+            for (var b = 0; b < k; b++)
+            {
+                var entry = 0.0;
+                for (var r = 0; r < rows; r++)
+                {
+                    entry += (double)factors[r * k + a] * factors[r * k + b];
+                }
+                Assert.Equal(entry, gram[a * k + b], 0.01 + Math.Abs(entry) * 1e-4);
+                expected += entry * v[b];
+            }
+            Assert.Equal(expected, product[a], 0.01 + Math.Abs(expected) * 1e-4);
+        }
+    }
+
     private static double Cosine(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
     {
         double dot = 0, na = 0, nb = 0;

@@ -1,0 +1,91 @@
+using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Engines;
+using RecApp.Recommendations.Model;
+using RecApp.Recommendations.Model.Embeddings;
+
+namespace RecApp.Benchmarks.Engine;
+
+/// <summary>
+/// iALS on the engine's matrix of the synthetic data (S, L): the full factorisation with the default settings (and
+/// fewer factors), then per-user exact top-10 over every item with the history excluded, from a stored user vector
+/// and from a fresh fold-in of the history. A few cold runs for the build: each takes seconds.
+/// </summary>
+[MemoryDiagnoser]
+[SimpleJob(RunStrategy.Monitoring, launchCount: 1, warmupCount: 1, iterationCount: 3)]
+public class ImplicitAlsBuildBenchmarks
+{
+    private ImplicitFeedbackMatrix _matrix = null!;
+
+    [Params("S", "L")]
+    public string Size { get; set; } = "S";
+
+    [Params(32, 64, 128)]
+    public int Factors { get; set; } = 64;
+
+    [GlobalSetup]
+    public void Setup() =>
+        _matrix = ImplicitFeedbackMatrix.FromInteractionMatrix(
+            InteractionMatrix.Build(EngineData.Create(Size), new RecommendationOptions(), EngineData.Now));
+
+    [Benchmark]
+    public ImplicitAlsModel Build() => ImplicitAlsBuilder.Build(_matrix, new ImplicitAlsSettings { Factors = Factors });
+}
+
+/// <summary>Per-user top-10 from the embeddings (100 users per operation, a deterministic spread).</summary>
+[MemoryDiagnoser]
+public class ImplicitAlsTopKBenchmarks
+{
+    private const int Users = 100;
+    private ImplicitFeedbackMatrix _matrix = null!;
+    private ImplicitAlsModel _model = null!;
+    private int[] _users = [];
+
+    [Params("S", "L")]
+    public string Size { get; set; } = "S";
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _matrix = ImplicitFeedbackMatrix.FromInteractionMatrix(
+            InteractionMatrix.Build(EngineData.Create(Size), new RecommendationOptions(), EngineData.Now));
+        _model = ImplicitAlsBuilder.Build(_matrix, new ImplicitAlsSettings());
+        _users = Enumerable.Range(0, _matrix.UserCount).Where(u => u % 97 == 0).Take(Users).ToArray();
+    }
+
+    [Benchmark(OperationsPerInvoke = Users)]
+    public int TopKFromStoredVector()
+    {
+        var total = 0;
+        foreach (var u in _users)
+        {
+            total += _model.Recommend(u, 10, History(u)).Indices.Length;
+        }
+        return total;
+    }
+
+    [Benchmark(OperationsPerInvoke = Users)]
+    public int TopKAfterFoldIn()
+    {
+        var total = 0;
+        foreach (var u in _users)
+        {
+            var cells = _matrix.UserStart[u].._matrix.UserStart[u + 1];
+            var vector = _model.Items.FoldIn(_matrix.CellItem.AsSpan(cells), _matrix.CellValue.AsSpan(cells));
+            total += _model.Items.Recommend(vector, 10, History(u)).Indices.Length;
+        }
+        return total;
+    }
+
+    [Benchmark(OperationsPerInvoke = Users)]
+    public int SimilarItems()
+    {
+        var total = 0;
+        foreach (var u in _users)
+        {
+            total += _model.Items.Similar(_matrix.CellItem[_matrix.UserStart[u]], 10, []).Indices.Length;
+        }
+        return total;
+    }
+
+    private ReadOnlySpan<int> History(int user) => _matrix.CellItem.AsSpan(_matrix.UserStart[user], _matrix.UserStart[user + 1] - _matrix.UserStart[user]);
+}
