@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 
 namespace RecApp.Recommendations.Model.Embeddings;
 
@@ -126,12 +127,7 @@ internal static class ImplicitAlsSolver
         MultiplyGram(gram, x, r);
         TensorPrimitives.MultiplyAdd(x, lambda, r, r);
         TensorPrimitives.Negate(r, r);
-        for (var j = 0; j < cells.Length; j++)
-        {
-            var y = other.Slice(cells[j] * k, k);
-            var c = alpha * values[j];
-            TensorPrimitives.MultiplyAdd(y, 1 + c - c * TensorPrimitives.Dot(y, x), r, r);
-        }
+        AccumulateCells(other, cells, values, alpha, x, r, residual: true, scratch);
         r.CopyTo(p);
         var residual = TensorPrimitives.Dot(r, r);
         for (var step = 0; step < steps && residual > 1e-20f; step++)
@@ -139,11 +135,7 @@ internal static class ImplicitAlsSolver
             // ap = A·p
             MultiplyGram(gram, p, ap);
             TensorPrimitives.MultiplyAdd(p, lambda, ap, ap);
-            for (var j = 0; j < cells.Length; j++)
-            {
-                var y = other.Slice(cells[j] * k, k);
-                TensorPrimitives.MultiplyAdd(y, alpha * values[j] * TensorPrimitives.Dot(y, p), ap, ap);
-            }
+            AccumulateCells(other, cells, values, alpha, p, ap, residual: false, scratch);
             var curvature = TensorPrimitives.Dot(p, ap);
             if (!(curvature > 0))
             {
@@ -155,6 +147,80 @@ internal static class ImplicitAlsSolver
             var next = TensorPrimitives.Dot(r, r);
             TensorPrimitives.MultiplyAdd(p, next / residual, r, p); // p = r + β·p
             residual = next;
+        }
+    }
+
+    /// <summary>
+    /// The per-cell part of a CG product: with d_j = y_j·v, adds Σ_j w_j·y_j to <paramref name="destination"/>, where
+    /// w_j = c_j·d_j (the product A·v) or, for the initial residual, 1 + c_j − c_j·d_j (b − A·v). When k is a multiple
+    /// of the vector width the dots and the sum run in registers (two passes over the cells instead of two library calls
+    /// per cell, which cost more than the arithmetic at k ≤ 128).
+    /// </summary>
+    private static void AccumulateCells(
+        ReadOnlySpan<float> other, ReadOnlySpan<int> cells, ReadOnlySpan<float> values, float alpha, ReadOnlySpan<float> v,
+        Span<float> destination, bool residual, Scratch scratch)
+    {
+        var k = v.Length;
+        var width = Vector<float>.Count;
+        if (!Vector.IsHardwareAccelerated || k % width != 0)
+        {
+            for (var j = 0; j < cells.Length; j++)
+            {
+                var y = other.Slice(cells[j] * k, k);
+                var c = alpha * values[j];
+                var d = TensorPrimitives.Dot(y, v);
+                TensorPrimitives.MultiplyAdd(y, residual ? 1 + c - c * d : c * d, destination, destination);
+            }
+            return;
+        }
+        var weights = scratch.CellWeights(cells.Length);
+        var vv = MemoryMarshal.Cast<float, Vector<float>>(v);
+        for (var j = 0; j < cells.Length; j++)
+        {
+            var y = MemoryMarshal.Cast<float, Vector<float>>(other.Slice(cells[j] * k, k));
+            Vector<float> s0 = default, s1 = default;
+            var b = 0;
+            for (; b + 1 < y.Length; b += 2)
+            {
+                s0 = Vector.FusedMultiplyAdd(y[b], vv[b], s0);
+                s1 = Vector.FusedMultiplyAdd(y[b + 1], vv[b + 1], s1);
+            }
+            if (b < y.Length)
+            {
+                s0 = Vector.FusedMultiplyAdd(y[b], vv[b], s0);
+            }
+            var c = alpha * values[j];
+            var d = Vector.Sum(s0 + s1);
+            weights[j] = residual ? 1 + c - c * d : c * d;
+        }
+        var target = MemoryMarshal.Cast<float, Vector<float>>(destination);
+        var blocks = target.Length;
+        var block = 0;
+        for (; block + 4 <= blocks; block += 4)
+        {
+            Vector<float> a0 = target[block], a1 = target[block + 1], a2 = target[block + 2], a3 = target[block + 3];
+            for (var j = 0; j < cells.Length; j++)
+            {
+                var y = MemoryMarshal.Cast<float, Vector<float>>(other.Slice(cells[j] * k + block * width, 4 * width));
+                var w = new Vector<float>(weights[j]);
+                a0 = Vector.FusedMultiplyAdd(y[0], w, a0);
+                a1 = Vector.FusedMultiplyAdd(y[1], w, a1);
+                a2 = Vector.FusedMultiplyAdd(y[2], w, a2);
+                a3 = Vector.FusedMultiplyAdd(y[3], w, a3);
+            }
+            target[block] = a0;
+            target[block + 1] = a1;
+            target[block + 2] = a2;
+            target[block + 3] = a3;
+        }
+        for (; block < blocks; block++)
+        {
+            var a = target[block];
+            for (var j = 0; j < cells.Length; j++)
+            {
+                a = Vector.FusedMultiplyAdd(new Vector<float>(other.Slice(cells[j] * k + block * width, width)), new Vector<float>(weights[j]), a);
+            }
+            target[block] = a;
         }
     }
 
@@ -292,5 +358,16 @@ internal static class ImplicitAlsSolver
         public float[] Product { get; } = new float[k];
         public double[] Matrix { get; } = new double[k * k];
         public double[] Vector { get; } = new double[k];
+
+        private float[] _cellWeights = new float[64];
+
+        public Span<float> CellWeights(int count)
+        {
+            if (_cellWeights.Length < count)
+            {
+                _cellWeights = new float[Math.Max(count, _cellWeights.Length * 2)];
+            }
+            return _cellWeights.AsSpan(0, count);
+        }
     }
 }

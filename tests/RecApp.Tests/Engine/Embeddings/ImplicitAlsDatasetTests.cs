@@ -34,10 +34,15 @@ public sealed class ImplicitAlsDatasetTests(ITestOutputHelper output)
         var defaults = new ImplicitAlsSettings();
         Assert.Same(defaults, defaults.FitTo(small));
 
-        var budget = defaults.EstimatedMultiplyAdds(small) / 10;
-        var fitted = defaults.FitTo(small, budget);
-        Assert.True(fitted.Factors < defaults.Factors);
-        Assert.True(fitted.EstimatedMultiplyAdds(small) <= budget || fitted is { Factors: 32, Iterations: 5 });
+        // The synthetic L shape: 200k users, 100k items, 2.5M cells (only the counts matter).
+        var large = new ImplicitFeedbackMatrix(100_000, [.. Enumerable.Range(0, 200_001).Select(u => u * 12)], new int[2_400_000], new float[2_400_000]);
+        var fitted = defaults.FitTo(large);
+        Assert.Equal(64, fitted.Factors);
+        Assert.InRange(fitted.Iterations, 10, 14);
+        Assert.True(fitted.EstimatedMultiplyAdds(large) <= 8e10);
         Assert.Equal(defaults.Regularization, fitted.Regularization);
+
+        var tight = defaults.FitTo(large, 1e9);
+        Assert.Equal((32, 5), (tight.Factors, tight.Iterations)); // the floor, even when over budget
     }
 }

@@ -51,12 +51,14 @@ public sealed class ImplicitAlsTests
         }
     }
 
-    [Fact]
-    public void Fold_in_equals_the_trained_row_exactly_with_the_exact_solver_and_closely_with_conjugate_gradient()
+    [Theory]
+    [InlineData(4)]  // the library (scalar-width) path
+    [InlineData(16)] // the register-blocked path (a multiple of the vector width)
+    public void Fold_in_equals_the_trained_row_exactly_with_the_exact_solver_and_closely_with_conjugate_gradient(int factors)
     {
         var (matrix, _) = TwoGroups();
-        var exact = ImplicitAlsBuilder.Build(matrix, s_small with { ConjugateGradientSteps = 0 });
-        var iterative = ImplicitAlsBuilder.Build(matrix, s_small);
+        var exact = ImplicitAlsBuilder.Build(matrix, s_small with { Factors = factors, ConjugateGradientSteps = 0 });
+        var iterative = ImplicitAlsBuilder.Build(matrix, s_small with { Factors = factors });
         for (var u = 0; u < 80; u++)
         {
             var cells = matrix.UserStart[u]..matrix.UserStart[u + 1];
@@ -69,6 +71,21 @@ public sealed class ImplicitAlsTests
 
             var foldedIterative = iterative.Items.FoldIn(matrix.CellItem[cells], matrix.CellValue[cells]);
             Assert.True(Cosine(iterative.Users.Vector(u), foldedIterative) > 0.999, $"user {u}");
+        }
+    }
+
+    [Fact]
+    public void Conjugate_gradient_with_enough_steps_reaches_the_exact_solution()
+    {
+        var (matrix, _) = TwoGroups();
+        var settings = s_small with { Factors = 16, Iterations = 3 };
+        var exact = ImplicitAlsBuilder.Build(matrix, settings with { ConjugateGradientSteps = 0 });
+        var iterative = ImplicitAlsBuilder.Build(matrix, settings with { ConjugateGradientSteps = 64 });
+        var users = exact.Users.Values;
+        var cg = iterative.Users.Values;
+        for (var i = 0; i < users.Length; i++)
+        {
+            Assert.Equal(users[i], cg[i], 3);
         }
     }
 
