@@ -28,7 +28,7 @@ public sealed class ImplicitAlsDatasetTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Large_data_gets_fewer_factors_then_fewer_iterations_small_data_keeps_the_defaults()
+    public void Large_data_gets_fewer_iterations_then_fewer_factors_small_data_keeps_the_defaults()
     {
         var small = ImplicitFeedbackMatrix.FromTriples(2, 3, [(0, 0, 1f), (1, 2, 1f)]);
         var defaults = new ImplicitAlsSettings();
@@ -37,10 +37,13 @@ public sealed class ImplicitAlsDatasetTests(ITestOutputHelper output)
         // The synthetic L shape: 200k users, 100k items, 2.5M cells (only the counts matter).
         var large = new ImplicitFeedbackMatrix(100_000, [.. Enumerable.Range(0, 200_001).Select(u => u * 12)], new int[2_400_000], new float[2_400_000]);
         var fitted = defaults.FitTo(large);
-        Assert.Equal(64, fitted.Factors);
-        Assert.InRange(fitted.Iterations, 10, 14);
+        Assert.Equal((64, 10), (fitted.Factors, fitted.Iterations));
         Assert.True(fitted.EstimatedMultiplyAdds(large) <= 8e10);
         Assert.Equal(defaults.Regularization, fitted.Regularization);
+
+        // The synthetic S shape: 50k users, 16k items, 0.7M cells keeps 128 factors with fewer iterations.
+        var medium = new ImplicitFeedbackMatrix(16_000, [.. Enumerable.Range(0, 50_001).Select(u => u * 14)], new int[700_000], new float[700_000]);
+        Assert.Equal((128, 13), (defaults.FitTo(medium).Factors, defaults.FitTo(medium).Iterations));
 
         var tight = defaults.FitTo(large, 1e9);
         Assert.Equal((32, 5), (tight.Factors, tight.Iterations)); // the floor, even when over budget
