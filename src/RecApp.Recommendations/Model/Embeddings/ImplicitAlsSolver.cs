@@ -16,7 +16,7 @@ namespace RecApp.Recommendations.Model.Embeddings;
 internal static class ImplicitAlsSolver
 {
     private const int GramChunkRows = 256;
-    private const int GramGroups = 64;
+    private const int GramGroups = 16;
 
     /// <summary>
     /// YᵀY (k × k, row-major) of <paramref name="rows"/> × k factors. The rows are cut into a fixed number of groups
@@ -27,10 +27,9 @@ internal static class ImplicitAlsSolver
     {
         var groups = Math.Max(1, Math.Min(GramGroups, (rows + GramChunkRows - 1) / GramChunkRows));
         var partials = new float[groups][];
-        Parallel.For(0, groups, new ParallelOptions { MaxDegreeOfParallelism = parallelism }, g =>
+        Parallel.For(0, groups, new ParallelOptions { MaxDegreeOfParallelism = parallelism }, () => new float[k * GramChunkRows], (g, _, columns) =>
         {
             var partial = new float[k * k];
-            var columns = new float[k * GramChunkRows];
             var end = (int)((long)rows * (g + 1) / groups);
             for (var from = (int)((long)rows * g / groups); from < end; from += GramChunkRows)
             {
@@ -53,7 +52,8 @@ internal static class ImplicitAlsSolver
                 }
             }
             partials[g] = partial;
-        });
+            return columns;
+        }, _ => { });
         var gram = partials[0];
         for (var g = 1; g < groups; g++)
         {
@@ -356,8 +356,12 @@ internal static class ImplicitAlsSolver
         public float[] Residual { get; } = new float[k];
         public float[] Direction { get; } = new float[k];
         public float[] Product { get; } = new float[k];
-        public double[] Matrix { get; } = new double[k * k];
-        public double[] Vector { get; } = new double[k];
+        private double[]? _matrix;
+        private double[]? _vector;
+
+        // Only the exact solver needs these (k² doubles: 128 KB at k = 128), so they are made on first use.
+        public double[] Matrix => _matrix ??= new double[k * k];
+        public double[] Vector => _vector ??= new double[k];
 
         private float[] _cellWeights = new float[64];
 
