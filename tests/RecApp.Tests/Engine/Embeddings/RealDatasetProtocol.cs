@@ -45,9 +45,13 @@ internal sealed class RealDatasetProtocol
         throw new DirectoryNotFoundException("RecApp.sln not found above " + AppContext.BaseDirectory);
     }
 
-    /// <summary>MovieLens latest-small: every rating is a positive (value 1).</summary>
-    public static RealDatasetProtocol MovieLensSmall() =>
-        Load("ml-latest-small", Path.Combine(DatasetsFolder(), "ml-latest-small", "ratings.csv"), ',', _ => 1f, minTrainUsers: 1);
+    /// <summary>
+    /// MovieLens latest-small: every rating is a positive, value 1, or with <paramref name="engineWeights"/> the engine's
+    /// cell weight for a rating without decay, log(1 + stars).
+    /// </summary>
+    public static RealDatasetProtocol MovieLensSmall(bool engineWeights = false) =>
+        Load("ml-latest-small", Path.Combine(DatasetsFolder(), "ml-latest-small", "ratings.csv"), ',',
+            stars => engineWeights ? MathF.Log(1 + stars) : 1f, minTrainUsers: 1);
 
     /// <summary>Last.fm 2K: every (user, artist) pair is a positive; value log(1 + plays) when <paramref name="playCounts"/>.</summary>
     public static RealDatasetProtocol LastFm(bool playCounts = false) =>
