@@ -18,6 +18,20 @@ public sealed class ImplicitFeedbackMatrix
         {
             throw new ArgumentException("userStart must run from 0 to the cell count, with one value per cell.", nameof(userStart));
         }
+        for (var u = 0; u + 1 < userStart.Length; u++)
+        {
+            if (userStart[u + 1] < userStart[u])
+            {
+                throw new ArgumentException($"userStart decreases at user {u}.", nameof(userStart));
+            }
+        }
+        foreach (var item in cellItem)
+        {
+            if ((uint)item >= (uint)itemCount)
+            {
+                throw new ArgumentException($"Cell item {item} is outside [0, {itemCount}).", nameof(cellItem));
+            }
+        }
         if (itemCandidate is not null && itemCandidate.Length != itemCount)
         {
             throw new ArgumentException("One flag per item.", nameof(itemCandidate));

@@ -182,6 +182,8 @@ public sealed class ImplicitAlsTests
         Assert.Equal("Alpha", Assert.Throws<ArgumentOutOfRangeException>(() => ImplicitAlsBuilder.Build(matrix, s_small with { Alpha = -1 })).ParamName);
         Assert.Equal("Iterations", Assert.Throws<ArgumentOutOfRangeException>(() => ImplicitAlsBuilder.Build(matrix, s_small with { Iterations = 0 })).ParamName);
         Assert.Throws<ArgumentException>(() => new ImplicitFeedbackMatrix(3, [0, 2], [0], [1f]));
+        Assert.Equal("cellItem", Assert.Throws<ArgumentException>(() => new ImplicitFeedbackMatrix(3, [0, 1], [3], [1f])).ParamName);
+        Assert.Equal("userStart", Assert.Throws<ArgumentException>(() => new ImplicitFeedbackMatrix(3, [0, 2, 1, 2], [0, 1], [1f, 1f])).ParamName);
     }
 
     [Fact]
