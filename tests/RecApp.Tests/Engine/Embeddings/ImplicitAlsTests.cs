@@ -90,6 +90,26 @@ public sealed class ImplicitAlsTests
     }
 
     [Fact]
+    public void Warm_started_fold_in_refreshes_a_stored_vector_for_new_events()
+    {
+        var (matrix, _) = TwoGroups();
+        var model = ImplicitAlsBuilder.Build(matrix, s_small with { Factors = 16 });
+        const int user = 3;
+        var added = Enumerable.Range(0, 30).First(i => !History(matrix, user).Contains(i)); // a new own-group item since the build
+        var history = History(matrix, user).Append(added).ToArray();
+        var values = Enumerable.Repeat(1f, history.Length).ToArray();
+        var exact = model.Items.FoldIn(history, values);
+        var refreshed = model.Items.FoldIn(history, values, model.Users.Vector(user), conjugateGradientSteps: 4);
+        var converged = model.Items.FoldIn(history, values, new float[16], conjugateGradientSteps: 64);
+        Assert.True(Cosine(exact, refreshed) > 0.999);
+        for (var f = 0; f < 16; f++)
+        {
+            Assert.Equal(exact[f], converged[f], 3);
+        }
+        Assert.DoesNotContain(added, model.Items.Recommend(refreshed, 10, history).Indices);
+    }
+
+    [Fact]
     public void Fold_in_of_a_new_history_ranks_that_history_s_group_first()
     {
         var (matrix, _) = TwoGroups();
