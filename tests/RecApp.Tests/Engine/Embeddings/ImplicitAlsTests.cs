@@ -134,6 +134,30 @@ public sealed class ImplicitAlsTests
     }
 
     [Fact]
+    public void Determinism_holds_on_the_vector_paths_with_several_gramian_groups()
+    {
+        // 2,000 users (8 Gramian groups) × 300 items, k = 16 (the register-blocked kernels).
+        var random = new Random(11);
+        var triples = Enumerable.Range(0, 2000).SelectMany(u => Enumerable.Range(0, 12).Select(_ => (u, random.Next(300), 1f)))
+            .DistinctBy(t => (t.u, t.Item2)).ToArray();
+        var matrix = ImplicitFeedbackMatrix.FromTriples(2000, 300, triples);
+        var settings = s_small with { Factors = 16, Iterations = 4 };
+        var one = ImplicitAlsBuilder.Build(matrix, settings with { MaxDegreeOfParallelism = 1 });
+        var many = ImplicitAlsBuilder.Build(matrix, settings with { MaxDegreeOfParallelism = 6 });
+        Assert.True(one.Users.Values.SequenceEqual(many.Users.Values));
+        Assert.True(one.Items.Values.SequenceEqual(many.Items.Values));
+    }
+
+    [Fact]
+    public void A_cancelled_build_stops()
+    {
+        var (matrix, _) = TwoGroups();
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        Assert.Throws<OperationCanceledException>(() => ImplicitAlsBuilder.Build(matrix, s_small, cancelled.Token));
+    }
+
+    [Fact]
     public void Top_k_equals_a_naive_sort_and_exclusions_are_never_returned()
     {
         var (matrix, _) = TwoGroups();
