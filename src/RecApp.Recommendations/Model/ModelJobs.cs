@@ -74,11 +74,9 @@ public sealed class SimilaritiesJob(DatasetReader reader, ModelStore store, IOpt
         Logger.LogInformation("Similarities: {Model} (EASE λ {Lambda}), decay half-life {HalfLife} days, blend {Blend}; validation nDCG@10 {Chosen} (defaults {Defaults}) on {Users} users, {Tried} settings in {Seconds} s.",
             tuning.ItemModel, tuning.EaseLambda, tuning.DecayHalfLifeDays, tuning.Blend, tuning.ValidationNdcg, tuning.DefaultsValidationNdcg,
             tuning.ValidationUsers, tuning.SettingsTried, tuning.TuningSeconds);
-        return
-        [
-            ModelStore.ItemNeighbors(itemNeighbors, tuning),
-            ModelStore.UserNeighbors(UserModelBuilder.BuildNeighbors(matrix, Options)),
-        ];
+        var item = ModelStore.ItemNeighbors(itemNeighbors, tuning);
+        // The same record on the user neighbors' version, the one job_runs.model_version names for this job.
+        return [item, ModelStore.UserNeighbors(UserModelBuilder.BuildNeighbors(matrix, Options)) with { Details = item.Details }];
     }
 }
 

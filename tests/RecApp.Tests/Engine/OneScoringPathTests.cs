@@ -67,6 +67,9 @@ public sealed class OneScoringPathTests
         await model.ReloadAsync(CancellationToken.None);
         // The choices travelled through model_versions.details (the time each build took aside).
         Assert.Equal(run.Model.Tuning with { TuningSeconds = 0 }, model.Current.Tuning with { TuningSeconds = 0 });
+        // Readable where operators look: the item and user neighbors' versions (job_runs.model_version names the latter).
+        Assert.Equal(2, await EngineDatabase.ScalarAsync(dataSource,
+            "SELECT count(*) FROM model_versions WHERE part IN ('item_neighbors', 'user_neighbors') AND details ? 'validationNdcg'"));
         var recommender = services.GetRequiredService<IRecommender>();
 
         Assert.NotEmpty(run.Users);
