@@ -19,6 +19,12 @@ public sealed record EvaluationOptions
     /// <summary>Test users scored at most (a deterministic sample when there are more; 0 = all).</summary>
     public int MaxUsers { get; init; } = 10_000;
 
+    /// <summary>
+    /// Protocol restriction (the Last.fm reference's): only items with at least this many users in train are candidates
+    /// and count as test items (others are served as inactive; 0 or 1 = no restriction). Not a model setting.
+    /// </summary>
+    public int MinItemTrainUsers { get; init; }
+
     /// <summary>Model options; null = production defaults.</summary>
     public RecommendationOptions? Model { get; init; }
 
@@ -27,9 +33,12 @@ public sealed record EvaluationOptions
         [CandidateSource.Popular, CandidateSource.Content, CandidateSource.ItemKnn, CandidateSource.UserKnn, CandidateSource.Hybrid];
 }
 
-/// <summary>Metrics of one source, averaged over test users (Microsoft Recommenders' definitions).</summary>
+/// <summary>Metrics of one source for one tier of users ("all", "0", "1-2", "3+"), averaged over test users (Microsoft Recommenders' definitions).</summary>
 public sealed record SourceMetrics(
-    string Source, double PrecisionAtK, double RecallAtK, double NdcgAtK, double MapAtK, double Coverage, int Users);
+    string Source, double PrecisionAtK, double RecallAtK, double NdcgAtK, double MapAtK, double Coverage, int Users)
+{
+    public string Tier { get; init; } = "all";
+}
 
 public sealed record EvaluationReport(
     int K, string ItemModel, int Items, int TrainInteractions, int TestInteractions, int TestUsers, double BuildSeconds, double ScoreSeconds,
@@ -42,45 +51,111 @@ public sealed record EvaluationReport(
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 
+    /// <summary>What the build chose on its validation split (the settings the hybrid was scored with).</summary>
+    public ModelTuning Tuning { get; init; } = ModelTuning.Default;
+
+    /// <summary>Candidate items (active, and within the protocol's restriction).</summary>
+    public int CandidateItems { get; init; }
+
+    /// <summary>CPU time the model build took (all cores): comparable across runs on a shared, loaded machine.</summary>
+    public double BuildCpuSeconds { get; init; }
+
     public string ToJson() => JsonSerializer.Serialize(this, s_json);
 
-    /// <summary>A markdown table (renders as plain text in a terminal too).</summary>
+    /// <summary>A markdown table (renders as plain text in a terminal too): every source, overall and per tier.</summary>
     public string ToTable()
     {
         var text = new StringBuilder();
         var k = K.ToString(CultureInfo.InvariantCulture);
-        text.AppendLine($"| source | P@{k} | R@{k} | nDCG@{k} | MAP@{k} | coverage | users |");
-        text.AppendLine("|---|---:|---:|---:|---:|---:|---:|");
-        foreach (var r in Results)
+        text.AppendLine($"| source | tier | P@{k} | R@{k} | nDCG@{k} | MAP@{k} | coverage | users |");
+        text.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|");
+        foreach (var r in Results.OrderBy(r => r.Tier == "all" ? 0 : 1).ThenBy(r => r.Tier, StringComparer.Ordinal))
         {
+            var name = r.Source == "hybrid" ? "**hybrid**" : r.Source;
             text.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {r.Source} | {r.PrecisionAtK:F4} | {r.RecallAtK:F4} | {r.NdcgAtK:F4} | {r.MapAtK:F4} | {r.Coverage:F4} | {r.Users} |"));
+                $"| {name} | {r.Tier} | {r.PrecisionAtK:F4} | {r.RecallAtK:F4} | {r.NdcgAtK:F4} | {r.MapAtK:F4} | {r.Coverage:F4} | {r.Users} |"));
         }
         text.AppendLine(string.Create(CultureInfo.InvariantCulture,
-            $"\n{Items} items (item model: {ItemModel}), {TrainInteractions} train / {TestInteractions} test interactions, {TestUsers} test users; model built in {BuildSeconds:F1} s, scored in {ScoreSeconds:F1} s."));
+            $"\n{Items} items ({CandidateItems} candidates; item model: {ItemModel}), {TrainInteractions} train / {TestInteractions} test interactions, {TestUsers} test users; model built in {BuildSeconds:F1} s ({BuildCpuSeconds:F1} s CPU), scored in {ScoreSeconds:F1} s."));
+        var t = Tuning;
+        var blend = t.Blend is { } b
+            ? string.Create(CultureInfo.InvariantCulture, $"item neighbors {b.ItemNeighbors:0.###}, user neighbors {b.UserNeighbors:0.###}, content {b.Content:0.###}, popular {b.Popular:0.###}")
+            : "configured";
+        text.AppendLine(string.Create(CultureInfo.InvariantCulture,
+            $"Chosen on the validation split ({t.ValidationUsers} users, {t.SettingsTried} settings, {t.TuningSeconds:F1} s): {t.ItemModel}{(t.EaseLambda is { } l ? $" λ={l:0.##}" : "")}, decay half-life {t.DecayHalfLifeDays?.ToString("0.##", CultureInfo.InvariantCulture) ?? "configured"} days, blend {blend}; validation nDCG@10 {t.ValidationNdcg:F4} (configured blend {t.DefaultsValidationNdcg:F4}); data clock {t.DataClock:yyyy-MM-dd HH:mm:ss}."));
         return text.ToString();
     }
 }
 
 /// <summary>
-/// Offline evaluation with the production builders and scoring: per-user stratified random split of distinct items
-/// (every event on a test item goes to test), model built on train, top K per user excluding train items.
+/// Offline evaluation through the serving code: per-user stratified random split of distinct items (every event on a
+/// test item goes to test), the model built on train by <see cref="GlobalModelBuilder"/> (the jobs' builders and
+/// tuning, the data's clock), and each test user's list from <see cref="ScoringEngine"/> with the serving history rule
+/// (<see cref="UserHistory.From"/>: the <see cref="RecommendationOptions.RecentHistory"/> newest events weigh, every
+/// train item is excluded), no filters.
 /// </summary>
 public static class OfflineEvaluator
 {
     public static EvaluationReport Evaluate(Dataset dataset, EvaluationOptions options)
     {
+        var run = Prepare(dataset, options);
+        var score = Stopwatch.StartNew();
+        var tiers = run.Users.Select(u => Tier(run.Histories.GetValueOrDefault(u))).ToArray();
+        var results = new List<SourceMetrics>();
+        foreach (var source in options.Sources)
+        {
+            var lists = run.Lists(source, options.K);
+            var name = source == CandidateSource.ItemKnn && run.Model.ItemModel == CollaborativeModel.Ease ? "ease" : source.ToString().ToLowerInvariant();
+            var truth = run.Users.Select(u => run.Test[u]).ToArray();
+            results.Add(Measure(name, lists, truth, options.K, run.CandidateItems));
+            foreach (var tier in new[] { "0", "1-2", "3+" })
+            {
+                var members = Enumerable.Range(0, run.Users.Length).Where(i => tiers[i] == tier).ToArray();
+                if (members.Length > 0)
+                {
+                    results.Add(Measure(name, members.Select(i => lists[i]).ToArray(), members.Select(i => truth[i]).ToArray(), options.K, run.CandidateItems)
+                        with { Tier = tier });
+                }
+            }
+        }
+        return new EvaluationReport(options.K, run.Model.ItemModel.ToString().ToLowerInvariant(), dataset.Items.Count, run.Train.Interactions.Length,
+            dataset.Interactions.Length - run.Train.Interactions.Length, run.Users.Length, run.BuildSeconds, score.Elapsed.TotalSeconds, results)
+        {
+            Tuning = run.Model.Tuning,
+            CandidateItems = run.CandidateItems,
+            BuildCpuSeconds = run.BuildCpuSeconds,
+        };
+    }
+
+    private static string Tier(UserHistory? history) => (history?.Seen.Count ?? 0) switch
+    {
+        0 => "0",
+        <= 2 => "1-2",
+        _ => "3+",
+    };
+
+    /// <summary>
+    /// The split, the model built on train and the test users, ready to score: what <see cref="Evaluate"/> measures,
+    /// and what a test compares with the served answer.
+    /// </summary>
+    public static EvaluationRun Prepare(Dataset dataset, EvaluationOptions options)
+    {
         var modelOptions = options.Model ?? new RecommendationOptions();
         var (train, test) = Split(dataset, options.TestFraction, options.Seed);
-        var asOf = dataset.Interactions.Length == 0 ? DateTime.UtcNow : dataset.Interactions.Max(i => i.OccurredAt);
+        if (options.MinItemTrainUsers > 1)
+        {
+            (train, test) = Restrict(train, test, options.MinItemTrainUsers);
+        }
 
         var build = Stopwatch.StartNew();
-        var model = GlobalModelBuilder.Build(train, modelOptions, asOf);
-        var snapshot = ModelSnapshot.FromModel(dataset.Items, model);
+        var cpu = CpuSeconds();
+        var model = GlobalModelBuilder.Build(train, modelOptions);
+        var snapshot = ModelSnapshot.FromModel(train.Items, model);
         var buildSeconds = build.Elapsed.TotalSeconds;
+        var buildCpuSeconds = CpuSeconds() - cpu;
 
-        var histories = train.Interactions.GroupBy(i => i.UserId)
-            .ToDictionary(g => g.Key, g => g.Select(i => new HistoryEvent(i.ItemId, i.Type, i.Value, i.OccurredAt)).ToList());
+        var histories = train.Interactions.GroupBy(i => i.UserId).ToDictionary(g => g.Key,
+            g => UserHistory.From(g.Select(i => new HistoryEvent(i.ItemId, i.Type, i.Value, i.OccurredAt)), modelOptions.RecentHistory));
         var demographics = dataset.Users.ToDictionary(u => u.Id, u => new Demographics(u.Gender, u.AgeGroup, u.GeoId));
         var users = test.Keys.Order().ToArray();
         if (options.MaxUsers > 0 && users.Length > options.MaxUsers)
@@ -88,26 +163,32 @@ public static class OfflineEvaluator
             var random = new Random(options.Seed);
             users = users.OrderBy(_ => random.Next()).Take(options.MaxUsers).Order().ToArray();
         }
+        return new EvaluationRun(new ScoringEngine(modelOptions), snapshot, model, train, test, users, histories, demographics,
+            train.Items.Count(i => i.Active), buildSeconds) { BuildCpuSeconds = buildCpuSeconds };
+    }
 
-        var score = Stopwatch.StartNew();
-        var engine = new ScoringEngine(modelOptions);
-        var catalogSize = dataset.Items.Count(i => i.Active);
-        var results = new List<SourceMetrics>();
-        foreach (var source in options.Sources)
+    private static double CpuSeconds()
+    {
+        using var process = Process.GetCurrentProcess();
+        return process.TotalProcessorTime.TotalSeconds;
+    }
+
+    /// <summary>Items with fewer than <paramref name="minUsers"/> train users become inactive (never candidates) and leave the test sets.</summary>
+    private static (Dataset Train, Dictionary<long, HashSet<long>> Test) Restrict(Dataset train, Dictionary<long, HashSet<long>> test, int minUsers)
+    {
+        var users = train.Interactions.Select(i => (i.UserId, i.ItemId)).Distinct().GroupBy(p => p.ItemId).ToDictionary(g => g.Key, g => g.Count());
+        var items = train.Items.Select(i => i.Active && users.GetValueOrDefault(i.Id) < minUsers ? i with { Active = false } : i).ToArray();
+        var active = items.Where(i => i.Active).Select(i => i.Id).ToHashSet();
+        var restricted = new Dictionary<long, HashSet<long>>();
+        foreach (var (user, set) in test)
         {
-            var lists = new long[users.Length][];
-            Parallel.For(0, users.Length, u =>
+            var kept = set.Where(active.Contains).ToHashSet();
+            if (kept.Count > 0)
             {
-                var userId = users[u];
-                var ranked = engine.ForUser(snapshot, userId, histories.GetValueOrDefault(userId) ?? [],
-                    demographics.GetValueOrDefault(userId) ?? new Demographics(), RecommendationFilters.None, asOf, source);
-                lists[u] = ranked.ItemIds.Take(options.K).ToArray();
-            });
-            var name = source == CandidateSource.ItemKnn && model.ItemModel == CollaborativeModel.Ease ? "ease" : source.ToString().ToLowerInvariant();
-            results.Add(Measure(name, lists, users.Select(u => test[u]).ToArray(), options.K, catalogSize));
+                restricted[user] = kept;
+            }
         }
-        return new EvaluationReport(options.K, model.ItemModel.ToString().ToLowerInvariant(), dataset.Items.Count, train.Interactions.Length,
-            dataset.Interactions.Length - train.Interactions.Length, users.Length, buildSeconds, score.Elapsed.TotalSeconds, results);
+        return (new Dataset(items, train.Users, train.Interactions), restricted);
     }
 
     /// <summary>
@@ -173,5 +254,35 @@ public static class OfflineEvaluator
         var n = Math.Max(users, 1);
         return new SourceMetrics(source, precision / n, recall / n, ndcg / n, map / n,
             catalogSize == 0 ? 0 : (double)distinct.Count / catalogSize, users);
+    }
+}
+
+/// <summary>A prepared evaluation: the model built on train, and each test user's history, demographics and test items.</summary>
+public sealed class EvaluationRun(
+    ScoringEngine engine, ModelSnapshot snapshot, GlobalModel model, Dataset train, Dictionary<long, HashSet<long>> test, long[] users,
+    Dictionary<long, UserHistory> histories, Dictionary<long, Demographics> demographics, int candidateItems, double buildSeconds)
+{
+    public ModelSnapshot Snapshot { get; } = snapshot;
+    public GlobalModel Model { get; } = model;
+    public Dataset Train { get; } = train;
+    public Dictionary<long, HashSet<long>> Test { get; } = test;
+    public long[] Users { get; } = users;
+    public Dictionary<long, UserHistory> Histories { get; } = histories;
+    public int CandidateItems { get; } = candidateItems;
+    public double BuildSeconds { get; } = buildSeconds;
+    public double BuildCpuSeconds { get; init; }
+
+    /// <summary>One user's full ranked list from <paramref name="source"/>, as the API would compute it on this model.</summary>
+    public RankedList For(long userId, CandidateSource source = CandidateSource.Hybrid) =>
+        engine.ForUser(Snapshot, userId, Histories.GetValueOrDefault(userId) ?? UserHistory.Empty,
+            demographics.GetValueOrDefault(userId) ?? new Demographics(), RecommendationFilters.None,
+            Model.Tuning.DataClock ?? DateTime.UtcNow, source);
+
+    /// <summary>Every test user's top <paramref name="k"/> from <paramref name="source"/>, in <see cref="Users"/> order.</summary>
+    public long[][] Lists(CandidateSource source, int k)
+    {
+        var lists = new long[Users.Length][];
+        Parallel.For(0, Users.Length, u => lists[u] = For(Users[u], source).ItemIds.Take(k).ToArray());
+        return lists;
     }
 }

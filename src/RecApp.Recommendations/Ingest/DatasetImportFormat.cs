@@ -6,8 +6,9 @@ public static class DatasetImportFormat
     public const string MovieLens100K = "movielens100k";
     public const string MovieLens = "movielens";
     public const string Generic = "generic";
+    public const string LastFm = "lastfm";
 
-    public static IReadOnlyList<string> All { get; } = [MovieLens100K, MovieLens, Generic];
+    public static IReadOnlyList<string> All { get; } = [MovieLens100K, MovieLens, Generic, LastFm];
 
     /// <summary>Reads <paramref name="directory"/> in <paramref name="format"/>; bad rows go to the report, layout errors throw.</summary>
     public static ImportResult Import(string format, string directory)
@@ -21,6 +22,7 @@ public static class DatasetImportFormat
             MovieLens100K => MovieLens100KImporter.Import(directory),
             MovieLens => MovieLensLatestImporter.Import(directory),
             Generic => GenericDatasetImporter.Import(directory),
+            LastFm => LastFmImporter.Import(directory),
             _ => throw new DatasetImportException($"Unknown format '{format}'. Use one of: {string.Join(", ", All)}."),
         };
     }

@@ -8,23 +8,37 @@ public sealed record GlobalModel(
 {
     /// <summary>Which collaborative item model the build chose (item-kNN or EASE).</summary>
     public CollaborativeModel ItemModel { get; init; } = CollaborativeModel.Knn;
+
+    /// <summary>What the build chose and measured (data clock, decay, blend, validation score).</summary>
+    public ModelTuning Tuning { get; init; } = ModelTuning.Default;
 }
 
-/// <summary>Builds every part from one dataset, sharing one interaction matrix (the evaluator and benchmarks use it).</summary>
+/// <summary>
+/// Builds every part from one dataset, sharing one interaction matrix, with the same builders and the same tuning the
+/// Refresher's jobs use (the evaluator and benchmarks use it). Time is the data's clock: the newest interaction.
+/// </summary>
 public static class GlobalModelBuilder
 {
+    /// <summary>The data's clock: the newest interaction of <paramref name="dataset"/> (the wall clock when there is none).</summary>
+    public static DateTime DataClock(Dataset dataset) => ModelTuning.NewestEvent(dataset.Interactions) ?? DateTime.UtcNow;
+
+    public static GlobalModel Build(Dataset dataset, RecommendationOptions options) => Build(dataset, options, DataClock(dataset));
+
     public static GlobalModel Build(Dataset dataset, RecommendationOptions options, DateTime asOf)
     {
         var matrix = InteractionMatrix.Build(dataset, options, asOf);
-        var collaborative = ItemNeighborBuilder.ChooseCollaborative(matrix, options, out var chosen);
+        var (itemNeighbors, tuning) = ItemNeighborBuilder.BuildTuned(dataset, matrix, options, asOf);
+        var popularityOptions = options.ForPopularity();
+        var popularityMatrix = ReferenceEquals(popularityOptions, options) ? matrix : InteractionMatrix.Build(dataset, popularityOptions, asOf);
         return new GlobalModel(
-            PopularityBuilder.BuildPopularity(matrix, dataset.Users, options),
+            PopularityBuilder.BuildPopularity(popularityMatrix, dataset.Users, options),
             PopularityBuilder.BuildTrending(dataset, options, asOf),
-            new ItemNeighborModel(collaborative, ItemNeighborBuilder.Content(matrix, options)),
+            itemNeighbors,
             UserModelBuilder.BuildNeighbors(matrix, options),
             UserModelBuilder.BuildProfiles(matrix, options))
         {
-            ItemModel = chosen,
+            ItemModel = tuning.ItemModel == "ease" ? CollaborativeModel.Ease : CollaborativeModel.Knn,
+            Tuning = tuning,
         };
     }
 }

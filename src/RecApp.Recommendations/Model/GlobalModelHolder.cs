@@ -108,6 +108,7 @@ public sealed class GlobalModelHolder(NpgsqlDataSource dataSource, ModelStore st
                     ItemNeighbors = stored?.ItemNeighbors ?? current.ItemNeighbors,
                     UserNeighbors = stored?.UserNeighbors ?? current.UserNeighbors,
                     Profiles = stored?.Profiles ?? current.Profiles,
+                    Tuning = stored?.Tuning ?? current.Tuning,
                 };
                 if (watermark is not null && (_catalogWatermark is null || watermark > _catalogWatermark))
                 {

@@ -71,6 +71,25 @@ internal sealed class InteractionMatrix
             kept++;
         }
         var userCount = userIds.Count;
+        // Users in id order, whatever order the events came in (a database read and an in-memory dataset build the same
+        // matrix, so ties, samples and holdouts agree).
+        var byId = Enumerable.Range(0, userCount).ToArray();
+        var sortedIds = userIds.ToArray();
+        Array.Sort(sortedIds, byId);
+        var remap = new int[userCount];
+        for (var k = 0; k < userCount; k++)
+        {
+            remap[byId[k]] = k;
+            userIndex[sortedIds[k]] = k;
+        }
+        userIds = [.. sortedIds];
+        for (var e = 0; e < events.Length; e++)
+        {
+            if (eventUser[e] >= 0)
+            {
+                eventUser[e] = remap[eventUser[e]];
+            }
+        }
 
         // Pass 2: bucket events by user (counting sort).
         var userEventCount = new int[userCount];
@@ -135,7 +154,7 @@ internal sealed class InteractionMatrix
             while (k2 < length)
             {
                 var item = keys[k2];
-                var sum = 0f;
+                var sum = 0.0; // double: the sum of a few floats does not depend on their order
                 var last = long.MinValue;
                 while (k2 < length && keys[k2] == item)
                 {
@@ -144,7 +163,7 @@ internal sealed class InteractionMatrix
                     k2++;
                 }
                 cellItem[cells] = item;
-                cellWeight[cells] = MathF.Log(1f + sum);
+                cellWeight[cells] = (float)Math.Log(1 + sum);
                 cellTicks[cells] = last;
                 cells++;
             }
@@ -193,15 +212,29 @@ internal sealed class InteractionMatrix
     /// <summary>
     /// Splits off a holdout: for each user with at least 4 items, a seeded random <paramref name="fraction"/> of their
     /// cells leaves the returned matrix (same item and user indexing) and is returned as that user's held-out items.
+    /// With more than <paramref name="maxUsers"/> users, only a seeded sample of them keeps any cells.
     /// </summary>
-    public (InteractionMatrix Train, Dictionary<int, HashSet<int>> HeldOut) HoldOut(double fraction, int seed)
+    public (InteractionMatrix Train, Dictionary<int, HashSet<int>> HeldOut) HoldOut(double fraction, int seed, int maxUsers = int.MaxValue)
     {
         var random = new Random(seed);
         var drop = new bool[CellItem.Length];
         var heldOut = new Dictionary<int, HashSet<int>>();
+        // Beyond maxUsers, a seeded sample of users keeps its cells and the others leave the matrix (a cheaper model).
+        var sampled = new bool[UserCount];
+        var order = Enumerable.Range(0, UserCount).ToArray();
+        new Random(seed + 1).Shuffle(order);
+        foreach (var u in order.Take(maxUsers))
+        {
+            sampled[u] = true;
+        }
         for (var u = 0; u < UserCount; u++)
         {
             var length = UserStart[u + 1] - UserStart[u];
+            if (!sampled[u])
+            {
+                drop.AsSpan(UserStart[u], length).Fill(true);
+                continue;
+            }
             if (length < 4)
             {
                 continue;

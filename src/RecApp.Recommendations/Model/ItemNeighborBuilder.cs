@@ -16,40 +16,46 @@ public static class ItemNeighborBuilder
     internal static ItemNeighborModel Build(InteractionMatrix matrix, RecommendationOptions options) =>
         new(ChooseCollaborative(matrix, options, out _), Content(matrix, options));
 
+    /// <summary>The item neighbors and what the build chose for them and for scoring (<see cref="ModelTuner"/>).</summary>
+    internal static (ItemNeighborModel Model, ModelTuning Tuning) BuildTuned(Dataset dataset, InteractionMatrix matrix, RecommendationOptions options, DateTime clock)
+    {
+        var tuned = ModelTuner.Tune(dataset, matrix, options, clock);
+        return (new ItemNeighborModel(tuned.Collaborative, Content(matrix, options)), tuned.Tuning);
+    }
+
     /// <summary>
-    /// Item-kNN, or EASE where the catalog is small enough: in <see cref="CollaborativeModel.Auto"/> both are built on a
-    /// seeded 80/20 holdout of the training data and the one with the better nDCG@10 is rebuilt on everything.
+    /// Without tuning (<see cref="RecommendationOptions.TuningBudget"/> 0): item-kNN, or EASE where it can run; in
+    /// <see cref="CollaborativeModel.Auto"/> both are built on a seeded 80/20 holdout of the training data and the one
+    /// with the better nDCG@10 is rebuilt on everything. With tuning, <see cref="ModelTuner"/> chooses.
     /// </summary>
     internal static Dictionary<long, ScoredIds> ChooseCollaborative(InteractionMatrix matrix, RecommendationOptions options, out CollaborativeModel chosen)
     {
-        var withUsers = matrix.ItemUserCount.Count(c => c > 0);
-        if (options.CollaborativeModel == CollaborativeModel.Knn || withUsers > options.EaseMaxItems || withUsers == 0)
-        {
-            chosen = CollaborativeModel.Knn;
-            return Collaborative(matrix, options);
-        }
         if (options.CollaborativeModel == CollaborativeModel.Auto)
         {
             var (train, heldOut) = matrix.HoldOut(0.2, seed: 17);
-            var knn = HoldoutNdcg(train, heldOut, Collaborative(train, options));
-            var ease = EaseBuilder.TryBuild(train, options, options.EaseNeighbors) is { } model ? HoldoutNdcg(train, heldOut, model) : 0;
-            if (knn >= ease)
+            var users = heldOut.Keys.Order().Take(2000).ToArray();
+            var ease = EaseBuilder.TryBuild(train, options, options.EaseNeighbors) is { } model ? HoldoutNdcg(train, heldOut, model, users) : -1;
+            if (ease < 0 || HoldoutNdcg(train, heldOut, Collaborative(train, options), users) >= ease)
             {
                 chosen = CollaborativeModel.Knn;
                 return Collaborative(matrix, options);
             }
         }
-        chosen = CollaborativeModel.Ease;
-        return EaseBuilder.TryBuild(matrix, options, options.EaseNeighbors) ?? Collaborative(matrix, options);
+        if (options.CollaborativeModel != CollaborativeModel.Knn && EaseBuilder.TryBuild(matrix, options, options.EaseNeighbors) is { } built)
+        {
+            chosen = CollaborativeModel.Ease;
+            return built;
+        }
+        chosen = CollaborativeModel.Knn;
+        return Collaborative(matrix, options);
     }
 
-    /// <summary>Mean nDCG@10 of "sum of neighbor weights over the history" against the held-out items (≤ 2000 users).</summary>
-    private static double HoldoutNdcg(InteractionMatrix train, Dictionary<int, HashSet<int>> heldOut, Dictionary<long, ScoredIds> neighbors)
+    /// <summary>Mean nDCG@10 of "sum of neighbor weights over the history" against the held-out items of <paramref name="users"/>.</summary>
+    internal static double HoldoutNdcg(InteractionMatrix train, Dictionary<int, HashSet<int>> heldOut, Dictionary<long, ScoredIds> neighbors, int[] users)
     {
         const int k = 10;
-        var users = heldOut.Keys.Order().Take(2000).ToArray();
-        var total = 0.0;
-        Parallel.For(0, users.Length, () => 0.0, (index, _, sum) =>
+        var perUser = new double[users.Length]; // summed in user order afterwards: the same total on every run
+        Parallel.For(0, users.Length, index =>
         {
             var u = users[index];
             var seen = new HashSet<long>();
@@ -82,15 +88,9 @@ public static class ItemNeighborBuilder
             {
                 ideal += 1 / Math.Log2(r + 2);
             }
-            return sum + (ideal > 0 ? dcg / ideal : 0);
-        }, sum =>
-        {
-            lock (users)
-            {
-                total += sum;
-            }
+            perUser[index] = ideal > 0 ? dcg / ideal : 0;
         });
-        return users.Length == 0 ? 0 : total / users.Length;
+        return users.Length == 0 ? 0 : perUser.Sum() / users.Length;
     }
 
     internal static Dictionary<long, ScoredIds> Collaborative(InteractionMatrix matrix, RecommendationOptions options)

@@ -16,13 +16,17 @@ public abstract class BuildJob(DatasetReader reader, ModelStore store, IOptions<
 
     protected RecommendationOptions Options => options.Value;
 
+    protected ILogger Logger => logger;
+
     protected abstract IReadOnlyList<PartWrite> Build(Dataset dataset, DateTime asOf);
 
     public async Task<ModelJobResult> RunAsync(CancellationToken cancellationToken)
     {
         var dataset = await reader.ReadAsync(cancellationToken);
         var started = Stopwatch.StartNew();
-        var asOf = clock.GetUtcNow().UtcDateTime;
+        // The data's own clock: decay, trending and "recent" are measured from the newest interaction, so imported
+        // historical data is modelled as it was on its last day.
+        var asOf = ModelTuning.NewestEvent(dataset.Interactions) ?? clock.GetUtcNow().UtcDateTime;
         // CPU-bound and parallel inside; off the caller's thread so a scheduler loop stays responsive.
         var parts = await Task.Run(() => Build(dataset, asOf), cancellationToken);
         var built = started.ElapsedMilliseconds;
@@ -66,11 +70,13 @@ public sealed class SimilaritiesJob(DatasetReader reader, ModelStore store, IOpt
     protected override IReadOnlyList<PartWrite> Build(Dataset dataset, DateTime asOf)
     {
         var matrix = InteractionMatrix.Build(dataset, Options, asOf);
-        return
-        [
-            ModelStore.ItemNeighbors(ItemNeighborBuilder.Build(matrix, Options)),
-            ModelStore.UserNeighbors(UserModelBuilder.BuildNeighbors(matrix, Options)),
-        ];
+        var (itemNeighbors, tuning) = ItemNeighborBuilder.BuildTuned(dataset, matrix, Options, asOf);
+        Logger.LogInformation("Similarities: {Model} (EASE λ {Lambda}), decay half-life {HalfLife} days, blend {Blend}; validation nDCG@10 {Chosen} (defaults {Defaults}) on {Users} users, {Tried} settings in {Seconds} s.",
+            tuning.ItemModel, tuning.EaseLambda, tuning.DecayHalfLifeDays, tuning.Blend, tuning.ValidationNdcg, tuning.DefaultsValidationNdcg,
+            tuning.ValidationUsers, tuning.SettingsTried, tuning.TuningSeconds);
+        var item = ModelStore.ItemNeighbors(itemNeighbors, tuning);
+        // The same record on the user neighbors' version, the one job_runs.model_version names for this job.
+        return [item, ModelStore.UserNeighbors(UserModelBuilder.BuildNeighbors(matrix, Options)) with { Details = item.Details }];
     }
 }
 
@@ -91,7 +97,7 @@ public static class ModelServiceCollectionExtensions
 {
     /// <summary>
     /// Options from section <c>Recommendations</c>; the seed's environment name <c>MAX_SIMILAR_USERS</c> is accepted too
-    /// (the .NET key wins when both are set).
+    /// (the .NET key wins when both are set). Validated at start-up (<see cref="RecommendationOptionsValidator"/>).
     /// </summary>
     public static IServiceCollection AddRecommendationOptions(this IServiceCollection services)
     {
@@ -100,7 +106,9 @@ public static class ModelServiceCollectionExtensions
             {
                 ApplyMaxSimilarUsers(options, configuration);
                 configuration.GetSection(RecommendationOptions.SectionName).Bind(options);
-            });
+            })
+            .ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RecommendationOptions>, RecommendationOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         return services;
     }

@@ -73,8 +73,14 @@ public sealed record ModelSnapshot(
 
     public long Version => PartVersions.Count == 0 ? 0 : PartVersions.Values.Max();
 
+    /// <summary>What the build of the item neighbors chose (data clock, decay, blend weights); defaults before the first build.</summary>
+    public ModelTuning Tuning { get; init; } = ModelTuning.Default;
+
     /// <summary>A snapshot of a model built in memory (evaluation, benchmarks, tests); version 0.</summary>
     public static ModelSnapshot FromModel(IEnumerable<CatalogItem> items, GlobalModel model) => new(
         Catalog.Create(items), new Dictionary<string, long>(),
-        model.Popularity, model.Trending, model.ItemNeighbors, model.UserNeighbors, model.Profiles);
+        model.Popularity, model.Trending, model.ItemNeighbors, model.UserNeighbors, model.Profiles)
+    {
+        Tuning = model.Tuning,
+    };
 }

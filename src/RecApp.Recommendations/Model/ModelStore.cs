@@ -7,7 +7,11 @@ using RecApp.Recommendations.Data;
 namespace RecApp.Recommendations.Model;
 
 /// <summary>One part to publish: its name and how to write its rows for a given version (binary COPY).</summary>
-public sealed record PartWrite(string Part, Func<NpgsqlConnection, long, CancellationToken, Task<long>> WriteAsync);
+public sealed record PartWrite(string Part, Func<NpgsqlConnection, long, CancellationToken, Task<long>> WriteAsync)
+{
+    /// <summary>JSON stored in <c>model_versions.details</c> of the published version (null: none).</summary>
+    public string? Details { get; init; }
+}
 
 /// <summary>
 /// The versioned global model in PostgreSQL. <see cref="PublishAsync"/> registers each part as a 'building'
@@ -51,13 +55,15 @@ public sealed class ModelStore(NpgsqlDataSource dataSource, ILogger<ModelStore> 
                 await using var publish = new NpgsqlCommand("""
                     UPDATE model_versions SET status = 'retired'
                      WHERE version = (SELECT version FROM model_current WHERE part = @part);
-                    UPDATE model_versions SET status = 'ready', completed_at = now(), row_count = @rows WHERE version = @version;
+                    UPDATE model_versions SET status = 'ready', completed_at = now(), row_count = @rows, details = @details::jsonb
+                     WHERE version = @version;
                     INSERT INTO model_current (part, version) VALUES (@part, @version)
                         ON CONFLICT (part) DO UPDATE SET version = excluded.version, switched_at = now();
                     """, connection, transaction);
                 publish.Parameters.AddWithValue("part", part.Part);
                 publish.Parameters.AddWithValue("version", version);
                 publish.Parameters.AddWithValue("rows", rows);
+                publish.Parameters.Add(new NpgsqlParameter("details", NpgsqlDbType.Text) { Value = (object?)part.Details ?? DBNull.Value });
                 await publish.ExecuteNonQueryAsync(cancellationToken);
             }
             await transaction.CommitAsync(cancellationToken);
@@ -164,6 +170,12 @@ public sealed class ModelStore(NpgsqlDataSource dataSource, ILogger<ModelStore> 
         return (long)await writer.CompleteAsync(ct);
     });
 
+    /// <summary>The item neighbors, with what the build chose (<see cref="ModelTuning"/>) in the version's details.</summary>
+    public static PartWrite ItemNeighbors(ItemNeighborModel model, ModelTuning tuning) => ItemNeighbors(model) with
+    {
+        Details = JsonSerializer.Serialize(tuning, s_json),
+    };
+
     public static PartWrite ItemNeighbors(ItemNeighborModel model) => new(ModelParts.ItemNeighbors, async (connection, version, ct) =>
     {
         await using var writer = await connection.BeginBinaryImportAsync(
@@ -248,6 +260,7 @@ public sealed class ModelStore(NpgsqlDataSource dataSource, ILogger<ModelStore> 
                     break;
                 case ModelParts.ItemNeighbors:
                     model.ItemNeighbors = await ReadItemNeighborsAsync(connection, version, cancellationToken);
+                    model.Tuning = await ReadTuningAsync(connection, transaction, version, cancellationToken);
                     break;
                 case ModelParts.UserNeighbors:
                     model.UserNeighbors = await ReadUserNeighborsAsync(connection, version, cancellationToken);
@@ -312,6 +325,16 @@ public sealed class ModelStore(NpgsqlDataSource dataSource, ILogger<ModelStore> 
             (kind == "content" ? content : collaborative)[itemId] = ReadList(reader);
         }
         return new ItemNeighborModel(collaborative, content);
+    }
+
+    private static async Task<ModelTuning> ReadTuningAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, long version, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand("SELECT details::text FROM model_versions WHERE version = $1", connection, transaction);
+        command.Parameters.Add(new() { Value = version });
+        return await command.ExecuteScalarAsync(ct) is string json && JsonSerializer.Deserialize<ModelTuning>(json, s_json) is { } tuning
+            ? tuning
+            : ModelTuning.Default;
     }
 
     private static async Task<UserNeighborModel> ReadUserNeighborsAsync(NpgsqlConnection connection, long version, CancellationToken ct)
@@ -419,4 +442,7 @@ public sealed class StoredModel
     public ItemNeighborModel? ItemNeighbors { get; set; }
     public UserNeighborModel? UserNeighbors { get; set; }
     public ProfileModel? Profiles { get; set; }
+
+    /// <summary>What the build of the item neighbors chose; set with <see cref="ItemNeighbors"/>.</summary>
+    public ModelTuning? Tuning { get; set; }
 }

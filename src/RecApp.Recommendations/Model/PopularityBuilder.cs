@@ -17,7 +17,7 @@ public static class PopularityBuilder
     internal static readonly int[] ChainMasks = [Geo | Gender | Age, Gender | Age, Geo | Gender, Geo | Age, Geo, Age, Gender, 0];
 
     public static PopularityModel BuildPopularity(Dataset dataset, RecommendationOptions options, DateTime asOf) =>
-        BuildPopularity(InteractionMatrix.Build(dataset, options, asOf), dataset.Users, options);
+        BuildPopularity(InteractionMatrix.Build(dataset, options.ForPopularity(), asOf), dataset.Users, options);
 
     internal static PopularityModel BuildPopularity(InteractionMatrix matrix, IReadOnlyList<UserDemographics> users, RecommendationOptions options)
     {
@@ -140,7 +140,7 @@ public static class PopularityBuilder
         {
             index[items[i].Id] = i;
         }
-        var scores = new float[items.Length];
+        var scores = new double[items.Length]; // double: sums that do not depend on the order events are read in
         var since = asOf.AddDays(-options.TrendingDays);
         foreach (var e in dataset.Interactions)
         {
@@ -150,23 +150,24 @@ public static class PopularityBuilder
             }
             var ageDays = (asOf - e.OccurredAt).TotalDays;
             var decay = options.TrendingHalfLifeDays <= 0 ? 1.0 : Math.Pow(0.5, ageDays / options.TrendingHalfLifeDays);
-            scores[item] += options.EventWeight(e.Type, e.Value) * (float)decay;
+            scores[item] += options.EventWeight(e.Type, e.Value) * decay;
         }
         var ids = items.Select(i => i.Id).ToArray();
         var overall = new TopK(options.TrendingListSize);
         var perCategory = new Dictionary<string, TopK>(StringComparer.Ordinal);
         for (var i = 0; i < scores.Length; i++)
         {
-            if (scores[i] <= 0f)
+            if (scores[i] <= 0)
             {
                 continue;
             }
-            overall.Add(i, scores[i]);
+            var score = (float)scores[i];
+            overall.Add(i, score);
             if (!perCategory.TryGetValue(items[i].Category, out var top))
             {
                 perCategory[items[i].Category] = top = new TopK(options.TrendingListSize);
             }
-            top.Add(i, scores[i]);
+            top.Add(i, score);
         }
         return new TrendingModel(
             ToScoredIds(overall, ids),

@@ -29,6 +29,24 @@ public sealed class RecommendationOptions
 
     // ---- Popularity and trending ----------------------------------------------------------------------------
 
+    /// <summary>
+    /// Half-life in days of an event's weight in the popular lists (0 = all-time volume, the default: what is rising now
+    /// is the trending list's job, <see cref="TrendingDays"/>).
+    /// </summary>
+    public double PopularityHalfLifeDays { get; set; }
+
+    /// <summary>These options with <see cref="DecayHalfLifeDays"/> = <see cref="PopularityHalfLifeDays"/>: what the popular lists are built with.</summary>
+    internal RecommendationOptions ForPopularity()
+    {
+        if (PopularityHalfLifeDays == DecayHalfLifeDays)
+        {
+            return this;
+        }
+        var copy = Clone();
+        copy.DecayHalfLifeDays = PopularityHalfLifeDays;
+        return copy;
+    }
+
     /// <summary>Length of each stored popular list (overall lists per segment).</summary>
     public int PopularListSize { get; set; } = 200;
 
@@ -82,7 +100,22 @@ public sealed class RecommendationOptions
     public double EaseLambda { get; set; } = 250;
 
     /// <summary>Weights kept per item from EASE's dense row.</summary>
-    public int EaseNeighbors { get; set; } = 100;
+    public int EaseNeighbors { get; set; } = 400;
+
+    // ---- Build-time tuning (ModelTuner) ----------------------------------------------------------------------
+
+    /// <summary>
+    /// CPU time (this process, all cores) the similarities build may spend choosing the collaborative model, EASE λ, the
+    /// decay and the blend weights on a validation split; the first try of each step always runs (0 = no tuning:
+    /// configured settings and a kNN/EASE holdout).
+    /// </summary>
+    public TimeSpan TuningBudget { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Validation users scored per setting tried.</summary>
+    public int TuningUsers { get; set; } = 1000;
+
+    /// <summary>Users whose data trains the validation model (a seeded sample beyond this: a cheaper model on big data).</summary>
+    public int TuningTrainUsers { get; set; } = 20_000;
 
     // ---- Users ----------------------------------------------------------------------------------------------
 
@@ -127,7 +160,7 @@ public sealed class RecommendationOptions
     public float ContentPopularityBoost { get; set; } = 4f;
 
     /// <summary>Recent events read from PostgreSQL per scoring call.</summary>
-    public int RecentHistory { get; set; } = 100;
+    public int RecentHistory { get; set; } = 1000;
 
     /// <summary>Length of the full ranked list handed to the API (it slices pages).</summary>
     public int MaxResults { get; set; } = 200;
@@ -173,9 +206,21 @@ public sealed class RecommendationOptions
         _ => 0f,
     };
 
-    /// <summary>Decay factor of an event <paramref name="ageDays"/> old.</summary>
-    public float Decay(double ageDays) =>
-        DecayHalfLifeDays <= 0 ? 1f : (float)Math.Pow(0.5, Math.Max(ageDays, 0) / DecayHalfLifeDays);
+    /// <summary>Decay factor of an event <paramref name="ageDays"/> old (measured from the data's clock), with this half-life.</summary>
+    public float Decay(double ageDays) => Decay(ageDays, DecayHalfLifeDays);
+
+    /// <summary>
+    /// <c>0.5^(age / halfLife)</c>, 1 when the half-life is 0, never below <see cref="MinimumDecay"/>: an event decades
+    /// old still counts a little (and still marks its item as seen) instead of underflowing to zero.
+    /// </summary>
+    public static float Decay(double ageDays, double halfLifeDays) =>
+        halfLifeDays <= 0 ? 1f : Math.Max((float)Math.Pow(0.5, Math.Max(ageDays, 0) / halfLifeDays), MinimumDecay);
+
+    /// <summary>The smallest decay factor (see <see cref="Decay(double, double)"/>).</summary>
+    public const float MinimumDecay = 1e-6f;
+
+    /// <summary>A copy to adjust (the build tries settings on copies; options bound from configuration stay as they are).</summary>
+    public RecommendationOptions Clone() => (RecommendationOptions)MemberwiseClone();
 }
 
 public enum CollaborativeModel

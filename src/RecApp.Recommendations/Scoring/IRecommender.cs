@@ -1,4 +1,5 @@
 using RecApp.Recommendations.Data;
+using RecApp.Recommendations.Model;
 
 namespace RecApp.Recommendations.Scoring;
 
@@ -51,4 +52,13 @@ public interface IRecommender
 
     /// <summary>Neighbors of an item; null when the item is unknown.</summary>
     Task<RankedList?> SimilarAsync(long itemId, CancellationToken cancellationToken);
+
+    /// <summary>As <see cref="ForUserAsync(long, RecommendationFilters, CancellationToken)"/>, on a snapshot the caller took once for the request.</summary>
+    Task<RankedList> ForUserAsync(ModelSnapshot snapshot, long userId, RecommendationFilters filters, CancellationToken cancellationToken);
+
+    /// <summary>As <see cref="PopularAsync(Demographics, RecommendationFilters, CancellationToken)"/>, on a snapshot the caller took once.</summary>
+    Task<RankedList> PopularAsync(ModelSnapshot snapshot, Demographics demographics, RecommendationFilters filters, CancellationToken cancellationToken);
+
+    /// <summary>As <see cref="SimilarAsync(long, CancellationToken)"/>, on a snapshot the caller took once.</summary>
+    Task<RankedList?> SimilarAsync(ModelSnapshot snapshot, long itemId, CancellationToken cancellationToken);
 }

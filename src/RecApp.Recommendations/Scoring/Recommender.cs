@@ -9,37 +9,52 @@ namespace RecApp.Recommendations.Scoring;
 
 /// <summary>
 /// <see cref="IRecommender"/> over the in-process global model. Per call it reads, in one round trip, the user's
-/// most recent events (index <c>ix_interactions_user_recent</c>, limit <see cref="RecommendationOptions.RecentHistory"/>)
-/// and their demographics, so an interaction recorded a second ago already shapes the next list.
+/// <see cref="RecommendationOptions.RecentHistory"/> most recent events (index <c>ix_interactions_user_recent</c>), every
+/// item they ever interacted with (an index-only scan of the same index) and their demographics, so an interaction
+/// recorded a second ago already shapes the next list and nothing the user has is recommended again.
 /// </summary>
 public sealed class Recommender(NpgsqlDataSource dataSource, IGlobalModel model, IOptions<RecommendationOptions> options, TimeProvider clock)
     : IRecommender
 {
     private readonly ScoringEngine _engine = new(options.Value);
 
-    public async Task<RankedList> ForUserAsync(long userId, RecommendationFilters filters, CancellationToken cancellationToken)
+    public Task<RankedList> ForUserAsync(long userId, RecommendationFilters filters, CancellationToken cancellationToken) =>
+        ForUserAsync(model.Current, userId, filters, cancellationToken);
+
+    public async Task<RankedList> ForUserAsync(ModelSnapshot snapshot, long userId, RecommendationFilters filters, CancellationToken cancellationToken)
     {
-        var snapshot = model.Current;
         var (history, demographics) = await ReadUserAsync(userId, cancellationToken);
         return _engine.ForUser(snapshot, userId, history, demographics, filters, clock.GetUtcNow().UtcDateTime);
     }
 
     public Task<RankedList> PopularAsync(Demographics demographics, RecommendationFilters filters, CancellationToken cancellationToken) =>
-        Task.FromResult(_engine.Popular(model.Current, demographics, filters, clock.GetUtcNow().UtcDateTime));
+        PopularAsync(model.Current, demographics, filters, cancellationToken);
+
+    public Task<RankedList> PopularAsync(ModelSnapshot snapshot, Demographics demographics, RecommendationFilters filters, CancellationToken cancellationToken) =>
+        Task.FromResult(_engine.Popular(snapshot, demographics, filters, clock.GetUtcNow().UtcDateTime));
 
     public Task<RankedList?> SimilarAsync(long itemId, CancellationToken cancellationToken) =>
-        Task.FromResult(_engine.Similar(model.Current, itemId));
+        SimilarAsync(model.Current, itemId, cancellationToken);
 
-    private async Task<(List<HistoryEvent> History, Demographics Demographics)> ReadUserAsync(long userId, CancellationToken cancellationToken)
+    public Task<RankedList?> SimilarAsync(ModelSnapshot snapshot, long itemId, CancellationToken cancellationToken) =>
+        Task.FromResult(_engine.Similar(snapshot, itemId));
+
+    private async Task<(UserHistory History, Demographics Demographics)> ReadUserAsync(long userId, CancellationToken cancellationToken)
     {
         await using var batch = dataSource.CreateBatch();
-        var history = new NpgsqlBatchCommand(
-            "SELECT item_id, type, value, occurred_at FROM interactions WHERE user_id = $1 ORDER BY occurred_at DESC LIMIT $2");
+        // The order UserHistory.From uses, so the API and the offline evaluator weigh the same events.
+        var history = new NpgsqlBatchCommand("""
+            SELECT item_id, type, value, occurred_at FROM interactions WHERE user_id = $1
+            ORDER BY occurred_at DESC, item_id DESC, type DESC LIMIT $2
+            """);
         history.Parameters.Add(new() { Value = userId });
         history.Parameters.Add(new() { Value = options.Value.RecentHistory });
+        var seen = new NpgsqlBatchCommand("SELECT DISTINCT item_id FROM interactions WHERE user_id = $1");
+        seen.Parameters.Add(new() { Value = userId });
         var user = new NpgsqlBatchCommand("SELECT gender, age_group, geo_id FROM users WHERE id = $1");
         user.Parameters.Add(new() { Value = userId });
         batch.BatchCommands.Add(history);
+        batch.BatchCommands.Add(seen);
         batch.BatchCommands.Add(user);
 
         var events = new List<HistoryEvent>();
@@ -49,6 +64,14 @@ public sealed class Recommender(NpgsqlDataSource dataSource, IGlobalModel model,
             events.Add(new HistoryEvent(
                 reader.GetInt64(0), (InteractionType)reader.GetInt16(1), reader.IsDBNull(2) ? null : reader.GetFloat(2), reader.GetDateTime(3)));
         }
+        var items = new HashSet<long>();
+        if (await reader.NextResultAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                items.Add(reader.GetInt64(0));
+            }
+        }
         var demographics = new Demographics();
         if (await reader.NextResultAsync(cancellationToken) && await reader.ReadAsync(cancellationToken))
         {
@@ -57,7 +80,9 @@ public sealed class Recommender(NpgsqlDataSource dataSource, IGlobalModel model,
                 reader.IsDBNull(1) ? null : reader.GetString(1),
                 reader.IsDBNull(2) ? null : reader.GetInt32(2));
         }
-        return (events, demographics);
+        // An event written between the two statements is in one list and not the other: seen covers both.
+        items.UnionWith(events.Select(e => e.ItemId));
+        return (new UserHistory(events, items), demographics);
     }
 }
 

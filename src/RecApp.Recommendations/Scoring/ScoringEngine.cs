@@ -6,6 +6,33 @@ namespace RecApp.Recommendations.Scoring;
 /// <summary>One event of the user's own history, as read at scoring time.</summary>
 public readonly record struct HistoryEvent(long ItemId, InteractionType Type, float? Value, DateTime OccurredAt);
 
+/// <summary>
+/// A user's history as scoring reads it: <see cref="Recent"/>, the most recent events (at most
+/// <see cref="RecommendationOptions.RecentHistory"/>), weigh the profile; <see cref="Seen"/>, every item the user
+/// ever interacted with, is never recommended again and sets the tier.
+/// </summary>
+public sealed record UserHistory(IReadOnlyList<HistoryEvent> Recent, IReadOnlySet<long> Seen)
+{
+    public static UserHistory Empty { get; } = new([], new HashSet<long>());
+
+    /// <summary>
+    /// The one history rule, from all of a user's events: the <paramref name="recent"/> newest (time descending, then item
+    /// id descending, then type descending, the order the API reads them in) and every distinct item.
+    /// </summary>
+    public static UserHistory From(IEnumerable<HistoryEvent> events, int recent)
+    {
+        var all = events.ToList();
+        var seen = new HashSet<long>(all.Select(e => e.ItemId));
+        all.Sort(static (a, b) => a.OccurredAt != b.OccurredAt ? b.OccurredAt.CompareTo(a.OccurredAt)
+            : a.ItemId != b.ItemId ? b.ItemId.CompareTo(a.ItemId) : ((short)b.Type).CompareTo((short)a.Type));
+        if (all.Count > recent)
+        {
+            all.RemoveRange(Math.Max(recent, 0), all.Count - Math.Max(recent, 0));
+        }
+        return new UserHistory(all, seen);
+    }
+}
+
 /// <summary>Which candidate source to rank by: the production hybrid, or one source alone (offline evaluation).</summary>
 public enum CandidateSource
 {
@@ -17,58 +44,129 @@ public enum CandidateSource
 }
 
 /// <summary>
-/// Pure scoring over a <see cref="ModelSnapshot"/> and the user's fresh history (no I/O): candidate generation
-/// from popularity, content neighbors and profile, item neighbors and user neighbors; tiered blend; exclusion of
-/// seen items, filters, inactive items; freshness boost; diversity re-rank; deterministic order (score, then id).
+/// Pure scoring over a <see cref="ModelSnapshot"/> and the user's fresh history (no I/O), in two stages. Candidates:
+/// popularity (segment, trending), content neighbors and profile, item neighbors (kNN or EASE), user neighbors.
+/// Ranking: by tier (0 → popular, 1–2 → content-led, 3+ → the blend the build learned, <see cref="ModelTuning.Blend"/>),
+/// seen items excluded, filters, inactive items; freshness boost; diversity re-rank; deterministic order (score, then id).
+/// Time is the data's clock (<see cref="Clock"/>), never the wall clock.
 /// </summary>
 public sealed class ScoringEngine(RecommendationOptions options)
 {
     public RankedList ForUser(
         ModelSnapshot snapshot, long userId, IReadOnlyList<HistoryEvent> history, Demographics demographics,
+        RecommendationFilters filters, DateTime now, CandidateSource source = CandidateSource.Hybrid) =>
+        ForUser(snapshot, userId, UserHistory.From(history, int.MaxValue), demographics, filters, now, source);
+
+    public RankedList ForUser(
+        ModelSnapshot snapshot, long userId, UserHistory history, Demographics demographics,
         RecommendationFilters filters, DateTime now, CandidateSource source = CandidateSource.Hybrid)
     {
-        var weights = AggregateHistory(history, now);
-        var tier = weights.Count switch
+        var candidates = Candidates(snapshot, userId, history, demographics, filters, now, source);
+        return Rank(snapshot, candidates, snapshot.Tuning.Blend ?? BlendWeights.From(options));
+    }
+
+    /// <summary>
+    /// The instant time is measured from: the newest interaction the model saw, or the user's own newest event when it is
+    /// later (fresh events since the build); the wall clock only when there is neither.
+    /// </summary>
+    public static DateTime Clock(ModelSnapshot snapshot, IReadOnlyList<HistoryEvent> recent, DateTime now)
+    {
+        DateTime? clock = snapshot.Tuning.DataClock;
+        foreach (var e in recent)
+        {
+            if (clock is null || e.OccurredAt > clock)
+            {
+                clock = e.OccurredAt;
+            }
+        }
+        return clock ?? now;
+    }
+
+    /// <summary>Stage one: every source's candidates for the user (rank-scored for the blend), and the tier.</summary>
+    internal UserCandidates Candidates(
+        ModelSnapshot snapshot, long userId, UserHistory history, Demographics demographics,
+        RecommendationFilters filters, DateTime now, CandidateSource source = CandidateSource.Hybrid)
+    {
+        var clock = Clock(snapshot, history.Recent, now);
+        var weights = AggregateHistory(history.Recent, clock, snapshot.Tuning.DecayHalfLifeDays ?? options.DecayHalfLifeDays);
+        var seen = history.Seen;
+        var distinct = Math.Max(seen.Count, weights.Count);
+        var tier = distinct switch
         {
             0 => RecommendationAlgorithm.Popular,
             <= 2 => RecommendationAlgorithm.Content,
             _ => RecommendationAlgorithm.Collaborative,
         };
         var catalog = snapshot.Catalog;
-        bool Allowed(long id) => !weights.ContainsKey(id) && filters.Admits(catalog.Find(id));
+        bool Allowed(long id) => !seen.Contains(id) && !weights.ContainsKey(id) && filters.Admits(catalog.Find(id));
 
         var popular = PopularScores(snapshot, demographics with { Category = filters.Category ?? demographics.Category }, filters, Allowed);
-        Dictionary<long, float> final;
-        RecommendationAlgorithm algorithm;
+        var result = new UserCandidates(clock, popular);
         switch (source)
         {
             case CandidateSource.Popular:
-                (final, algorithm) = (popular, RecommendationAlgorithm.Popular);
+                (result.Single, result.Algorithm) = (popular, RecommendationAlgorithm.Popular);
                 break;
             case CandidateSource.Content:
-                (final, algorithm) = (Normalize(ContentScores(snapshot, userId, weights, Allowed)), RecommendationAlgorithm.Content);
+                (result.Single, result.Algorithm) = (Normalize(ContentScores(snapshot, userId, weights, Allowed)), RecommendationAlgorithm.Content);
                 break;
             case CandidateSource.ItemKnn:
-                (final, algorithm) = (Normalize(NeighborScores(snapshot.ItemNeighbors.Collaborative, weights, Allowed)), RecommendationAlgorithm.Collaborative);
+                (result.Single, result.Algorithm) = (Normalize(NeighborScores(snapshot.ItemNeighbors.Collaborative, weights, Allowed)), RecommendationAlgorithm.Collaborative);
                 break;
             case CandidateSource.UserKnn:
-                (final, algorithm) = (Normalize(UserNeighborScores(snapshot, userId, Allowed)), RecommendationAlgorithm.Collaborative);
+                (result.Single, result.Algorithm) = (Normalize(UserNeighborScores(snapshot, userId, Allowed)), RecommendationAlgorithm.Collaborative);
                 break;
             default:
-                algorithm = tier;
-                final = tier switch
+                result.Algorithm = tier;
+                switch (tier)
                 {
-                    RecommendationAlgorithm.Popular => popular,
-                    RecommendationAlgorithm.Content => Blend(
-                        (Normalize(ContentScores(snapshot, userId, weights, Allowed)), 1f), (popular, 0.1f)),
-                    _ => Blend(
-                        (RankScores(Collaborative(snapshot, userId, weights, Allowed)), options.CollaborativeWeight),
-                        (RankScores(ContentScores(snapshot, userId, weights, Allowed)), options.ContentWeight),
-                        (RankScores(new Dictionary<long, float>(popular)), options.PopularityWeight)),
-                };
+                    case RecommendationAlgorithm.Popular:
+                        result.Single = popular;
+                        break;
+                    case RecommendationAlgorithm.Content:
+                        result.Single = Blend((Normalize(ContentScores(snapshot, userId, weights, Allowed)), 1f), (popular, 0.1f));
+                        break;
+                    default:
+                        result.Sources =
+                        [
+                            RankScores(Positive(NeighborScores(snapshot.ItemNeighbors.Collaborative, weights, Allowed))),
+                            RankScores(UserNeighborScores(snapshot, userId, Allowed)),
+                            RankScores(ContentScores(snapshot, userId, weights, Allowed)),
+                            RankScores(new Dictionary<long, float>(popular)),
+                        ];
+                        break;
+                }
                 break;
         }
-        return Finish(snapshot, final, popular, algorithm, now);
+        return result;
+    }
+
+    /// <summary>Stage two: the blend (3+ tier) with <paramref name="blend"/>, then freshness, order and diversity.</summary>
+    internal RankedList Rank(ModelSnapshot snapshot, UserCandidates candidates, BlendWeights blend)
+    {
+        Dictionary<long, float> final;
+        if (candidates.Sources is { } sources)
+        {
+            final = new Dictionary<long, float>(sources[0].Count + sources[3].Count);
+            for (var s = 0; s < sources.Length; s++)
+            {
+                var weight = blend[s];
+                if (weight == 0f)
+                {
+                    continue;
+                }
+                foreach (var (id, score) in sources[s])
+                {
+                    final[id] = final.GetValueOrDefault(id) + weight * score;
+                }
+            }
+        }
+        else
+        {
+            // Finish adjusts scores in place: single sources are copied so candidates can be ranked again.
+            final = new Dictionary<long, float>(candidates.Single!);
+        }
+        return Finish(snapshot, final, candidates.Popular, candidates.Algorithm, candidates.Clock);
     }
 
     /// <summary>Popular items for a segment (the fallback chain fills thin or filtered-out lists).</summary>
@@ -77,7 +175,7 @@ public sealed class ScoringEngine(RecommendationOptions options)
         var catalog = snapshot.Catalog;
         var popular = PopularScores(snapshot, demographics with { Category = filters.Category ?? demographics.Category }, filters,
             id => filters.Admits(catalog.Find(id)));
-        return Finish(snapshot, popular, popular, RecommendationAlgorithm.Popular, now);
+        return Finish(snapshot, popular, popular, RecommendationAlgorithm.Popular, snapshot.Tuning.DataClock ?? now);
     }
 
     /// <summary>Neighbors of an item: collaborative blended with content (70/30); null when the item is unknown.</summary>
@@ -91,20 +189,20 @@ public sealed class ScoringEngine(RecommendationOptions options)
         bool Allowed(long id) => id != itemId && catalog.IsActive(id);
         var one = new Dictionary<long, float> { [itemId] = 1f };
         var scores = Blend(
-            (Normalize(NeighborScores(snapshot.ItemNeighbors.Collaborative, one, Allowed)), 0.7f),
+            (Normalize(Positive(NeighborScores(snapshot.ItemNeighbors.Collaborative, one, Allowed))), 0.7f),
             (Normalize(NeighborScores(snapshot.ItemNeighbors.Content, one, Allowed)), 0.3f));
         var ranked = Order(scores, options.MaxResults);
         return new RankedList(ranked.Select(p => p.Id).ToArray(), ranked.Select(p => p.Score).ToArray(),
             RecommendationAlgorithm.Similar, snapshot.Version);
     }
 
-    /// <summary>Distinct items with <c>log(1 + Σ type weight × decay)</c>, as the model builders weigh them.</summary>
-    internal Dictionary<long, float> AggregateHistory(IReadOnlyList<HistoryEvent> history, DateTime now)
+    /// <summary>Distinct items with <c>log(1 + Σ type weight × decay)</c>, as the model builders weigh them (age from <paramref name="clock"/>).</summary>
+    internal Dictionary<long, float> AggregateHistory(IReadOnlyList<HistoryEvent> history, DateTime clock, double halfLifeDays)
     {
         var sums = new Dictionary<long, float>();
         foreach (var e in history)
         {
-            var w = options.EventWeight(e.Type, e.Value) * options.Decay((now - e.OccurredAt).TotalDays);
+            var w = options.EventWeight(e.Type, e.Value) * RecommendationOptions.Decay((clock - e.OccurredAt).TotalDays, halfLifeDays);
             sums[e.ItemId] = sums.GetValueOrDefault(e.ItemId) + w;
         }
         foreach (var id in sums.Keys.ToArray())
@@ -215,13 +313,6 @@ public sealed class ScoringEngine(RecommendationOptions options)
             }
         }
         return scores;
-    }
-
-    private Dictionary<long, float> Collaborative(ModelSnapshot snapshot, long userId, IReadOnlyDictionary<long, float> weights, Func<long, bool> allowed)
-    {
-        var items = NeighborScores(snapshot.ItemNeighbors.Collaborative, weights, allowed);
-        var users = UserNeighborScores(snapshot, userId, allowed);
-        return users.Count == 0 ? items : Blend((RankScores(items), options.ItemKnnShare), (RankScores(users), 1f - options.ItemKnnShare));
     }
 
     /// <summary>
@@ -356,6 +447,22 @@ public sealed class ScoringEngine(RecommendationOptions options)
         }
     }
 
+    /// <summary>
+    /// Drops items whose collaborative score is not positive: EASE's negative weights push items down, and an item the
+    /// history argues against is no candidate (and no "similar item").
+    /// </summary>
+    private static Dictionary<long, float> Positive(Dictionary<long, float> scores)
+    {
+        foreach (var (id, score) in scores)
+        {
+            if (score <= 0f)
+            {
+                scores.Remove(id);
+            }
+        }
+        return scores;
+    }
+
     private static Dictionary<long, float> Normalize(Dictionary<long, float> scores)
     {
         var max = 0f;
@@ -386,7 +493,7 @@ public sealed class ScoringEngine(RecommendationOptions options)
         return blended;
     }
 
-    /// <summary>Freshness boost, deterministic order, diversity, then popular items to fill a short list.</summary>
+    /// <summary>Freshness boost (item age measured from the data's clock), deterministic order, diversity, then popular items to fill a short list.</summary>
     private RankedList Finish(ModelSnapshot snapshot, Dictionary<long, float> scores, Dictionary<long, float> popular, RecommendationAlgorithm algorithm, DateTime now)
     {
         if (options.FreshnessBoost > 0 && options.FreshnessDays > 0)
@@ -430,12 +537,40 @@ public sealed class ScoringEngine(RecommendationOptions options)
 
     private static List<(long Id, float Score)> Order(Dictionary<long, float> scores, int limit)
     {
-        var list = new List<(long Id, float Score)>(scores.Count);
+        static int Compare((long Id, float Score) a, (long Id, float Score) b) =>
+            a.Score != b.Score ? b.Score.CompareTo(a.Score) : a.Id.CompareTo(b.Id);
+
+        List<(long Id, float Score)> list;
+        if (limit < scores.Count / 4)
+        {
+            // The best `limit` of many: a bounded heap whose root is the worst kept pair, instead of sorting everything.
+            var heap = new PriorityQueue<(long Id, float Score), (long Id, float Score)>(limit + 1,
+                Comparer<(long Id, float Score)>.Create((a, b) => Compare(b, a)));
+            foreach (var (id, score) in scores)
+            {
+                if (heap.Count < limit)
+                {
+                    heap.Enqueue((id, score), (id, score));
+                }
+                else if (limit > 0 && Compare((id, score), heap.Peek()) < 0)
+                {
+                    heap.DequeueEnqueue((id, score), (id, score));
+                }
+            }
+            list = new List<(long Id, float Score)>(heap.Count);
+            while (heap.Count > 0)
+            {
+                list.Add(heap.Dequeue());
+            }
+            list.Reverse();
+            return list;
+        }
+        list = new List<(long Id, float Score)>(scores.Count);
         foreach (var (id, score) in scores)
         {
             list.Add((id, score));
         }
-        list.Sort((a, b) => a.Score != b.Score ? b.Score.CompareTo(a.Score) : a.Id.CompareTo(b.Id));
+        list.Sort(Compare);
         if (list.Count > limit)
         {
             list.RemoveRange(limit, list.Count - limit);
@@ -495,4 +630,15 @@ public sealed class ScoringEngine(RecommendationOptions options)
         }
         return result;
     }
+}
+
+/// <summary>One user's candidates: either one scored source (tiers 0 and 1–2, single-source evaluation) or the rank-scored
+/// sources of the 3+ blend, indexed like <see cref="BlendWeights"/>.</summary>
+internal sealed class UserCandidates(DateTime clock, Dictionary<long, float> popular)
+{
+    public DateTime Clock { get; } = clock;
+    public Dictionary<long, float> Popular { get; } = popular;
+    public RecommendationAlgorithm Algorithm { get; set; }
+    public Dictionary<long, float>? Single { get; set; }
+    public Dictionary<long, float>[]? Sources { get; set; }
 }

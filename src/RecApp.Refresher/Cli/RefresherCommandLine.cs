@@ -125,10 +125,15 @@ public static class RefresherCommandLine
             Description = "Test users scored at most (a seeded sample; 0 = all).",
             DefaultValueFactory = _ => defaults.MaxUsers,
         };
+        var minItemUsers = new Option<int>("--min-item-train-users")
+        {
+            Description = "Protocol restriction: only items with at least this many users in train are candidates and test items (Last.fm reference: 5).",
+            DefaultValueFactory = _ => defaults.MinItemTrainUsers,
+        };
         var json = new Option<FileInfo?>("--json") { Description = "Also write the report as JSON to this file." };
         var command = new Command("evaluate", "Evaluate the engine offline on synthetic or imported data (precision, recall, nDCG, MAP, coverage at K).")
         {
-            k, testFraction, splitSeed, maxUsers, json,
+            k, testFraction, splitSeed, maxUsers, minItemUsers, json,
         };
         source.AddTo(command);
         command.Validators.Add(result =>
@@ -144,6 +149,10 @@ public static class RefresherCommandLine
             if (result.GetResult(maxUsers) is not null && result.GetValue(maxUsers) < 0)
             {
                 result.AddError("--max-users must be 0 (all) or more.");
+            }
+            if (result.GetResult(minItemUsers) is not null && result.GetValue(minItemUsers) < 0)
+            {
+                result.AddError("--min-item-train-users must be 0 (no restriction) or more.");
             }
         });
         command.SetAction(parseResult =>
@@ -169,12 +178,14 @@ public static class RefresherCommandLine
                 TestFraction = parseResult.GetValue(testFraction),
                 Seed = parseResult.GetValue(splitSeed),
                 MaxUsers = parseResult.GetValue(maxUsers),
+                MinItemTrainUsers = parseResult.GetValue(minItemUsers),
             };
             var evaluation = AnsiConsole.Status().Start($"Evaluating on {loaded.Description}...",
                 _ => OfflineEvaluator.Evaluate(loaded.Dataset, options));
             // Plain text, not markup: the table is markdown meant to be pasted into docs/EVALUATION.md.
             var output = parseResult.InvocationConfiguration.Output;
-            output.WriteLine($"Evaluation on {loaded.Description} (split seed {options.Seed}, test fraction {options.TestFraction}):");
+            var restriction = options.MinItemTrainUsers > 1 ? $", items with at least {options.MinItemTrainUsers} train users" : "";
+            output.WriteLine($"Evaluation on {loaded.Description} (split seed {options.Seed}, test fraction {options.TestFraction}{restriction}):");
             output.WriteLine();
             output.Write(evaluation.ToTable());
             if (parseResult.GetValue(json) is { } file)

@@ -43,4 +43,30 @@ public sealed class RecommendationOptionsTests
         var error = Assert.Throws<OptionsValidationException>(() => Resolve(new() { ["MAX_SIMILAR_USERS"] = raw }));
         Assert.Contains("MAX_SIMILAR_USERS", error.Message);
     }
+
+    [Theory]
+    [InlineData("Recommendations:EaseLambda", "0")]
+    [InlineData("Recommendations:MaxResults", "0")]
+    [InlineData("Recommendations:ItemKnnShare", "1.5")]
+    [InlineData("Recommendations:MaxCategoryShare", "0")]
+    [InlineData("Recommendations:DecayHalfLifeDays", "-1")]
+    [InlineData("Recommendations:SnapshotPollInterval", "00:00:00")]
+    [InlineData("Recommendations:TuningBudget", "-00:00:01")]
+    [InlineData("Recommendations:RecentHistory", "-5")]
+    public void A_bad_engine_setting_fails_naming_it(string key, string raw)
+    {
+        var error = Assert.Throws<OptionsValidationException>(() => Resolve(new() { [key] = raw }));
+        Assert.Contains(key, error.Message);
+    }
+
+    [Fact]
+    public void The_defaults_are_valid_and_validated_at_start()
+    {
+        Assert.True(new RecommendationOptionsValidator().Validate(null, new RecommendationOptions()).Succeeded);
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Recommendations:MaxResults"] = "0" }).Build();
+        using var services = new ServiceCollection().AddSingleton<IConfiguration>(configuration).AddRecommendationOptions().BuildServiceProvider();
+        // ValidateOnStart: the host's start-up validator is registered and fails on this configuration.
+        var startup = services.GetRequiredService<IStartupValidator>();
+        Assert.Throws<OptionsValidationException>(() => startup.Validate());
+    }
 }

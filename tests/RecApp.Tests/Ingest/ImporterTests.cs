@@ -214,4 +214,37 @@ public sealed class ImporterTests : IDisposable
         var error = Assert.Throws<DatasetImportException>(() => DatasetImportFormat.Import(DatasetImportFormat.Generic, _directory));
         Assert.Equal("items.csv: required column(s) category missing from the header.", error.Message);
     }
+
+    [Fact]
+    public void LastFm_maps_play_counts_to_implicit_weights_and_tags_to_categories()
+    {
+        Write("artists.dat", "id\tname\turl\tpictureURL\n1\tMALICE MIZER\thttp://a\thttp://b\n2\tDiary of Dreams\thttp://c\thttp://d\n");
+        Write("user_artists.dat", "userID\tartistID\tweight\r\n2\t1\t13883\r\n2\t2\t9\r\n3\t2\t0\r\n3\t7\t5\r\n");
+        Write("tags.dat", "tagID\ttagValue\r\n1\tJ-Rock\r\n2\tgothic\r\n3\tm\u00e1s\r\n", Encoding.Latin1);
+        Write("user_taggedartists.dat", "userID\tartistID\ttagID\tday\tmonth\tyear\r\n2\t1\t1\t1\t4\t2009\r\n3\t1\t1\t1\t4\t2009\r\n3\t1\t2\t1\t4\t2009\r\n2\t2\t3\t1\t4\t2009\r\n");
+
+        var (dataset, report) = LastFmImporter.Import(_directory);
+
+        var malice = dataset.Items.Single(i => i.Id == 1);
+        Assert.Equal(["j-rock", "gothic"], malice.Tags); // most assigned first
+        Assert.Equal("j-rock", malice.Category);
+        Assert.Equal("más", dataset.Items.Single(i => i.Id == 2).Category); // tags.dat is Latin-1
+        Assert.Equal(2, dataset.Interactions.Length);
+        var first = dataset.Interactions[0];
+        Assert.Equal((2L, 1L, InteractionType.Rating, LastFmImporter.EventTime), (first.UserId, first.ItemId, first.Type, first.OccurredAt));
+        Assert.Equal((float)Math.Log10(13884), first.Value!.Value, 4);
+        Assert.Equal(1f, dataset.Interactions[1].Value!.Value, 4); // log10(1 + 9)
+        Assert.Equal(0.5f, LastFmImporter.Weight(1));
+        Assert.Equal(5f, LastFmImporter.Weight(10_000_000));
+        Assert.Equal(2, report.RejectedRows); // a zero play count and an unknown artist, each with file and line
+        Assert.Contains("user_artists.dat", report.Format());
+    }
+
+    [Fact]
+    public void LastFm_without_the_header_is_a_layout_error()
+    {
+        Write("artists.dat", "1\tMALICE MIZER\thttp://a\thttp://b\n");
+        Write("user_artists.dat", "userID\tartistID\tweight\n");
+        Assert.Throws<DatasetImportException>(() => LastFmImporter.Import(_directory));
+    }
 }

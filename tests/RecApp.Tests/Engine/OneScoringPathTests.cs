@@ -1,0 +1,115 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using RecApp.Recommendations.Data;
+using RecApp.Recommendations.Evaluation;
+using RecApp.Recommendations.Ingest;
+using RecApp.Recommendations.Model;
+using RecApp.Recommendations.Scoring;
+
+namespace RecApp.Tests.Engine;
+
+/// <summary>
+/// The evaluator measures what the API serves: the same data, imported into PostgreSQL and built by the Refresher's jobs,
+/// gives the served <see cref="IRecommender"/> the evaluator's lists; and the served answer excludes the whole history.
+/// </summary>
+public sealed class OneScoringPathTests
+{
+    private static readonly Dictionary<string, string?> s_settings = new()
+    {
+        ["Recommendations:TuningBudget"] = "00:10:00", // never reached here: both builds make the same choices
+        ["Recommendations:TuningUsers"] = "200",
+    };
+
+    private static ServiceProvider Services(NpgsqlDataSource dataSource, Dictionary<string, string?> settings)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        var services = new ServiceCollection().AddLogging().AddSingleton<IConfiguration>(configuration).AddSingleton(dataSource);
+        services.AddModelJobs();
+        services.AddRecommender();
+        return services.BuildServiceProvider();
+    }
+
+    /// <summary>
+    /// The first 40 users of MovieLens latest-small, read in place from the shared datasets folder
+    /// (<c>RECAPP_DATASETS</c>, default <c>/work/shared/datasets</c>); synthetic data where that folder is absent.
+    /// </summary>
+    private static (Dataset Data, string Name) RealSlice()
+    {
+        var root = Environment.GetEnvironmentVariable("RECAPP_DATASETS") ?? "/work/shared/datasets";
+        var folder = Path.Combine(root, "ml-latest-small");
+        if (!File.Exists(Path.Combine(folder, "ratings.csv")))
+        {
+            return (TestDatasets.Synthetic(400, 120, 4_000, seed: 9), "synthetic");
+        }
+        var all = MovieLensLatestImporter.Import(folder).Dataset;
+        var interactions = all.Interactions.Where(e => e.UserId <= 40).ToArray();
+        var rated = interactions.Select(e => e.ItemId).ToHashSet();
+        return (new Dataset(all.Items.Where(i => rated.Contains(i.Id)).ToArray(), all.Users.Where(u => u.Id <= 40).ToArray(), interactions),
+            "ml-latest-small");
+    }
+
+    [Fact]
+    public async Task Evaluator_and_served_recommender_give_the_same_lists()
+    {
+        var (data, name) = RealSlice();
+        var options = new RecommendationOptions { TuningBudget = TimeSpan.FromMinutes(10), TuningUsers = 200 };
+        var run = OfflineEvaluator.Prepare(data, new EvaluationOptions { Model = options, MaxUsers = 0 });
+
+        await using var dataSource = await EngineDatabase.CreateAsync();
+        await EngineDatabase.LoadAsync(dataSource, run.Train);
+        await using var services = Services(dataSource, s_settings);
+        foreach (var job in services.GetServices<IModelJob>())
+        {
+            await job.RunAsync(CancellationToken.None);
+        }
+        var model = services.GetRequiredService<IGlobalModel>();
+        await model.ReloadAsync(CancellationToken.None);
+        // The choices travelled through model_versions.details (the time each build took aside).
+        Assert.Equal(run.Model.Tuning with { TuningSeconds = 0 }, model.Current.Tuning with { TuningSeconds = 0 });
+        // Readable where operators look: the item and user neighbors' versions (job_runs.model_version names the latter).
+        Assert.Equal(2, await EngineDatabase.ScalarAsync(dataSource,
+            "SELECT count(*) FROM model_versions WHERE part IN ('item_neighbors', 'user_neighbors') AND details ? 'validationNdcg'"));
+        var recommender = services.GetRequiredService<IRecommender>();
+
+        Assert.NotEmpty(run.Users);
+        foreach (var userId in run.Users)
+        {
+            var evaluated = run.For(userId);
+            var served = await recommender.ForUserAsync(userId, RecommendationFilters.None, CancellationToken.None);
+            Assert.True(evaluated.ItemIds.SequenceEqual(served.ItemIds),
+                $"{name}, user {userId}: evaluated [{string.Join(',', evaluated.ItemIds.Take(10))}] served [{string.Join(',', served.ItemIds.Take(10))}]");
+            Assert.Equal(evaluated.Algorithm, served.Algorithm);
+        }
+    }
+
+    [Fact]
+    public async Task Served_answer_excludes_the_whole_history_and_fresh_events_at_once()
+    {
+        var data = TestDatasets.Synthetic(300, 200, 6_000, seed: 5);
+        await using var dataSource = await EngineDatabase.CreateAsync();
+        await EngineDatabase.LoadAsync(dataSource, data);
+        // Only the 5 newest events are read for weighting: exclusion must not depend on them.
+        await using var services = Services(dataSource, new(s_settings) { ["Recommendations:RecentHistory"] = "5" });
+        foreach (var job in services.GetServices<IModelJob>())
+        {
+            await job.RunAsync(CancellationToken.None);
+        }
+        await services.GetRequiredService<IGlobalModel>().ReloadAsync(CancellationToken.None);
+        var recommender = services.GetRequiredService<IRecommender>();
+        var heavy = data.Interactions.GroupBy(e => e.UserId).OrderByDescending(g => g.Select(e => e.ItemId).Distinct().Count()).First();
+        var owned = heavy.Select(e => e.ItemId).ToHashSet();
+        Assert.True(owned.Count > 20);
+
+        var list = await recommender.ForUserAsync(heavy.Key, RecommendationFilters.None, CancellationToken.None);
+        Assert.NotEmpty(list.ItemIds);
+        Assert.Empty(list.ItemIds.Intersect(owned));
+
+        // An event recorded now (after the build) on the top item removes it from the very next answer.
+        var top = list.ItemIds[0];
+        await EngineDatabase.ExecuteAsync(dataSource,
+            $"INSERT INTO interactions (user_id, item_id, type, occurred_at) VALUES ({heavy.Key}, {top}, 1, now())");
+        var next = await recommender.ForUserAsync(heavy.Key, RecommendationFilters.None, CancellationToken.None);
+        Assert.DoesNotContain(top, next.ItemIds);
+    }
+}
