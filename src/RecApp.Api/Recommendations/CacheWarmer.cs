@@ -17,10 +17,11 @@ public sealed class CacheWarmer(
     /// <summary>Returns how many users' lists were warmed.</summary>
     public async Task<int> WarmAsync(CancellationToken cancellationToken)
     {
-        await lists.PopularAsync(new Demographics(), RecommendationFilters.None, cancellationToken);
+        var snapshot = model.Current;
+        await lists.PopularAsync(snapshot, new Demographics(), RecommendationFilters.None, cancellationToken);
         var count = options.CurrentValue.WarmUsers;
         // Users' lists are served only once the model can personalize (ModelReadiness): nothing to warm before.
-        if (count == 0 || !ModelReadiness.CanPersonalize(model.Current))
+        if (count == 0 || !ModelReadiness.CanPersonalize(snapshot))
         {
             return 0;
         }
@@ -28,11 +29,13 @@ public sealed class CacheWarmer(
         var users = new List<long>(count);
         await using (var command = dataSource.CreateCommand("""
             SELECT user_id FROM interactions
-            WHERE occurred_at > now() - interval '30 days'
+            WHERE occurred_at > $2 - interval '30 days'
             GROUP BY user_id ORDER BY count(*) DESC, user_id LIMIT $1
             """))
         {
             command.Parameters.Add(new NpgsqlParameter { Value = count });
+            // "Recent" on the data's own clock (the newest interaction the model saw): imported history warms too.
+            command.Parameters.Add(new NpgsqlParameter { Value = DateTime.SpecifyKind(snapshot.Tuning.DataClock ?? DateTime.UtcNow, DateTimeKind.Utc), NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
@@ -42,7 +45,7 @@ public sealed class CacheWarmer(
         // Small batches: warm-up must not crowd out live requests on a 2-core machine.
         for (var i = 0; i < users.Count; i += BatchSize)
         {
-            await lists.ForUsersAsync(users.GetRange(i, Math.Min(BatchSize, users.Count - i)), cancellationToken);
+            await lists.ForUsersAsync(snapshot, users.GetRange(i, Math.Min(BatchSize, users.Count - i)), cancellationToken);
         }
         return users.Count;
     }

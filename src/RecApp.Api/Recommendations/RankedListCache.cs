@@ -30,7 +30,6 @@ public sealed class UnknownItemException(long itemId) : Exception($"Item {itemId
 public sealed class RankedListCache(
     HybridCache cache,
     IRecommender recommender,
-    IGlobalModel model,
     RecommendationMetrics counters,
     DatabaseBreaker database,
     ExperimentCatalog experiments,
@@ -48,7 +47,6 @@ public sealed class RankedListCache(
     private static readonly ConditionalWeakTable<RankedList, object> s_computedAt = [];
 
     private EntryOptions? _entries;
-    private VersionOf? _version;
 
     public static string UserTag(long userId) => "user:" + userId.ToString(CultureInfo.InvariantCulture);
 
@@ -59,16 +57,17 @@ public sealed class RankedListCache(
     /// degrades to the popular list of the in-process model, which needs no database, and nothing is cached under
     /// the user's key: the next request after the outage computes the real list.
     /// </summary>
-    public async ValueTask<CachedList> ForUserAsync(long userId, RecommendationFilters filters, CancellationToken cancellationToken)
+    public async ValueTask<CachedList> ForUserAsync(
+        ModelSnapshot snapshot, long userId, RecommendationFilters filters, CancellationToken cancellationToken)
     {
         try
         {
-            return await PersonalizedAsync(userId, filters, cancellationToken);
+            return await PersonalizedAsync(snapshot, userId, filters, cancellationToken);
         }
         catch (Exception ex) when (DatabaseBreaker.IsOutage(ex))
         {
             logger.LogDebug(ex, "Database unreachable: user {UserId} gets the popular list instead of a personalized one.", userId);
-            return await PopularAsync(new Demographics(), filters, cancellationToken);
+            return await PopularAsync(snapshot, new Demographics(), filters, cancellationToken);
         }
     }
 
@@ -76,15 +75,16 @@ public sealed class RankedListCache(
     /// In a running experiment the user's arm picks the engine, the key carries the arm (each variant is cached on its
     /// own), and the entry is tagged with the experiment, so changing it evicts exactly its lists.
     /// </summary>
-    private async ValueTask<CachedList> PersonalizedAsync(long userId, RecommendationFilters filters, CancellationToken cancellationToken)
+    private async ValueTask<CachedList> PersonalizedAsync(
+        ModelSnapshot snapshot, long userId, RecommendationFilters filters, CancellationToken cancellationToken)
     {
         var arm = experiments.ArmFor(ExperimentSurface.Personalized, userId);
-        var lookup = new Lookup<(long UserId, RecommendationFilters Filters, DatabaseBreaker Database)>(
-            arm?.Recommender ?? recommender, (userId, filters, database), static a => UserTag(a.UserId), PersonalizedTag,
+        var lookup = new Lookup<(ModelSnapshot Snapshot, long UserId, RecommendationFilters Filters, DatabaseBreaker Database)>(
+            arm?.Recommender ?? recommender, (snapshot, userId, filters, database), static a => UserTag(a.UserId), PersonalizedTag,
             static (r, a, ct) => a.Database.ExecuteAsync((r, a), static async (s, ct) =>
-                await s.r.ForUserAsync(s.a.UserId, s.a.Filters, ct), ct),
+                await s.r.ForUserAsync(s.a.Snapshot, s.a.UserId, s.a.Filters, ct), ct),
             arm?.Tag);
-        var key = UserKey(userId, CurrentVersion(), filters);
+        var key = UserKey(userId, snapshot.Version, filters);
         var read = await ReadAsync(RecommendationKind.Personalized, arm is null ? key : key + ":x" + arm.Label, lookup, Entries().Personalized, cancellationToken);
         return read with { Arm = arm };
     }
@@ -94,25 +94,26 @@ public sealed class RankedListCache(
     /// tagged with its own user, so at most one engine run per user. With PostgreSQL unreachable a miss falls back
     /// as in <see cref="ForUserAsync"/>.
     /// </summary>
-    public async ValueTask<CachedList[]> ForUsersAsync(IReadOnlyList<long> userIds, CancellationToken cancellationToken)
+    public async ValueTask<CachedList[]> ForUsersAsync(ModelSnapshot snapshot, IReadOnlyList<long> userIds, CancellationToken cancellationToken)
     {
         var reads = new Task<CachedList>[userIds.Count];
         for (var i = 0; i < reads.Length; i++)
         {
-            reads[i] = ForUserAsync(userIds[i], RecommendationFilters.None, cancellationToken).AsTask();
+            reads[i] = ForUserAsync(snapshot, userIds[i], RecommendationFilters.None, cancellationToken).AsTask();
         }
         return await Task.WhenAll(reads);
     }
 
-    public async ValueTask<CachedList> PopularAsync(Demographics demographics, RecommendationFilters filters, CancellationToken cancellationToken)
+    public async ValueTask<CachedList> PopularAsync(
+        ModelSnapshot snapshot, Demographics demographics, RecommendationFilters filters, CancellationToken cancellationToken)
     {
         var segment = SegmentOf(demographics);
-        var lookup = new Lookup<(Demographics Demographics, RecommendationFilters Filters, string Segment)>(
-            recommender, (demographics, filters, segment), static a => "segment:" + a.Segment, "popular",
-            static async (r, a, ct) => await r.PopularAsync(a.Demographics, a.Filters, ct));
+        var lookup = new Lookup<(ModelSnapshot Snapshot, Demographics Demographics, RecommendationFilters Filters, string Segment)>(
+            recommender, (snapshot, demographics, filters, segment), static a => "segment:" + a.Segment, "popular",
+            static async (r, a, ct) => await r.PopularAsync(a.Snapshot, a.Demographics, a.Filters, ct));
         var key = new DefaultInterpolatedStringHandler(8, 2, CultureInfo.InvariantCulture);
         key.AppendLiteral("rec:p:v");
-        key.AppendFormatted(CurrentVersion());
+        key.AppendFormatted(snapshot.Version);
         key.AppendLiteral(":");
         key.AppendFormatted(segment);
         AppendFilters(ref key, filters);
@@ -120,12 +121,12 @@ public sealed class RankedListCache(
     }
 
     /// <summary>Neighbors of an item. Throws <see cref="UnknownItemException"/> (never cached) for an unknown item.</summary>
-    public async ValueTask<CachedList> SimilarAsync(long itemId, CancellationToken cancellationToken)
+    public async ValueTask<CachedList> SimilarAsync(ModelSnapshot snapshot, long itemId, CancellationToken cancellationToken)
     {
-        var lookup = new Lookup<long>(recommender, itemId, static id => ItemTag(id), "similar",
-            static async (r, id, ct) => await r.SimilarAsync(id, ct) ?? throw new UnknownItemException(id));
+        var lookup = new Lookup<(ModelSnapshot Snapshot, long ItemId)>(recommender, (snapshot, itemId), static a => ItemTag(a.ItemId), "similar",
+            static async (r, a, ct) => await r.SimilarAsync(a.Snapshot, a.ItemId, ct) ?? throw new UnknownItemException(a.ItemId));
         return await ReadAsync(RecommendationKind.Similar,
-            string.Create(CultureInfo.InvariantCulture, $"rec:s:{itemId}:v{CurrentVersion()}"), lookup, Entries().Popular, cancellationToken);
+            string.Create(CultureInfo.InvariantCulture, $"rec:s:{itemId}:v{snapshot.Version}"), lookup, Entries().Popular, cancellationToken);
     }
 
     /// <summary>
@@ -174,20 +175,6 @@ public sealed class RankedListCache(
         key.AppendFormatted(filters.GeoId);
     }
 
-    /// <summary>The model version of the current snapshot, computed once per snapshot rather than per request.</summary>
-    private long CurrentVersion()
-    {
-        var snapshot = model.Current;
-        var known = Volatile.Read(ref _version);
-        if (known is not null && ReferenceEquals(known.Snapshot, snapshot))
-        {
-            return known.Version;
-        }
-        known = new VersionOf(snapshot, snapshot.Version);
-        Volatile.Write(ref _version, known);
-        return known.Version;
-    }
-
     /// <summary>Entry options built once per TTL setting rather than per request.</summary>
     private EntryOptions Entries()
     {
@@ -200,8 +187,6 @@ public sealed class RankedListCache(
         }
         return entries;
     }
-
-    private sealed record VersionOf(ModelSnapshot Snapshot, long Version);
 
     private sealed class EntryOptions(ApiOptions settings)
     {

@@ -42,8 +42,9 @@ public static class RecommendationEndpoints
         var settings = options.CurrentValue;
         var filters = body.Filters?.ToFilters(geoId: null) ?? RecommendationFilters.None;
         var (page, limit) = Paging.Resolve(body.Pagination?.Page, body.Pagination?.Limit, settings);
-        var cached = await lists.PopularAsync((body.UserParams ?? new UserParams()).ToDemographics(settings), filters, cancellationToken);
-        return TypedResults.Ok(PageAnswer.Cut(cached, model.Current.Catalog, filters, page, limit, started));
+        var snapshot = model.Current; // once per request: the list and the page cut from it see the same model
+        var cached = await lists.PopularAsync(snapshot, (body.UserParams ?? new UserParams()).ToDemographics(settings), filters, cancellationToken);
+        return TypedResults.Ok(PageAnswer.Cut(cached, snapshot.Catalog, filters, page, limit, started));
     }
 
     private static Task<Ok<RecommendationResponse>> PersonalizedAsync(
@@ -71,8 +72,9 @@ public static class RecommendationEndpoints
         long userId, RecommendationFilters filters, int page, int limit, RankedListCache lists,
         IGlobalModel model, long started, CancellationToken cancellationToken)
     {
-        var cached = await ForUserOrFallbackAsync(userId, filters, lists, model.Current, cancellationToken);
-        return TypedResults.Ok(PageAnswer.Cut(cached, model.Current.Catalog, filters, page, limit, started));
+        var snapshot = model.Current;
+        var cached = await ForUserOrFallbackAsync(userId, filters, lists, snapshot, cancellationToken);
+        return TypedResults.Ok(PageAnswer.Cut(cached, snapshot.Catalog, filters, page, limit, started));
     }
 
     /// <summary>
@@ -84,10 +86,10 @@ public static class RecommendationEndpoints
     {
         if (ModelReadiness.CanPersonalize(snapshot))
         {
-            return lists.ForUserAsync(userId, filters, cancellationToken);
+            return lists.ForUserAsync(snapshot, userId, filters, cancellationToken);
         }
         ModelReadiness.RequirePopular(snapshot);
-        return lists.PopularAsync(new Demographics(), filters, cancellationToken);
+        return lists.PopularAsync(snapshot, new Demographics(), filters, cancellationToken);
     }
 
     private static async Task<Results<Ok<RecommendationResponse>, ProblemHttpResult>> SimilarAsync(
@@ -96,15 +98,16 @@ public static class RecommendationEndpoints
     {
         var started = Stopwatch.GetTimestamp();
         var (page, limit) = Paging.Resolve(query.Page, query.Limit, options.CurrentValue);
-        if (model.Current.Catalog.Find(query.ItemId) is null)
+        var snapshot = model.Current;
+        if (snapshot.Catalog.Find(query.ItemId) is null)
         {
             return Problems.NotFound("item_id", $"Item {query.ItemId} does not exist.");
         }
-        ModelReadiness.RequireSimilarities(model.Current);
+        ModelReadiness.RequireSimilarities(snapshot);
         try
         {
-            var cached = await lists.SimilarAsync(query.ItemId, cancellationToken);
-            return TypedResults.Ok(PageAnswer.Cut(cached, model.Current.Catalog, RecommendationFilters.None, page, limit, started));
+            var cached = await lists.SimilarAsync(snapshot, query.ItemId, cancellationToken);
+            return TypedResults.Ok(PageAnswer.Cut(cached, snapshot.Catalog, RecommendationFilters.None, page, limit, started));
         }
         catch (UnknownItemException)
         {
@@ -123,15 +126,15 @@ public static class RecommendationEndpoints
         CachedList[] lookups;
         if (ModelReadiness.CanPersonalize(snapshot))
         {
-            lookups = await lists.ForUsersAsync(userIds, cancellationToken);
+            lookups = await lists.ForUsersAsync(snapshot, userIds, cancellationToken);
         }
         else
         {
             ModelReadiness.RequirePopular(snapshot);
-            var popular = await lists.PopularAsync(new Demographics(), RecommendationFilters.None, cancellationToken);
+            var popular = await lists.PopularAsync(snapshot, new Demographics(), RecommendationFilters.None, cancellationToken);
             lookups = [.. userIds.Select(_ => popular)];
         }
-        var catalog = model.Current.Catalog;
+        var catalog = snapshot.Catalog;
         var results = new BatchEntry[userIds.Length];
         for (var i = 0; i < results.Length; i++)
         {

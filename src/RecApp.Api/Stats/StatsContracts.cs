@@ -1,3 +1,4 @@
+using RecApp.Recommendations.Model;
 using RecApp.Api.Caching;
 
 namespace RecApp.Api.Stats;
@@ -12,11 +13,16 @@ public sealed record DataStats(long Items, long ActiveItems, long Users, long In
 
 public sealed record ModelPartStats(string Part, long Version, DateTime SwitchedAt);
 
-/// <summary>What this instance serves (in-process snapshot) and what the database says is current.</summary>
-public sealed record ModelStats(long ServingVersion, int CatalogItems, ModelPartStats[] Parts);
+/// <summary>
+/// What this instance serves (in-process snapshot: its version, catalog and what the build chose on its validation
+/// split, with the validation score) and what the database says is current.
+/// </summary>
+public sealed record ModelStats(long ServingVersion, int CatalogItems, ModelTuning Tuning, ModelPartStats[] Parts);
 
+/// <summary>A job's last run; <c>details</c> is what its model version recorded (e.g. the similarities job's tuning).</summary>
 public sealed record JobRunStats(
-    string Job, string Status, DateTime StartedAt, DateTime? FinishedAt, long? DurationMs, long? RowCount, long? ModelVersion, string? Error);
+    string Job, string Status, DateTime StartedAt, DateTime? FinishedAt, long? DurationMs, long? RowCount, long? ModelVersion,
+    string? Error, System.Text.Json.JsonElement? Details);
 
 public sealed record HitStats(long Hits, long Misses, double HitRate);
 

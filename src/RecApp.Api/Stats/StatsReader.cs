@@ -45,7 +45,7 @@ public sealed class StatsReader(
 
         var snapshot = model.Current;
         return new StatsResponse(
-            data, databaseError, new ModelStats(snapshot.Version, snapshot.Catalog.Count, parts), jobs, CacheFigures(), Configuration());
+            data, databaseError, new ModelStats(snapshot.Version, snapshot.Catalog.Count, snapshot.Tuning, parts), jobs, CacheFigures(), Configuration());
     }
 
     public CacheStats CacheFigures()
@@ -132,8 +132,10 @@ public sealed class StatsReader(
     private static async Task<JobRunStats[]> ReadJobsAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand("""
-            SELECT DISTINCT ON (job) job, status, started_at, finished_at, duration_ms, row_count, model_version, error
-            FROM job_runs ORDER BY job, started_at DESC
+            SELECT DISTINCT ON (j.job) j.job, j.status, j.started_at, j.finished_at, j.duration_ms, j.row_count, j.model_version,
+                   j.error, v.details::text
+            FROM job_runs j LEFT JOIN model_versions v ON v.version = j.model_version
+            ORDER BY j.job, j.started_at DESC
             """, connection);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var jobs = new List<JobRunStats>();
@@ -145,7 +147,8 @@ public sealed class StatsReader(
                 reader.IsDBNull(4) ? null : reader.GetInt64(4),
                 reader.IsDBNull(5) ? null : reader.GetInt64(5),
                 reader.IsDBNull(6) ? null : reader.GetInt64(6),
-                reader.IsDBNull(7) ? null : reader.GetString(7)));
+                reader.IsDBNull(7) ? null : reader.GetString(7),
+                reader.IsDBNull(8) ? null : System.Text.Json.JsonDocument.Parse(reader.GetString(8)).RootElement.Clone()));
         }
         return [.. jobs];
     }

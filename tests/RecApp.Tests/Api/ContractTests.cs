@@ -160,5 +160,9 @@ public sealed class RecommendationContractTests(ApiWorld world) : IClassFixture<
         Assert.Equal(900, stats.GetProperty("configuration").GetProperty("cache_ttl_popular").GetInt32());
         Assert.Equal(JsonValueKind.Array, stats.GetProperty("jobs").ValueKind);
         Assert.NotEmpty(stats.GetProperty("model").GetProperty("parts").EnumerateArray());
+        // What the build chose on its validation split, with the score, as the API serves it.
+        var tuning = stats.GetProperty("model").GetProperty("tuning");
+        Assert.Equal(JsonValueKind.String, tuning.GetProperty("data_clock").ValueKind);
+        Assert.Equal(JsonValueKind.Number, tuning.GetProperty("validation_ndcg").ValueKind);
     }
 }

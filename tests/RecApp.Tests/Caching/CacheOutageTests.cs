@@ -11,8 +11,10 @@ namespace RecApp.Tests.Caching;
 /// </summary>
 public sealed class CacheOutageTests : IAsyncLifetime
 {
-    // Generous: it separates "bounded by the cache's timeouts" from "held until Redis answers", not a speed target.
-    private static readonly TimeSpan NoStall = TimeSpan.FromSeconds(1.5);
+    // Separates "bounded by the cache's and the client's timeouts" from "held until Redis answers" (the pause below is
+    // 30 s), with room for a loaded test machine's thread pool; it is not a speed target. How long a request really
+    // waits during an outage is measured by bench/load/run.sh (docs/PERFORMANCE.md).
+    private static readonly TimeSpan NoStall = TimeSpan.FromSeconds(5);
 
     private readonly string _prefix = $"out-{Guid.NewGuid():N}"[..12] + ":";
     private RedisServer _server = null!;
