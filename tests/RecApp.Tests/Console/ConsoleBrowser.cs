@@ -73,9 +73,22 @@ public sealed class ConsoleBrowser : IAsyncLifetime
         return page;
     }
 
-    /// <summary>Writes <c>docs/screenshots/{name}</c> in the repository (overwritten on every run).</summary>
-    public static Task ScreenshotAsync(IPage page, string name) =>
-        page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(RepositoryRoot(), "docs", "screenshots", name), FullPage = true });
+    /// <summary>Set to 1 to refresh the documentation's screenshots (docs/screenshots) from this run.</summary>
+    public const string UpdateScreenshotsVariable = "RECAPP_UPDATE_SCREENSHOTS";
+
+    /// <summary>
+    /// Takes a full-page screenshot of a view, always (so the step is exercised), into the test output folder; with
+    /// <see cref="UpdateScreenshotsVariable"/>=1 into <c>docs/screenshots/{name}</c> instead, overwriting it. Not by
+    /// default: every run shows other times, and a test run should not leave the working tree changed.
+    /// </summary>
+    public static async Task ScreenshotAsync(IPage page, string name)
+    {
+        var folder = Environment.GetEnvironmentVariable(UpdateScreenshotsVariable) == "1"
+            ? Path.Combine(RepositoryRoot(), "docs", "screenshots")
+            : Path.Combine(AppContext.BaseDirectory, "screenshots");
+        var bytes = await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(folder, name), FullPage = true });
+        Assert.NotEmpty(bytes);
+    }
 
     private static string RepositoryRoot()
     {
