@@ -22,13 +22,15 @@ pg_bindir() {
   return 1
 }
 
-# Installs what a fresh Debian machine lacks: redis-server and the PostgreSQL server binaries. Another apt/dpkg
+# Installs what a fresh Debian machine lacks: redis-server, the PostgreSQL server binaries, and chromium (the console's
+# browser tests drive /usr/bin/chromium through Playwright, whose own browser download does not work). Another apt/dpkg
 # run (unattended upgrades, a parallel job) may hold the lock: wait for it, up to 10 minutes, instead of failing.
 ensure_tools() {
   local need=()
   command -v redis-server >/dev/null || need+=(redis-server)
   pg_bindir >/dev/null || need+=(postgresql)
   command -v curl >/dev/null || need+=(curl)
+  [ -x /usr/bin/chromium ] || need+=(chromium)
   if [ ${#need[@]} -gt 0 ]; then
     log "installing ${need[*]} (Debian packages)"
     as_root apt-get -o DPkg::Lock::Timeout=600 update -qq

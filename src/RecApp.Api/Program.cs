@@ -1,5 +1,6 @@
 using RecApp.Api.Admin;
 using RecApp.Api.Catalog;
+using RecApp.Api.Console;
 using RecApp.Api.Experiments;
 using RecApp.Api.Interactions;
 using RecApp.Api.Recommendations;
@@ -24,6 +25,7 @@ builder.AddExperiments();
 builder.AddCatalog();
 builder.AddInteractions();
 builder.AddStats();
+builder.AddConsole();
 
 var app = builder.Build();
 
@@ -35,6 +37,7 @@ app.MapCatalogEndpoints();
 app.MapStatsEndpoints();
 app.MapAdminEndpoints();
 app.MapExperimentEndpoints();
+app.MapConsole();
 app.MapApiDocs();
 
 app.Run();

@@ -37,6 +37,8 @@ builder.AddProject<Projects.RecApp_Api>("api")
     .WithReplicas(2)
     .WithEndpoint("http", endpoint => endpoint.Port = 5080, createIfNotExists: false)
     .WithExternalHttpEndpoints()
+    // The operator console is served by the API: a link of its own on the api resource in the dashboard.
+    .WithUrlForEndpoint("http", _ => new ResourceUrlAnnotation { Url = "/console/", DisplayText = "Console" })
     .WithHttpHealthCheck("/health")
     .WithInfrastructure(infrastructure)
     .WaitForCompletion(migrations)

@@ -8,7 +8,7 @@ namespace RecApp.Api.Admin;
 /// refused outright (403), never open. The comparison takes the same time whatever the key, so timing does not
 /// reveal how much of it a guess got right.
 /// </summary>
-internal sealed class AdminKeyFilter(IConfiguration configuration) : IEndpointFilter
+internal sealed class AdminKeyFilter(IConfiguration configuration, AdminKeyGuesses guesses) : IEndpointFilter
 {
     public const string Header = "X-Admin-Key";
     public const string ConfigurationKey = "Admin:ApiKey";
@@ -27,6 +27,13 @@ internal sealed class AdminKeyFilter(IConfiguration configuration) : IEndpointFi
         var given = context.HttpContext.Request.Headers[Header];
         if (given.Count != 1 || !Matches(given[0] ?? "", expected))
         {
+            if (!guesses.TryCount(context.HttpContext))
+            {
+                context.HttpContext.Response.Headers.RetryAfter = "60";
+                return TypedResults.Problem(
+                    "Too many wrong admin keys from this address; retry later.", statusCode: StatusCodes.Status429TooManyRequests,
+                    title: "Too many requests.", type: "https://www.rfc-editor.org/rfc/rfc6585#section-4");
+            }
             return TypedResults.Problem(
                 $"Header {Header} is missing or wrong.", statusCode: StatusCodes.Status401Unauthorized, title: "Admin key required.");
         }

@@ -67,6 +67,7 @@ public static class ClientRateLimiting
             .BindConfiguration(RateLimitingOptions.Section)
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        services.AddSingleton<Admin.AdminKeyGuesses>();
         services.AddRateLimiter(_ => { });
         services.AddOptions<RateLimiterOptions>().Configure<IOptions<RateLimitingOptions>>((limiter, configured) =>
         {
