@@ -111,7 +111,9 @@ cmd_test() {
   mkdir -p "$results"
   set +e
   # One TRX per test project (a fixed LogFileName would let the second overwrite the first).
-  dotnet test "$SOLUTION" -c "${RECAPP_TEST_CONFIGURATION:-Debug}" --blame-hang-timeout 5m \
+  # -m:1: one test assembly at a time. Side by side, the AppHost's replicas and the other tests' servers pick free
+  # ports at the same moment and can collide, and the two cores would be shared by both suites.
+  dotnet test "$SOLUTION" -m:1 -c "${RECAPP_TEST_CONFIGURATION:-Debug}" --blame-hang-timeout 5m \
     --logger "trx;LogFilePrefix=results" --results-directory "$results" "$@" 2>&1 | tee "$results/output.log"
   local status=${PIPESTATUS[0]}
   set -e

@@ -35,7 +35,7 @@ public static class ExperimentAnalysis
         var c = comparisons[index];
         var isControl = index == 0;
         return new RateResult(successes, Math.Round(c.Estimate.Rate, 6), Math.Round(c.Estimate.Low, 6), Math.Round(c.Estimate.High, 6),
-            isControl ? null : Math.Round(c.RelativeLift, 6), isControl ? null : Math.Round(c.Z, 4),
+            isControl || double.IsNaN(c.RelativeLift) ? null : Math.Round(c.RelativeLift, 6), isControl ? null : Math.Round(c.Z, 4),
             isControl ? null : Math.Round(c.PValue, 6), isControl ? null : c.Significant);
     }
 }

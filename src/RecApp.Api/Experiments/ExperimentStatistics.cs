@@ -77,7 +77,7 @@ public static class ExperimentStatistics
             var v = variants[i];
             var (z, p) = TwoProportionTest(control, v);
             var significant = enough && p < threshold;
-            var lift = control.Rate == 0 ? 0 : (v.Rate - control.Rate) / control.Rate;
+            var lift = control.Rate == 0 ? double.NaN : (v.Rate - control.Rate) / control.Rate; // undefined against 0
             comparisons[i] = new VariantComparison(v.Variant, Wilson(v), lift, z, p, significant);
             if (significant && z > 0 && z > best)
             {
