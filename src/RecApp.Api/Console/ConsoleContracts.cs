@@ -23,14 +23,20 @@ public sealed record CacheSample(
 public sealed record UserExplorerResponse(
     long UserId, bool Known, string? Gender, string? AgeGroup, int? GeoId,
     long InteractionCount, int RecentDistinctItems, string Tier, string TierRule,
-    HistoryRow[] History, string? Experiment, UserRecommendations Recommendations);
+    HistoryRow[] History, string? Experiment, UserRecommendations Recommendations, VariantRecommendations[] Variants);
+
+/// <summary>What one variant of the running experiment would give the user (computed for the operator, not cached, not recorded).</summary>
+public sealed record VariantRecommendations(string Variant, string Label, bool UsersOwn, string Algorithm, ScoredItem[] Items);
 
 public sealed record HistoryRow(long ItemId, string? Title, string? Category, string Type, float? Value, DateTime OccurredAt);
 
 /// <summary>The head of the user's ranked list, as the cache serves it (scores are the engine's, best first).</summary>
 public sealed record UserRecommendations(string Algorithm, long ModelVersion, bool CacheHit, int Length, ScoredItem[] Items);
 
-public sealed record ScoredItem(int Rank, long ItemId, string? Title, string? Category, decimal? Price, float Score);
+/// <summary>An item of a list; <c>sources</c>: each source's weighted share of the score (user lists only).</summary>
+public sealed record ScoredItem(
+    int Rank, long ItemId, string? Title, string? Category, decimal? Price, float Score,
+    RecApp.Recommendations.Scoring.SourceContribution[]? Sources = null);
 
 /// <summary><c>GET /admin/console/items/{id}</c>: an item as the in-process catalog knows it, its neighbors and popularity.</summary>
 public sealed record ItemExplorerResponse(

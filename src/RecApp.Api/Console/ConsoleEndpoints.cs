@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using RecApp.Api.Admin;
+using RecApp.Api.Experiments;
 using RecApp.Api.Recommendations;
 using RecApp.Api.Validation;
 using RecApp.Recommendations.Data;
@@ -66,7 +67,8 @@ public static class ConsoleEndpoints
 
     private static async Task<Ok<UserExplorerResponse>> UserAsync(
         [PositiveId] long id, NpgsqlDataSource dataSource, RankedListCache lists, IGlobalModel model,
-        IOptions<RecommendationOptions> engine, CancellationToken cancellationToken)
+        IOptions<RecommendationOptions> engine, IRecommender baseline, ExperimentCatalog experiments,
+        VariantRecommenders variants, CancellationToken cancellationToken)
     {
         // The tier is the engine's rule over the same window it reads: distinct items among the recent events.
         await using var batch = dataSource.CreateBatch();
@@ -113,11 +115,20 @@ public static class ConsoleEndpoints
         // exposure: an operator looking is not the user being shown.
         var served = await lists.ForUserAsync(snapshot, id, RecommendationFilters.None, cancellationToken);
         var list = served.List;
-        var head = new List<ScoredItem>(ListHead);
-        for (var i = 0; i < list.ItemIds.Length && head.Count < ListHead; i++)
+        var head = await HeadAsync(list, served.Arm?.Recommender ?? baseline, snapshot, id, cancellationToken);
+
+        // With an experiment running: what every variant's engine would give this user, side by side (not cached).
+        var arms = new List<VariantRecommendations>();
+        if (experiments.Running.FirstOrDefault(e => e.Surface == ExperimentSurface.Personalized) is { } experiment)
         {
-            var item = catalog.Find(list.ItemIds[i]);
-            head.Add(new ScoredItem(i + 1, list.ItemIds[i], item?.Title, item?.Category, item?.Price, list.Scores[i]));
+            var own = ExperimentAssignment.Assign(experiment, id).Name;
+            foreach (var variant in experiment.Variants)
+            {
+                var recommender = variants.For(experiment, variant);
+                var variantList = await recommender.ForUserAsync(snapshot, id, RecommendationFilters.None, cancellationToken);
+                arms.Add(new VariantRecommendations(variant.Name, experiment.Name + "_" + variant.Name, variant.Name == own,
+                    Name(variantList.Algorithm), await HeadAsync(variantList, recommender, snapshot, id, cancellationToken)));
+            }
         }
         var tier = distinct switch
         {
@@ -129,7 +140,25 @@ public static class ConsoleEndpoints
             id, user.Known, user.Gender, user.AgeGroup, user.GeoId, count, distinct, Name(tier),
             $"distinct items among the last {engine.Value.RecentHistory} events: 0 → popular, 1–2 → content, 3+ → collaborative",
             [.. history], served.Arm?.Label,
-            new UserRecommendations(Name(list.Algorithm), list.ModelVersion, served.CacheHit, list.ItemIds.Length, [.. head])));
+            new UserRecommendations(Name(list.Algorithm), list.ModelVersion, served.CacheHit, list.ItemIds.Length, head),
+            [.. arms]));
+    }
+
+    /// <summary>The head of a user's list with each item's score split by source, as the engine that made it explains it.</summary>
+    private static async Task<ScoredItem[]> HeadAsync(
+        RankedList list, IRecommender recommender, ModelSnapshot snapshot, long userId, CancellationToken cancellationToken)
+    {
+        var sources = await recommender.ExplainSourcesAsync(snapshot, userId, cancellationToken);
+        var head = new List<ScoredItem>(ListHead);
+        for (var i = 0; i < list.ItemIds.Length && head.Count < ListHead; i++)
+        {
+            var item = snapshot.Catalog.Find(list.ItemIds[i]);
+            head.Add(new ScoredItem(i + 1, list.ItemIds[i], item?.Title, item?.Category, item?.Price, list.Scores[i],
+                sources.GetValueOrDefault(list.ItemIds[i]) is { Length: > 0 } known
+                    ? known
+                    : [new SourceContribution(ScoringEngine.PopularFill, list.Scores[i])]));
+        }
+        return [.. head];
     }
 
     private static async Task<Results<Ok<ItemExplorerResponse>, ProblemHttpResult>> ItemAsync(

@@ -53,6 +53,9 @@ public interface IRecommender
     /// <summary>Neighbors of an item; null when the item is unknown.</summary>
     Task<RankedList?> SimilarAsync(long itemId, CancellationToken cancellationToken);
 
+    /// <summary>Each candidate's score by source for a user (unfiltered), for operators; not on the request path.</summary>
+    Task<IReadOnlyDictionary<long, SourceContribution[]>> ExplainSourcesAsync(ModelSnapshot snapshot, long userId, CancellationToken cancellationToken);
+
     /// <summary>As <see cref="ForUserAsync(long, RecommendationFilters, CancellationToken)"/>, on a snapshot the caller took once for the request.</summary>
     Task<RankedList> ForUserAsync(ModelSnapshot snapshot, long userId, RecommendationFilters filters, CancellationToken cancellationToken);
 

@@ -27,6 +27,13 @@ public sealed class Recommender(NpgsqlDataSource dataSource, IGlobalModel model,
         return _engine.ForUser(snapshot, userId, history, demographics, filters, clock.GetUtcNow().UtcDateTime);
     }
 
+    public async Task<IReadOnlyDictionary<long, SourceContribution[]>> ExplainSourcesAsync(
+        ModelSnapshot snapshot, long userId, CancellationToken cancellationToken)
+    {
+        var (history, demographics) = await ReadUserAsync(userId, cancellationToken);
+        return _engine.ExplainSources(snapshot, userId, history, demographics, RecommendationFilters.None, clock.GetUtcNow().UtcDateTime);
+    }
+
     public Task<RankedList> PopularAsync(Demographics demographics, RecommendationFilters filters, CancellationToken cancellationToken) =>
         PopularAsync(model.Current, demographics, filters, cancellationToken);
 

@@ -141,6 +141,43 @@ public sealed class ScoringEngine(RecommendationOptions options)
         return result;
     }
 
+    /// <summary>Names of the blend's sources, in <see cref="BlendWeights"/> order.</summary>
+    public static readonly string[] SourceNames = ["item_neighbors", "user_neighbors", "content", "popular"];
+
+    /// <summary>An item no source nominated, added from the popular list to fill a short list.</summary>
+    public const string PopularFill = "popular_fill";
+
+    /// <summary>
+    /// Where each candidate's score comes from, for operators (the console's user explorer): in the blend tier every
+    /// source's weighted contribution, otherwise the tier's single source. Same candidates as <see cref="ForUser(ModelSnapshot, long, UserHistory, Demographics, RecommendationFilters, DateTime, CandidateSource)"/>.
+    /// </summary>
+    public IReadOnlyDictionary<long, SourceContribution[]> ExplainSources(
+        ModelSnapshot snapshot, long userId, UserHistory history, Demographics demographics, RecommendationFilters filters, DateTime now)
+    {
+        var candidates = Candidates(snapshot, userId, history, demographics, filters, now, CandidateSource.Hybrid);
+        var explained = new Dictionary<long, SourceContribution[]>();
+        if (candidates.Sources is { } sources)
+        {
+            var blend = snapshot.Tuning.Blend ?? BlendWeights.From(options);
+            var ids = sources.SelectMany(source => source.Keys).Distinct();
+            foreach (var id in ids)
+            {
+                explained[id] = [.. Enumerable.Range(0, sources.Length)
+                    .Where(s => blend[s] != 0f && sources[s].ContainsKey(id))
+                    .Select(s => new SourceContribution(SourceNames[s], blend[s] * sources[s][id]))];
+            }
+        }
+        else
+        {
+            var name = candidates.Algorithm.ToString().ToLowerInvariant();
+            foreach (var (id, score) in candidates.Single!)
+            {
+                explained[id] = [new SourceContribution(name, score)];
+            }
+        }
+        return explained;
+    }
+
     /// <summary>Stage two: the blend (3+ tier) with <paramref name="blend"/>, then freshness, order and diversity.</summary>
     internal RankedList Rank(ModelSnapshot snapshot, UserCandidates candidates, BlendWeights blend)
     {
@@ -634,6 +671,9 @@ public sealed class ScoringEngine(RecommendationOptions options)
 
 /// <summary>One user's candidates: either one scored source (tiers 0 and 1–2, single-source evaluation) or the rank-scored
 /// sources of the 3+ blend, indexed like <see cref="BlendWeights"/>.</summary>
+/// <summary>One source's share of an item's score.</summary>
+public sealed record SourceContribution(string Source, float Contribution);
+
 internal sealed class UserCandidates(DateTime clock, Dictionary<long, float> popular)
 {
     public DateTime Clock { get; } = clock;

@@ -68,6 +68,12 @@ public sealed class ConsoleApiTests(ApiWorld world) : IClassFixture<ApiWorld>
         var scores = items.Select(i => i.GetProperty("score").GetSingle()).ToArray();
         Assert.True(scores[0] > 0);
         Assert.Equal(scores.OrderByDescending(s => s), scores); // best first
+        // Each item's score by source, as the engine explains it (the blend tier: its weighted sources).
+        Assert.All(items, i => Assert.NotEmpty(i.GetProperty("sources").EnumerateArray()));
+        var names = items.SelectMany(i => i.GetProperty("sources").EnumerateArray()).Select(s => s.GetProperty("source").GetString()).ToHashSet();
+        Assert.Subset(new HashSet<string?>([.. RecApp.Recommendations.Scoring.ScoringEngine.SourceNames, RecApp.Recommendations.Scoring.ScoringEngine.PopularFill]), names);
+        Assert.Contains(names, n => n != RecApp.Recommendations.Scoring.ScoringEngine.PopularFill);
+        Assert.Empty(user.GetProperty("variants").EnumerateArray()); // no experiment runs here
 
         var newcomer = await (await client.SendAsync(Admin("/admin/console/users/5000"))).JsonAsync();
         Assert.False(newcomer.GetProperty("known").GetBoolean());

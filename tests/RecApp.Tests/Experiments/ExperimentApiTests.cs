@@ -69,7 +69,15 @@ public sealed class ExperimentApiTests(ApiWorld world) : IClassFixture<ApiWorld>
         }
         Assert.Contains("blend_control", arms.Values);
         Assert.Contains("blend_pop", arms.Values);
-        // The popular-only variant really serves differently: its users' lists are the popular tier's.
+        // The console shows every variant's list for a user side by side, the user's own marked.
+        var explorer = await (await a.SendAsync(Admin(HttpMethod.Get, "/admin/console/users/1"))).JsonAsync();
+        var perVariant = explorer.GetProperty("variants").EnumerateArray().ToArray();
+        Assert.Equal(["control", "pop"], perVariant.Select(v => v.GetProperty("variant").GetString()));
+        Assert.Equal(arms[1], Assert.Single(perVariant, v => v.GetProperty("users_own").GetBoolean()).GetProperty("label").GetString());
+        // The variant's settings win over the blend the build tuned: its list is not the control's.
+        long[] Ids(JsonElement v) => [.. v.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("item_id").GetInt64())];
+        Assert.NotEqual(Ids(perVariant[0]), Ids(perVariant[1]));
+        // The variant changes the blend, not the tier: its users with 3+ items are still in the collaborative tier.
         var popUser = arms.First(a => a.Value == "blend_pop").Key;
         Assert.Equal("collaborative", (await (await a.GetAsync($"/users/{popUser}/recommendations")).JsonAsync()).GetProperty("algorithm_used").GetString());
 

@@ -421,7 +421,9 @@ async function showUsers(id) {
           { title: 'category', value: (r) => r.category ?? '' },
           { title: 'score', value: (r) => num(r.score), num: true },
           { title: '', value: (r) => scoreBar(r.score, topScore) },
-        ], recs.items, { id: 'user-recommendations' }) : el('p', {}, 'Nothing to recommend.')),
+          { title: 'sources', value: sourcesText },
+        ], recs.items, { id: 'user-recommendations' }) : el('p', {}, 'Nothing to recommend.'),
+        ...variantLists(user.variants)),
       el('div', { class: 'card grow' },
         el('h2', {}, `History (latest ${user.history.length} of ${int(user.interaction_count)})`),
         user.history.length ? table([
@@ -431,6 +433,26 @@ async function showUsers(id) {
           { title: 'title', value: (h) => h.title ?? '' },
           { title: 'category', value: (h) => h.category ?? '' },
         ], user.history, { id: 'user-history' }) : el('p', {}, 'No interactions.'))));
+}
+
+/** "content 0.41 · popular 0.12": each source's weighted share of the item's score. */
+function sourcesText(r) {
+  return (r.sources ?? []).map((s) => `${s.source.replace('_', ' ')} ${num(s.contribution)}`).join(' · ');
+}
+
+/** With an experiment running: each variant's list for this user, side by side (the user's own variant marked). */
+function variantLists(variants) {
+  if (!variants || !variants.length) return [];
+  return [el('h3', {}, 'Per variant of the running experiment'),
+    el('div', { class: 'row', id: 'user-variants' }, variants.map((v) =>
+      el('div', { class: 'grow', 'data-variant': v.variant },
+        el('h3', {}, `${v.label} `, el('span', { class: 'pill' }, v.algorithm), v.users_own ? ' (this user)' : ''),
+        table([
+          { title: '#', value: (r) => r.rank, num: true },
+          { title: 'item', value: (r) => itemLink(r.item_id) },
+          { title: 'score', value: (r) => num(r.score), num: true },
+          { title: 'sources', value: sourcesText },
+        ], v.items.slice(0, 10)))))];
 }
 
 // ---- Item explorer ------------------------------------------------------------------------------------------------
