@@ -19,15 +19,8 @@ public sealed class AdminKeyGuesses : IDisposable
         var settings = options.Value;
         if (settings.Enabled)
         {
-            _limiter = PartitionedRateLimiter.Create<string, string>(address => RateLimitPartition.GetTokenBucketLimiter(address,
-                _ => new TokenBucketRateLimiterOptions
-                {
-                    TokenLimit = settings.AdminBurst,
-                    TokensPerPeriod = settings.AdminPermits,
-                    ReplenishmentPeriod = settings.AdminReplenishmentPeriod,
-                    QueueLimit = 0,
-                    AutoReplenishment = true,
-                }));
+            _limiter = PartitionedRateLimiter.Create<string, string>(address =>
+                RateLimitPartition.GetTokenBucketLimiter(address, _ => settings.AdminBucket()));
         }
     }
 

@@ -11,6 +11,16 @@ public sealed class RateLimitingOptions
 {
     public const string Section = "RateLimiting";
 
+    /// <summary>The admin budget per client address: for the admin routes, and for wrong keys on any admin-key route.</summary>
+    public TokenBucketRateLimiterOptions AdminBucket() => new()
+    {
+        TokenLimit = AdminBurst,
+        TokensPerPeriod = AdminPermits,
+        ReplenishmentPeriod = AdminReplenishmentPeriod,
+        QueueLimit = 0,
+        AutoReplenishment = true,
+    };
+
     public bool Enabled { get; set; } = true;
 
     /// <summary>Sustained requests per second per client (added every <see cref="ReplenishmentPeriod"/>).</summary>
@@ -104,14 +114,7 @@ public static class ClientRateLimiting
                 : RateLimitPartition.GetNoLimiter(""));
             limiter.AddPolicy(AdminPolicy, context => options.Enabled
                 ? RateLimitPartition.GetTokenBucketLimiter("admin-ip:" + (context.Connection.RemoteIpAddress?.ToString() ?? "unknown"),
-                    _ => new TokenBucketRateLimiterOptions
-                    {
-                        TokenLimit = options.AdminBurst,
-                        TokensPerPeriod = options.AdminPermits,
-                        ReplenishmentPeriod = options.AdminReplenishmentPeriod,
-                        QueueLimit = 0,
-                        AutoReplenishment = true,
-                    })
+                    _ => options.AdminBucket())
                 : RateLimitPartition.GetNoLimiter(""));
         });
         return services;
