@@ -32,11 +32,11 @@ public sealed class OneScoringPathTests
 
     /// <summary>
     /// The first 40 users of MovieLens latest-small, read in place from the shared datasets folder
-    /// (<c>RECAPP_DATASETS</c>, default <c>/work/shared/datasets</c>); synthetic data where that folder is absent.
+    /// (<c>../shared/datasets</c> beside the repository, or <c>RECAPP_DATASETS</c>); synthetic data where it is absent.
     /// </summary>
     private static (Dataset Data, string Name) RealSlice()
     {
-        var root = Environment.GetEnvironmentVariable("RECAPP_DATASETS") ?? "/work/shared/datasets";
+        var root = Embeddings.RealDatasetProtocol.DatasetsFolder();
         var folder = Path.Combine(root, "ml-latest-small");
         if (!File.Exists(Path.Combine(folder, "ratings.csv")))
         {
