@@ -107,6 +107,13 @@ public sealed class ImplicitAlsTests
             Assert.Equal(exact[f], converged[f], 3);
         }
         Assert.DoesNotContain(added, model.Items.Recommend(refreshed, 10, history).Indices);
+
+        var served = model.RecommendForHistory(user, history, values, 10);
+        Assert.Empty(served.Indices.Intersect(history));
+        Assert.All(served.Indices, i => Assert.InRange(i, 0, 29));
+        var newcomer = model.RecommendForHistory(-1, [31, 35], [1f, 1f], 5);
+        Assert.All(newcomer.Indices, i => Assert.InRange(i, 30, 59));
+        Assert.DoesNotContain(31, newcomer.Indices);
     }
 
     [Fact]
