@@ -226,6 +226,16 @@ public sealed class ImplicitAlsTests
     }
 
     [Fact]
+    public void Empty_matrices_build_and_recommend_nothing()
+    {
+        var noUsers = ImplicitAlsBuilder.Build(ImplicitFeedbackMatrix.FromTriples(0, 3, []), s_small);
+        Assert.Equal(0, noUsers.Users.Count);
+        Assert.Empty(noUsers.Items.Recommend(new float[4], 5, []).Indices);
+        var noItems = ImplicitAlsBuilder.Build(ImplicitFeedbackMatrix.FromTriples(2, 0, []), s_small);
+        Assert.Empty(noItems.Recommend(1, 5, []).Indices);
+    }
+
+    [Fact]
     public void Settings_out_of_range_are_rejected_by_name()
     {
         var (matrix, _) = TwoGroups();
