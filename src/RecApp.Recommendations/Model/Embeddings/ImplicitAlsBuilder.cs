@@ -65,4 +65,17 @@ public sealed record ImplicitAlsModel(UserEmbeddings Users, ItemEmbeddings Items
 {
     /// <summary>Top <paramref name="k"/> items for a trained user, minus <paramref name="exclude"/> (e.g. the user's history).</summary>
     public ScoredIndices Recommend(int user, int k, ReadOnlySpan<int> exclude) => Items.Recommend(Users.Vector(user), k, exclude);
+
+    /// <summary>
+    /// Top <paramref name="k"/> items for a user's whole current history (distinct item indices and their values,
+    /// events since the build included), the history excluded. A trained user (<paramref name="user"/> ≥ 0) is
+    /// refreshed from the stored vector by a few CG steps; anyone else (−1) is folded in exactly.
+    /// </summary>
+    public ScoredIndices RecommendForHistory(int user, ReadOnlySpan<int> items, ReadOnlySpan<float> values, int k)
+    {
+        var vector = user >= 0
+            ? Items.FoldIn(items, values, Users.Vector(user), Math.Max(3, Settings.ConjugateGradientSteps))
+            : Items.FoldIn(items, values);
+        return Items.Recommend(vector, k, items);
+    }
 }

@@ -75,6 +75,10 @@ internal static class ImplicitAlsSolver
     {
         var k = settings.Factors;
         var rowCount = start.Length - 1;
+        if (rowCount == 0)
+        {
+            return; // Partitioner.Create rejects an empty range
+        }
         var options = new ParallelOptions { MaxDegreeOfParallelism = settings.MaxDegreeOfParallelism };
         // Ranges of rows per task (not one task per row): a row is only microseconds of work.
         Parallel.ForEach(Partitioner.Create(0, rowCount, Math.Max(64, rowCount / 256 + 1)), options, () => new Scratch(k), (range, _, scratch) =>

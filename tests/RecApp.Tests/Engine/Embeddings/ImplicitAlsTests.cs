@@ -107,6 +107,13 @@ public sealed class ImplicitAlsTests
             Assert.Equal(exact[f], converged[f], 3);
         }
         Assert.DoesNotContain(added, model.Items.Recommend(refreshed, 10, history).Indices);
+
+        var served = model.RecommendForHistory(user, history, values, 10);
+        Assert.Empty(served.Indices.Intersect(history));
+        Assert.All(served.Indices, i => Assert.InRange(i, 0, 29));
+        var newcomer = model.RecommendForHistory(-1, [31, 35], [1f, 1f], 5);
+        Assert.All(newcomer.Indices, i => Assert.InRange(i, 30, 59));
+        Assert.DoesNotContain(31, newcomer.Indices);
     }
 
     [Fact]
@@ -216,6 +223,16 @@ public sealed class ImplicitAlsTests
         Assert.False(model.Items.IsCandidate(2));
         Assert.False(model.Items.IsCandidate(3));
         Assert.Equal([0f, 0f], model.Users.Vector(2).ToArray());
+    }
+
+    [Fact]
+    public void Empty_matrices_build_and_recommend_nothing()
+    {
+        var noUsers = ImplicitAlsBuilder.Build(ImplicitFeedbackMatrix.FromTriples(0, 3, []), s_small);
+        Assert.Equal(0, noUsers.Users.Count);
+        Assert.Empty(noUsers.Items.Recommend(new float[4], 5, []).Indices);
+        var noItems = ImplicitAlsBuilder.Build(ImplicitFeedbackMatrix.FromTriples(2, 0, []), s_small);
+        Assert.Empty(noItems.Recommend(1, 5, []).Indices);
     }
 
     [Fact]
