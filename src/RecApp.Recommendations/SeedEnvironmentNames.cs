@@ -141,6 +141,15 @@ public static class SeedEnvironmentNames
         return configuration;
     }
 
+    /// <summary>
+    /// <paramref name="configuration"/> with the mapping below it, unless it has the mapping already: for an options
+    /// registration used in a host that did not add it (a test's, or a tool's).
+    /// </summary>
+    public static IConfiguration WithSeedNames(IConfiguration configuration) =>
+        configuration is IConfigurationRoot root && root.Providers.OfType<SeedEnvironmentProvider>().Any()
+            ? configuration
+            : new ConfigurationBuilder().Add(new SeedEnvironmentSource(configuration)).AddConfiguration(configuration).Build();
+
     private sealed class SeedEnvironmentSource(IConfiguration root) : IConfigurationSource
     {
         public IConfigurationProvider Build(IConfigurationBuilder builder) => new SeedEnvironmentProvider(root);

@@ -23,8 +23,7 @@ public class ImplicitAlsBuildBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _matrix = ImplicitFeedbackMatrix.FromInteractionMatrix(
-            InteractionMatrix.Build(EngineData.Create(Size), new RecommendationOptions(), EngineData.Now));
+        _matrix = ImplicitAlsData.Matrix(Size);
         _settings = new ImplicitAlsSettings().FitTo(_matrix);
     }
 
@@ -50,8 +49,7 @@ public class ImplicitAlsTopKBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _matrix = ImplicitFeedbackMatrix.FromInteractionMatrix(
-            InteractionMatrix.Build(EngineData.Create(Size), new RecommendationOptions(), EngineData.Now));
+        _matrix = ImplicitAlsData.Matrix(Size);
         _model = ImplicitAlsBuilder.Build(_matrix, new ImplicitAlsSettings().FitTo(_matrix));
         _users = Enumerable.Range(0, _matrix.UserCount).Where(u => u % 97 == 0).Take(Users).ToArray();
     }
@@ -92,4 +90,11 @@ public class ImplicitAlsTopKBenchmarks
     }
 
     private ReadOnlySpan<int> History(int user) => _matrix.CellItem.AsSpan(_matrix.UserStart[user], _matrix.UserStart[user + 1] - _matrix.UserStart[user]);
+}
+
+/// <summary>The engine's user × item weights for a synthetic size, as iALS reads them.</summary>
+internal static class ImplicitAlsData
+{
+    public static ImplicitFeedbackMatrix Matrix(string size) => ImplicitFeedbackMatrix.FromInteractionMatrix(
+        InteractionMatrix.Build(EngineData.Create(size), new RecommendationOptions(), EngineData.Now));
 }

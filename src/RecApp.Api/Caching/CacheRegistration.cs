@@ -28,9 +28,10 @@ public static class CacheRegistration
         builder.Services.AddSingleton<CacheTierStatistics>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<CacheTierStatistics>());
 
+        var settings = Settings(builder);
         var cache = builder.Services.AddFusionCache()
-            .WithOptions(options => ConfigureCache(options, Settings(builder)))
-            .WithDefaultEntryOptions(entry => ConfigureDefaultEntries(entry, Settings(builder)))
+            .WithOptions(options => ConfigureCache(options, settings))
+            .WithDefaultEntryOptions(entry => ConfigureDefaultEntries(entry, settings))
             .WithMemoryCache(sp => new MemoryCache(new MemoryCacheOptions
             {
                 SizeLimit = sp.GetRequiredService<IOptions<CachingOptions>>().Value.MaximumLocalEntries,
@@ -40,7 +41,7 @@ public static class CacheRegistration
             {
                 ConnectionMultiplexerFactory = () => Task.FromResult(sp.GetRequiredService<IConnectionMultiplexer>()),
             }));
-        if (Settings(builder).EnableBackplane)
+        if (settings.EnableBackplane)
         {
             cache.WithBackplane(sp => new RedisBackplane(new RedisBackplaneOptions
             {
@@ -51,7 +52,7 @@ public static class CacheRegistration
         return builder;
     }
 
-    /// <summary>Bound once more here because FusionCache's builder callbacks get no service provider.</summary>
+    /// <summary>Bound here too (besides the validated options) because FusionCache's builder callbacks get no service provider.</summary>
     private static CachingOptions Settings(IHostApplicationBuilder builder) =>
         builder.Configuration.GetSection(CachingOptions.Section).Get<CachingOptions>() ?? new CachingOptions();
 

@@ -4,7 +4,7 @@ namespace RecApp.Recommendations.Data;
 
 /// <summary>
 /// EF Core view of the catalog and users, for the API's CRUD. The schema itself is owned by the SQL
-/// migrations (<see cref="DatabaseMigrator"/>); bulk and hot paths use Npgsql directly.
+/// migrations (<see cref="DatabaseMigrator"/>, run by the migration step and the data verbs); bulk and hot paths use Npgsql directly.
 /// </summary>
 public sealed class RecDbContext(DbContextOptions<RecDbContext> options) : DbContext(options)
 {

@@ -96,34 +96,19 @@ public sealed class CleanupJob(ModelStore store, IOptions<RecommendationOptions>
 public static class ModelServiceCollectionExtensions
 {
     /// <summary>
-    /// Options from section <c>Recommendations</c>; the seed's environment name <c>MAX_SIMILAR_USERS</c> is accepted too
-    /// (the .NET key wins when both are set). Validated at start-up (<see cref="RecommendationOptionsValidator"/>).
+    /// Options from section <c>Recommendations</c>; the seed's environment name <c>MAX_SIMILAR_USERS</c> is accepted too,
+    /// through the one table of seed names (<see cref="SeedEnvironmentNames"/>; the .NET key wins when both are set).
+    /// Validated at start-up (<see cref="RecommendationOptionsValidator"/>).
     /// </summary>
     public static IServiceCollection AddRecommendationOptions(this IServiceCollection services)
     {
         services.AddOptions<RecommendationOptions>()
             .Configure<IConfiguration>((options, configuration) =>
-            {
-                ApplyMaxSimilarUsers(options, configuration);
-                configuration.GetSection(RecommendationOptions.SectionName).Bind(options);
-            })
+                SeedEnvironmentNames.WithSeedNames(configuration).GetSection(RecommendationOptions.SectionName).Bind(options))
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RecommendationOptions>, RecommendationOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         return services;
-    }
-
-    /// <summary>
-    /// The seed's <c>MAX_SIMILAR_USERS</c> when <c>Recommendations:MaxSimilarUsers</c> is not set: invariant culture, a
-    /// trailing <c># comment</c> tolerated; anything but a positive integer fails, naming the setting.
-    /// </summary>
-    internal static void ApplyMaxSimilarUsers(RecommendationOptions options, IConfiguration configuration)
-    {
-        if (SeedEnvironmentSetting.TryReadPositiveInteger(configuration, "MAX_SIMILAR_USERS",
-                $"{RecommendationOptions.SectionName}:{nameof(RecommendationOptions.MaxSimilarUsers)}", typeof(RecommendationOptions), out var value))
-        {
-            options.MaxSimilarUsers = value;
-        }
     }
 
     /// <summary>The four <see cref="IModelJob"/>s (popular, profiles, similarities, cleanup) for the Refresher. Needs an NpgsqlDataSource.</summary>

@@ -225,7 +225,7 @@ public static class RefresherCommandLine
         });
         builder.Configuration.AddSeedEnvironmentNames();
         builder.AddPostgresDataSource("recdb");
-        builder.Services.AddDatabaseMigrations();
+        builder.Services.AddSingleton<DatabaseMigrator>(); // seed and import apply the schema themselves (PrepareAsync)
         builder.Services.AddSingleton<DatasetBulkLoader>();
         return builder.Build();
     }
