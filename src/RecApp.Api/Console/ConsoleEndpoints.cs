@@ -173,7 +173,7 @@ public static class ConsoleEndpoints
         var inCategory = snapshot.Popularity.Lists.GetValueOrDefault(new Segment(Category: item.Category)) ?? ScoredIds.Empty;
 
         ScoredItem[] similar = [];
-        if (snapshot.PartVersions.ContainsKey(ModelParts.ItemNeighbors))
+        if (snapshot.Has(ModelParts.ItemNeighbors))
         {
             var list = (await lists.SimilarAsync(snapshot, id, cancellationToken)).List;
             similar = [.. list.ItemIds.Take(ListHead).Select((neighbor, i) =>

@@ -17,12 +17,12 @@ public static class ModelReadiness
 {
     /// <summary>The content and collaborative tiers rank from item neighbors and fall back on popularity.</summary>
     public static bool CanPersonalize(ModelSnapshot snapshot) =>
-        snapshot.PartVersions.ContainsKey(ModelParts.Popularity) && snapshot.PartVersions.ContainsKey(ModelParts.ItemNeighbors);
+        snapshot.Has(ModelParts.Popularity) && snapshot.Has(ModelParts.ItemNeighbors);
 
     /// <summary>Throws unless the popular lists exist: without them there is nothing true to answer a user with.</summary>
     public static void RequirePopular(ModelSnapshot snapshot)
     {
-        if (!snapshot.PartVersions.ContainsKey(ModelParts.Popularity))
+        if (!snapshot.Has(ModelParts.Popularity))
         {
             throw new ModelNotReadyException("No model has been built yet: the first popular-items job has not finished. Retry later.");
         }
@@ -30,7 +30,7 @@ public static class ModelReadiness
 
     public static void RequireSimilarities(ModelSnapshot snapshot)
     {
-        if (!snapshot.PartVersions.ContainsKey(ModelParts.ItemNeighbors))
+        if (!snapshot.Has(ModelParts.ItemNeighbors))
         {
             throw new ModelNotReadyException("Item similarities are not computed yet: the first similarities job has not finished. Retry later.");
         }

@@ -1,4 +1,5 @@
 using RecApp.Recommendations.Data;
+using RecApp.Recommendations.Model.Embeddings;
 
 namespace RecApp.Recommendations.Model;
 
@@ -11,6 +12,12 @@ public sealed record GlobalModel(
 
     /// <summary>What the build chose and measured (data clock, decay, blend, validation score).</summary>
     public ModelTuning Tuning { get; init; } = ModelTuning.Default;
+
+    /// <summary>Item vectors of the embedding source (empty when the build made none).</summary>
+    public ItemEmbeddingIndex Embeddings { get; init; } = ItemEmbeddingIndex.Empty;
+
+    /// <summary>Every part, ready to publish (<see cref="ModelParts.All"/>).</summary>
+    public IReadOnlyList<PartWrite> Writes() => [.. ModelParts.All.Select(part => part.WriteFrom(this))];
 }
 
 /// <summary>
@@ -39,6 +46,7 @@ public static class GlobalModelBuilder
         {
             ItemModel = tuning.ItemModel == "ease" ? CollaborativeModel.Ease : CollaborativeModel.Knn,
             Tuning = tuning,
+            Embeddings = ItemEmbeddingBuilder.Build(matrix, options),
         };
     }
 }

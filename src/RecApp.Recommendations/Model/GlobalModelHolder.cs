@@ -99,17 +99,8 @@ public sealed class GlobalModelHolder(NpgsqlDataSource dataSource, ModelStore st
                         }
                     }
                 }
-                var next = current with
-                {
-                    Catalog = catalog,
-                    PartVersions = partVersions,
-                    Popularity = stored?.Popularity ?? current.Popularity,
-                    Trending = stored?.Trending ?? current.Trending,
-                    ItemNeighbors = stored?.ItemNeighbors ?? current.ItemNeighbors,
-                    UserNeighbors = stored?.UserNeighbors ?? current.UserNeighbors,
-                    Profiles = stored?.Profiles ?? current.Profiles,
-                    Tuning = stored?.Tuning ?? current.Tuning,
-                };
+                var merged = current with { Catalog = catalog, PartVersions = partVersions };
+                var next = stored?.ApplyTo(merged) ?? merged;
                 if (watermark is not null && (_catalogWatermark is null || watermark > _catalogWatermark))
                 {
                     _catalogWatermark = watermark;

@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using RecApp.Recommendations.Data;
+using RecApp.Recommendations.Model.Embeddings;
 
 namespace RecApp.Recommendations.Model;
 
@@ -46,8 +47,8 @@ public sealed class PopularJob(DatasetReader reader, ModelStore store, IOptions<
 
     protected override IReadOnlyList<PartWrite> Build(Dataset dataset, DateTime asOf) =>
     [
-        ModelStore.Popularity(PopularityBuilder.BuildPopularity(dataset, Options, asOf)),
-        ModelStore.Trending(PopularityBuilder.BuildTrending(dataset, Options, asOf)),
+        ModelParts.Popularity.Write(PopularityBuilder.BuildPopularity(dataset, Options, asOf)),
+        ModelParts.Trending.Write(PopularityBuilder.BuildTrending(dataset, Options, asOf)),
     ];
 }
 
@@ -58,10 +59,10 @@ public sealed class ProfilesJob(DatasetReader reader, ModelStore store, IOptions
     public override string Name => ModelChannels.Profiles;
 
     protected override IReadOnlyList<PartWrite> Build(Dataset dataset, DateTime asOf) =>
-        [ModelStore.Profiles(UserModelBuilder.BuildProfiles(dataset, Options, asOf))];
+        [ModelParts.Profiles.Write(UserModelBuilder.BuildProfiles(dataset, Options, asOf))];
 }
 
-/// <summary><c>similarities</c>: item neighbors (collaborative and content) and user neighbors.</summary>
+/// <summary><c>similarities</c>: item neighbors (collaborative and content), user neighbors, item embeddings and what the tuning chose.</summary>
 public sealed class SimilaritiesJob(DatasetReader reader, ModelStore store, IOptions<RecommendationOptions> options, TimeProvider clock, ILogger<SimilaritiesJob> logger)
     : BuildJob(reader, store, options, clock, logger)
 {
@@ -74,9 +75,14 @@ public sealed class SimilaritiesJob(DatasetReader reader, ModelStore store, IOpt
         Logger.LogInformation("Similarities: {Model} (EASE λ {Lambda}), decay half-life {HalfLife} days, blend {Blend}; validation nDCG@10 {Chosen} (defaults {Defaults}) on {Users} users, {Tried} settings in {Seconds} s.",
             tuning.ItemModel, tuning.EaseLambda, tuning.DecayHalfLifeDays, tuning.Blend, tuning.ValidationNdcg, tuning.DefaultsValidationNdcg,
             tuning.ValidationUsers, tuning.SettingsTried, tuning.TuningSeconds);
-        var item = ModelStore.ItemNeighbors(itemNeighbors, tuning);
-        // The same record on the user neighbors' version, the one job_runs.model_version names for this job.
-        return [item, ModelStore.UserNeighbors(UserModelBuilder.BuildNeighbors(matrix, Options)) with { Details = item.Details }];
+        return
+        [
+            ModelParts.ItemNeighbors.Write(itemNeighbors),
+            ModelParts.UserNeighbors.Write(UserModelBuilder.BuildNeighbors(matrix, Options)),
+            ModelParts.ItemEmbeddings.Write(ItemEmbeddingBuilder.Build(matrix, Options)),
+            // Last: the newest version of the run, the one job_runs.model_version names (so /stats shows the tuning).
+            ModelParts.Tuning.Write(tuning),
+        ];
     }
 }
 

@@ -1,42 +1,26 @@
 namespace RecApp.Recommendations.Model;
 
-/// <summary>Names of the independently versioned parts of the global model (<c>model_versions.part</c>).</summary>
+/// <summary>
+/// The registry of the global model's independently versioned parts: <see cref="ModelStore"/> reads and cleans up
+/// through it, the API's snapshot merges what it reads through it, and the jobs publish its parts. A new part is a
+/// <see cref="ModelPart{T}"/> added here (and its property on <see cref="GlobalModel"/> and <see cref="ModelSnapshot"/>).
+/// </summary>
 public static class ModelParts
 {
-    public const string Popularity = "popularity";
-    public const string Trending = "trending";
-    public const string ItemNeighbors = "item_neighbors";
-    public const string UserNeighbors = "user_neighbors";
-    public const string Profiles = "profiles";
+    public static PopularityPart Popularity { get; } = new();
+    public static TrendingPart Trending { get; } = new();
+    public static ItemNeighborsPart ItemNeighbors { get; } = new();
+    public static UserNeighborsPart UserNeighbors { get; } = new();
+    public static ProfilesPart Profiles { get; } = new();
+    public static ItemEmbeddingsPart ItemEmbeddings { get; } = new();
 
-    public static readonly IReadOnlyList<string> All = [Popularity, Trending, ItemNeighbors, UserNeighbors, Profiles];
+    /// <summary>What the build chose (published last by the similarities job, so its version is the job's newest).</summary>
+    public static TuningPart Tuning { get; } = new();
+
+    public static IReadOnlyList<ModelPart> All { get; } = [Popularity, Trending, ItemNeighbors, UserNeighbors, Profiles, ItemEmbeddings, Tuning];
+
+    public static IReadOnlyList<string> Names { get; } = [.. All.Select(p => p.Name)];
+
+    /// <summary>The part called <paramref name="name"/>; null for a name this build does not know (e.g. written by a newer one).</summary>
+    public static ModelPart? Find(string name) => All.FirstOrDefault(p => p.Name == name);
 }
-
-/// <summary>Ids with their scores, best first.</summary>
-public sealed record ScoredIds(long[] Ids, float[] Scores)
-{
-    public static ScoredIds Empty { get; } = new([], []);
-}
-
-/// <summary>A popularity segment; null means "any". Category narrows the item side, the rest the user side.</summary>
-public readonly record struct Segment(int? GeoId = null, string? Gender = null, string? AgeGroup = null, string? Category = null);
-
-/// <summary>Popular lists per segment (thin segments are absent).</summary>
-public sealed record PopularityModel(IReadOnlyDictionary<Segment, ScoredIds> Lists);
-
-/// <summary>Trending lists: <see cref="Overall"/> and per category.</summary>
-public sealed record TrendingModel(ScoredIds Overall, IReadOnlyDictionary<string, ScoredIds> ByCategory);
-
-/// <summary>Top-K neighbors per item id, collaborative and content.</summary>
-public sealed record ItemNeighborModel(IReadOnlyDictionary<long, ScoredIds> Collaborative, IReadOnlyDictionary<long, ScoredIds> Content);
-
-/// <summary>A user's nearest users and the items those users liked, weighted by similarity (precomputed candidates).</summary>
-public sealed record UserNeighborhood(ScoredIds Neighbors, ScoredIds Items);
-
-public sealed record UserNeighborModel(IReadOnlyDictionary<long, UserNeighborhood> Users);
-
-/// <summary>Weighted preferences of one user; category and tag weights each sum to 1.</summary>
-public sealed record UserProfile(
-    IReadOnlyDictionary<string, float> Categories, IReadOnlyDictionary<string, float> Tags, decimal? AvgPrice, int InteractionCount);
-
-public sealed record ProfileModel(IReadOnlyDictionary<long, UserProfile> Users);

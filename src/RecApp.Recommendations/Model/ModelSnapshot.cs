@@ -1,4 +1,5 @@
 using RecApp.Recommendations.Data;
+using RecApp.Recommendations.Model.Embeddings;
 
 namespace RecApp.Recommendations.Model;
 
@@ -73,14 +74,16 @@ public sealed record ModelSnapshot(
 
     public long Version => PartVersions.Count == 0 ? 0 : PartVersions.Values.Max();
 
-    /// <summary>What the build of the item neighbors chose (data clock, decay, blend weights); defaults before the first build.</summary>
+    /// <summary>Whether a version of <paramref name="part"/> has been loaded.</summary>
+    public bool Has(ModelPart part) => PartVersions.ContainsKey(part.Name);
+
+    /// <summary>What the build chose (data clock, decay, blend weights); defaults before the first build.</summary>
     public ModelTuning Tuning { get; init; } = ModelTuning.Default;
 
+    /// <summary>Item vectors of the embedding source; empty before the first build that made them.</summary>
+    public ItemEmbeddingIndex Embeddings { get; init; } = ItemEmbeddingIndex.Empty;
+
     /// <summary>A snapshot of a model built in memory (evaluation, benchmarks, tests); version 0.</summary>
-    public static ModelSnapshot FromModel(IEnumerable<CatalogItem> items, GlobalModel model) => new(
-        Catalog.Create(items), new Dictionary<string, long>(),
-        model.Popularity, model.Trending, model.ItemNeighbors, model.UserNeighbors, model.Profiles)
-    {
-        Tuning = model.Tuning,
-    };
+    public static ModelSnapshot FromModel(IEnumerable<CatalogItem> items, GlobalModel model) =>
+        ModelParts.All.Aggregate(Empty with { Catalog = Catalog.Create(items) }, (snapshot, part) => part.ApplyTo(snapshot, model));
 }

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using NpgsqlTypes;
@@ -21,8 +20,6 @@ public sealed record PartWrite(string Part, Func<NpgsqlConnection, long, Cancell
 /// </summary>
 public sealed class ModelStore(NpgsqlDataSource dataSource, ILogger<ModelStore> logger)
 {
-    private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web);
-
     /// <summary>Test seam: runs after each part's rows are written, inside the publishing transaction.</summary>
     internal Func<string, CancellationToken, Task>? AfterPartWritten { get; set; }
 
@@ -137,238 +134,37 @@ public sealed class ModelStore(NpgsqlDataSource dataSource, ILogger<ModelStore> 
         return versions;
     }
 
-    // ---- Writers (binary COPY) -----------------------------------------------------------------------------
-
-    public static PartWrite Popularity(PopularityModel model) => new(ModelParts.Popularity, async (connection, version, ct) =>
-    {
-        await using var writer = await connection.BeginBinaryImportAsync(
-            "COPY popular_items (version, geo_id, gender, age_group, category, item_ids, scores) FROM STDIN (FORMAT BINARY)", ct);
-        foreach (var (segment, list) in model.Lists)
-        {
-            await writer.StartRowAsync(ct);
-            await writer.WriteAsync(version, NpgsqlDbType.Bigint, ct);
-            await writer.WriteNullableAsync(segment.GeoId, NpgsqlDbType.Integer, ct);
-            await writer.WriteNullableAsync(segment.Gender, NpgsqlDbType.Text, ct);
-            await writer.WriteNullableAsync(segment.AgeGroup, NpgsqlDbType.Text, ct);
-            await writer.WriteNullableAsync(segment.Category, NpgsqlDbType.Text, ct);
-            await WriteListAsync(writer, list, ct);
-        }
-        return (long)await writer.CompleteAsync(ct);
-    });
-
-    public static PartWrite Trending(TrendingModel model) => new(ModelParts.Trending, async (connection, version, ct) =>
-    {
-        await using var writer = await connection.BeginBinaryImportAsync(
-            "COPY trending_items (version, category, item_ids, scores) FROM STDIN (FORMAT BINARY)", ct);
-        foreach (var (category, list) in model.ByCategory.Prepend(new(null!, model.Overall)))
-        {
-            await writer.StartRowAsync(ct);
-            await writer.WriteAsync(version, NpgsqlDbType.Bigint, ct);
-            await writer.WriteNullableAsync(category, NpgsqlDbType.Text, ct);
-            await WriteListAsync(writer, list, ct);
-        }
-        return (long)await writer.CompleteAsync(ct);
-    });
-
-    /// <summary>The item neighbors, with what the build chose (<see cref="ModelTuning"/>) in the version's details.</summary>
-    public static PartWrite ItemNeighbors(ItemNeighborModel model, ModelTuning tuning) => ItemNeighbors(model) with
-    {
-        Details = JsonSerializer.Serialize(tuning, s_json),
-    };
-
-    public static PartWrite ItemNeighbors(ItemNeighborModel model) => new(ModelParts.ItemNeighbors, async (connection, version, ct) =>
-    {
-        await using var writer = await connection.BeginBinaryImportAsync(
-            "COPY item_neighbors (version, item_id, kind, neighbor_ids, scores) FROM STDIN (FORMAT BINARY)", ct);
-        foreach (var (kind, lists) in new[] { ("collaborative", model.Collaborative), ("content", model.Content) })
-        {
-            foreach (var (itemId, list) in lists)
-            {
-                await writer.StartRowAsync(ct);
-                await writer.WriteAsync(version, NpgsqlDbType.Bigint, ct);
-                await writer.WriteAsync(itemId, NpgsqlDbType.Bigint, ct);
-                await writer.WriteAsync(kind, NpgsqlDbType.Text, ct);
-                await WriteListAsync(writer, list, ct);
-            }
-        }
-        return (long)await writer.CompleteAsync(ct);
-    });
-
-    public static PartWrite UserNeighbors(UserNeighborModel model) => new(ModelParts.UserNeighbors, async (connection, version, ct) =>
-    {
-        await using var writer = await connection.BeginBinaryImportAsync(
-            "COPY user_neighbors (version, user_id, neighbor_ids, scores, item_ids, item_scores) FROM STDIN (FORMAT BINARY)", ct);
-        foreach (var (userId, neighborhood) in model.Users)
-        {
-            await writer.StartRowAsync(ct);
-            await writer.WriteAsync(version, NpgsqlDbType.Bigint, ct);
-            await writer.WriteAsync(userId, NpgsqlDbType.Bigint, ct);
-            await WriteListAsync(writer, neighborhood.Neighbors, ct);
-            await WriteListAsync(writer, neighborhood.Items, ct);
-        }
-        return (long)await writer.CompleteAsync(ct);
-    });
-
-    public static PartWrite Profiles(ProfileModel model) => new(ModelParts.Profiles, async (connection, version, ct) =>
-    {
-        await using var writer = await connection.BeginBinaryImportAsync(
-            "COPY user_profiles (version, user_id, preferred_categories, preferred_tags, avg_price, interaction_count) FROM STDIN (FORMAT BINARY)", ct);
-        foreach (var (userId, profile) in model.Users)
-        {
-            await writer.StartRowAsync(ct);
-            await writer.WriteAsync(version, NpgsqlDbType.Bigint, ct);
-            await writer.WriteAsync(userId, NpgsqlDbType.Bigint, ct);
-            await writer.WriteAsync(JsonSerializer.Serialize(profile.Categories, s_json), NpgsqlDbType.Jsonb, ct);
-            await writer.WriteAsync(JsonSerializer.Serialize(profile.Tags, s_json), NpgsqlDbType.Jsonb, ct);
-            await writer.WriteNullableAsync(profile.AvgPrice, NpgsqlDbType.Numeric, ct);
-            await writer.WriteAsync(profile.InteractionCount, NpgsqlDbType.Integer, ct);
-        }
-        return (long)await writer.CompleteAsync(ct);
-    });
-
-    private static async Task WriteListAsync(NpgsqlBinaryImporter writer, ScoredIds list, CancellationToken ct)
-    {
-        await writer.WriteAsync(list.Ids, NpgsqlDbType.Array | NpgsqlDbType.Bigint, ct);
-        await writer.WriteAsync(list.Scores, NpgsqlDbType.Array | NpgsqlDbType.Real, ct);
-    }
-
-    // ---- Readers (one REPEATABLE READ snapshot) --------------------------------------------------------------
+    // ---- Reading (one REPEATABLE READ snapshot) --------------------------------------------------------------
 
     /// <summary>
-    /// Reads the current version of each part in <paramref name="parts"/> (those not yet published are absent),
-    /// all from one database snapshot so a concurrent publish or cleanup cannot tear the read.
+    /// Reads the current version of each part in <paramref name="parts"/> (those not yet published, and names this build
+    /// does not know, are absent), all from one database snapshot so a concurrent publish or cleanup cannot tear the read.
     /// </summary>
     public async Task<StoredModel> ReadAsync(IReadOnlyCollection<string> parts, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
         var versions = await ReadCurrentVersionsAsync(connection, transaction, cancellationToken);
-        var model = new StoredModel { Versions = versions };
-        foreach (var part in parts)
+        var wanted = parts.Select(ModelParts.Find).OfType<ModelPart>().Where(p => versions.ContainsKey(p.Name)).ToArray();
+        var details = new Dictionary<long, string?>();
+        await using (var command = new NpgsqlCommand("SELECT version, details::text FROM model_versions WHERE version = ANY($1)", connection, transaction))
         {
-            if (!versions.TryGetValue(part, out var version))
+            command.Parameters.Add(new() { Value = wanted.Select(p => versions[p.Name]).ToArray() });
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
             {
-                continue;
+                details[reader.GetInt64(0)] = reader.IsDBNull(1) ? null : reader.GetString(1);
             }
-            switch (part)
-            {
-                case ModelParts.Popularity:
-                    model.Popularity = await ReadPopularityAsync(connection, version, cancellationToken);
-                    break;
-                case ModelParts.Trending:
-                    model.Trending = await ReadTrendingAsync(connection, version, cancellationToken);
-                    break;
-                case ModelParts.ItemNeighbors:
-                    model.ItemNeighbors = await ReadItemNeighborsAsync(connection, version, cancellationToken);
-                    model.Tuning = await ReadTuningAsync(connection, transaction, version, cancellationToken);
-                    break;
-                case ModelParts.UserNeighbors:
-                    model.UserNeighbors = await ReadUserNeighborsAsync(connection, version, cancellationToken);
-                    break;
-                case ModelParts.Profiles:
-                    model.Profiles = await ReadProfilesAsync(connection, version, cancellationToken);
-                    break;
-            }
+        }
+        var values = new Dictionary<ModelPart, object>();
+        foreach (var part in wanted)
+        {
+            var version = versions[part.Name];
+            values[part] = await part.ReadAsync(connection, version, details.GetValueOrDefault(version), cancellationToken);
         }
         await transaction.CommitAsync(cancellationToken);
-        return model;
+        return new StoredModel(versions, values);
     }
-
-    private static async Task<PopularityModel> ReadPopularityAsync(NpgsqlConnection connection, long version, CancellationToken ct)
-    {
-        var lists = new Dictionary<Segment, ScoredIds>();
-        await using var reader = await connection.BeginBinaryExportAsync(
-            $"COPY (SELECT geo_id, gender, age_group, category, item_ids, scores FROM popular_items WHERE version = {version}) TO STDOUT (FORMAT BINARY)", ct);
-        while (reader.StartRow() != -1)
-        {
-            int? geo = reader.ReadNullable<int>(NpgsqlDbType.Integer);
-            var gender = reader.ReadNullableText();
-            var age = reader.ReadNullableText();
-            var category = reader.ReadNullableText();
-            lists[new Segment(geo, gender, age, category)] = ReadList(reader);
-        }
-        return new PopularityModel(lists);
-    }
-
-    private static async Task<TrendingModel> ReadTrendingAsync(NpgsqlConnection connection, long version, CancellationToken ct)
-    {
-        var overall = ScoredIds.Empty;
-        var byCategory = new Dictionary<string, ScoredIds>(StringComparer.Ordinal);
-        await using var reader = await connection.BeginBinaryExportAsync(
-            $"COPY (SELECT category, item_ids, scores FROM trending_items WHERE version = {version}) TO STDOUT (FORMAT BINARY)", ct);
-        while (reader.StartRow() != -1)
-        {
-            var category = reader.ReadNullableText();
-            var list = ReadList(reader);
-            if (category is null)
-            {
-                overall = list;
-            }
-            else
-            {
-                byCategory[category] = list;
-            }
-        }
-        return new TrendingModel(overall, byCategory);
-    }
-
-    private static async Task<ItemNeighborModel> ReadItemNeighborsAsync(NpgsqlConnection connection, long version, CancellationToken ct)
-    {
-        var collaborative = new Dictionary<long, ScoredIds>();
-        var content = new Dictionary<long, ScoredIds>();
-        await using var reader = await connection.BeginBinaryExportAsync(
-            $"COPY (SELECT item_id, kind, neighbor_ids, scores FROM item_neighbors WHERE version = {version}) TO STDOUT (FORMAT BINARY)", ct);
-        while (reader.StartRow() != -1)
-        {
-            var itemId = reader.Read<long>(NpgsqlDbType.Bigint);
-            var kind = reader.Read<string>(NpgsqlDbType.Text);
-            (kind == "content" ? content : collaborative)[itemId] = ReadList(reader);
-        }
-        return new ItemNeighborModel(collaborative, content);
-    }
-
-    private static async Task<ModelTuning> ReadTuningAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, long version, CancellationToken ct)
-    {
-        await using var command = new NpgsqlCommand("SELECT details::text FROM model_versions WHERE version = $1", connection, transaction);
-        command.Parameters.Add(new() { Value = version });
-        return await command.ExecuteScalarAsync(ct) is string json && JsonSerializer.Deserialize<ModelTuning>(json, s_json) is { } tuning
-            ? tuning
-            : ModelTuning.Default;
-    }
-
-    private static async Task<UserNeighborModel> ReadUserNeighborsAsync(NpgsqlConnection connection, long version, CancellationToken ct)
-    {
-        var users = new Dictionary<long, UserNeighborhood>();
-        await using var reader = await connection.BeginBinaryExportAsync(
-            $"COPY (SELECT user_id, neighbor_ids, scores, item_ids, item_scores FROM user_neighbors WHERE version = {version}) TO STDOUT (FORMAT BINARY)", ct);
-        while (reader.StartRow() != -1)
-        {
-            var userId = reader.Read<long>(NpgsqlDbType.Bigint);
-            users[userId] = new UserNeighborhood(ReadList(reader), ReadList(reader));
-        }
-        return new UserNeighborModel(users);
-    }
-
-    private static async Task<ProfileModel> ReadProfilesAsync(NpgsqlConnection connection, long version, CancellationToken ct)
-    {
-        var users = new Dictionary<long, UserProfile>();
-        await using var reader = await connection.BeginBinaryExportAsync(
-            $"COPY (SELECT user_id, preferred_categories, preferred_tags, avg_price, interaction_count FROM user_profiles WHERE version = {version}) TO STDOUT (FORMAT BINARY)", ct);
-        while (reader.StartRow() != -1)
-        {
-            var userId = reader.Read<long>(NpgsqlDbType.Bigint);
-            var categories = JsonSerializer.Deserialize<Dictionary<string, float>>(reader.Read<string>(NpgsqlDbType.Jsonb), s_json) ?? [];
-            var tags = JsonSerializer.Deserialize<Dictionary<string, float>>(reader.Read<string>(NpgsqlDbType.Jsonb), s_json) ?? [];
-            var price = reader.ReadNullable<decimal>(NpgsqlDbType.Numeric);
-            var count = reader.Read<int>(NpgsqlDbType.Integer);
-            users[userId] = new UserProfile(categories, tags, price, count);
-        }
-        return new ProfileModel(users);
-    }
-
-    private static ScoredIds ReadList(NpgsqlBinaryExporter reader) =>
-        new(reader.Read<long[]>(NpgsqlDbType.Array | NpgsqlDbType.Bigint), reader.Read<float[]>(NpgsqlDbType.Array | NpgsqlDbType.Real));
 
     // ---- Cleanup -----------------------------------------------------------------------------------------------
 
@@ -410,7 +206,7 @@ public sealed class ModelStore(NpgsqlDataSource dataSource, ILogger<ModelStore> 
             doomed = [.. list];
         }
 
-        foreach (var table in new[] { "popular_items", "trending_items", "item_neighbors", "user_neighbors", "user_profiles" })
+        foreach (var table in ModelParts.All.SelectMany(p => p.Tables))
         {
             await using var command = new NpgsqlCommand($"DELETE FROM {table} WHERE version = ANY($1)", connection, transaction);
             command.Parameters.Add(new() { Value = doomed });
@@ -434,15 +230,23 @@ public sealed class ModelStore(NpgsqlDataSource dataSource, ILogger<ModelStore> 
 }
 
 /// <summary>What <see cref="ModelStore.ReadAsync"/> found: current versions and the parts asked for that exist.</summary>
-public sealed class StoredModel
+public sealed class StoredModel(IReadOnlyDictionary<string, long> versions, IReadOnlyDictionary<ModelPart, object> values)
 {
-    public required IReadOnlyDictionary<string, long> Versions { get; init; }
-    public PopularityModel? Popularity { get; set; }
-    public TrendingModel? Trending { get; set; }
-    public ItemNeighborModel? ItemNeighbors { get; set; }
-    public UserNeighborModel? UserNeighbors { get; set; }
-    public ProfileModel? Profiles { get; set; }
+    public IReadOnlyDictionary<string, long> Versions { get; } = versions;
 
-    /// <summary>What the build of the item neighbors chose; set with <see cref="ItemNeighbors"/>.</summary>
-    public ModelTuning? Tuning { get; set; }
+    /// <summary>The parts read.</summary>
+    public IEnumerable<ModelPart> Parts => values.Keys;
+
+    /// <summary>The value read for <paramref name="part"/>, or null when it was not read.</summary>
+    public T? Get<T>(ModelPart<T> part) where T : class => values.TryGetValue(part, out var value) ? (T)value : null;
+
+    /// <summary><paramref name="snapshot"/> with every part read replaced.</summary>
+    public ModelSnapshot ApplyTo(ModelSnapshot snapshot)
+    {
+        foreach (var (part, value) in values)
+        {
+            snapshot = part.ApplyTo(snapshot, value);
+        }
+        return snapshot;
+    }
 }

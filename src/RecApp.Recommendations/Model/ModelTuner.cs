@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using RecApp.Recommendations.Data;
+using RecApp.Recommendations.Model.Embeddings;
 using RecApp.Recommendations.Scoring;
 
 namespace RecApp.Recommendations.Model;
@@ -106,7 +107,10 @@ internal static class ModelTuner
                 PopularityBuilder.BuildTrending(dataset, options, clock),
                 new ItemNeighborModel(best.Value.Neighbors, ItemNeighborBuilder.Content(train, options)),
                 UserModelBuilder.BuildNeighbors(train, options),
-                UserModelBuilder.BuildProfiles(train, options)));
+                UserModelBuilder.BuildProfiles(train, options))
+            {
+                Embeddings = ItemEmbeddingBuilder.Build(train, options),
+            });
             var histories = Histories(dataset, matrix, validationUsers, heldOut, options.RecentHistory);
             var demographics = dataset.Users.ToDictionary(u => u.Id, u => new Demographics(u.Gender, u.AgeGroup, u.GeoId));
             var userIds = validationUsers.Select(u => matrix.UserIds[u]).ToArray();

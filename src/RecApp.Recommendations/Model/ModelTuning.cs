@@ -5,21 +5,23 @@ namespace RecApp.Recommendations.Model;
 /// the items it proposes (weighted reciprocal-rank fusion). Fitted on a validation split at build time
 /// (<see cref="ModelTuner"/>); the configured defaults apply until a build has chosen.
 /// </summary>
-public sealed record BlendWeights(float ItemNeighbors, float UserNeighbors, float Content, float Popular)
+public sealed record BlendWeights(float ItemNeighbors, float UserNeighbors, float Content, float Popular, float Embeddings = 0f)
 {
     /// <summary>The configured blend: collaborative split into item and user neighbors by <c>ItemKnnShare</c>.</summary>
     public static BlendWeights From(RecommendationOptions options) => new(
         options.CollaborativeWeight * options.ItemKnnShare,
         options.CollaborativeWeight * (1f - options.ItemKnnShare),
         options.ContentWeight,
-        options.PopularityWeight);
+        options.PopularityWeight,
+        options.EmbeddingWeight);
 
     public float this[int source] => source switch
     {
         0 => ItemNeighbors,
         1 => UserNeighbors,
         2 => Content,
-        _ => Popular,
+        3 => Popular,
+        _ => Embeddings,
     };
 
     public BlendWeights With(int source, float value) => source switch
@@ -27,14 +29,15 @@ public sealed record BlendWeights(float ItemNeighbors, float UserNeighbors, floa
         0 => this with { ItemNeighbors = value },
         1 => this with { UserNeighbors = value },
         2 => this with { Content = value },
-        _ => this with { Popular = value },
+        3 => this with { Popular = value },
+        _ => this with { Embeddings = value },
     };
 
-    public const int SourceCount = 4;
+    public const int SourceCount = 5;
 }
 
 /// <summary>
-/// What a build chose and measured, published with the item neighbors (<c>model_versions.details</c>) and read back into
+/// What a build chose and measured, published as the <c>tuning</c> part (its <c>model_versions.details</c>) and read back into
 /// every snapshot, so the API scores with the settings the model was tuned for:
 /// <list type="bullet">
 /// <item><see cref="DataClock"/>: the newest interaction the build saw. Decay, trending and freshness are measured

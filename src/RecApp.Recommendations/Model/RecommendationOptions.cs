@@ -102,6 +102,21 @@ public sealed class RecommendationOptions
     /// <summary>Weights kept per item from EASE's dense row.</summary>
     public int EaseNeighbors { get; set; } = 400;
 
+    // ---- Embeddings (iALS) -------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Dimensions of the item and user vectors of the implicit-feedback factorisation, the embedding candidate source
+    /// (0 = no embedding source). Large data gets fewer iterations, then fewer dimensions, so the factorisation stays
+    /// within about 10 s of CPU (<c>ImplicitAlsSettings.FitTo</c>).
+    /// </summary>
+    public int EmbeddingFactors { get; set; } = 128;
+
+    /// <summary>Alternating least-squares sweeps (each solves every item, then every user).</summary>
+    public int EmbeddingIterations { get; set; } = 15;
+
+    /// <summary>Items the embedding source proposes per user (top by dot product with the user's folded-in vector).</summary>
+    public int EmbeddingCandidates { get; set; } = 200;
+
     // ---- Build-time tuning (ModelTuner) ----------------------------------------------------------------------
 
     /// <summary>
@@ -146,6 +161,9 @@ public sealed class RecommendationOptions
 
     /// <summary>Share of item-kNN inside the collaborative score (the rest is user-kNN).</summary>
     public float ItemKnnShare { get; set; } = 0.8f;
+
+    /// <summary>Configured blend weight of the embedding source (the build's tuning replaces it with a fitted one).</summary>
+    public float EmbeddingWeight { get; set; } = 0.4f;
 
     /// <summary>
     /// Reciprocal-rank fusion constant c of the 3+ tier blend: each source contributes <c>weight × (c + 1) / (c + rank)</c>,

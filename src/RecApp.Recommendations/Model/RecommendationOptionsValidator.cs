@@ -54,6 +54,9 @@ public sealed class RecommendationOptionsValidator : IValidateOptions<Recommenda
         AtLeast(o.EaseMaxItems, 1, nameof(o.EaseMaxItems));
         Positive(o.EaseLambda, nameof(o.EaseLambda));
         AtLeast(o.EaseNeighbors, 1, nameof(o.EaseNeighbors));
+        Check(o.EmbeddingFactors is >= 0 and <= 1024, nameof(o.EmbeddingFactors), "between 0 (no embedding source) and 1024", o.EmbeddingFactors);
+        Check(o.EmbeddingIterations is >= 1 and <= 1000, nameof(o.EmbeddingIterations), "between 1 and 1000", o.EmbeddingIterations);
+        AtLeast(o.EmbeddingCandidates, 1, nameof(o.EmbeddingCandidates));
 
         Duration(o.TuningBudget, TimeSpan.Zero, nameof(o.TuningBudget), strictly: false);
         AtLeast(o.TuningUsers, 1, nameof(o.TuningUsers));
@@ -69,6 +72,7 @@ public sealed class RecommendationOptionsValidator : IValidateOptions<Recommenda
         AtLeast(o.CollaborativeWeight, 0, nameof(o.CollaborativeWeight));
         AtLeast(o.ContentWeight, 0, nameof(o.ContentWeight));
         AtLeast(o.PopularityWeight, 0, nameof(o.PopularityWeight));
+        AtLeast(o.EmbeddingWeight, 0, nameof(o.EmbeddingWeight));
         Check(o.CollaborativeWeight + o.ContentWeight + o.PopularityWeight > 0, nameof(o.CollaborativeWeight),
             $"such that it, {nameof(o.ContentWeight)} and {nameof(o.PopularityWeight)} are not all 0", o.CollaborativeWeight);
         Check(o.ItemKnnShare is >= 0 and <= 1, nameof(o.ItemKnnShare), "between 0 and 1", o.ItemKnnShare);

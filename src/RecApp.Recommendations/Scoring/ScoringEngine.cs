@@ -41,11 +41,13 @@ public enum CandidateSource
     Content,
     ItemKnn,
     UserKnn,
+    Embeddings,
 }
 
 /// <summary>
 /// Pure scoring over a <see cref="ModelSnapshot"/> and the user's fresh history (no I/O), in two stages. Candidates:
-/// popularity (segment, trending), content neighbors and profile, item neighbors (kNN or EASE), user neighbors.
+/// popularity (segment, trending), content neighbors and profile, item neighbors (kNN or EASE), user neighbors, and
+/// embeddings (the history folded into a user vector, top items by dot product).
 /// Ranking: by tier (0 → popular, 1–2 → content-led, 3+ → the blend the build learned, <see cref="ModelTuning.Blend"/>),
 /// seen items excluded, filters, inactive items; freshness boost; diversity re-rank; deterministic order (score, then id).
 /// Time is the data's clock (<see cref="Clock"/>), never the wall clock.
@@ -116,6 +118,9 @@ public sealed class ScoringEngine(RecommendationOptions options)
             case CandidateSource.UserKnn:
                 (result.Single, result.Algorithm) = (Normalize(UserNeighborScores(snapshot, userId, Allowed)), RecommendationAlgorithm.Collaborative);
                 break;
+            case CandidateSource.Embeddings:
+                (result.Single, result.Algorithm) = (snapshot.Embeddings.Recommend(weights, options.EmbeddingCandidates, Allowed), RecommendationAlgorithm.Collaborative);
+                break;
             default:
                 result.Algorithm = tier;
                 switch (tier)
@@ -133,6 +138,7 @@ public sealed class ScoringEngine(RecommendationOptions options)
                             RankScores(UserNeighborScores(snapshot, userId, Allowed)),
                             RankScores(ContentScores(snapshot, userId, weights, Allowed)),
                             RankScores(new Dictionary<long, float>(popular)),
+                            RankScores(snapshot.Embeddings.Recommend(weights, options.EmbeddingCandidates, Allowed)),
                         ];
                         break;
                 }
@@ -142,7 +148,7 @@ public sealed class ScoringEngine(RecommendationOptions options)
     }
 
     /// <summary>Names of the blend's sources, in <see cref="BlendWeights"/> order.</summary>
-    public static readonly string[] SourceNames = ["item_neighbors", "user_neighbors", "content", "popular"];
+    public static readonly string[] SourceNames = ["item_neighbors", "user_neighbors", "content", "popular", "embeddings"];
 
     /// <summary>An item no source nominated, added from the popular list to fill a short list.</summary>
     public const string PopularFill = "popular_fill";

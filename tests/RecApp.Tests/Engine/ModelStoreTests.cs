@@ -20,35 +20,49 @@ public sealed class ModelStoreTests
         var data = TestDatasets.Synthetic(200, 100, 3000, end: s_now);
         var model = GlobalModelBuilder.Build(data, new RecommendationOptions(), s_now);
 
-        var (versions, rows) = await store.PublishAsync(
-        [
-            ModelStore.Popularity(model.Popularity), ModelStore.Trending(model.Trending), ModelStore.ItemNeighbors(model.ItemNeighbors),
-            ModelStore.UserNeighbors(model.UserNeighbors), ModelStore.Profiles(model.Profiles),
-        ], CancellationToken.None);
-        Assert.Equal(5, versions.Count);
+        var (versions, rows) = await store.PublishAsync(model.Writes(), CancellationToken.None);
+        Assert.Equal(ModelParts.Names.Order(), versions.Keys.Order());
         Assert.Equal(model.Popularity.Lists.Count + model.Trending.ByCategory.Count + 1
             + model.ItemNeighbors.Collaborative.Count + model.ItemNeighbors.Content.Count
-            + model.UserNeighbors.Users.Count + model.Profiles.Users.Count, rows);
+            + model.UserNeighbors.Users.Count + model.Profiles.Users.Count + model.Embeddings.Count, rows);
+        Assert.True(model.Embeddings.Count > 0);
 
-        var read = await store.ReadAsync(ModelParts.All, CancellationToken.None);
+        var read = await store.ReadAsync(ModelParts.Names, CancellationToken.None);
         Assert.Equal(versions, read.Versions);
-        AssertSame(model.Popularity.Lists, read.Popularity!.Lists);
-        AssertSame(model.ItemNeighbors.Collaborative, read.ItemNeighbors!.Collaborative);
-        AssertSame(model.ItemNeighbors.Content, read.ItemNeighbors.Content);
-        Assert.Equal(model.Trending.Overall, read.Trending!.Overall, ScoredIdsComparer.Instance);
-        Assert.Equal(model.UserNeighbors.Users.Count, read.UserNeighbors!.Users.Count);
+        AssertSame(model.Popularity.Lists, read.Get(ModelParts.Popularity)!.Lists);
+        AssertSame(model.ItemNeighbors.Collaborative, read.Get(ModelParts.ItemNeighbors)!.Collaborative);
+        AssertSame(model.ItemNeighbors.Content, read.Get(ModelParts.ItemNeighbors)!.Content);
+        Assert.Equal(model.Trending.Overall, read.Get(ModelParts.Trending)!.Overall, ScoredIdsComparer.Instance);
+        Assert.Equal(model.UserNeighbors.Users.Count, read.Get(ModelParts.UserNeighbors)!.Users.Count);
         foreach (var (user, neighborhood) in model.UserNeighbors.Users)
         {
-            Assert.Equal(neighborhood.Neighbors, read.UserNeighbors.Users[user].Neighbors, ScoredIdsComparer.Instance);
-            Assert.Equal(neighborhood.Items, read.UserNeighbors.Users[user].Items, ScoredIdsComparer.Instance);
+            Assert.Equal(neighborhood.Neighbors, read.Get(ModelParts.UserNeighbors)!.Users[user].Neighbors, ScoredIdsComparer.Instance);
+            Assert.Equal(neighborhood.Items, read.Get(ModelParts.UserNeighbors)!.Users[user].Items, ScoredIdsComparer.Instance);
         }
         foreach (var (user, profile) in model.Profiles.Users)
         {
-            var stored = read.Profiles!.Users[user];
+            var stored = read.Get(ModelParts.Profiles)!.Users[user];
             Assert.Equal(profile.InteractionCount, stored.InteractionCount);
             Assert.Equal(profile.AvgPrice, stored.AvgPrice);
             Assert.Equal(profile.Categories.OrderBy(p => p.Key), stored.Categories.OrderBy(p => p.Key));
         }
+        Assert.Equal(model.Tuning, read.Get(ModelParts.Tuning));
+
+        // The embeddings come back bit for bit: the snapshot built in memory and the one loaded score alike.
+        var embeddings = read.Get(ModelParts.ItemEmbeddings)!;
+        Assert.Equal(model.Embeddings.ItemIds, embeddings.ItemIds);
+        Assert.Equal(model.Embeddings.Vectors!.Settings, embeddings.Vectors!.Settings);
+        Assert.True(model.Embeddings.Vectors.Values.SequenceEqual(embeddings.Vectors.Values));
+        Assert.True(model.Embeddings.Vectors.Gramian.SequenceEqual(embeddings.Vectors.Gramian));
+        var history = new Dictionary<long, float> { [model.Embeddings.ItemIds[0]] = 1f, [model.Embeddings.ItemIds[3]] = 0.5f };
+        Assert.Equal(model.Embeddings.Recommend(history, 20, _ => true), embeddings.Recommend(history, 20, _ => true));
+
+        // A snapshot merged from what was read equals the in-memory one, part by part (the registry drives both).
+        var loaded = read.ApplyTo(ModelSnapshot.Empty);
+        var built = ModelSnapshot.FromModel([], model);
+        Assert.Equal(built.Tuning, loaded.Tuning);
+        Assert.Equal(built.Popularity.Lists.Count, loaded.Popularity.Lists.Count);
+        Assert.Equal(built.Embeddings.Count, loaded.Embeddings.Count);
     }
 
     [Fact]
@@ -56,7 +70,7 @@ public sealed class ModelStoreTests
     {
         await using var dataSource = await EngineDatabase.CreateAsync();
         var store = new ModelStore(dataSource, NullLogger<ModelStore>.Instance);
-        await store.PublishAsync([ModelStore.Popularity(Marked(1f))], CancellationToken.None);
+        await store.PublishAsync([ModelParts.Popularity.Write(Marked(1f))], CancellationToken.None);
 
         // The second publish stops after writing its rows, inside its transaction, until the test lets it go.
         var written = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -66,14 +80,14 @@ public sealed class ModelStoreTests
             written.SetResult();
             await release.Task;
         };
-        var publishing = store.PublishAsync([ModelStore.Popularity(Marked(2f))], CancellationToken.None);
+        var publishing = store.PublishAsync([ModelParts.Popularity.Write(Marked(2f))], CancellationToken.None);
         await written.Task;
 
         var reader = new ModelStore(dataSource, NullLogger<ModelStore>.Instance);
-        var during = await reader.ReadAsync([ModelParts.Popularity], CancellationToken.None);
-        Assert.Equal(50, during.Popularity!.Lists.Count);
-        Assert.All(during.Popularity.Lists.Values, l => Assert.Equal(1f, l.Scores[0]));
-        Assert.Equal("building", await StatusAsync(dataSource, during.Versions[ModelParts.Popularity] + 1));
+        var during = await reader.ReadAsync([ModelParts.Popularity.Name], CancellationToken.None);
+        Assert.Equal(50, during.Get(ModelParts.Popularity)!.Lists.Count);
+        Assert.All(during.Get(ModelParts.Popularity)!.Lists.Values, l => Assert.Equal(1f, l.Scores[0]));
+        Assert.Equal("building", await StatusAsync(dataSource, during.Versions[ModelParts.Popularity.Name] + 1));
 
         // A reader hammering the store while the switch commits only ever sees complete versions.
         using var stop = new CancellationTokenSource();
@@ -82,10 +96,10 @@ public sealed class ModelStoreTests
         {
             while (!stop.IsCancellationRequested)
             {
-                var model = await reader.ReadAsync([ModelParts.Popularity], CancellationToken.None);
-                var markers = model.Popularity!.Lists.Values.Select(l => l.Scores[0]).Distinct().ToArray();
+                var model = await reader.ReadAsync([ModelParts.Popularity.Name], CancellationToken.None);
+                var markers = model.Get(ModelParts.Popularity)!.Lists.Values.Select(l => l.Scores[0]).Distinct().ToArray();
                 Assert.Single(markers);
-                Assert.Equal(50, model.Popularity.Lists.Count);
+                Assert.Equal(50, model.Get(ModelParts.Popularity)!.Lists.Count);
                 lock (seen)
                 {
                     seen.Add(markers[0]);
@@ -108,7 +122,7 @@ public sealed class ModelStoreTests
         await using var dataSource = await EngineDatabase.CreateAsync();
         var store = new ModelStore(dataSource, NullLogger<ModelStore>.Instance);
         var (first, _) = await store.PublishAsync(
-            [ModelStore.Popularity(Marked(1f)), ModelStore.Trending(new TrendingModel(new ScoredIds([1], [1f]), new Dictionary<string, ScoredIds>()))],
+            [ModelParts.Popularity.Write(Marked(1f)), ModelParts.Trending.Write(new TrendingModel(new ScoredIds([1], [1f]), new Dictionary<string, ScoredIds>()))],
             CancellationToken.None);
 
         using var cancellation = new CancellationTokenSource();
@@ -123,7 +137,7 @@ public sealed class ModelStoreTests
             throw new InvalidOperationException("crash between writes");
         };
         var failing = store.PublishAsync(
-            [ModelStore.Popularity(Marked(2f)), ModelStore.Trending(new TrendingModel(new ScoredIds([2], [2f]), new Dictionary<string, ScoredIds>()))],
+            [ModelParts.Popularity.Write(Marked(2f)), ModelParts.Trending.Write(new TrendingModel(new ScoredIds([2], [2f]), new Dictionary<string, ScoredIds>()))],
             cancellation.Token);
         if (cancel)
         {
@@ -134,10 +148,10 @@ public sealed class ModelStoreTests
             await Assert.ThrowsAsync<InvalidOperationException>(() => failing);
         }
 
-        var current = await store.ReadAsync(ModelParts.All, CancellationToken.None);
+        var current = await store.ReadAsync(ModelParts.Names, CancellationToken.None);
         Assert.Equal(first, current.Versions);
-        Assert.All(current.Popularity!.Lists.Values, l => Assert.Equal(1f, l.Scores[0]));
-        Assert.Equal(0, await EngineDatabase.ScalarAsync(dataSource, $"SELECT count(*) FROM popular_items WHERE version > {first[ModelParts.Popularity]}"));
+        Assert.All(current.Get(ModelParts.Popularity)!.Lists.Values, l => Assert.Equal(1f, l.Scores[0]));
+        Assert.Equal(0, await EngineDatabase.ScalarAsync(dataSource, $"SELECT count(*) FROM popular_items WHERE version > {first[ModelParts.Popularity.Name]}"));
         Assert.Equal(2, await EngineDatabase.ScalarAsync(dataSource, "SELECT count(*) FROM model_versions WHERE status = 'failed'"));
     }
 
@@ -149,8 +163,8 @@ public sealed class ModelStoreTests
         var published = new List<long>();
         for (var i = 1; i <= 4; i++)
         {
-            var (versions, _) = await store.PublishAsync([ModelStore.Popularity(Marked(i, lists: 3))], CancellationToken.None);
-            published.Add(versions[ModelParts.Popularity]);
+            var (versions, _) = await store.PublishAsync([ModelParts.Popularity.Write(Marked(i, lists: 3))], CancellationToken.None);
+            published.Add(versions[ModelParts.Popularity.Name]);
         }
         await EngineDatabase.ExecuteAsync(dataSource, """
             INSERT INTO job_runs (job, host, started_at, status) VALUES ('popular', 'h', now() - interval '30 days', 'succeeded'), ('popular', 'h', now(), 'succeeded');
@@ -163,7 +177,7 @@ public sealed class ModelStoreTests
         Assert.Equal(2 * 3 + 1 + 1, deleted.Rows); // two oldest versions' rows, one job run, one handled request
         Assert.Equal(6, await EngineDatabase.ScalarAsync(dataSource, $"SELECT count(*) FROM popular_items WHERE version >= {published[2]}"));
         Assert.Equal(0, await EngineDatabase.ScalarAsync(dataSource, $"SELECT count(*) FROM popular_items WHERE version < {published[2]}"));
-        Assert.Equal(published[3], (await store.ReadCurrentVersionsAsync(CancellationToken.None))[ModelParts.Popularity]);
+        Assert.Equal(published[3], (await store.ReadCurrentVersionsAsync(CancellationToken.None))[ModelParts.Popularity.Name]);
         Assert.Equal(1, await EngineDatabase.ScalarAsync(dataSource, "SELECT count(*) FROM job_runs"));
         Assert.Equal(1, await EngineDatabase.ScalarAsync(dataSource, "SELECT count(*) FROM refresh_requests"));
     }
