@@ -30,7 +30,7 @@ public sealed record EvaluationOptions
 
     /// <summary>Sources to report; the hybrid is the production answer.</summary>
     public IReadOnlyList<CandidateSource> Sources { get; init; } =
-        [CandidateSource.Popular, CandidateSource.Content, CandidateSource.ItemKnn, CandidateSource.UserKnn, CandidateSource.Hybrid];
+        [CandidateSource.Popular, CandidateSource.Content, CandidateSource.ItemKnn, CandidateSource.UserKnn, CandidateSource.Embeddings, CandidateSource.Hybrid];
 }
 
 /// <summary>Metrics of one source for one tier of users ("all", "0", "1-2", "3+"), averaged over test users (Microsoft Recommenders' definitions).</summary>

@@ -46,7 +46,7 @@ public static class GlobalModelBuilder
         {
             ItemModel = tuning.ItemModel == "ease" ? CollaborativeModel.Ease : CollaborativeModel.Knn,
             Tuning = tuning,
-            Embeddings = ItemEmbeddingBuilder.Build(matrix, options),
+            Embeddings = ItemEmbeddingBuilder.Build(dataset, matrix, options, tuning, asOf),
         };
     }
 }

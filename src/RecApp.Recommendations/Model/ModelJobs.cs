@@ -79,7 +79,7 @@ public sealed class SimilaritiesJob(DatasetReader reader, ModelStore store, IOpt
         [
             ModelParts.ItemNeighbors.Write(itemNeighbors),
             ModelParts.UserNeighbors.Write(UserModelBuilder.BuildNeighbors(matrix, Options)),
-            ModelParts.ItemEmbeddings.Write(ItemEmbeddingBuilder.Build(matrix, Options)),
+            ModelParts.ItemEmbeddings.Write(ItemEmbeddingBuilder.Build(dataset, matrix, Options, tuning, asOf)),
             // Last: the newest version of the run, the one job_runs.model_version names (so /stats shows the tuning).
             ModelParts.Tuning.Write(tuning),
         ];

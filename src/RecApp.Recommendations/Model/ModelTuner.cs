@@ -13,7 +13,8 @@ namespace RecApp.Recommendations.Model;
 /// <item>the collaborative source: item-kNN, or EASE over a λ grid around <see cref="RecommendationOptions.EaseLambda"/>
 /// (×1, 2, 0.4) where EASE can run, scored alone on the held-out items;</item>
 /// <item>the decay half-life of the history (the configured one or none);</item>
-/// <item>the blend of the 3+ tier: per-source weights of the rank fusion, fitted by coordinate ascent on nDCG@10.</item>
+/// <item>the blend of the 3+ tier: per-source weights of the rank fusion (the embedding source fitted on the validation
+/// data with the chosen decay), fitted by coordinate ascent on nDCG@10.</item>
 /// </list>
 /// Scoring in steps 2 and 3 goes through <see cref="ScoringEngine"/> itself (candidates once per user, then the ranking
 /// per try), with the serving history rule, so what is chosen is what the API will do. The collaborative source is then
@@ -107,15 +108,19 @@ internal static class ModelTuner
                 PopularityBuilder.BuildTrending(dataset, options, clock),
                 new ItemNeighborModel(best.Value.Neighbors, ItemNeighborBuilder.Content(train, options)),
                 UserModelBuilder.BuildNeighbors(train, options),
-                UserModelBuilder.BuildProfiles(train, options))
-            {
-                Embeddings = ItemEmbeddingBuilder.Build(train, options),
-            });
+                UserModelBuilder.BuildProfiles(train, options)));
             var histories = Histories(dataset, matrix, validationUsers, heldOut, options.RecentHistory);
             var demographics = dataset.Users.ToDictionary(u => u.Id, u => new Demographics(u.Gender, u.AgeGroup, u.GeoId));
             var userIds = validationUsers.Select(u => matrix.UserIds[u]).ToArray();
             // Only the top K is measured; K ≤ the diversity page's per-category share, so the top K is the served top K.
             var engine = new ScoringEngine(WithMaxResults(options, K));
+            UserCandidates[] Candidates(ModelSnapshot snapshot)
+            {
+                var candidates = new UserCandidates[userIds.Length];
+                Parallel.For(0, userIds.Length, u => candidates[u] = engine.Candidates(snapshot, userIds[u], histories[u],
+                    demographics.GetValueOrDefault(userIds[u]) ?? new Demographics(), RecommendationFilters.None, clock));
+                return candidates;
+            }
 
             var defaults = BlendWeights.From(options);
             (double HalfLife, UserCandidates[] Candidates, double Ndcg)? decay = null;
@@ -127,9 +132,7 @@ internal static class ModelTuner
                     break;
                 }
                 var snapshot = validation with { Tuning = new ModelTuning { DataClock = clock, DecayHalfLifeDays = halfLife } };
-                var candidates = new UserCandidates[userIds.Length];
-                Parallel.For(0, userIds.Length, u => candidates[u] = engine.Candidates(snapshot, userIds[u], histories[u],
-                    demographics.GetValueOrDefault(userIds[u]) ?? new Demographics(), RecommendationFilters.None, clock));
+                var candidates = Candidates(snapshot);
                 var ndcg = Measure(engine, snapshot, candidates, truth, defaults);
                 tried++;
                 if (decay is null || ndcg > decay.Value.Ndcg * (1 + DecayMargin))
@@ -139,6 +142,20 @@ internal static class ModelTuner
             }
             var (chosenHalfLife, chosenCandidates, defaultsNdcg) = decay!.Value;
             var scored = validation with { Tuning = new ModelTuning { DataClock = clock, DecayHalfLifeDays = chosenHalfLife } };
+
+            // The embedding source, fitted (like the served one) on weights with the chosen decay: the blend step weighs it.
+            var embeddings = ItemEmbeddingBuilder.Build(
+                chosenHalfLife == options.DecayHalfLifeDays
+                    ? train
+                    : InteractionMatrix.Build(dataset, options.WithDecay(chosenHalfLife), clock).HoldOut(HoldOutFraction, seed: 17, options.TuningTrainUsers).Train,
+                options);
+            if (embeddings.Count > 0)
+            {
+                scored = scored with { Embeddings = embeddings };
+                chosenCandidates = Candidates(scored);
+                defaultsNdcg = Measure(engine, scored, chosenCandidates, truth, defaults);
+                tried++;
+            }
 
             // Coordinate ascent over the source weights.
             var weights = defaults;

@@ -239,6 +239,18 @@ public sealed class RecommendationOptions
 
     /// <summary>A copy to adjust (the build tries settings on copies; options bound from configuration stay as they are).</summary>
     public RecommendationOptions Clone() => (RecommendationOptions)MemberwiseClone();
+
+    /// <summary>These options with another <see cref="DecayHalfLifeDays"/> (e.g. the one a build's tuning chose).</summary>
+    internal RecommendationOptions WithDecay(double halfLifeDays)
+    {
+        if (halfLifeDays == DecayHalfLifeDays)
+        {
+            return this;
+        }
+        var copy = Clone();
+        copy.DecayHalfLifeDays = halfLifeDays;
+        return copy;
+    }
 }
 
 public enum CollaborativeModel

@@ -221,7 +221,10 @@ public sealed class ScoringEngine(RecommendationOptions options)
         return Finish(snapshot, popular, popular, RecommendationAlgorithm.Popular, snapshot.Tuning.DataClock ?? now);
     }
 
-    /// <summary>Neighbors of an item: collaborative blended with content (70/30); null when the item is unknown.</summary>
+    /// <summary>
+    /// Neighbors of an item: collaborative (or, when it has none, its nearest items in the embedding space) blended with
+    /// content (70/30); null when the item is unknown.
+    /// </summary>
     public RankedList? Similar(ModelSnapshot snapshot, long itemId)
     {
         if (snapshot.Catalog.Find(itemId) is null)
@@ -231,8 +234,14 @@ public sealed class ScoringEngine(RecommendationOptions options)
         var catalog = snapshot.Catalog;
         bool Allowed(long id) => id != itemId && catalog.IsActive(id);
         var one = new Dictionary<long, float> { [itemId] = 1f };
+        var collaborative = Positive(NeighborScores(snapshot.ItemNeighbors.Collaborative, one, Allowed));
+        if (collaborative.Count == 0)
+        {
+            // No collaborative neighbors (e.g. an item kNN could not pair): the embedding space still places it.
+            collaborative = Positive(snapshot.Embeddings.Similar(itemId, options.MaxResults, Allowed));
+        }
         var scores = Blend(
-            (Normalize(Positive(NeighborScores(snapshot.ItemNeighbors.Collaborative, one, Allowed))), 0.7f),
+            (Normalize(collaborative), 0.7f),
             (Normalize(NeighborScores(snapshot.ItemNeighbors.Content, one, Allowed)), 0.3f));
         var ranked = Order(scores, options.MaxResults);
         return new RankedList(ranked.Select(p => p.Id).ToArray(), ranked.Select(p => p.Score).ToArray(),

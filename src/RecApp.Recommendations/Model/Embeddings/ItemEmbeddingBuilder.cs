@@ -1,8 +1,21 @@
+using RecApp.Recommendations.Data;
+
 namespace RecApp.Recommendations.Model.Embeddings;
 
 /// <summary>Fits the embedding source on the engine's interaction matrix (the same cell weights every source uses).</summary>
 internal static class ItemEmbeddingBuilder
 {
+    /// <summary>
+    /// The served embedding source: fitted on cell weights decayed with the half-life the build's tuning chose, the one
+    /// scoring folds histories in with (trained on other weights, fold-in would place users wrongly: on MovieLens, vectors
+    /// fitted on 30-day-decayed weights and folded in without decay scored 0.227 nDCG@10 against 0.406).
+    /// </summary>
+    public static ItemEmbeddingIndex Build(Dataset dataset, InteractionMatrix matrix, RecommendationOptions options, ModelTuning tuning, DateTime asOf)
+    {
+        var halfLife = tuning.DecayHalfLifeDays ?? options.DecayHalfLifeDays;
+        return Build(halfLife == options.DecayHalfLifeDays ? matrix : InteractionMatrix.Build(dataset, options.WithDecay(halfLife), asOf), options);
+    }
+
     public static ItemEmbeddingIndex Build(InteractionMatrix matrix, RecommendationOptions options, CancellationToken cancellationToken = default)
     {
         if (options.EmbeddingFactors == 0 || matrix.UserCount == 0 || matrix.ItemCount == 0)

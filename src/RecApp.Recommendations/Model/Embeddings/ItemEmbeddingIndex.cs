@@ -93,4 +93,24 @@ public sealed class ItemEmbeddingIndex
         }
         return result;
     }
+
+    /// <summary>Up to <paramref name="count"/> items closest to <paramref name="itemId"/> by cosine, each admitted by <paramref name="allowed"/>.</summary>
+    public Dictionary<long, float> Similar(long itemId, int count, Func<long, bool> allowed)
+    {
+        var result = new Dictionary<long, float>();
+        if (Vectors is null || count <= 0 || !_index.TryGetValue(itemId, out var index))
+        {
+            return result;
+        }
+        var best = Vectors.Similar(index, Math.Min(Count, 2 * count + 50), []);
+        for (var k = 0; k < best.Indices.Length && result.Count < count; k++)
+        {
+            var id = ItemIds[best.Indices[k]];
+            if (allowed(id))
+            {
+                result[id] = best.Scores[k];
+            }
+        }
+        return result;
+    }
 }
