@@ -79,7 +79,7 @@ public sealed record EvaluationReport(
             $"\n{Items} items ({CandidateItems} candidates; item model: {ItemModel}), {TrainInteractions} train / {TestInteractions} test interactions, {TestUsers} test users; model built in {BuildSeconds:F1} s ({BuildCpuSeconds:F1} s CPU), scored in {ScoreSeconds:F1} s."));
         var t = Tuning;
         var blend = t.Blend is { } b
-            ? string.Create(CultureInfo.InvariantCulture, $"item neighbors {b.ItemNeighbors:0.###}, user neighbors {b.UserNeighbors:0.###}, content {b.Content:0.###}, popular {b.Popular:0.###}")
+            ? string.Create(CultureInfo.InvariantCulture, $"item neighbors {b.ItemNeighbors:0.###}, user neighbors {b.UserNeighbors:0.###}, content {b.Content:0.###}, popular {b.Popular:0.###}, embeddings {b.Embeddings:0.###}")
             : "configured";
         text.AppendLine(string.Create(CultureInfo.InvariantCulture,
             $"Chosen on the validation split ({t.ValidationUsers} users, {t.SettingsTried} settings, {t.TuningSeconds:F1} s): {t.ItemModel}{(t.EaseLambda is { } l ? $" λ={l:0.##}" : "")}, decay half-life {t.DecayHalfLifeDays?.ToString("0.##", CultureInfo.InvariantCulture) ?? "configured"} days, blend {blend}; validation nDCG@10 {t.ValidationNdcg:F4} (configured blend {t.DefaultsValidationNdcg:F4}); data clock {t.DataClock:yyyy-MM-dd HH:mm:ss}."));
