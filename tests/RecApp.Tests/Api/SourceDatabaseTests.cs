@@ -303,3 +303,79 @@ public sealed class SourceDatabaseTests(ShopWorld world) : IClassFixture<ShopWor
             .AddSourceDatabase()
             .BuildServiceProvider();
 }
+
+/// <summary>The shop's database goes away after the API loaded its catalog: RecApp degrades, it does not fail.</summary>
+public sealed class SourceOutageTests
+{
+    [Fact]
+    public async Task With_the_shop_down_the_api_stays_ready_degraded_and_keeps_answering_and_accepting_known_items()
+    {
+        await using var shopServer = await PostgresServer.StartPrivateAsync();
+        var shopAdmin = await shopServer.CreateDatabaseAsync("shop");
+        await using (var admin = NpgsqlDataSource.Create(shopAdmin))
+        {
+            await using var setup = admin.CreateCommand(await File.ReadAllTextAsync(ShopWorld.SampleFile("sample-shop.sql")));
+            await setup.ExecuteNonQueryAsync();
+        }
+        var shopReader = new NpgsqlConnectionStringBuilder(shopAdmin) { Username = "shop_reader", Password = "shop-reader", Timeout = 1 }.ConnectionString;
+        var mapping = new ConfigurationBuilder().AddJsonFile(ShopWorld.SampleFile("mapping.json")).Build()
+            .AsEnumerable().Where(e => e.Value is not null).ToDictionary(e => e.Key, e => e.Value);
+        var recdb = new DatabaseFixture();
+        await recdb.InitializeAsync();
+
+        // The engine's own build jobs, reading the shop.
+        var jobs = new ServiceCollection()
+            .AddLogging()
+            .AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(mapping).Build())
+            .AddSingleton(_ => NpgsqlDataSource.Create(recdb.ConnectionString))
+            .AddKeyedSingleton(SourceDatabaseOptions.ConnectionName, (_, _) => NpgsqlDataSource.Create(shopReader))
+            .AddSourceDatabase()
+            .AddModelJobs();
+        await using (var provider = jobs.BuildServiceProvider())
+        {
+            var all = provider.GetServices<IModelJob>().ToDictionary(j => j.Name);
+            foreach (var job in new[] { ModelChannels.Popular, ModelChannels.Profiles, ModelChannels.Similarities })
+            {
+                await all[job].RunAsync(CancellationToken.None);
+            }
+        }
+
+        await using var api = new ApiFactory(recdb.ConnectionString, recdb.RedisConnectionString, new Dictionary<string, string?>(mapping)
+        {
+            ["ConnectionStrings:maindb"] = shopReader,
+            ["Caching:KeyPrefix"] = recdb.KeyPrefix,
+            ["RateLimiting:Enabled"] = "false",
+            ["Logging:LogLevel:Default"] = "Error",
+        });
+        using var client = api.CreateClient();
+        const string popularRequest = """{"pagination": {"page": 1, "limit": 10}}""";
+        const string user8 = """{"user_id": 8, "pagination": {"page": 1, "limit": 10}}""";
+        var popularBefore = (await (await client.PostJsonAsync("/popular", popularRequest)).JsonAsync()).Items();
+        var user8Before = await (await client.PostJsonAsync("/personalized", user8)).JsonAsync();
+        Assert.NotEmpty(popularBefore);
+        Assert.Equal("collaborative", user8Before.GetProperty("algorithm_used").GetString());
+
+        shopServer.Stop();
+
+        await LocalProcess.WaitUntilAsync(async () =>
+            {
+                using var response = await client.GetAsync("/health");
+                var report = await response.JsonAsync();
+                return response.StatusCode == HttpStatusCode.OK && report.GetProperty("status").GetString() == "Degraded"
+                    && report.GetProperty("entries").GetProperty("maindb").GetProperty("status").GetString() == "Unhealthy";
+            }, TimeSpan.FromSeconds(30), "/health to say Degraded with maindb Unhealthy (and stay 200: ready)");
+
+        Assert.Equal(popularBefore, (await (await client.PostJsonAsync("/popular", popularRequest)).JsonAsync()).Items());
+        var user8During = await (await client.PostJsonAsync("/personalized", user8)).JsonAsync();
+        Assert.Equal(user8Before.Items(), user8During.Items());
+        var missDuring = await client.PostJsonAsync("/personalized", """{"user_id": 12, "pagination": {"page": 1, "limit": 10}}""");
+        Assert.Equal(HttpStatusCode.OK, missDuring.StatusCode); // the in-process popular fallback
+        Assert.NotEmpty((await missDuring.JsonAsync()).Items());
+        // The item is in the in-process catalog: the event is accepted without asking the shop, and lands in recdb.
+        var posted = await client.PostJsonAsync("/interactions", $$"""{"user_id": 12, "item_id": {{popularBefore[0]}}, "type": "click"}""");
+        Assert.Equal(HttpStatusCode.Accepted, posted.StatusCode);
+        await using var own = NpgsqlDataSource.Create(recdb.ConnectionString);
+        await using var stored = own.CreateCommand($"SELECT count(*) FROM interactions WHERE user_id = 12 AND item_id = {popularBefore[0]}");
+        Assert.Equal(1L, await stored.ExecuteScalarAsync());
+    }
+}
