@@ -154,6 +154,48 @@ public sealed class SourceDatabaseTests(ShopWorld world) : IClassFixture<ShopWor
     }
 
     [Fact]
+    public async Task The_default_mapping_reads_views_named_like_the_readmes_example()
+    {
+        var postgres = await TestServers.Postgres;
+        var shop = await postgres.CreateDatabaseAsync("shopv");
+        await using (var admin = NpgsqlDataSource.Create(shop))
+        {
+            await using var setup = admin.CreateCommand(await File.ReadAllTextAsync(ShopWorld.SampleFile("sample-shop.sql")) + """
+                CREATE VIEW recapp_items AS
+                  SELECT p.product_id AS id, p.name AS title, c.label AS category, string_to_array(p.keywords, ',') AS tags,
+                         p.price_cents / 100.0 AS price, p.region_code AS geo_id, NOT p.discontinued AS active,
+                         p.added_on AT TIME ZONE 'UTC' AS created_at, p.modified_on AT TIME ZONE 'UTC' AS updated_at
+                  FROM shop.products p JOIN shop.categories c USING (category_id);
+                CREATE VIEW recapp_users AS
+                  SELECT customer_no AS id, lower(sex) AS gender, NULL::text AS age_group, region_code AS geo_id FROM shop.customers;
+                CREATE VIEW recapp_interactions AS
+                  SELECT o.customer_no AS user_id, l.product_id AS item_id, 'purchase' AS type, NULL::real AS value, o.placed_at AS occurred_at
+                  FROM shop.orders o JOIN shop.order_lines l USING (order_id) WHERE o.status <> 'cancelled'
+                  UNION ALL SELECT customer_no, product_id, 'view', NULL, viewed_at FROM shop.product_views;
+                GRANT SELECT ON recapp_items, recapp_users, recapp_interactions TO shop_reader;
+                """);
+            await setup.ExecuteNonQueryAsync();
+        }
+        var reader = new NpgsqlConnectionStringBuilder(shop) { Username = "shop_reader", Password = "shop-reader" }.ConnectionString;
+        await using var provider = new ServiceCollection()
+            .AddLogging()
+            .AddSingleton<IConfiguration>(new ConfigurationBuilder().Build()) // no mapping: the defaults
+            .AddKeyedSingleton(SourceDatabaseOptions.ConnectionName, (_, _) => NpgsqlDataSource.Create(reader))
+            .AddSourceDatabase()
+            .BuildServiceProvider();
+        var source = provider.GetRequiredService<SourceDatabase>();
+        await using var recdb = NpgsqlDataSource.Create(world.RecDb);
+
+        var dataset = await DatasetReader.ReadAllAsync(recdb, source, CancellationToken.None);
+        var user8 = await source.ReadUserAsync(8, 50, CancellationToken.None);
+
+        Assert.Equal(200, dataset.Items.Count);
+        Assert.Equal("f", dataset.Users.Single(u => u.Id == 8).Gender);
+        Assert.Contains(dataset.Interactions, e => e.UserId == 8 && e.Type == InteractionType.Purchase);
+        Assert.Equal(12 + 4, user8.Recent.Count); // 12 views and two paid orders of two lines
+    }
+
+    [Fact]
     public async Task A_users_history_combines_both_databases_and_reads_only_that_user()
     {
         await using var provider = SourceServices();
