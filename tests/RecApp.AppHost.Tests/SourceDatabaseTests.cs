@@ -1,8 +1,8 @@
 using System.Text;
 using System.Text.Json;
 
-// Two whole applications at once (this one and the running application's) compete for a 2-core machine and make the
-// timed waits of either flaky (seen: a refresh not served within 60 s): the collections run one after the other.
+// Two whole applications at once (this one and the running application's) would compete for a 2-core machine under
+// the timed waits of both: the collections run one after the other.
 [assembly: CollectionBehavior(DisableTestParallelization = true)]
 
 namespace RecApp.AppHost.Tests;
