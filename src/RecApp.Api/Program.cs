@@ -17,6 +17,10 @@ builder.Configuration.AddSeedEnvironmentNames(); // seed 002's names (CACHE_TTL_
 builder.AddServiceDefaults();
 builder.AddPostgresDataSource("recdb", critical: false); // cached answers keep flowing while the database is down
 builder.AddPostgresDbContext<RecDbContext>();
+if (builder.AddOptionalReadOnlyPostgresDataSource(SourceDatabaseOptions.ConnectionName)) // the shop's database, read-only
+{
+    builder.Services.AddSourceDatabase();
+}
 builder.AddRedisConnection("redis");
 builder.AddRecommendationCache();
 builder.AddApiEdge();

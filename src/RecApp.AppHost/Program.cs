@@ -6,6 +6,8 @@ using RecApp.AppHost;
 var builder = DistributedApplication.CreateBuilder(args);
 
 var infrastructure = Infrastructure.Add(builder);
+// Parameters:source-database = sample: a second database with a sample shop, read-only to RecApp (SampleShop.cs).
+var shop = SampleShop.AddIfEnabled(builder, infrastructure);
 
 var popularItemsMinutes = ParameterWithDefault("popular-items-refresh-minutes", "15");
 var userProfilesMinutes = ParameterWithDefault("user-profiles-refresh-minutes", "30");
@@ -20,6 +22,10 @@ var adminApiKey = builder.AddParameter("admin-api-key",
 var migrations = builder.AddProject<Projects.RecApp_MigrationService>("migrations")
     .WithReference(infrastructure.Database, Infrastructure.DatabaseName)
     .WaitFor(infrastructure.DatabaseServer);
+if (shop is not null)
+{
+    migrations.WithReference(shop.Owner, SampleShop.OwnerConnectionName); // creates the sample shop once
+}
 
 builder.AddProject<Projects.RecApp_Refresher>("refresher")
     .WithInfrastructure(infrastructure)
@@ -28,7 +34,9 @@ builder.AddProject<Projects.RecApp_Refresher>("refresher")
     .WithEnvironment("USER_PROFILES_REFRESH_MINUTES", userProfilesMinutes)
     .WithEnvironment("SIMILARITIES_REFRESH_MINUTES", similaritiesMinutes)
     .WithEnvironment("CACHE_CLEANUP_HOURS", cacheCleanupHours)
-    .WithEnvironment("Refresher__SeedDemoDataWhenEmpty", "true")
+    .WithSourceDatabase(shop)
+    // The demo data would be events in recdb, mixed into the shop's: with a source database the shop is the data.
+    .WithEnvironment("Refresher__SeedDemoDataWhenEmpty", shop is null ? "true" : "false")
     .WithEnvironment("Refresher__DemoDataSize", demoDataSize);
 
 // Two replicas behind Aspire's proxy (the cache has to stay correct across instances). The proxy listens on 5080, the
@@ -41,6 +49,7 @@ builder.AddProject<Projects.RecApp_Api>("api")
     .WithUrlForEndpoint("http", _ => new ResourceUrlAnnotation { Url = "/console/", DisplayText = "Console" })
     .WithHttpHealthCheck("/health")
     .WithInfrastructure(infrastructure)
+    .WithSourceDatabase(shop)
     .WaitForCompletion(migrations)
     .WithEnvironment("Admin__ApiKey", adminApiKey);
 

@@ -7,7 +7,9 @@ namespace RecApp.MigrationService;
 
 /// <summary>
 /// Creates the database named in <c>ConnectionStrings:recdb</c> when it does not exist (the local-process
-/// PostgreSQL starts with an empty cluster), applies <see cref="DatabaseMigrator"/>, and stops the host. A failure
+/// PostgreSQL starts with an empty cluster), applies <see cref="DatabaseMigrator"/>, and stops the host. With
+/// <c>ConnectionStrings:maindb-owner</c> it also creates the sample shop (<see cref="SampleShop"/>), which is no part
+/// of RecApp's schema: the migrator owns recdb only. A failure
 /// sets a non-zero exit code, so the services that wait for this step's completion are not started.
 /// </summary>
 public sealed class MigrationWorker(
@@ -18,6 +20,9 @@ public sealed class MigrationWorker(
     ILogger<MigrationWorker> logger) : BackgroundService
 {
     public const string ConnectionName = "recdb";
+
+    /// <summary>Set by the AppHost when <c>Parameters:source-database</c> is <c>sample</c>: where to create the sample shop.</summary>
+    public const string SampleShopConnectionName = "maindb-owner";
 
     private static readonly ActivitySource s_activity = new("RecApp.MigrationService");
 
@@ -32,6 +37,11 @@ public sealed class MigrationWorker(
             await using var dataSource = NpgsqlDataSource.Create(connectionString);
             var applied = await new DatabaseMigrator(dataSource, loggerFactory.CreateLogger<DatabaseMigrator>()).MigrateAsync(stoppingToken);
             logger.LogInformation("Database schema is current ({Applied} migrations applied by this run).", applied);
+            if (configuration.GetConnectionString(SampleShopConnectionName) is { Length: > 0 } shop)
+            {
+                await CreateDatabaseIfMissingAsync(shop, stoppingToken);
+                await SampleShop.EnsureAsync(shop, logger, stoppingToken);
+            }
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
         {
@@ -46,7 +56,7 @@ public sealed class MigrationWorker(
     private async Task CreateDatabaseIfMissingAsync(string connectionString, CancellationToken cancellationToken)
     {
         var target = new NpgsqlConnectionStringBuilder(connectionString);
-        var name = target.Database ?? throw new InvalidOperationException($"ConnectionStrings:{ConnectionName} names no database.");
+        var name = target.Database ?? throw new InvalidOperationException("A connection string names no database.");
         var maintenance = new NpgsqlConnectionStringBuilder(connectionString) { Database = "postgres", Pooling = false };
 
         await using var connection = await OpenWithRetryAsync(maintenance.ConnectionString, cancellationToken);

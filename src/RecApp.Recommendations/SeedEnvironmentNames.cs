@@ -128,6 +128,7 @@ public static class SeedEnvironmentNames
         new("SIMILARITIES_REFRESH_MINUTES", "Refresher:SimilaritiesRefreshInterval", SeedValueUnit.Minutes),
         new("CACHE_CLEANUP_HOURS", "Refresher:CleanupInterval", SeedValueUnit.Hours),
         new("RECOMMENDATIONS_DATABASE_URL", "ConnectionStrings:recdb", SeedValueUnit.PostgresUrl),
+        new("MAIN_DATABASE_URL", "ConnectionStrings:maindb", SeedValueUnit.PostgresUrl),
         new("RECOMMENDATIONS_REDIS_URL", "ConnectionStrings:redis", SeedValueUnit.RedisUrl),
     ];
 

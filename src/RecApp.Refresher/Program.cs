@@ -41,6 +41,10 @@ public static class Program
         builder.Configuration.AddSeedEnvironmentNames(); // seed 002's names first: they may carry the connection strings
         builder.AddServiceDefaults();
         builder.AddPostgresDataSource("recdb");
+        if (builder.AddOptionalReadOnlyPostgresDataSource(SourceDatabaseOptions.ConnectionName)) // the shop's database, read-only
+        {
+            builder.Services.AddSourceDatabase();
+        }
         builder.AddRedisConnection("redis");
         builder.Services.AddModelJobs();
         builder.AddRefresher();

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
+using Aspire.Npgsql;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
@@ -25,25 +27,72 @@ public static partial class DependencyClients
     /// and the in-process model) instead of failing it.
     /// </summary>
     public static IHostApplicationBuilder AddPostgresDataSource(
-        this IHostApplicationBuilder builder, string connectionName, bool critical = true)
+        this IHostApplicationBuilder builder, string connectionName, bool critical = true) =>
+        builder.AddPostgresDataSource(connectionName, critical, keyed: false, readOnly: false);
+
+    /// <summary>
+    /// A second, read-only PostgreSQL source registered as a keyed <see cref="NpgsqlDataSource"/> (key: the connection
+    /// name), when <c>ConnectionStrings:{connectionName}</c> is set; false when it is not (the feature is off). Every
+    /// session starts with <c>default_transaction_read_only=on</c>, so a write through it fails even when the role
+    /// could write. Its health check only degrades the service.
+    /// </summary>
+    public static bool AddOptionalReadOnlyPostgresDataSource(this IHostApplicationBuilder builder, string connectionName)
+    {
+        if (string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString(connectionName)))
+        {
+            return false;
+        }
+        builder.AddPostgresDataSource(connectionName, critical: false, keyed: true, readOnly: true);
+        return true;
+    }
+
+    private static IHostApplicationBuilder AddPostgresDataSource(
+        this IHostApplicationBuilder builder, string connectionName, bool critical, bool keyed, bool readOnly)
     {
         var connectionString = WithDefaultTimeout(builder.Configuration.GetRequiredConnectionString(connectionName));
-        builder.AddNpgsqlDataSource(connectionName, settings =>
+        if (readOnly)
         {
-            settings.ConnectionString = connectionString;
-            settings.DisableHealthChecks = true; // ours below: named after the connection, and degradable
-        }, dataSource => dataSource.ConfigureTracing(tracing => tracing
-            // Spans only inside a request or a job: background polls (model version, catalog changes, new
-            // interactions) would otherwise fill the dashboard with a root trace per second and per replica.
+            connectionString = WithReadOnlySessions(connectionString);
+        }
+        Action<NpgsqlSettings> settings = s =>
+        {
+            s.ConnectionString = connectionString;
+            s.DisableHealthChecks = true; // ours below: named after the connection, and degradable
+        };
+        // Spans only inside a request or a job: background polls (model version, catalog changes, new
+        // interactions) would otherwise fill the dashboard with a root trace per second and per replica.
+        Action<NpgsqlDataSourceBuilder> tracing = dataSource => dataSource.ConfigureTracing(t => t
             .ConfigureCommandFilter(_ => Activity.Current is not null)
-            .ConfigureBatchFilter(_ => Activity.Current is not null)));
+            .ConfigureBatchFilter(_ => Activity.Current is not null));
+        if (keyed)
+        {
+            builder.AddKeyedNpgsqlDataSource(connectionName, settings, tracing);
+        }
+        else
+        {
+            builder.AddNpgsqlDataSource(connectionName, settings, tracing);
+        }
         builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
             connectionName,
-            sp => new PostgresHealthCheck(sp.GetRequiredService<NpgsqlDataSource>()),
+            sp => new PostgresHealthCheck(keyed
+                ? sp.GetRequiredKeyedService<NpgsqlDataSource>(connectionName)
+                : sp.GetRequiredService<NpgsqlDataSource>()),
             failureStatus: HealthStatus.Unhealthy,
             tags: critical ? [ServiceDefaultsExtensions.ReadyTag] : [ServiceDefaultsExtensions.ReadyTag, ServiceDefaultsExtensions.DegradableTag],
             timeout: TimeSpan.FromSeconds(3)));
         return builder;
+    }
+
+    /// <summary>Adds <c>-c default_transaction_read_only=on</c> to the session options (keeping any the string has).</summary>
+    public static string WithReadOnlySessions(string connectionString)
+    {
+        var settings = new NpgsqlConnectionStringBuilder(connectionString);
+        const string readOnly = "-c default_transaction_read_only=on";
+        if (settings.Options?.Contains("default_transaction_read_only", StringComparison.OrdinalIgnoreCase) != true)
+        {
+            settings.Options = string.IsNullOrWhiteSpace(settings.Options) ? readOnly : $"{settings.Options} {readOnly}";
+        }
+        return settings.ConnectionString;
     }
 
     /// <summary>

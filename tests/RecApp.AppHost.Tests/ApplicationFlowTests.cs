@@ -86,9 +86,12 @@ public sealed class ApplicationFlowTests(RunningApplication application)
         {
             using var client = application.ClientFor(replica);
             ApiJson.Stats? stats = null;
-            await Poll.UntilAsync(async () => (stats = await ApiJson.StatsAsync(client)).ServingVersion > before.ServingVersion,
-                $"{replica} to serve the Refresher's new model version", TimeSpan.FromSeconds(60));
-            Assert.True(stats!.PartVersions["popularity"] > before.PartVersions["popularity"], "the popularity part was rebuilt");
+            // The popularity part itself: the serving version also moves when a start-up build still under way when
+            // `before` was read (profiles, similarities) publishes, which is not the refresh asked for here.
+            await Poll.UntilAsync(async () => (stats = await ApiJson.StatsAsync(client)).PartVersions.GetValueOrDefault("popularity")
+                    > before.PartVersions.GetValueOrDefault("popularity"),
+                $"{replica} to serve the Refresher's new popularity version", TimeSpan.FromSeconds(60));
+            Assert.True(stats!.ServingVersion > before.ServingVersion, "the serving model version moved");
             var answer = await ApiJson.PostAsync(client, "/popular", """{"pagination": {"page": 1, "limit": 3}}""");
             Assert.True(answer.ModelVersion >= stats.ServingVersion, "answers carry the new version");
         }

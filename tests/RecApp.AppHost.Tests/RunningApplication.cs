@@ -12,7 +12,7 @@ namespace RecApp.AppHost.Tests;
 /// folder, the tiny demo data, the migration step, the Refresher and two API replicas. Ready when every resource is
 /// healthy (the migration step: finished with exit code 0) and the Refresher has published a model the API serves.
 /// </summary>
-public sealed class RunningApplication : IAsyncLifetime
+public class RunningApplication : IAsyncLifetime
 {
     public const string AdminKey = "aspire-test-admin-key";
     public const string Api = "api";
@@ -45,6 +45,7 @@ public sealed class RunningApplication : IAsyncLifetime
             $"--Infrastructure:DataDirectory={_data.FullName}",
             "--Parameters:demo-data-size=tiny",
             $"--Parameters:admin-api-key={AdminKey}",
+            .. ExtraArguments,
         ], timeout.Token);
         // Health checks fail while the servers start and stop; the waits below report what stays unhealthy.
         appHost.Services.AddLogging(logging => logging.AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.Critical));
@@ -67,6 +68,9 @@ public sealed class RunningApplication : IAsyncLifetime
     }
 
     public HttpClient ClientFor(Uri replica) => new() { BaseAddress = replica };
+
+    /// <summary>AppHost settings on top of the common ones (a variant of the application, e.g. with the sample shop).</summary>
+    protected virtual IEnumerable<string> ExtraArguments => [];
 
     private async Task WaitForEveryResourceAsync(CancellationToken cancellationToken)
     {

@@ -19,13 +19,17 @@ public static class CatalogEndpoints
         var items = app.MapGroup("/items").WithTags("Catalog").RequireRateLimiting(ClientRateLimiting.Policy)
             .ProducesValidationProblem();
         items.MapPut("/{id}", PutItemAsync)
-            .WithSummary("Creates or replaces an item.");
+            .AddEndpointFilter(RefuseWhenShopOwnsCatalog)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .WithSummary("Creates or replaces an item (409 when a source database owns the catalog).");
         items.MapGet("/{id}", GetItemAsync)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .WithSummary("An item, active or not.");
         items.MapDelete("/{id}", DeactivateItemAsync)
+            .AddEndpointFilter(RefuseWhenShopOwnsCatalog)
             .ProducesProblem(StatusCodes.Status404NotFound)
-            .WithSummary("Deactivates an item: it stops being recommended everywhere within a second.");
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .WithSummary("Deactivates an item: it stops being recommended everywhere within a second (409 when a source database owns the catalog).");
 
         app.MapGroup("/users").WithTags("Catalog").RequireRateLimiting(ClientRateLimiting.Policy)
             .MapPut("/{id}", PutUserAsync)
@@ -44,9 +48,34 @@ public static class CatalogEndpoints
         return created ? TypedResults.Created($"/items/{item.Id}", item) : TypedResults.Ok(item);
     }
 
-    private static async Task<Results<Ok<ItemResponse>, ProblemHttpResult>> GetItemAsync(
-        [PositiveId] long id, RecDbContext db, CancellationToken cancellationToken)
+    /// <summary>
+    /// With a source database the catalog is the shop's, read-only to RecApp: item writes are refused before the body is
+    /// read (the shop changes its own tables; the API's catalog poll picks the change up).
+    /// </summary>
+    private static async ValueTask<object?> RefuseWhenShopOwnsCatalog(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
+        if (context.HttpContext.RequestServices.GetService<SourceDatabase>() is null)
+        {
+            return await next(context);
+        }
+        return TypedResults.Problem(
+            detail: "The catalog is read from the source database (ConnectionStrings:maindb / MAIN_DATABASE_URL) and is owned by " +
+                    "the shop: change items there. RecApp never writes to it.",
+            statusCode: StatusCodes.Status409Conflict,
+            title: "The catalog is read-only here.",
+            type: "https://www.rfc-editor.org/rfc/rfc9110#section-15.5.10");
+    }
+
+    private static async Task<Results<Ok<ItemResponse>, ProblemHttpResult>> GetItemAsync(
+        [PositiveId] long id, RecDbContext db, IServiceProvider services, CancellationToken cancellationToken)
+    {
+        if (services.GetService<SourceDatabase>() is { } source)
+        {
+            return await source.ReadItemAsync(id, cancellationToken) is { } row
+                ? TypedResults.Ok(new ItemResponse(row.Item.Id, row.Item.Title, row.Item.Category, row.Item.Tags, row.Item.Price,
+                    row.Item.GeoId, row.Item.Active, row.Item.CreatedAt, row.UpdatedAt))
+                : Problems.NotFound("id", $"Item {id} does not exist.");
+        }
         var item = await db.Items.AsNoTracking().FirstOrDefaultAsync(i => i.Id == id, cancellationToken);
         return item is null ? Problems.NotFound("id", $"Item {id} does not exist.") : TypedResults.Ok(ToResponse(item));
     }

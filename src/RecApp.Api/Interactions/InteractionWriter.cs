@@ -3,6 +3,7 @@ using Npgsql;
 using NpgsqlTypes;
 using RecApp.Api.Recommendations;
 using RecApp.Recommendations.Data;
+using RecApp.Recommendations.Model;
 
 namespace RecApp.Api.Interactions;
 
@@ -24,9 +25,13 @@ public sealed class InteractionsNotConfirmedException(bool mayBeStored, Exceptio
 
 /// <summary>
 /// Stores interactions durably, then evicts the users' cached lists on every instance. Unknown users get a
-/// <c>users</c> row; an <c>event_id</c> already stored counts as a duplicate (retries are safe).
+/// <c>users</c> row; an <c>event_id</c> already stored counts as a duplicate (retries are safe). With a
+/// <see cref="SourceDatabase"/> the catalog is the shop's: item ids are checked against it (those the in-process
+/// catalog already has need no query, so a source outage does not stop known items' events), and the events still
+/// go to <c>recdb</c>, never to the source.
 /// </summary>
-public sealed class InteractionWriter(NpgsqlDataSource dataSource, HybridCache cache, ILogger<InteractionWriter> logger)
+public sealed class InteractionWriter(
+    NpgsqlDataSource dataSource, HybridCache cache, ILogger<InteractionWriter> logger, IGlobalModel model, SourceDatabase? source = null)
 {
     /// <summary>Returns the counts, or the unknown items when any event names one (then nothing is stored).</summary>
     public async Task<(InteractionsAccepted? Accepted, UnknownItems? Unknown)> WriteAsync(
@@ -38,11 +43,20 @@ public sealed class InteractionWriter(NpgsqlDataSource dataSource, HybridCache c
         int accepted;
         try
         {
-            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-            var missing = await MissingItemsAsync(connection, itemIds, cancellationToken);
-            if (missing.Length > 0)
+            if (source is not null)
             {
-                return (null, new UnknownItems(missing));
+                var catalog = model.Current.Catalog;
+                var unknown = itemIds.Where(id => catalog.Find(id) is null).ToArray();
+                var missing = unknown.Length == 0 ? [] : await source.MissingItemsAsync(unknown, cancellationToken);
+                if (missing.Length > 0)
+                {
+                    return (null, new UnknownItems(missing));
+                }
+            }
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+            if (source is null && await MissingItemsAsync(connection, itemIds, cancellationToken) is { Length: > 0 } missingHere)
+            {
+                return (null, new UnknownItems(missingHere));
             }
 
             // One transaction: the users rows and the events commit together. synchronous_commit is forced on for it,

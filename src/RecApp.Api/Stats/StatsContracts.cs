@@ -7,9 +7,15 @@ namespace RecApp.Api.Stats;
 public sealed record StatsResponse(
     DataStats? Data, string? DatabaseError, ModelStats Model, JobRunStats[] Jobs, CacheStats Cache, ConfigurationStats Configuration);
 
-/// <summary>Row counts; <c>interactions</c> is the planner's estimate on large tables (exact below 100,000).</summary>
-/// <summary>Seed 002's statistics (items, likes, clicks, users) and the rest; counts are the planner's estimates when <c>interactions_estimated</c>.</summary>
-public sealed record DataStats(long Items, long ActiveItems, long Users, long Interactions, long Likes, long Clicks, bool InteractionsEstimated);
+/// <summary>
+/// Seed 002's statistics (items, likes, clicks, users) and the rest; counts are the planner's estimates when
+/// <c>interactions_estimated</c> (recdb's large tables). <c>source</c> says which database they were counted in: <c>recdb</c>,
+/// or <c>maindb</c> when a source database is configured (exact counts through its mapping); then
+/// <c>api_interactions</c> is the number of events posted to RecApp's own API (kept in recdb), which builds add.
+/// </summary>
+public sealed record DataStats(
+    long Items, long ActiveItems, long Users, long Interactions, long Likes, long Clicks, bool InteractionsEstimated,
+    string Source = "recdb", long? ApiInteractions = null);
 
 public sealed record ModelPartStats(string Part, long Version, DateTime SwitchedAt);
 

@@ -21,7 +21,8 @@ public sealed class StatsReader(
     IOptionsMonitor<ApiOptions> serving,
     IOptionsMonitor<RecommendationOptions> engine,
     IOptions<RateLimitingOptions> rateLimiting,
-    IConfiguration configuration)
+    IConfiguration configuration,
+    SourceDatabase? source = null)
 {
     private const long ExactCountBelow = 100_000;
 
@@ -41,6 +42,23 @@ public sealed class StatsReader(
         catch (Exception ex) when (ex is NpgsqlException || ApiExceptionHandler.IsDatabaseOutage(ex))
         {
             databaseError = "The database could not be read (unreachable or not migrated yet); cached answers are still served.";
+        }
+        if (source is not null)
+        {
+            // Seed 002's main-database statistics are the shop's; recdb's own events are reported beside them.
+            var ownInteractions = data?.Interactions;
+            data = null;
+            try
+            {
+                var counts = await source.CountAsync(cancellationToken);
+                data = new DataStats(counts.Items, counts.ActiveItems, counts.Users, counts.Interactions, counts.Likes, counts.Clicks,
+                    InteractionsEstimated: false, Source: SourceDatabaseOptions.ConnectionName, ApiInteractions: ownInteractions);
+            }
+            catch (Exception ex) when (ex is NpgsqlException || ApiExceptionHandler.IsDatabaseOutage(ex))
+            {
+                databaseError = (databaseError is null ? "" : databaseError + " ") +
+                    "The source database (maindb) could not be read; the in-process catalog is still served.";
+            }
         }
 
         var snapshot = model.Current;

@@ -27,8 +27,10 @@ public interface IGlobalModel
 /// Holds the snapshot (volatile reference, replaced whole, never mutated). Reloads are serialized; each reads only
 /// the parts whose version moved (all of them from one database snapshot) and catalog rows updated after the last
 /// one seen; a model version change also re-reads the whole catalog, which repairs any missed item message.
+/// With a <see cref="SourceDatabase"/> the catalog is the source's (the model still comes from <c>recdb</c>).
 /// </summary>
-public sealed class GlobalModelHolder(NpgsqlDataSource dataSource, ModelStore store, ILogger<GlobalModelHolder> logger) : IGlobalModel
+public sealed class GlobalModelHolder(
+    NpgsqlDataSource dataSource, ModelStore store, ILogger<GlobalModelHolder> logger, SourceDatabase? source = null) : IGlobalModel
 {
     private readonly SemaphoreSlim _reload = new(1, 1);
     private readonly Lock _swap = new();
@@ -132,6 +134,18 @@ public sealed class GlobalModelHolder(NpgsqlDataSource dataSource, ModelStore st
 
     public async Task ApplyItemChangeAsync(long itemId, CancellationToken cancellationToken)
     {
+        if (source is not null)
+        {
+            if (await source.ReadItemAsync(itemId, cancellationToken) is { } row)
+            {
+                ApplyItemChange(row.Item);
+            }
+            else if (Current.Catalog.Find(itemId) is { } removed)
+            {
+                ApplyItemChange(removed with { Active = false });
+            }
+            return;
+        }
         await using var command = dataSource.CreateCommand(
             "SELECT id, title, category, tags, price, geo_id, active, created_at FROM items WHERE id = $1");
         command.Parameters.Add(new() { Value = itemId });
@@ -150,10 +164,15 @@ public sealed class GlobalModelHolder(NpgsqlDataSource dataSource, ModelStore st
 
     private async Task<(List<CatalogItem> Items, DateTime? Watermark)> ReadCatalogAsync(DateTime? since, CancellationToken cancellationToken)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var connection = await (source?.DataSource ?? dataSource).OpenConnectionAsync(cancellationToken);
         DateTime? watermark;
-        await using (var command = new NpgsqlCommand("SELECT max(updated_at) FROM items", connection))
+        if (source is not null)
         {
+            watermark = await source.ReadItemsWatermarkAsync(connection, cancellationToken);
+        }
+        else
+        {
+            await using var command = new NpgsqlCommand("SELECT max(updated_at) FROM items", connection);
             var value = await command.ExecuteScalarAsync(cancellationToken);
             watermark = value is DateTime at ? at : null;
         }
@@ -164,7 +183,9 @@ public sealed class GlobalModelHolder(NpgsqlDataSource dataSource, ModelStore st
         // Rows stamped at or after the watermark (re-applying the boundary rows is harmless); a row committed late with
         // an older stamp is picked up by the next full read (every model version change), and normally long before
         // that by the API's item message.
-        var items = await DatasetReader.ReadItemsAsync(connection, since, cancellationToken);
+        var items = source is not null
+            ? await source.ReadItemsAsync(connection, since, cancellationToken)
+            : await DatasetReader.ReadItemsAsync(connection, since, cancellationToken);
         return (items, watermark);
     }
 }

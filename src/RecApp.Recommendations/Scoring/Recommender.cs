@@ -11,9 +11,13 @@ namespace RecApp.Recommendations.Scoring;
 /// <see cref="IRecommender"/> over the in-process global model. Per call it reads, in one round trip, the user's
 /// <see cref="RecommendationOptions.RecentHistory"/> most recent events (index <c>ix_interactions_user_recent</c>), every
 /// item they ever interacted with (an index-only scan of the same index) and their demographics, so an interaction
-/// recorded a second ago already shapes the next list and nothing the user has is recommended again.
+/// recorded a second ago already shapes the next list and nothing the user has is recommended again. With a
+/// <see cref="SourceDatabase"/> the same is read from it too, at the same time, and the two are merged by the one
+/// history rule (<see cref="UserHistory.From(IEnumerable{HistoryEvent}, int, IEnumerable{long})"/>) and the one
+/// demographics rule (<see cref="SourceDatabase.Combine"/>).
 /// </summary>
-public sealed class Recommender(NpgsqlDataSource dataSource, IGlobalModel model, IOptions<RecommendationOptions> options, TimeProvider clock)
+public sealed class Recommender(
+    NpgsqlDataSource dataSource, IGlobalModel model, IOptions<RecommendationOptions> options, TimeProvider clock, SourceDatabase? source = null)
     : IRecommender
 {
     private readonly ScoringEngine _engine = new(options.Value);
@@ -48,6 +52,25 @@ public sealed class Recommender(NpgsqlDataSource dataSource, IGlobalModel model,
 
     private async Task<(UserHistory History, Demographics Demographics)> ReadUserAsync(long userId, CancellationToken cancellationToken)
     {
+        if (source is null)
+        {
+            var (history, demographics) = await ReadOwnUserAsync(userId, cancellationToken);
+            return (history, demographics is null ? new Demographics() : ToDemographics(demographics));
+        }
+        var shopRead = source.ReadUserAsync(userId, options.Value.RecentHistory, cancellationToken);
+        var ownRead = ReadOwnUserAsync(userId, cancellationToken);
+        await Task.WhenAll(shopRead, ownRead);
+        var (shop, (own, ownDemographics)) = (await shopRead, await ownRead);
+        var merged = UserHistory.From(shop.Recent.Concat(own.Recent), options.Value.RecentHistory, shop.Seen.Concat(own.Seen));
+        var combined = SourceDatabase.Combine(shop.Demographics, ownDemographics);
+        return (merged, combined is null ? new Demographics() : ToDemographics(combined));
+    }
+
+    private static Demographics ToDemographics(UserDemographics user) => new(user.Gender, user.AgeGroup, user.GeoId);
+
+    /// <summary>The user as <c>recdb</c> has them (demographics null when it has no row).</summary>
+    private async Task<(UserHistory History, UserDemographics? Demographics)> ReadOwnUserAsync(long userId, CancellationToken cancellationToken)
+    {
         await using var batch = dataSource.CreateBatch();
         // The order UserHistory.From uses, so the API and the offline evaluator weigh the same events.
         var history = new NpgsqlBatchCommand("""
@@ -79,10 +102,10 @@ public sealed class Recommender(NpgsqlDataSource dataSource, IGlobalModel model,
                 items.Add(reader.GetInt64(0));
             }
         }
-        var demographics = new Demographics();
+        UserDemographics? demographics = null;
         if (await reader.NextResultAsync(cancellationToken) && await reader.ReadAsync(cancellationToken))
         {
-            demographics = new Demographics(
+            demographics = new UserDemographics(userId,
                 reader.IsDBNull(0) ? null : reader.GetString(0),
                 reader.IsDBNull(1) ? null : reader.GetString(1),
                 reader.IsDBNull(2) ? null : reader.GetInt32(2));

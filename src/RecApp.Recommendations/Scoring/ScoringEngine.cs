@@ -31,6 +31,18 @@ public sealed record UserHistory(IReadOnlyList<HistoryEvent> Recent, IReadOnlySe
         }
         return new UserHistory(all, seen);
     }
+
+    /// <summary>
+    /// The same rule over events from more than one store (the source database and <c>recdb</c>), each read as its own
+    /// newest events plus every item touched: <paramref name="alsoSeen"/> are those items, beyond the events given.
+    /// </summary>
+    public static UserHistory From(IEnumerable<HistoryEvent> events, int recent, IEnumerable<long> alsoSeen)
+    {
+        var history = From(events, recent);
+        var seen = new HashSet<long>(history.Seen);
+        seen.UnionWith(alsoSeen);
+        return history with { Seen = seen };
+    }
 }
 
 /// <summary>Which candidate source to rank by: the production hybrid, or one source alone (offline evaluation).</summary>
