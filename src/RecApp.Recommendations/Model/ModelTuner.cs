@@ -148,7 +148,7 @@ internal static class ModelTuner
                 chosenHalfLife == options.DecayHalfLifeDays
                     ? train
                     : InteractionMatrix.Build(dataset, options.WithDecay(chosenHalfLife), clock).HoldOut(HoldOutFraction, seed: 17, options.TuningTrainUsers).Train,
-                options);
+                options, ItemEmbeddingBuilder.Settings(matrix, options));
             if (embeddings.Count > 0)
             {
                 scored = scored with { Embeddings = embeddings };
@@ -157,7 +157,27 @@ internal static class ModelTuner
                 tried++;
             }
 
-            // Coordinate ascent over the source weights.
+            // Coordinate ascent over the source weights, on candidates laid out once for the many blends tried.
+            var prepared = new BlendCandidates?[chosenCandidates.Length];
+            var fixedNdcg = new double[chosenCandidates.Length];
+            Parallel.For(0, chosenCandidates.Length, u =>
+            {
+                if (chosenCandidates[u].Sources is null)
+                {
+                    fixedNdcg[u] = Ndcg(engine.Rank(scored, chosenCandidates[u], defaults).ItemIds, truth[u], K); // one source: no blend to fit
+                }
+                else
+                {
+                    prepared[u] = engine.Prepare(scored, chosenCandidates[u]);
+                }
+            });
+            double MeasureBlend(BlendWeights blend)
+            {
+                var sums = new double[prepared.Length];
+                Parallel.For(0, prepared.Length, u =>
+                    sums[u] = prepared[u] is { } p ? Ndcg(engine.Rank(scored, p, blend).ItemIds, truth[u], K) : fixedNdcg[u]);
+                return sums.Length == 0 ? 0 : sums.Average();
+            }
             var weights = defaults;
             var score = defaultsNdcg;
             for (var pass = 0; pass < 3 && (pass == 0 || InBudget()); pass++)
@@ -170,7 +190,7 @@ internal static class ModelTuner
                     foreach (var value in values)
                     {
                         var trial = weights.With(source, value);
-                        var ndcg = Measure(engine, scored, chosenCandidates, truth, trial);
+                        var ndcg = MeasureBlend(trial);
                         tried++;
                         if (ndcg > score + 1e-5)
                         {

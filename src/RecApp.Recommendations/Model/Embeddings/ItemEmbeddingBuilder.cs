@@ -16,14 +16,24 @@ internal static class ItemEmbeddingBuilder
         return Build(halfLife == options.DecayHalfLifeDays ? matrix : InteractionMatrix.Build(dataset, options.WithDecay(halfLife), asOf), options);
     }
 
-    public static ItemEmbeddingIndex Build(InteractionMatrix matrix, RecommendationOptions options, CancellationToken cancellationToken = default)
+    /// <summary>The settings for <paramref name="matrix"/>: the configured ones, cheaper when the data is large.</summary>
+    public static ImplicitAlsSettings Settings(InteractionMatrix matrix, RecommendationOptions options) =>
+        new ImplicitAlsSettings { Factors = Math.Max(1, options.EmbeddingFactors), Iterations = options.EmbeddingIterations }
+            .FitTo(ImplicitFeedbackMatrix.FromInteractionMatrix(matrix));
+
+    /// <summary>
+    /// Fits the source on <paramref name="matrix"/> with <paramref name="settings"/> (default: <see cref="Settings"/> of the
+    /// matrix itself; the tuning passes the full data's, so the validation model is fitted like the served one).
+    /// </summary>
+    public static ItemEmbeddingIndex Build(
+        InteractionMatrix matrix, RecommendationOptions options, ImplicitAlsSettings? settings = null, CancellationToken cancellationToken = default)
     {
         if (options.EmbeddingFactors == 0 || matrix.UserCount == 0 || matrix.ItemCount == 0)
         {
             return ItemEmbeddingIndex.Empty;
         }
         var input = ImplicitFeedbackMatrix.FromInteractionMatrix(matrix);
-        var settings = new ImplicitAlsSettings { Factors = options.EmbeddingFactors, Iterations = options.EmbeddingIterations }.FitTo(input);
+        settings ??= Settings(matrix, options);
         var items = ImplicitAlsBuilder.Build(input, settings, cancellationToken).Items;
 
         // Only items someone interacted with have a fitted vector (the rest solve to zero): those are kept.
