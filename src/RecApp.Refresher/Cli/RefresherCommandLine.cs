@@ -131,9 +131,10 @@ public static class RefresherCommandLine
             DefaultValueFactory = _ => defaults.MinItemTrainUsers,
         };
         var json = new Option<FileInfo?>("--json") { Description = "Also write the report as JSON to this file." };
+        var servedBy = EvaluateServedAction.ServedByOption();
         var command = new Command("evaluate", "Evaluate the engine offline on synthetic or imported data (precision, recall, nDCG, MAP, coverage at K).")
         {
-            k, testFraction, splitSeed, maxUsers, minItemUsers, json,
+            k, testFraction, splitSeed, maxUsers, minItemUsers, json, servedBy,
         };
         source.AddTo(command);
         command.Validators.Add(result =>
@@ -155,7 +156,7 @@ public static class RefresherCommandLine
                 result.AddError("--min-item-train-users must be 0 (no restriction) or more.");
             }
         });
-        command.SetAction(parseResult =>
+        command.SetAction(async (parseResult, cancellationToken) =>
         {
             LoadedDataset loaded;
             try
@@ -180,6 +181,11 @@ public static class RefresherCommandLine
                 MaxUsers = parseResult.GetValue(maxUsers),
                 MinItemTrainUsers = parseResult.GetValue(minItemUsers),
             };
+            if (parseResult.GetValue(servedBy) is { } api)
+            {
+                return await EvaluateServedAction.RunAsync(loaded, options, api, parseResult.GetValue(json),
+                    parseResult.InvocationConfiguration.Output, cancellationToken);
+            }
             var evaluation = AnsiConsole.Status().Start($"Evaluating on {loaded.Description}...",
                 _ => OfflineEvaluator.Evaluate(loaded.Dataset, options));
             // Plain text, not markup: the table is markdown meant to be pasted into docs/EVALUATION.md.
@@ -202,7 +208,7 @@ public static class RefresherCommandLine
     /// The engine options the worker would use (appsettings, environment such as <c>Recommendations__ItemKnnShare</c>),
     /// so an evaluation measures the configuration that is deployed.
     /// </summary>
-    private static RecommendationOptions ModelOptions()
+    internal static RecommendationOptions ModelOptions()
     {
         var configuration = new ConfigurationBuilder()
             .SetBasePath(AppContext.BaseDirectory)
@@ -214,7 +220,7 @@ public static class RefresherCommandLine
     }
 
     /// <summary>Configuration, logging and the data source, as the worker gets them, without the worker.</summary>
-    private static IHost BuildToolHost()
+    internal static IHost BuildToolHost(Action<IServiceCollection>? addServices = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = AppContext.BaseDirectory });
         // Progress bars, not log lines, show what a data verb is doing.
@@ -227,6 +233,7 @@ public static class RefresherCommandLine
         builder.AddPostgresDataSource("recdb");
         builder.Services.AddSingleton<DatabaseMigrator>(); // seed and import apply the schema themselves (PrepareAsync)
         builder.Services.AddSingleton<DatasetBulkLoader>();
+        addServices?.Invoke(builder.Services);
         return builder.Build();
     }
 
