@@ -17,10 +17,16 @@ public sealed record ServedList(long UserId, long[] Items, string AlgorithmUsed,
 /// <summary>The evaluator's in-memory hybrid and the served answers, measured with the same metric code.</summary>
 public sealed record ServedComparison(
     SourceMetrics Evaluated, SourceMetrics Served, int Users, int SameLists, int SameAlgorithm, long ModelVersion,
-    ModelTuning EvaluatedTuning)
+    ModelTuning EvaluatedTuning, ModelTuning? ServedTuning)
 {
     /// <summary>Served minus evaluated nDCG@K.</summary>
     public double NdcgDifference => Served.NdcgAtK - Evaluated.NdcgAtK;
+
+    /// <summary>
+    /// Whether the Refresher's build chose what the evaluator's build chose (the time each took aside): the tuning
+    /// stops at a CPU budget, so on a loaded machine two builds of the same data may differ, and so may their lists.
+    /// </summary>
+    public bool SameSettings => ServedTuning is not null && EvaluatedTuning with { TuningSeconds = 0 } == ServedTuning with { TuningSeconds = 0 };
 }
 
 /// <summary>
@@ -33,6 +39,8 @@ public sealed class ServedEvaluation(NpgsqlDataSource dataSource, IEnumerable<IM
 {
     /// <summary>The jobs that publish the model the API serves, in the order the Refresher starts them.</summary>
     public static readonly IReadOnlyList<string> BuildJobs = [ModelChannels.Popular, ModelChannels.Profiles, ModelChannels.Similarities];
+
+    private static readonly JsonSerializerOptions s_wire = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
     private readonly ILogger _logger = (loggers ?? NullLoggerFactory.Instance).CreateLogger<ServedEvaluation>();
 
@@ -71,8 +79,11 @@ public sealed class ServedEvaluation(NpgsqlDataSource dataSource, IEnumerable<IM
         return version;
     }
 
-    /// <summary>Polls <c>GET /stats</c> until the API serves <paramref name="version"/> (or later), or the deadline passes.</summary>
-    public async Task WaitUntilServedAsync(long version, TimeSpan deadline, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Polls <c>GET /stats</c> until the API serves <paramref name="version"/> (or later), or the deadline passes;
+    /// returns what that model's build chose (<c>model.tuning</c>).
+    /// </summary>
+    public async Task<ModelTuning?> WaitUntilServedAsync(long version, TimeSpan deadline, CancellationToken cancellationToken = default)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(deadline);
@@ -89,7 +100,9 @@ public sealed class ServedEvaluation(NpgsqlDataSource dataSource, IEnumerable<IM
                         serving = stats.RootElement.GetProperty("model").GetProperty("serving_version").GetInt64();
                         if (serving >= version)
                         {
-                            return;
+                            return stats.RootElement.GetProperty("model").TryGetProperty("tuning", out var tuning)
+                                ? tuning.Deserialize<ModelTuning>(s_wire)
+                                : null;
                         }
                     }
                 }
@@ -145,7 +158,7 @@ public sealed class ServedEvaluation(NpgsqlDataSource dataSource, IEnumerable<IM
     }
 
     /// <summary>The served lists next to the evaluator's hybrid for the same users, through the same metric code.</summary>
-    public static ServedComparison Compare(EvaluationRun run, IReadOnlyList<ServedList> served, int k)
+    public static ServedComparison Compare(EvaluationRun run, IReadOnlyList<ServedList> served, ModelTuning? servedTuning, int k)
     {
         var evaluated = run.Users.Select(u => run.For(u)).ToArray();
         var truth = run.Users.Select(u => run.Test[u]).ToArray();
@@ -162,7 +175,7 @@ public sealed class ServedEvaluation(NpgsqlDataSource dataSource, IEnumerable<IM
         return new ServedComparison(
             OfflineEvaluator.Measure("hybrid", evaluatedLists, truth, k, run.CandidateItems),
             OfflineEvaluator.Measure("served", servedLists, truth, k, run.CandidateItems),
-            run.Users.Length, same, sameAlgorithm, served.Count == 0 ? 0 : served.Min(s => s.ModelVersion), run.Model.Tuning);
+            run.Users.Length, same, sameAlgorithm, served.Count == 0 ? 0 : served.Min(s => s.ModelVersion), run.Model.Tuning, servedTuning);
     }
 
     /// <summary>The API's name of a tier's algorithm (<c>algorithm_used</c>).</summary>

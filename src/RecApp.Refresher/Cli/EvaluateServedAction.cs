@@ -69,6 +69,7 @@ internal static class EvaluateServedAction
         var files = Directory.CreateTempSubdirectory("recapp-served-");
         ServedList[] lists;
         long version;
+        ModelTuning? servedTuning;
         try
         {
             var load = await AnsiConsole.Status().StartAsync("Writing the training part as generic files, importing and loading it...",
@@ -78,7 +79,7 @@ internal static class EvaluateServedAction
             version = await AnsiConsole.Status().StartAsync("Building with the Refresher's jobs (popular, profiles, similarities)...",
                 _ => served.BuildAsync(cancellationToken));
             timings["jobs_s"] = Lap(watch);
-            await AnsiConsole.Status().StartAsync($"Waiting for {api} to serve model version {version}...",
+            servedTuning = await AnsiConsole.Status().StartAsync($"Waiting for {api} to serve model version {version}...",
                 _ => served.WaitUntilServedAsync(version, s_switchDeadline, cancellationToken));
             timings["switch_s"] = Lap(watch);
             lists = await AnsiConsole.Status().StartAsync($"Asking {api} for {run.Users.Length:N0} users' top {options.K}...",
@@ -95,7 +96,7 @@ internal static class EvaluateServedAction
             files.Delete(recursive: true);
         }
 
-        var comparison = ServedEvaluation.Compare(run, lists, options.K);
+        var comparison = ServedEvaluation.Compare(run, lists, servedTuning, options.K);
         var within = Math.Abs(comparison.NdcgDifference) <= Tolerance;
         var restriction = options.MinItemTrainUsers > 1 ? $", items with at least {options.MinItemTrainUsers} train users" : "";
         output.WriteLine($"Served evaluation on {loaded.Description} (split seed {options.Seed}, test fraction {options.TestFraction}{restriction}), " +
@@ -109,13 +110,14 @@ internal static class EvaluateServedAction
         output.WriteLine();
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"nDCG@{k} served − evaluator: {comparison.NdcgDifference:+0.0000;-0.0000;0.0000} ({(within ? "within" : "OUTSIDE")} ±{Tolerance}); " +
-            $"identical top {k}: {comparison.SameLists} of {comparison.Users} users; same algorithm_used: {comparison.SameAlgorithm} of {comparison.Users}."));
+            $"identical top {k}: {comparison.SameLists} of {comparison.Users} users; same algorithm_used: {comparison.SameAlgorithm} of {comparison.Users}; " +
+            $"the Refresher's build chose the evaluator's settings: {(comparison.SameSettings ? "yes" : "no")}."));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"Times (s): evaluator build {timings["evaluator_build_s"]:F1}, import {timings["import_s"]:F1}, jobs {timings["jobs_s"]:F1}, " +
             $"API switch {timings["switch_s"]:F1}, serving {timings["serve_s"]:F1}."));
         if (json is not null)
         {
-            File.WriteAllText(json.FullName, JsonSerializer.Serialize(new { comparison, ndcg_difference = comparison.NdcgDifference, timings }, s_json));
+            File.WriteAllText(json.FullName, JsonSerializer.Serialize(new { comparison, timings }, s_json));
             output.WriteLine($"JSON written to {json.FullName}.");
         }
         return within ? 0 : 3;

@@ -76,7 +76,7 @@ public sealed class ServedOverHttpTests
         Assert.Equal(run.Train.Items.Count(i => !i.Active),
             await EngineDatabase.ScalarAsync(dataSource, "SELECT count(*) FROM items WHERE NOT active"));
         var version = await served.BuildAsync();
-        await served.WaitUntilServedAsync(version, TimeSpan.FromSeconds(30));
+        var servedTuning = await served.WaitUntilServedAsync(version, TimeSpan.FromSeconds(30));
         var lists = await served.ServeAsync(run.Users, 10, version, TimeSpan.FromSeconds(60));
 
         foreach (var answer in lists)
@@ -87,7 +87,8 @@ public sealed class ServedOverHttpTests
             Assert.Equal(ServedEvaluation.WireName(evaluated.Algorithm), answer.AlgorithmUsed);
             Assert.Equal(version, answer.ModelVersion);
         }
-        var comparison = ServedEvaluation.Compare(run, lists, 10);
+        var comparison = ServedEvaluation.Compare(run, lists, servedTuning, 10);
+        Assert.True(comparison.SameSettings, $"served {servedTuning}, evaluated {run.Model.Tuning}");
         Assert.Equal(run.Users.Length, comparison.SameLists);
         Assert.Equal(run.Users.Length, comparison.SameAlgorithm);
         Assert.Equal(comparison.Evaluated.NdcgAtK, comparison.Served.NdcgAtK, 12);
