@@ -15,7 +15,8 @@ public sealed class VariantRecommenders(
     IRecommender baseline,
     NpgsqlDataSource dataSource,
     IGlobalModel model,
-    TimeProvider clock)
+    TimeProvider clock,
+    IUserReadGuard readGuard)
 {
     private readonly ConcurrentDictionary<(string Experiment, string Variant, string Settings), IRecommender> _engines = new();
 
@@ -27,7 +28,8 @@ public sealed class VariantRecommenders(
         }
         var key = (experiment.Name, variant.Name, string.Join(';', variant.Settings.OrderBy(s => s.Key, StringComparer.Ordinal)));
         return _engines.GetOrAdd(key, _ => new VariantRecommender(
-            new Recommender(dataSource, model, Options.Create(SettingsFor(configuration, variant.Settings)), clock), variant.Settings.Keys));
+            new Recommender(dataSource, model, Options.Create(SettingsFor(configuration, variant.Settings)), clock, readGuard),
+            variant.Settings.Keys));
     }
 
     /// <summary>The base settings with <paramref name="changes"/> applied; throws <see cref="InvalidOperationException"/> naming a bad one.</summary>

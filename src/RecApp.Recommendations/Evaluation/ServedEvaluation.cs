@@ -14,10 +14,13 @@ namespace RecApp.Recommendations.Evaluation;
 /// <summary>One test user's answer as the API served it over HTTP.</summary>
 public sealed record ServedList(long UserId, long[] Items, string AlgorithmUsed, long ModelVersion);
 
+/// <summary>A test user whose served top K is not the evaluator's.</summary>
+public sealed record ServedDifference(long UserId, string EvaluatedAlgorithm, long[] Evaluated, string ServedAlgorithm, long[] Served);
+
 /// <summary>The evaluator's in-memory hybrid and the served answers, measured with the same metric code.</summary>
 public sealed record ServedComparison(
     SourceMetrics Evaluated, SourceMetrics Served, int Users, int SameLists, int SameAlgorithm, long ModelVersion,
-    ModelTuning EvaluatedTuning, ModelTuning? ServedTuning)
+    ModelTuning EvaluatedTuning, ModelTuning? ServedTuning, IReadOnlyList<ServedDifference> Differences)
 {
     /// <summary>Served minus evaluated nDCG@K.</summary>
     public double NdcgDifference => Served.NdcgAtK - Evaluated.NdcgAtK;
@@ -92,19 +95,24 @@ public sealed class ServedEvaluation(NpgsqlDataSource dataSource, IEnumerable<IM
         {
             while (true)
             {
-                using (var response = await api.GetAsync("stats", timeout.Token))
+                try
                 {
+                    using var response = await api.GetAsync("stats", timeout.Token);
                     if (response.IsSuccessStatusCode)
                     {
                         using var stats = JsonDocument.Parse(await response.Content.ReadAsStringAsync(timeout.Token));
-                        serving = stats.RootElement.GetProperty("model").GetProperty("serving_version").GetInt64();
+                        var model = stats.RootElement.GetProperty("model");
+                        serving = model.GetProperty("serving_version").GetInt64();
                         if (serving >= version)
                         {
-                            return stats.RootElement.GetProperty("model").TryGetProperty("tuning", out var tuning)
-                                ? tuning.Deserialize<ModelTuning>(s_wire)
-                                : null;
+                            return model.TryGetProperty("tuning", out var tuning) ? tuning.Deserialize<ModelTuning>(s_wire) : null;
                         }
                     }
+                }
+                catch (HttpRequestException ex)
+                {
+                    // Still starting (connection refused): keep asking until the deadline.
+                    _logger.LogDebug(ex, "The API at {Api} did not answer yet.", api.BaseAddress);
                 }
                 await Task.Delay(TimeSpan.FromMilliseconds(250), timeout.Token);
             }
@@ -167,15 +175,22 @@ public sealed class ServedEvaluation(NpgsqlDataSource dataSource, IEnumerable<IM
         var evaluatedLists = evaluated.Select(l => l.ItemIds.Take(k).ToArray()).ToArray();
         var same = 0;
         var sameAlgorithm = 0;
+        var differences = new List<ServedDifference>();
         for (var i = 0; i < run.Users.Length; i++)
         {
+            var answer = byUser[run.Users[i]];
+            var algorithm = WireName(evaluated[i].Algorithm);
             same += evaluatedLists[i].SequenceEqual(servedLists[i]) ? 1 : 0;
-            sameAlgorithm += WireName(evaluated[i].Algorithm) == byUser[run.Users[i]].AlgorithmUsed ? 1 : 0;
+            sameAlgorithm += algorithm == answer.AlgorithmUsed ? 1 : 0;
+            if (!evaluatedLists[i].SequenceEqual(servedLists[i]) || algorithm != answer.AlgorithmUsed)
+            {
+                differences.Add(new ServedDifference(answer.UserId, algorithm, evaluatedLists[i], answer.AlgorithmUsed, answer.Items));
+            }
         }
         return new ServedComparison(
             OfflineEvaluator.Measure("hybrid", evaluatedLists, truth, k, run.CandidateItems),
             OfflineEvaluator.Measure("served", servedLists, truth, k, run.CandidateItems),
-            run.Users.Length, same, sameAlgorithm, served.Count == 0 ? 0 : served.Min(s => s.ModelVersion), run.Model.Tuning, servedTuning);
+            run.Users.Length, same, sameAlgorithm, served.Count == 0 ? 0 : served.Min(s => s.ModelVersion), run.Model.Tuning, servedTuning, differences);
     }
 
     /// <summary>The API's name of a tier's algorithm (<c>algorithm_used</c>).</summary>

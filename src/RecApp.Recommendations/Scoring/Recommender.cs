@@ -11,9 +11,11 @@ namespace RecApp.Recommendations.Scoring;
 /// <see cref="IRecommender"/> over the in-process global model. Per call it reads, in one round trip, the user's
 /// <see cref="RecommendationOptions.RecentHistory"/> most recent events (index <c>ix_interactions_user_recent</c>), every
 /// item they ever interacted with (an index-only scan of the same index) and their demographics, so an interaction
-/// recorded a second ago already shapes the next list and nothing the user has is recommended again.
+/// recorded a second ago already shapes the next list and nothing the user has is recommended again. With a
+/// <see cref="IUserReadGuard"/> (the API's breaker) that read, and only it, is bounded.
 /// </summary>
-public sealed class Recommender(NpgsqlDataSource dataSource, IGlobalModel model, IOptions<RecommendationOptions> options, TimeProvider clock)
+public sealed class Recommender(
+    NpgsqlDataSource dataSource, IGlobalModel model, IOptions<RecommendationOptions> options, TimeProvider clock, IUserReadGuard? readGuard = null)
     : IRecommender
 {
     private readonly ScoringEngine _engine = new(options.Value);
@@ -23,7 +25,10 @@ public sealed class Recommender(NpgsqlDataSource dataSource, IGlobalModel model,
 
     public async Task<RankedList> ForUserAsync(ModelSnapshot snapshot, long userId, RecommendationFilters filters, CancellationToken cancellationToken)
     {
-        var (history, demographics) = await ReadUserAsync(userId, cancellationToken);
+        var (history, demographics) = readGuard is null
+            ? await ReadUserAsync(userId, cancellationToken)
+            : await readGuard.ExecuteAsync((Recommender: this, UserId: userId),
+                static async (s, ct) => await s.Recommender.ReadUserAsync(s.UserId, ct), cancellationToken);
         return _engine.ForUser(snapshot, userId, history, demographics, filters, clock.GetUtcNow().UtcDateTime);
     }
 

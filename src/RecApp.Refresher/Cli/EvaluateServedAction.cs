@@ -54,14 +54,15 @@ internal static class EvaluateServedAction
     public static async Task<int> RunAsync(
         LoadedDataset loaded, EvaluationOptions options, Uri api, FileInfo? json, TextWriter output, CancellationToken cancellationToken)
     {
+        using var host = RefresherCommandLine.BuildToolHost(services => services.AddModelJobs());
+        // First, so an API started on the empty database finds the schema while the evaluator builds.
+        await host.Services.GetRequiredService<DatabaseMigrator>().MigrateAsync(cancellationToken);
+
         var timings = new Dictionary<string, double>();
         var watch = Stopwatch.StartNew();
         var run = AnsiConsole.Status().Start($"Splitting and building in memory on {loaded.Description}...",
             _ => OfflineEvaluator.Prepare(loaded.Dataset, options));
         timings["evaluator_build_s"] = Lap(watch);
-
-        using var host = RefresherCommandLine.BuildToolHost(services => services.AddModelJobs());
-        await host.Services.GetRequiredService<DatabaseMigrator>().MigrateAsync(cancellationToken);
         using var client = new HttpClient { BaseAddress = AsBase(api), Timeout = TimeSpan.FromSeconds(30) };
         var served = new ServedEvaluation(host.Services.GetRequiredService<NpgsqlDataSource>(), host.Services.GetServices<IModelJob>(), client,
             host.Services.GetRequiredService<ILoggerFactory>());
@@ -112,6 +113,10 @@ internal static class EvaluateServedAction
             $"nDCG@{k} served − evaluator: {comparison.NdcgDifference:+0.0000;-0.0000;0.0000} ({(within ? "within" : "OUTSIDE")} ±{Tolerance}); " +
             $"identical top {k}: {comparison.SameLists} of {comparison.Users} users; same algorithm_used: {comparison.SameAlgorithm} of {comparison.Users}; " +
             $"the Refresher's build chose the evaluator's settings: {(comparison.SameSettings ? "yes" : "no")}."));
+        foreach (var d in comparison.Differences.Take(10))
+        {
+            output.WriteLine($"  user {d.UserId}: evaluator {d.EvaluatedAlgorithm} [{string.Join(',', d.Evaluated)}], served {d.ServedAlgorithm} [{string.Join(',', d.Served)}]");
+        }
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"Times (s): evaluator build {timings["evaluator_build_s"]:F1}, import {timings["import_s"]:F1}, jobs {timings["jobs_s"]:F1}, " +
             $"API switch {timings["switch_s"]:F1}, serving {timings["serve_s"]:F1}."));
