@@ -13,7 +13,8 @@ namespace RecApp.Refresher.Cli;
 
 /// <summary>
 /// The Refresher's command line: no verb runs the worker; <c>seed</c> generates and loads synthetic data;
-/// <c>import</c> loads MovieLens or generic files; <c>evaluate</c> measures the engine offline, in memory. Data verbs read <c>ConnectionStrings:recdb</c> like the worker,
+/// <c>import</c> loads MovieLens or generic files; <c>evaluate</c> measures the engine offline, in memory (with
+/// <c>--served-by</c>, through import, the build jobs and a running API: <see cref="EvaluateServedAction"/>). Data verbs read <c>ConnectionStrings:recdb</c> like the worker,
 /// apply migrations, and load in one transaction (a failure loads nothing).
 /// </summary>
 public static class RefresherCommandLine
@@ -208,7 +209,7 @@ public static class RefresherCommandLine
     /// The engine options the worker would use (appsettings, environment such as <c>Recommendations__ItemKnnShare</c>),
     /// so an evaluation measures the configuration that is deployed.
     /// </summary>
-    internal static RecommendationOptions ModelOptions()
+    private static RecommendationOptions ModelOptions()
     {
         var configuration = new ConfigurationBuilder()
             .SetBasePath(AppContext.BaseDirectory)
