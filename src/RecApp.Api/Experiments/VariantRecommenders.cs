@@ -16,6 +16,7 @@ public sealed class VariantRecommenders(
     NpgsqlDataSource dataSource,
     IGlobalModel model,
     TimeProvider clock,
+    IUserReadGuard readGuard,
     RecApp.Recommendations.Data.SourceDatabase? source = null)
 {
     private readonly ConcurrentDictionary<(string Experiment, string Variant, string Settings), IRecommender> _engines = new();
@@ -28,7 +29,8 @@ public sealed class VariantRecommenders(
         }
         var key = (experiment.Name, variant.Name, string.Join(';', variant.Settings.OrderBy(s => s.Key, StringComparer.Ordinal)));
         return _engines.GetOrAdd(key, _ => new VariantRecommender(
-            new Recommender(dataSource, model, Options.Create(SettingsFor(configuration, variant.Settings)), clock, source), variant.Settings.Keys));
+            new Recommender(dataSource, model, Options.Create(SettingsFor(configuration, variant.Settings)), clock, source, readGuard),
+            variant.Settings.Keys));
     }
 
     /// <summary>The base settings with <paramref name="changes"/> applied; throws <see cref="InvalidOperationException"/> naming a bad one.</summary>

@@ -38,7 +38,7 @@ public sealed class DatabaseBreakerOptions
 /// the in-process fallback at once instead of each waiting out a hung or unreachable PostgreSQL; after the break
 /// one read probes the database and closes the circuit when it answers.
 /// </summary>
-public sealed class DatabaseBreaker
+public sealed class DatabaseBreaker : RecApp.Recommendations.Scoring.IUserReadGuard
 {
     private readonly ResiliencePipeline _pipeline;
 

@@ -31,7 +31,6 @@ public sealed class RankedListCache(
     HybridCache cache,
     IRecommender recommender,
     RecommendationMetrics counters,
-    DatabaseBreaker database,
     ExperimentCatalog experiments,
     IOptionsMonitor<ApiOptions> options,
     ILogger<RankedListCache> logger)
@@ -79,10 +78,10 @@ public sealed class RankedListCache(
         ModelSnapshot snapshot, long userId, RecommendationFilters filters, CancellationToken cancellationToken)
     {
         var arm = experiments.ArmFor(ExperimentSurface.Personalized, userId);
-        var lookup = new Lookup<(ModelSnapshot Snapshot, long UserId, RecommendationFilters Filters, DatabaseBreaker Database)>(
-            arm?.Recommender ?? recommender, (snapshot, userId, filters, database), static a => UserTag(a.UserId), PersonalizedTag,
-            static (r, a, ct) => a.Database.ExecuteAsync((r, a), static async (s, ct) =>
-                await s.r.ForUserAsync(s.a.Snapshot, s.a.UserId, s.a.Filters, ct), ct),
+        // The engine bounds its history read with the DatabaseBreaker (IUserReadGuard); scoring is not bounded.
+        var lookup = new Lookup<(ModelSnapshot Snapshot, long UserId, RecommendationFilters Filters)>(
+            arm?.Recommender ?? recommender, (snapshot, userId, filters), static a => UserTag(a.UserId), PersonalizedTag,
+            static async (r, a, ct) => await r.ForUserAsync(a.Snapshot, a.UserId, a.Filters, ct),
             arm?.Tag);
         var key = UserKey(userId, snapshot.Version, filters);
         var read = await ReadAsync(RecommendationKind.Personalized, arm is null ? key : key + ":x" + arm.Label, lookup, Entries().Personalized, cancellationToken);

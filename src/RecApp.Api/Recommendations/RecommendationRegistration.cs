@@ -23,6 +23,7 @@ public static class RecommendationRegistration
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddSingleton<DatabaseBreaker>();
+        builder.Services.AddSingleton<IUserReadGuard>(services => services.GetRequiredService<DatabaseBreaker>()); // the engine's history read
         builder.Services.AddSingleton<RankedListCache>();
         builder.Services.AddSingleton<CacheWarmer>();
         builder.Services.AddHostedService<ModelVersionFeed>();

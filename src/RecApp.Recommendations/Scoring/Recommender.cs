@@ -14,10 +14,12 @@ namespace RecApp.Recommendations.Scoring;
 /// recorded a second ago already shapes the next list and nothing the user has is recommended again. With a
 /// <see cref="SourceDatabase"/> the same is read from it too, at the same time, and the two are merged by the one
 /// history rule (<see cref="UserHistory.From(IEnumerable{HistoryEvent}, int, IEnumerable{long})"/>) and the one
-/// demographics rule (<see cref="SourceDatabase.Combine"/>).
+/// demographics rule (<see cref="SourceDatabase.Combine"/>). With an <see cref="IUserReadGuard"/> (the API's breaker)
+/// that read, and only it, is bounded.
 /// </summary>
 public sealed class Recommender(
-    NpgsqlDataSource dataSource, IGlobalModel model, IOptions<RecommendationOptions> options, TimeProvider clock, SourceDatabase? source = null)
+    NpgsqlDataSource dataSource, IGlobalModel model, IOptions<RecommendationOptions> options, TimeProvider clock,
+    SourceDatabase? source = null, IUserReadGuard? readGuard = null)
     : IRecommender
 {
     private readonly ScoringEngine _engine = new(options.Value);
@@ -27,7 +29,10 @@ public sealed class Recommender(
 
     public async Task<RankedList> ForUserAsync(ModelSnapshot snapshot, long userId, RecommendationFilters filters, CancellationToken cancellationToken)
     {
-        var (history, demographics) = await ReadUserAsync(userId, cancellationToken);
+        var (history, demographics) = readGuard is null
+            ? await ReadUserAsync(userId, cancellationToken)
+            : await readGuard.ExecuteAsync((Recommender: this, UserId: userId),
+                static async (s, ct) => await s.Recommender.ReadUserAsync(s.UserId, ct), cancellationToken);
         return _engine.ForUser(snapshot, userId, history, demographics, filters, clock.GetUtcNow().UtcDateTime);
     }
 

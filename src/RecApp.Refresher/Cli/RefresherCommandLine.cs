@@ -13,7 +13,8 @@ namespace RecApp.Refresher.Cli;
 
 /// <summary>
 /// The Refresher's command line: no verb runs the worker; <c>seed</c> generates and loads synthetic data;
-/// <c>import</c> loads MovieLens or generic files; <c>evaluate</c> measures the engine offline, in memory. Data verbs read <c>ConnectionStrings:recdb</c> like the worker,
+/// <c>import</c> loads MovieLens or generic files; <c>evaluate</c> measures the engine offline, in memory (with
+/// <c>--served-by</c>, through import, the build jobs and a running API: <see cref="EvaluateServedAction"/>). Data verbs read <c>ConnectionStrings:recdb</c> like the worker,
 /// apply migrations, and load in one transaction (a failure loads nothing).
 /// </summary>
 public static class RefresherCommandLine
@@ -131,9 +132,10 @@ public static class RefresherCommandLine
             DefaultValueFactory = _ => defaults.MinItemTrainUsers,
         };
         var json = new Option<FileInfo?>("--json") { Description = "Also write the report as JSON to this file." };
+        var servedBy = EvaluateServedAction.ServedByOption();
         var command = new Command("evaluate", "Evaluate the engine offline on synthetic or imported data (precision, recall, nDCG, MAP, coverage at K).")
         {
-            k, testFraction, splitSeed, maxUsers, minItemUsers, json,
+            k, testFraction, splitSeed, maxUsers, minItemUsers, json, servedBy,
         };
         source.AddTo(command);
         command.Validators.Add(result =>
@@ -155,7 +157,7 @@ public static class RefresherCommandLine
                 result.AddError("--min-item-train-users must be 0 (no restriction) or more.");
             }
         });
-        command.SetAction(parseResult =>
+        command.SetAction(async (parseResult, cancellationToken) =>
         {
             LoadedDataset loaded;
             try
@@ -180,6 +182,11 @@ public static class RefresherCommandLine
                 MaxUsers = parseResult.GetValue(maxUsers),
                 MinItemTrainUsers = parseResult.GetValue(minItemUsers),
             };
+            if (parseResult.GetValue(servedBy) is { } api)
+            {
+                return await EvaluateServedAction.RunAsync(loaded, options, api, parseResult.GetValue(json),
+                    parseResult.InvocationConfiguration.Output, cancellationToken);
+            }
             var evaluation = AnsiConsole.Status().Start($"Evaluating on {loaded.Description}...",
                 _ => OfflineEvaluator.Evaluate(loaded.Dataset, options));
             // Plain text, not markup: the table is markdown meant to be pasted into docs/EVALUATION.md.
@@ -214,7 +221,7 @@ public static class RefresherCommandLine
     }
 
     /// <summary>Configuration, logging and the data source, as the worker gets them, without the worker.</summary>
-    private static IHost BuildToolHost()
+    internal static IHost BuildToolHost(Action<IServiceCollection>? addServices = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = AppContext.BaseDirectory });
         // Progress bars, not log lines, show what a data verb is doing.
@@ -227,6 +234,7 @@ public static class RefresherCommandLine
         builder.AddPostgresDataSource("recdb");
         builder.Services.AddSingleton<DatabaseMigrator>(); // seed and import apply the schema themselves (PrepareAsync)
         builder.Services.AddSingleton<DatasetBulkLoader>();
+        addServices?.Invoke(builder.Services);
         return builder.Build();
     }
 

@@ -1,5 +1,9 @@
 using System.Diagnostics;
 using System.Net;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using RecApp.Recommendations.Model;
+using RecApp.Recommendations.Scoring;
 using RecApp.Tests.Infrastructure;
 
 namespace RecApp.Tests.Api;
@@ -49,6 +53,62 @@ public sealed class DegradationTests(ApiWorld world) : IClassFixture<ApiWorld>
         await LocalProcess.WaitUntilAsync(async () =>
             (await (await client.GetAsync("/users/20/recommendations")).JsonAsync()).GetProperty("algorithm_used").GetString() != "popular",
             TimeSpan.FromSeconds(30), "personalized lists to come back after the database thawed");
+    }
+
+    /// <summary>
+    /// Issue 9's served-vs-evaluated check once lost a heavy user to the popular fallback on a loaded machine: the
+    /// breaker's read timeout bounded the whole engine call, scoring included. Only the history read is bounded now.
+    /// </summary>
+    [Fact]
+    public async Task A_slow_engine_is_not_a_database_outage()
+    {
+        await using var api = world.CreateApi(settings: new Dictionary<string, string?>
+        {
+            ["Caching:KeyPrefix"] = world.KeyPrefix + "slow:",
+            ["DatabaseBreaker:ReadTimeout"] = "00:00:00.100",
+            ["DatabaseBreaker:MinimumThroughput"] = "2",
+            ["Api:WarmUsers"] = "0", // every list below is a miss
+        });
+        await using var slow = api.WithWebHostBuilder(builder => builder.ConfigureTestServices(services =>
+            services.AddSingleton<IRecommender>(provider => new SlowScoring(ActivatorUtilities.CreateInstance<Recommender>(provider)))));
+        using var client = slow.CreateClient();
+
+        for (var user = 3; user < 6; user++)
+        {
+            var answer = await (await client.GetAsync($"/users/{user}/recommendations")).JsonAsync();
+            Assert.Equal("collaborative", answer.GetProperty("algorithm_used").GetString());
+            Assert.False(answer.GetProperty("cache_hit").GetBoolean());
+        }
+    }
+
+    /// <summary>The engine with scoring that takes longer than the breaker's read timeout (a heavy user on a busy machine).</summary>
+    private sealed class SlowScoring(Recommender engine) : IRecommender
+    {
+        private static readonly TimeSpan s_scoring = TimeSpan.FromMilliseconds(300);
+
+        public Task<RankedList> ForUserAsync(long userId, RecommendationFilters filters, CancellationToken cancellationToken) =>
+            engine.ForUserAsync(userId, filters, cancellationToken);
+
+        public async Task<RankedList> ForUserAsync(ModelSnapshot snapshot, long userId, RecommendationFilters filters, CancellationToken cancellationToken)
+        {
+            var list = await engine.ForUserAsync(snapshot, userId, filters, cancellationToken);
+            await Task.Delay(s_scoring, cancellationToken); // stands in for CPU time after the read
+            return list;
+        }
+
+        public Task<RankedList> PopularAsync(Demographics demographics, RecommendationFilters filters, CancellationToken cancellationToken) =>
+            engine.PopularAsync(demographics, filters, cancellationToken);
+
+        public Task<RankedList> PopularAsync(ModelSnapshot snapshot, Demographics demographics, RecommendationFilters filters, CancellationToken cancellationToken) =>
+            engine.PopularAsync(snapshot, demographics, filters, cancellationToken);
+
+        public Task<RankedList?> SimilarAsync(long itemId, CancellationToken cancellationToken) => engine.SimilarAsync(itemId, cancellationToken);
+
+        public Task<RankedList?> SimilarAsync(ModelSnapshot snapshot, long itemId, CancellationToken cancellationToken) =>
+            engine.SimilarAsync(snapshot, itemId, cancellationToken);
+
+        public Task<IReadOnlyDictionary<long, SourceContribution[]>> ExplainSourcesAsync(ModelSnapshot snapshot, long userId, CancellationToken cancellationToken) =>
+            engine.ExplainSourcesAsync(snapshot, userId, cancellationToken);
     }
 
     [Fact]

@@ -34,7 +34,7 @@ public sealed class OneScoringPathTests
     /// The first 40 users of MovieLens latest-small, read in place from the shared datasets folder
     /// (<c>../shared/datasets</c> beside the repository, or <c>RECAPP_DATASETS</c>); synthetic data where it is absent.
     /// </summary>
-    private static (Dataset Data, string Name) RealSlice()
+    internal static (Dataset Data, string Name) RealSlice()
     {
         var root = Embeddings.RealDatasetProtocol.DatasetsFolder();
         var folder = Path.Combine(root, "ml-latest-small");

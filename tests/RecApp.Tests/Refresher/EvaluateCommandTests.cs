@@ -63,6 +63,8 @@ public sealed class EvaluateCommandTests
     [InlineData("--synthetic", "tiny", "--k", "0")]
     [InlineData("--synthetic", "tiny", "--max-users", "-1")]
     [InlineData("--k", "10")]
+    [InlineData("--synthetic", "tiny", "--served-by", "not-a-url")]
+    [InlineData("--synthetic", "tiny", "--served-by", "ftp://127.0.0.1:5080")]
     public void Bad_options_are_rejected_before_any_work(params string[] arguments)
     {
         var (exitCode, output) = Run(arguments);
