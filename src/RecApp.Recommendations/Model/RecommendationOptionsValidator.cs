@@ -57,6 +57,7 @@ public sealed class RecommendationOptionsValidator : IValidateOptions<Recommenda
         Check(o.EmbeddingFactors is >= 0 and <= 1024, nameof(o.EmbeddingFactors), "between 0 (no embedding source) and 1024", o.EmbeddingFactors);
         Check(o.EmbeddingIterations is >= 1 and <= 1000, nameof(o.EmbeddingIterations), "between 1 and 1000", o.EmbeddingIterations);
         AtLeast(o.EmbeddingCandidates, 1, nameof(o.EmbeddingCandidates));
+        AtLeast(o.EmbeddingBuildBudget, 1e6, nameof(o.EmbeddingBuildBudget));
 
         Duration(o.TuningBudget, TimeSpan.Zero, nameof(o.TuningBudget), strictly: false);
         AtLeast(o.TuningUsers, 1, nameof(o.TuningUsers));

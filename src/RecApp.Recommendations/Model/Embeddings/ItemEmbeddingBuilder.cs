@@ -19,7 +19,7 @@ internal static class ItemEmbeddingBuilder
     /// <summary>The settings for <paramref name="matrix"/>: the configured ones, cheaper when the data is large.</summary>
     public static ImplicitAlsSettings Settings(InteractionMatrix matrix, RecommendationOptions options) =>
         new ImplicitAlsSettings { Factors = Math.Max(1, options.EmbeddingFactors), Iterations = options.EmbeddingIterations }
-            .FitTo(ImplicitFeedbackMatrix.FromInteractionMatrix(matrix));
+            .FitTo(ImplicitFeedbackMatrix.FromInteractionMatrix(matrix), options.EmbeddingBuildBudget);
 
     /// <summary>
     /// Fits the source on <paramref name="matrix"/> with <paramref name="settings"/> (default: <see cref="Settings"/> of the
