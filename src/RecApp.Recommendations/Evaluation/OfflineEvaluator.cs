@@ -57,6 +57,9 @@ public sealed record EvaluationReport(
     /// <summary>Candidate items (active, and within the protocol's restriction).</summary>
     public int CandidateItems { get; init; }
 
+    /// <summary>The embedding source's size: "factors × iterations" the build fitted (none: "off").</summary>
+    public string Embeddings { get; init; } = "off";
+
     /// <summary>CPU time the model build took (all cores): comparable across runs on a shared, loaded machine.</summary>
     public double BuildCpuSeconds { get; init; }
 
@@ -76,7 +79,7 @@ public sealed record EvaluationReport(
                 $"| {name} | {r.Tier} | {r.PrecisionAtK:F4} | {r.RecallAtK:F4} | {r.NdcgAtK:F4} | {r.MapAtK:F4} | {r.Coverage:F4} | {r.Users} |"));
         }
         text.AppendLine(string.Create(CultureInfo.InvariantCulture,
-            $"\n{Items} items ({CandidateItems} candidates; item model: {ItemModel}), {TrainInteractions} train / {TestInteractions} test interactions, {TestUsers} test users; model built in {BuildSeconds:F1} s ({BuildCpuSeconds:F1} s CPU), scored in {ScoreSeconds:F1} s."));
+            $"\n{Items} items ({CandidateItems} candidates; item model: {ItemModel}; embeddings: {Embeddings}), {TrainInteractions} train / {TestInteractions} test interactions, {TestUsers} test users; model built in {BuildSeconds:F1} s ({BuildCpuSeconds:F1} s CPU), scored in {ScoreSeconds:F1} s."));
         var t = Tuning;
         var blend = t.Blend is { } b
             ? string.Create(CultureInfo.InvariantCulture, $"item neighbors {b.ItemNeighbors:0.###}, user neighbors {b.UserNeighbors:0.###}, content {b.Content:0.###}, popular {b.Popular:0.###}, embeddings {b.Embeddings:0.###}")
@@ -124,6 +127,7 @@ public static class OfflineEvaluator
             Tuning = run.Model.Tuning,
             CandidateItems = run.CandidateItems,
             BuildCpuSeconds = run.BuildCpuSeconds,
+            Embeddings = run.Model.Embeddings.Vectors?.Settings is { } als ? $"{als.Factors} × {als.Iterations}" : "off",
         };
     }
 

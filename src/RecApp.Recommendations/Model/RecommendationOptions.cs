@@ -115,11 +115,11 @@ public sealed class RecommendationOptions
 
     /// <summary>
     /// Multiply-adds one factorisation may cost (<c>ImplicitAlsSettings.EstimatedMultiplyAdds</c>); larger data gets fewer
-    /// sweeps (down to 10), then fewer dimensions (down to 32), then fewer sweeps (down to 5). 2e10 is about 2.5 s of CPU
-    /// here: MovieLens- and Last.fm-sized data keep 128 × 15, synthetic S gets 64 × 10, L 32 × 8, so the full rebuild
+    /// sweeps (down to 10), then fewer dimensions (down to 32), then fewer sweeps (down to 5). 2.5e10 is about 3 s of CPU
+    /// here: MovieLens- and Last.fm-sized data keep 128 × 15, synthetic S gets 64 × 10, L 32 × 10, so the full rebuild
     /// stays within its targets (S ≤ 10 s, L ≤ 60 s on two cores); docs/EVALUATION.md has the quality each costs.
     /// </summary>
-    public double EmbeddingBuildBudget { get; set; } = 2e10;
+    public double EmbeddingBuildBudget { get; set; } = 2.5e10;
 
     /// <summary>Items the embedding source proposes per user (top by dot product with the user's folded-in vector).</summary>
     public int EmbeddingCandidates { get; set; } = 200;
