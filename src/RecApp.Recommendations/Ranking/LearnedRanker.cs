@@ -20,12 +20,12 @@ internal sealed record LearnedRankerOptions
     /// Boosting rounds. (No early stopping: ML.NET 5.0.1 hands LightGBM a validation set without its query boundaries,
     /// "Number of rows … exceeds upper limit of 10000 for a query".)
     /// </summary>
-    public int Trees { get; init; } = 300;
-    public int Leaves { get; init; } = 15;
+    public int Trees { get; init; } = 100;
+    public int Leaves { get; init; } = 7;
     public double LearningRate { get; init; } = 0.05;
 
     /// <summary>Large leaves: a leaf must speak for many users' candidates, or the trees memorise (user, item) pairs.</summary>
-    public int MinimumExamplesPerLeaf { get; init; } = 200;
+    public int MinimumExamplesPerLeaf { get; init; } = 1000;
 
 
     /// <summary>Threads LightGBM/FastTree may use (the build machine has two cores).</summary>
