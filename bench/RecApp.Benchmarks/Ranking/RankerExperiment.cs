@@ -19,7 +19,7 @@ namespace RecApp.Benchmarks.Ranking;
 /// the ranker reordering the same candidates. Both lists go through the engine's stage two (freshness, diversity, fill).
 /// <code>
 /// dotnet run -c Release --project bench/RecApp.Benchmarks -- ranker-experiment --format movielens --path DIR [--seeds 42,1,2]
-///   [--min-item-train-users 5] [--synthetic S|L] [--per-source 150] [--trainer lightgbm|fasttree] [--trees 100]
+///   [--min-item-train-users 5] [--synthetic S|L] [--per-source 50] [--trainer lightgbm|fasttree] [--trees 100]
 ///   [--leaves 7] [--learning-rate 0.05] [--min-leaf 1000] [--max-train-users 3000] [--max-users 10000]
 ///   [--hold-out 0.1] [--drop history_log_length (feature,feature; none: --drop ,)] [--probe 1]
 /// </code>
@@ -59,7 +59,7 @@ internal static class RankerExperiment
             LearningRate = double.Parse(Get("learning-rate", "0.05"), CultureInfo.InvariantCulture),
             MinimumExamplesPerLeaf = GetInt("min-leaf", 1000),
         };
-        var settings = new Settings(GetInt("min-item-train-users", 0), GetInt("per-source", 150), GetInt("max-train-users", 3000),
+        var settings = new Settings(GetInt("min-item-train-users", 0), GetInt("per-source", 50), GetInt("max-train-users", 3000),
             GetInt("max-users", 10_000), ranker)
         {
             HoldOutFraction = double.Parse(Get("hold-out", "0.1"), CultureInfo.InvariantCulture),
