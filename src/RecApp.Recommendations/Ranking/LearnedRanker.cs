@@ -16,6 +16,7 @@ internal enum RankerTrainer
 internal sealed record LearnedRankerOptions
 {
     public RankerTrainer Trainer { get; init; } = RankerTrainer.LightGbm;
+
     /// <summary>
     /// Boosting rounds. (No early stopping: ML.NET 5.0.1 hands LightGBM a validation set without its query boundaries,
     /// "Number of rows … exceeds upper limit of 10000 for a query".)
@@ -26,7 +27,6 @@ internal sealed record LearnedRankerOptions
 
     /// <summary>Large leaves: a leaf must speak for many users' candidates, or the trees memorise (user, item) pairs.</summary>
     public int MinimumExamplesPerLeaf { get; init; } = 1000;
-
 
     /// <summary>Threads LightGBM/FastTree may use (the build machine has two cores).</summary>
     public int Threads { get; init; } = 2;
