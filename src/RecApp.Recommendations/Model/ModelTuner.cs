@@ -105,7 +105,7 @@ internal static class ModelTuner
                 : InteractionMatrix.Build(dataset, popularityOptions, clock).HoldOut(HoldOutFraction, seed: 17, options.TuningTrainUsers).Train;
             var validation = ModelSnapshot.FromModel(dataset.Items, new GlobalModel(
                 PopularityBuilder.BuildPopularity(popularityTrain, dataset.Users, options),
-                PopularityBuilder.BuildTrending(dataset, options, clock),
+                PopularityBuilder.BuildTrending(WithoutHeldOut(dataset, matrix, heldOut), options, clock),
                 new ItemNeighborModel(best.Value.Neighbors, ItemNeighborBuilder.Content(train, options)),
                 UserModelBuilder.BuildNeighbors(train, options),
                 UserModelBuilder.BuildProfiles(train, options)));
@@ -223,6 +223,24 @@ internal static class ModelTuner
             tuning = tuning with { ItemModel = "knn", EaseLambda = null };
         }
         return new Result(collaborative, tuning with { SettingsTried = tried, TuningSeconds = Math.Round(watch.Elapsed.TotalSeconds, 2) });
+    }
+
+    /// <summary>
+    /// The dataset minus the held-out events: what the validation model may know (trending counts events directly; built
+    /// from every event it would list the held-out items, and on data with one timestamp it is the whole popularity).
+    /// </summary>
+    private static Dataset WithoutHeldOut(Dataset dataset, InteractionMatrix matrix, Dictionary<int, HashSet<int>> heldOut)
+    {
+        var kept = new List<Interaction>(dataset.Interactions.Length);
+        foreach (var e in dataset.Interactions)
+        {
+            if (!(matrix.UserIndex.TryGetValue(e.UserId, out var u) && heldOut.TryGetValue(u, out var items)
+                && matrix.ItemIndex.TryGetValue(e.ItemId, out var i) && items.Contains(i)))
+            {
+                kept.Add(e);
+            }
+        }
+        return new Dataset(dataset.Items, dataset.Users, [.. kept]);
     }
 
     private static TimeSpan CpuTime()
