@@ -105,7 +105,7 @@ public sealed class EvaluatorTests(ITestOutputHelper output)
         output.WriteLine(report.ToTable());
         var overall = report.Results.Where(r => r.Tier == "all").ToArray();
         var bySource = overall.ToDictionary(r => r.Source);
-        Assert.Equal(["popular", "content", "itemknn", "userknn", "hybrid"], overall.Select(r => r.Source));
+        Assert.Equal(["popular", "content", "itemknn", "userknn", "embeddings", "hybrid"], overall.Select(r => r.Source));
         // Per tier too: every test user is in exactly one of them.
         Assert.Equal(bySource["hybrid"].Users, report.Results.Where(r => r.Source == "hybrid" && r.Tier != "all").Sum(r => r.Users));
         // On a catalog this small the niches are few and content (with category popularity) alone is close to the
@@ -117,7 +117,7 @@ public sealed class EvaluatorTests(ITestOutputHelper output)
                 $"hybrid nDCG {bySource["hybrid"].NdcgAtK:F4} vs {single} {bySource[single].NdcgAtK:F4}");
         }
         Assert.True(bySource["hybrid"].NdcgAtK > 2 * bySource["popular"].NdcgAtK, "the hybrid should beat popularity by a wide margin");
-        foreach (var single in new[] { "content", "itemknn", "userknn" })
+        foreach (var single in new[] { "content", "itemknn", "userknn", "embeddings" })
         {
             Assert.True(bySource[single].NdcgAtK > bySource["popular"].NdcgAtK, $"{single} should beat plain popularity");
         }

@@ -30,9 +30,9 @@ public sealed class EvaluateCommandTests
             Assert.Contains(all, row => row.Split('|')[2].Trim() == "3+"); // per tier as well
             Assert.Contains("Chosen on the validation split", output);
             var rows = all.Where(row => row.Split('|')[2].Trim() == "all").ToArray();
-            // popular, content, the collaborative item model (item-kNN or EASE, whichever the build chose), user-kNN, hybrid
-            Assert.Equal(["popular", "content", "userknn", "hybrid"], rows.Select(r => r.Split('|')[1].Trim('*', ' ')).Where(s => s is not ("itemknn" or "ease")));
-            Assert.Equal(5, rows.Length);
+            // popular, content, the collaborative item model (item-kNN or EASE, whichever the build chose), user-kNN, embeddings, hybrid
+            Assert.Equal(["popular", "content", "userknn", "embeddings", "hybrid"], rows.Select(r => r.Split('|')[1].Trim('*', ' ')).Where(s => s is not ("itemknn" or "ease")));
+            Assert.Equal(6, rows.Length);
             Assert.All(all, row => Assert.Equal(10, row.Split('|').Length)); // 8 columns
 
             using var document = JsonDocument.Parse(File.ReadAllText(json));

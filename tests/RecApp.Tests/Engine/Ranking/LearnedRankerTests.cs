@@ -69,7 +69,7 @@ public sealed class LearnedRankerTests
         {
             Algorithm = RecommendationAlgorithm.Collaborative,
             // Rank scores, best first: source 0 proposes 10, 11, 12 (12 beyond the top 2 kept), source 1 proposes 11.
-            Sources = [new() { [10] = 1f, [11] = 0.9f, [12] = 0.8f }, new() { [11] = 1f }, [], new() { [13] = 1f }],
+            Sources = [new() { [10] = 1f, [11] = 0.9f, [12] = 0.8f }, new() { [11] = 1f }, [], new() { [13] = 1f }, []],
         };
         var blend = new BlendWeights(1f, 0.5f, 0f, 0f);
 
@@ -78,8 +78,8 @@ public sealed class LearnedRankerTests
         Assert.NotNull(rows);
         Assert.Equal([10L, 11L, 13L], rows.Ids);
         var names = CandidateFeatures.Names(ScoringEngine.SourceNames);
-        Assert.All(rows.Rows, r => Assert.Equal(CandidateFeatures.Count(4), r.Length));
-        Assert.Equal(names.Length, CandidateFeatures.Count(4));
+        Assert.All(rows.Rows, r => Assert.Equal(CandidateFeatures.Count(BlendWeights.SourceCount), r.Length));
+        Assert.Equal(names.Length, CandidateFeatures.Count(BlendWeights.SourceCount));
         float Feature(long id, string name) => rows.Rows[Array.IndexOf(rows.Ids, id)][Array.IndexOf(names, name)];
         Assert.Equal(2f, Feature(11, "sources_proposing"));
         Assert.Equal(1f, Feature(11, "user_neighbors_present"));
