@@ -7,7 +7,7 @@ namespace RecApp.Benchmarks.Engine;
 
 /// <summary>
 /// iALS on the engine's matrix of the synthetic data (S, L) with the default settings fitted to the data's size
-/// (<see cref="ImplicitAlsSettings.FitTo"/>: S 128 factors × 13 iterations, L 64 × 10). A few cold runs: each takes
+/// (<see cref="ImplicitAlsSettings.FitTo"/>: S 64 factors × 15 iterations, L 64 × 10). A few cold runs: each takes
 /// seconds.
 /// </summary>
 [MemoryDiagnoser]

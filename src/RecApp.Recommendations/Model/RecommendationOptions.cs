@@ -114,12 +114,11 @@ public sealed class RecommendationOptions
     public int EmbeddingIterations { get; set; } = 15;
 
     /// <summary>
-    /// Multiply-adds one factorisation may cost (<c>ImplicitAlsSettings.EstimatedMultiplyAdds</c>); larger data gets fewer
-    /// sweeps (down to 10), then fewer dimensions (down to 32), then fewer sweeps (down to 5). 2.5e10 is about 3 s of CPU
-    /// here: MovieLens- and Last.fm-sized data keep 128 × 15, synthetic S gets 64 × 10, L 32 × 10, so the full rebuild
-    /// stays within its targets (S ≤ 10 s, L ≤ 60 s on two cores); docs/EVALUATION.md has the quality each costs.
+    /// Multiply-adds one factorisation may cost (<c>ImplicitAlsSettings.EstimatedMultiplyAdds</c>, 8e10 ≈ 10 s of CPU):
+    /// larger data gets fewer dimensions (down to 64), then fewer sweeps (down to 10), then 32 dimensions and down to 5
+    /// sweeps. MovieLens- and Last.fm-sized data keep 128 × 15, synthetic S gets 64 × 15, L 64 × 10.
     /// </summary>
-    public double EmbeddingBuildBudget { get; set; } = 2.5e10;
+    public double EmbeddingBuildBudget { get; set; } = 8e10;
 
     /// <summary>Items the embedding source proposes per user (top by dot product with the user's folded-in vector).</summary>
     public int EmbeddingCandidates { get; set; } = 200;

@@ -49,18 +49,24 @@ public sealed record ImplicitAlsSettings
 
     /// <summary>
     /// These settings, or cheaper ones when the matrix is large, until <see cref="EstimatedMultiplyAdds"/> fits
-    /// <paramref name="maxMultiplyAdds"/>: iterations drop down to 10, then factors halve down to 32, then iterations drop
-    /// down to 5 (on the tuning datasets 15 → 10 iterations costs 0.003 nDCG, 128 → 64 factors 0.006–0.008).
+    /// <paramref name="maxMultiplyAdds"/>: factors halve down to 64, then iterations drop down to 10, then factors halve
+    /// down to 32, then iterations drop down to 5. Factors go first because their cost is quadratic: at the synthetic
+    /// sizes 64 × 15 costs a third of 128 × 13 for about the same quality, while below 64 factors (32 × 10 at L) the
+    /// served blend lost 0.005 nDCG@10 against no embedding source at all (docs/EVALUATION.md).
     /// The default budget, 8e10, is roughly 10 s of CPU (about 5 s on two cores): the synthetic L data (300k rows,
-    /// 2.5M cells) gets 64 factors and 10 iterations, S 128 factors and 13; MovieLens- and Last.fm-sized data keep the
-    /// full settings.
+    /// 2.5M cells) gets 64 factors and 10 iterations, S 64 and 15; MovieLens- and Last.fm-sized data keep the full
+    /// settings (128 × 15).
     /// </summary>
     public ImplicitAlsSettings FitTo(ImplicitFeedbackMatrix matrix, double maxMultiplyAdds = 8e10)
     {
         var fitted = this;
         while (fitted.EstimatedMultiplyAdds(matrix) > maxMultiplyAdds)
         {
-            if (fitted.Iterations > 10)
+            if (fitted.Factors > 64)
+            {
+                fitted = fitted with { Factors = Math.Max(64, fitted.Factors / 2) };
+            }
+            else if (fitted.Iterations > 10)
             {
                 fitted = fitted with { Iterations = fitted.Iterations - 1 };
             }
