@@ -34,6 +34,9 @@ public sealed record BlendWeights(float ItemNeighbors, float UserNeighbors, floa
     };
 
     public const int SourceCount = 5;
+
+    /// <summary>The index of <see cref="Embeddings"/>.</summary>
+    public const int EmbeddingsSource = 4;
 }
 
 /// <summary>
