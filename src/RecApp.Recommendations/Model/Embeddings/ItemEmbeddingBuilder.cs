@@ -12,6 +12,10 @@ internal static class ItemEmbeddingBuilder
     /// </summary>
     public static ItemEmbeddingIndex Build(Dataset dataset, InteractionMatrix matrix, RecommendationOptions options, ModelTuning tuning, DateTime asOf)
     {
+        if (tuning.Blend is { Embeddings: 0f })
+        {
+            return ItemEmbeddingIndex.Empty; // the tuning left the source out of the blend
+        }
         var halfLife = tuning.DecayHalfLifeDays ?? options.DecayHalfLifeDays;
         return Build(halfLife == options.DecayHalfLifeDays ? matrix : InteractionMatrix.Build(dataset, options.WithDecay(halfLife), asOf), options);
     }
