@@ -96,4 +96,16 @@ public sealed class EmbeddingSourceTests
         var nearest = Snapshot.Embeddings.Similar(item, 5, id => id != item && Snapshot.Catalog.IsActive(id));
         Assert.Equal(nearest.Where(p => p.Value > 0).Select(p => p.Key), similar.ItemIds.Take(nearest.Count(p => p.Value > 0)));
     }
+
+    [Fact]
+    public void A_build_whose_tuning_left_the_embedding_source_out_does_not_fit_it()
+    {
+        var options = new RecommendationOptions();
+        var matrix = InteractionMatrix.Build(Data, options, s_now);
+        var kept = new ModelTuning { DataClock = s_now, DecayHalfLifeDays = 0, Blend = new BlendWeights(1, 0, 0, 0, 0.5f) };
+        var dropped = kept with { Blend = kept.Blend! with { Embeddings = 0f } };
+
+        Assert.True(RecApp.Recommendations.Model.Embeddings.ItemEmbeddingBuilder.Build(Data, matrix, options, kept, s_now).Count > 0);
+        Assert.Equal(0, RecApp.Recommendations.Model.Embeddings.ItemEmbeddingBuilder.Build(Data, matrix, options, dropped, s_now).Count);
+    }
 }
