@@ -86,10 +86,14 @@ public sealed class ApplicationFlowTests(RunningApplication application)
         {
             using var client = application.ClientFor(replica);
             ApiJson.Stats? stats = null;
-            // The popularity part itself: the serving version also moves when a start-up build still under way when
-            // `before` was read (profiles, similarities) publishes, which is not the refresh asked for here.
-            await Poll.UntilAsync(async () => (stats = await ApiJson.StatsAsync(client)).PartVersions.GetValueOrDefault("popularity")
-                    > before.PartVersions.GetValueOrDefault("popularity"),
+            // The popularity part published anew (parts are what the database says is current) and this replica
+            // serving it (its snapshot's version).
+            await Poll.UntilAsync(async () =>
+                {
+                    stats = await ApiJson.StatsAsync(client);
+                    var popularity = stats.PartVersions.GetValueOrDefault("popularity");
+                    return popularity > before.PartVersions.GetValueOrDefault("popularity") && stats.ServingVersion >= popularity;
+                },
                 $"{replica} to serve the Refresher's new popularity version", TimeSpan.FromSeconds(60));
             Assert.True(stats!.ServingVersion > before.ServingVersion, "the serving model version moved");
             var answer = await ApiJson.PostAsync(client, "/popular", """{"pagination": {"page": 1, "limit": 3}}""");

@@ -10,7 +10,7 @@ namespace RecApp.AppHost.Tests;
 /// <summary>
 /// The real AppHost, started once for the collection: local-process PostgreSQL and Redis with a throwaway data
 /// folder, the tiny demo data, the migration step, the Refresher and two API replicas. Ready when every resource is
-/// healthy (the migration step: finished with exit code 0) and the Refresher has published a model the API serves.
+/// healthy (the migration step: finished with exit code 0) and every replica serves the Refresher's whole start-up model.
 /// </summary>
 public class RunningApplication : IAsyncLifetime
 {
@@ -122,14 +122,22 @@ public class RunningApplication : IAsyncLifetime
         return [.. addresses.Values];
     }
 
-    /// <summary>Until every replica serves a model version built from the demo data.</summary>
+    /// <summary>
+    /// Until every replica serves the whole model of the Refresher's start-up run: its last part (the similarities job's
+    /// <c>tuning</c>) is published and the replica serves the newest published version. Tests that start earlier race
+    /// with that run (a version moving between two requests is a new cache key).
+    /// </summary>
     private async Task WaitForServedModelAsync(CancellationToken cancellationToken)
     {
         foreach (var replica in ApiReplicas)
         {
             using var client = ClientFor(replica);
-            await Poll.UntilAsync(async () => (await ApiJson.StatsAsync(client)).ServingVersion > 0,
-                "the API to serve a model built by the Refresher", cancellationToken);
+            await Poll.UntilAsync(async () =>
+                {
+                    var stats = await ApiJson.StatsAsync(client);
+                    return stats.PartVersions.ContainsKey("tuning") && stats.ServingVersion == stats.PartVersions.Values.Max();
+                },
+                "the API to serve the whole model of the Refresher's start-up run", cancellationToken);
         }
     }
 }
