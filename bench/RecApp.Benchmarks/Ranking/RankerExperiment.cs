@@ -148,13 +148,13 @@ internal static class RankerExperiment
         var validation = ModelSnapshot.FromModel(run.Train.Items, new GlobalModel(
             PopularityBuilder.BuildPopularity(popularityTrain, run.Train.Users, options),
             // Trending from the validation training events only: built from every training event, it would list the held-out items.
-            PopularityBuilder.BuildTrending(WithoutHeldOut(run.Train, matrix, heldOut), options, clock),
+            PopularityBuilder.BuildTrending(ModelTuner.WithoutHeldOut(run.Train, matrix, heldOut), options, clock),
             new ItemNeighborModel(collaborative, ItemNeighborBuilder.Content(train, options)),
             UserModelBuilder.BuildNeighbors(train, options),
             UserModelBuilder.BuildProfiles(train, options))) with { Tuning = tuning };
-        var histories = Histories(run.Train, matrix, users, heldOut, options.RecentHistory);
+        var histories = ModelTuner.Histories(run.Train, matrix, users, heldOut, options.RecentHistory);
         var validationFeatures = new CandidateFeatures(validation, settings.PerSource);
-        var names = CandidateFeatures.Names(ScoringEngine.SourceNames);
+        var names = CandidateFeatures.Names(BlendWeights.SourceNames);
         var dropped = settings.Drop.Select(d => Array.IndexOf(names, d) is >= 0 and var i ? i : throw new ArgumentException($"--drop: no feature '{d}' ({string.Join(", ", names)})")).ToArray();
         var groups = new RankingGroup[users.Length];
         Parallel.For(0, users.Length, k =>
@@ -274,26 +274,6 @@ internal static class RankerExperiment
         return weights;
     }
 
-    /// <summary>Each validation user's events minus their held-out items, by the serving history rule (as the tuner builds them).</summary>
-    private static UserHistory[] Histories(Dataset dataset, InteractionMatrix matrix, int[] users, Dictionary<int, HashSet<int>> heldOut, int recent)
-    {
-        var position = new Dictionary<int, int>(users.Length);
-        for (var k = 0; k < users.Length; k++)
-        {
-            position[users[k]] = k;
-        }
-        var events = users.Select(_ => new List<HistoryEvent>()).ToArray();
-        foreach (var e in dataset.Interactions)
-        {
-            if (matrix.UserIndex.TryGetValue(e.UserId, out var u) && position.TryGetValue(u, out var k)
-                && matrix.ItemIndex.TryGetValue(e.ItemId, out var item) && !heldOut[u].Contains(item))
-            {
-                events[k].Add(new HistoryEvent(e.ItemId, e.Type, e.Value, e.OccurredAt));
-            }
-        }
-        return [.. events.Select(list => UserHistory.From(list, recent))];
-    }
-
     private static (double Blend, double Ranker) Probe(RankingGroup[] groups, int blendColumn, LearnedRankerOptions options)
     {
         var shuffled = groups.ToArray();
@@ -329,11 +309,6 @@ internal static class RankerExperiment
         }
         return ideal > 0 ? dcg / ideal : 0;
     }
-
-    private static Dataset WithoutHeldOut(Dataset dataset, InteractionMatrix matrix, Dictionary<int, HashSet<int>> heldOut) =>
-        new(dataset.Items, dataset.Users, [.. dataset.Interactions.Where(e =>
-            !(matrix.UserIndex.TryGetValue(e.UserId, out var u) && heldOut.TryGetValue(u, out var items)
-              && matrix.ItemIndex.TryGetValue(e.ItemId, out var i) && items.Contains(i)))]);
 
     private static int SourceCount(RankingGroup[] groups) => (groups[0].Rows[0].Length - CandidateFeatures.Count(0)) / 2;
 

@@ -9,8 +9,6 @@ using RecApp.Recommendations.Scoring;
 namespace RecApp.Recommendations.Data;
 
 /// <summary>What the source database knows about one user: recent events, every item touched, demographics.</summary>
-public sealed record SourceUser(IReadOnlyList<HistoryEvent> Recent, IReadOnlySet<long> Seen, UserDemographics? Demographics);
-
 /// <summary>Seed 002's main-database statistics, counted in the source.</summary>
 public sealed record SourceCounts(long Items, long ActiveItems, long Users, long Interactions, long Likes, long Clicks);
 
@@ -115,21 +113,8 @@ public sealed class SourceDatabase
     }
 
     /// <summary>Every user's demographics, by id.</summary>
-    public async Task<List<UserDemographics>> ReadUsersAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
-    {
-        var users = new List<UserDemographics>();
-        await using var reader = await connection.BeginBinaryExportAsync(
-            $"COPY (SELECT id, gender, age_group, geo_id FROM ({Users()}) AS m ORDER BY id) TO STDOUT (FORMAT BINARY)", cancellationToken);
-        while (reader.StartRow() != -1)
-        {
-            var id = reader.Read<long>(NpgsqlDbType.Bigint);
-            var gender = reader.ReadNullableText();
-            var age = reader.ReadNullableText();
-            int? geo = reader.ReadNullable<int>(NpgsqlDbType.Integer);
-            users.Add(new UserDemographics(id, gender, age, geo));
-        }
-        return users;
-    }
+    public Task<List<UserDemographics>> ReadUsersAsync(NpgsqlConnection connection, CancellationToken cancellationToken) =>
+        UserReads.ReadAllAsync(connection, $"SELECT id, gender, age_group, geo_id FROM ({Users()}) AS m ORDER BY id", cancellationToken);
 
     /// <summary>Every interaction whose type is one of RecApp's names (others are counted, logged and skipped).</summary>
     public async Task<List<Interaction>> ReadInteractionsAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
@@ -172,7 +157,7 @@ public sealed class SourceDatabase
     /// One user as the source knows them, in one round trip: the <paramref name="recent"/> newest events, every item
     /// touched, the demographics row (null when the source has none).
     /// </summary>
-    public async Task<SourceUser> ReadUserAsync(long userId, int recent, CancellationToken cancellationToken)
+    public async Task<StoredUser> ReadUserAsync(long userId, int recent, CancellationToken cancellationToken)
     {
         await using var batch = DataSource.CreateBatch();
         var history = new NpgsqlBatchCommand(
@@ -187,33 +172,9 @@ public sealed class SourceDatabase
         batch.BatchCommands.Add(seen);
         batch.BatchCommands.Add(user);
 
-        var events = new List<HistoryEvent>();
-        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            if (InteractionTypeNames.TryParse(reader.IsDBNull(1) ? null : reader.GetString(1), out var type))
-            {
-                events.Add(new HistoryEvent(reader.GetInt64(0), type, reader.IsDBNull(2) ? null : reader.GetFloat(2), reader.GetDateTime(3)));
-            }
-        }
-        var items = new HashSet<long>();
-        if (await reader.NextResultAsync(cancellationToken))
-        {
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                items.Add(reader.GetInt64(0));
-            }
-        }
-        UserDemographics? demographics = null;
-        if (await reader.NextResultAsync(cancellationToken) && await reader.ReadAsync(cancellationToken))
-        {
-            demographics = new UserDemographics(userId,
-                reader.IsDBNull(0) ? null : reader.GetString(0),
-                reader.IsDBNull(1) ? null : reader.GetString(1),
-                reader.IsDBNull(2) ? null : reader.GetInt32(2));
-        }
-        items.UnionWith(events.Select(e => e.ItemId));
-        return new SourceUser(events, items, demographics);
+        return await UserReads.ReadOneAsync(batch, userId,
+            static reader => InteractionTypeNames.TryParse(reader.IsDBNull(1) ? null : reader.GetString(1), out var type) ? type : null,
+            cancellationToken);
     }
 
     /// <summary>The ids among <paramref name="itemIds"/> that the source's catalog does not have.</summary>

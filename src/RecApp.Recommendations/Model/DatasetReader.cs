@@ -101,21 +101,8 @@ public sealed class DatasetReader(
         return new Dataset(shopItems, byId.Values.OrderBy(u => u.Id).ToList(), all.ToArray());
     }
 
-    private static async Task<List<UserDemographics>> ReadUsersAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
-    {
-        var users = new List<UserDemographics>();
-        await using var reader = await connection.BeginBinaryExportAsync(
-            "COPY (SELECT id, gender, age_group, geo_id FROM users ORDER BY id) TO STDOUT (FORMAT BINARY)", cancellationToken);
-        while (reader.StartRow() != -1)
-        {
-            var id = reader.Read<long>(NpgsqlDbType.Bigint);
-            var gender = reader.ReadNullableText();
-            var age = reader.ReadNullableText();
-            int? geo = reader.ReadNullable<int>(NpgsqlDbType.Integer);
-            users.Add(new UserDemographics(id, gender, age, geo));
-        }
-        return users;
-    }
+    private static Task<List<UserDemographics>> ReadUsersAsync(NpgsqlConnection connection, CancellationToken cancellationToken) =>
+        UserReads.ReadAllAsync(connection, "SELECT id, gender, age_group, geo_id FROM users ORDER BY id", cancellationToken);
 
     /// <summary>Appends <c>recdb</c>'s interactions to <paramref name="interactions"/>.</summary>
     private static async Task<List<Interaction>> ReadInteractionsAsync(

@@ -234,9 +234,6 @@ public sealed class StoredModel(IReadOnlyDictionary<string, long> versions, IRea
 {
     public IReadOnlyDictionary<string, long> Versions { get; } = versions;
 
-    /// <summary>The parts read.</summary>
-    public IEnumerable<ModelPart> Parts => values.Keys;
-
     /// <summary>The value read for <paramref name="part"/>, or null when it was not read.</summary>
     public T? Get<T>(ModelPart<T> part) where T : class => values.TryGetValue(part, out var value) ? (T)value : null;
 

@@ -259,7 +259,7 @@ internal static class ModelTuner
     /// The dataset minus the held-out events: what the validation model may know (trending counts events directly; built
     /// from every event it would list the held-out items, and on data with one timestamp it is the whole popularity).
     /// </summary>
-    private static Dataset WithoutHeldOut(Dataset dataset, InteractionMatrix matrix, Dictionary<int, HashSet<int>> heldOut)
+    internal static Dataset WithoutHeldOut(Dataset dataset, InteractionMatrix matrix, Dictionary<int, HashSet<int>> heldOut)
     {
         var kept = new List<Interaction>(dataset.Interactions.Length);
         foreach (var e in dataset.Interactions)
@@ -324,7 +324,7 @@ internal static class ModelTuner
     }
 
     /// <summary>Each validation user's events minus their held-out items, by the serving history rule.</summary>
-    private static UserHistory[] Histories(Dataset dataset, InteractionMatrix matrix, int[] users, Dictionary<int, HashSet<int>> heldOut, int recent)
+    internal static UserHistory[] Histories(Dataset dataset, InteractionMatrix matrix, int[] users, Dictionary<int, HashSet<int>> heldOut, int recent)
     {
         var position = new Dictionary<int, int>(users.Length);
         for (var k = 0; k < users.Length; k++)

@@ -35,6 +35,9 @@ public sealed record BlendWeights(float ItemNeighbors, float UserNeighbors, floa
 
     public const int SourceCount = 5;
 
+    /// <summary>The sources' names, in this order (what operators see per item in the console's explorer).</summary>
+    public static IReadOnlyList<string> SourceNames { get; } = ["item_neighbors", "user_neighbors", "content", "popular", "embeddings"];
+
     /// <summary>The index of <see cref="Embeddings"/>.</summary>
     public const int EmbeddingsSource = 4;
 }

@@ -59,22 +59,22 @@ public sealed class Recommender(
     {
         if (source is null)
         {
-            var (history, demographics) = await ReadOwnUserAsync(userId, cancellationToken);
-            return (history, demographics is null ? new Demographics() : ToDemographics(demographics));
+            var user = await ReadOwnUserAsync(userId, cancellationToken);
+            return (new UserHistory(user.Recent, user.Seen), ToDemographics(user.Demographics));
         }
         var shopRead = source.ReadUserAsync(userId, options.Value.RecentHistory, cancellationToken);
         var ownRead = ReadOwnUserAsync(userId, cancellationToken);
         await Task.WhenAll(shopRead, ownRead);
-        var (shop, (own, ownDemographics)) = (await shopRead, await ownRead);
+        var (shop, own) = (await shopRead, await ownRead);
         var merged = UserHistory.From(shop.Recent.Concat(own.Recent), options.Value.RecentHistory, shop.Seen.Concat(own.Seen));
-        var combined = SourceDatabase.Combine(shop.Demographics, ownDemographics);
-        return (merged, combined is null ? new Demographics() : ToDemographics(combined));
+        return (merged, ToDemographics(SourceDatabase.Combine(shop.Demographics, own.Demographics)));
     }
 
-    private static Demographics ToDemographics(UserDemographics user) => new(user.Gender, user.AgeGroup, user.GeoId);
+    private static Demographics ToDemographics(UserDemographics? user) =>
+        user is null ? new Demographics() : new(user.Gender, user.AgeGroup, user.GeoId);
 
     /// <summary>The user as <c>recdb</c> has them (demographics null when it has no row).</summary>
-    private async Task<(UserHistory History, UserDemographics? Demographics)> ReadOwnUserAsync(long userId, CancellationToken cancellationToken)
+    private async Task<StoredUser> ReadOwnUserAsync(long userId, CancellationToken cancellationToken)
     {
         await using var batch = dataSource.CreateBatch();
         // The order UserHistory.From uses, so the API and the offline evaluator weigh the same events.
@@ -92,32 +92,7 @@ public sealed class Recommender(
         batch.BatchCommands.Add(seen);
         batch.BatchCommands.Add(user);
 
-        var events = new List<HistoryEvent>();
-        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            events.Add(new HistoryEvent(
-                reader.GetInt64(0), (InteractionType)reader.GetInt16(1), reader.IsDBNull(2) ? null : reader.GetFloat(2), reader.GetDateTime(3)));
-        }
-        var items = new HashSet<long>();
-        if (await reader.NextResultAsync(cancellationToken))
-        {
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                items.Add(reader.GetInt64(0));
-            }
-        }
-        UserDemographics? demographics = null;
-        if (await reader.NextResultAsync(cancellationToken) && await reader.ReadAsync(cancellationToken))
-        {
-            demographics = new UserDemographics(userId,
-                reader.IsDBNull(0) ? null : reader.GetString(0),
-                reader.IsDBNull(1) ? null : reader.GetString(1),
-                reader.IsDBNull(2) ? null : reader.GetInt32(2));
-        }
-        // An event written between the two statements is in one list and not the other: seen covers both.
-        items.UnionWith(events.Select(e => e.ItemId));
-        return (new UserHistory(events, items), demographics);
+        return await UserReads.ReadOneAsync(batch, userId, static reader => (InteractionType)reader.GetInt16(1), cancellationToken);
     }
 }
 

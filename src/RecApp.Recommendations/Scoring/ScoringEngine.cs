@@ -159,8 +159,6 @@ public sealed class ScoringEngine(RecommendationOptions options)
         return result;
     }
 
-    /// <summary>Names of the blend's sources, in <see cref="BlendWeights"/> order.</summary>
-    public static readonly string[] SourceNames = ["item_neighbors", "user_neighbors", "content", "popular", "embeddings"];
 
     /// <summary>An item no source nominated, added from the popular list to fill a short list.</summary>
     public const string PopularFill = "popular_fill";
@@ -182,7 +180,7 @@ public sealed class ScoringEngine(RecommendationOptions options)
             {
                 explained[id] = [.. Enumerable.Range(0, sources.Length)
                     .Where(s => blend[s] != 0f && sources[s].ContainsKey(id))
-                    .Select(s => new SourceContribution(SourceNames[s], blend[s] * sources[s][id]))];
+                    .Select(s => new SourceContribution(BlendWeights.SourceNames[s], blend[s] * sources[s][id]))];
             }
         }
         else

@@ -55,10 +55,9 @@ public sealed class ItemEmbeddingIndex
     /// </summary>
     public Dictionary<long, float> Recommend(IReadOnlyDictionary<long, float> history, int count, Func<long, bool> allowed)
     {
-        var result = new Dictionary<long, float>();
         if (Vectors is null || count <= 0 || history.Count == 0)
         {
-            return result;
+            return [];
         }
         // Distinct indices in ascending order, each with its weight (the fold-in's input).
         var known = new List<(int Index, float Value)>(history.Count);
@@ -71,7 +70,7 @@ public sealed class ItemEmbeddingIndex
         }
         if (known.Count == 0)
         {
-            return result;
+            return [];
         }
         known.Sort(static (a, b) => a.Index.CompareTo(b.Index));
         var indices = new int[known.Count];
@@ -81,28 +80,26 @@ public sealed class ItemEmbeddingIndex
             (indices[k], values[k]) = known[k];
         }
         var user = Vectors.FoldIn(indices, values);
-        // Over-fetch: the filter (seen items, request filters, inactive items) may drop some of the best.
-        var best = Vectors.Recommend(user, Math.Min(Count, 2 * count + 50), indices);
-        for (var k = 0; k < best.Indices.Length && result.Count < count; k++)
-        {
-            var id = ItemIds[best.Indices[k]];
-            if (allowed(id))
-            {
-                result[id] = best.Scores[k];
-            }
-        }
-        return result;
+        return Admitted(Vectors.Recommend(user, OverFetch(count), indices), count, allowed);
     }
 
     /// <summary>Up to <paramref name="count"/> items closest to <paramref name="itemId"/> by cosine, each admitted by <paramref name="allowed"/>.</summary>
     public Dictionary<long, float> Similar(long itemId, int count, Func<long, bool> allowed)
     {
-        var result = new Dictionary<long, float>();
         if (Vectors is null || count <= 0 || !_index.TryGetValue(itemId, out var index))
         {
-            return result;
+            return [];
         }
-        var best = Vectors.Similar(index, Math.Min(Count, 2 * count + 50), []);
+        return Admitted(Vectors.Similar(index, OverFetch(count), []), count, allowed);
+    }
+
+    /// <summary>How many to fetch for <paramref name="count"/>: the filter (seen items, request filters, inactive items) may drop some of the best.</summary>
+    private int OverFetch(int count) => Math.Min(Count, 2 * count + 50);
+
+    /// <summary>The first <paramref name="count"/> of <paramref name="best"/> that <paramref name="allowed"/> admits, by item id.</summary>
+    private Dictionary<long, float> Admitted(ScoredIndices best, int count, Func<long, bool> allowed)
+    {
+        var result = new Dictionary<long, float>();
         for (var k = 0; k < best.Indices.Length && result.Count < count; k++)
         {
             var id = ItemIds[best.Indices[k]];

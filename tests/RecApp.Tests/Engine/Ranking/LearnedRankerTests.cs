@@ -77,7 +77,7 @@ public sealed class LearnedRankerTests
 
         Assert.NotNull(rows);
         Assert.Equal([10L, 11L, 13L], rows.Ids);
-        var names = CandidateFeatures.Names(ScoringEngine.SourceNames);
+        var names = CandidateFeatures.Names(BlendWeights.SourceNames);
         Assert.All(rows.Rows, r => Assert.Equal(CandidateFeatures.Count(BlendWeights.SourceCount), r.Length));
         Assert.Equal(names.Length, CandidateFeatures.Count(BlendWeights.SourceCount));
         float Feature(long id, string name) => rows.Rows[Array.IndexOf(rows.Ids, id)][Array.IndexOf(names, name)];
