@@ -28,7 +28,7 @@ public class RunningApplication : IAsyncLifetime
     /// <summary>Each API replica's own address (not the proxy's).</summary>
     public IReadOnlyList<Uri> ApiReplicas { get; private set; } = [];
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         using var timeout = new CancellationTokenSource(StartTimeout);
         _data = Directory.CreateTempSubdirectory("recapp-aspire-");
@@ -57,7 +57,7 @@ public class RunningApplication : IAsyncLifetime
         await WaitForServedModelAsync(timeout.Token);
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         if (App is not null)
         {

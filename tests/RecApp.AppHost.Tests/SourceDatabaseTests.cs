@@ -1,10 +1,6 @@
 using System.Text;
 using System.Text.Json;
 
-// Two whole applications at once (this one and the running application's) would compete for a 2-core machine under
-// the timed waits of both: the collections run one after the other.
-[assembly: CollectionBehavior(DisableTestParallelization = true)]
-
 namespace RecApp.AppHost.Tests;
 
 /// <summary>The AppHost with <c>Parameters:source-database=sample</c>: the sample shop as the read-only main database.</summary>

@@ -28,7 +28,7 @@ public sealed class ApiWorld : IAsyncLifetime
 
     public static decimal PriceOf(long itemId) => 100 * (itemId % 10) + 50;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         await _database.InitializeAsync();
         await using var dataSource = NpgsqlDataSource.Create(ConnectionString);
@@ -41,7 +41,7 @@ public sealed class ApiWorld : IAsyncLifetime
     /// <summary>One instance shared by the tests of a class that need no special settings.</summary>
     public ApiFactory Api => _shared ??= CreateApi();
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         if (_shared is not null)
         {

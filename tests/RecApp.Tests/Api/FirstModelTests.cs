@@ -10,14 +10,14 @@ public sealed class FirstModelTests : IAsyncLifetime
 {
     private readonly DatabaseFixture _database = new();
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         await _database.InitializeAsync();
         await using var dataSource = NpgsqlDataSource.Create(_database.ConnectionString);
         await ApiWorld.SeedAsync(dataSource); // data, but no model yet
     }
 
-    public Task DisposeAsync() => _database.DisposeAsync();
+    public ValueTask DisposeAsync() => _database.DisposeAsync();
 
     [Fact]
     public async Task Before_the_first_model_lists_are_503_or_labelled_popular_and_never_cached_empty()

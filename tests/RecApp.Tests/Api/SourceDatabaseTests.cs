@@ -35,7 +35,7 @@ public sealed class ShopWorld : IAsyncLifetime
 
     public static string SampleFile(string name) => Path.Combine(AppContext.BaseDirectory, "samples", "shop", name);
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         await _recdb.InitializeAsync();
         var postgres = await TestServers.Postgres;
@@ -62,7 +62,7 @@ public sealed class ShopWorld : IAsyncLifetime
         await batch.ExecuteNonQueryAsync();
     }
 
-    public Task DisposeAsync() => Task.CompletedTask;
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
     /// <summary>Every table of the shop's database and its rows, hashed: equal before and after means nothing was written.</summary>
     public async Task<string> ShopFingerprintAsync()

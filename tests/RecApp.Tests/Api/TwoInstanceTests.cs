@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using RecApp.Tests.Infrastructure;
-using Xunit.Abstractions;
 
 namespace RecApp.Tests.Api;
 

@@ -19,9 +19,9 @@ public sealed class CacheOutageTests : IAsyncLifetime
     private readonly string _prefix = $"out-{Guid.NewGuid():N}"[..12] + ":";
     private RedisServer _server = null!;
 
-    public async Task InitializeAsync() => _server = await RedisServer.StartPrivateAsync();
+    public async ValueTask InitializeAsync() => _server = await RedisServer.StartPrivateAsync();
 
-    public async Task DisposeAsync() => await _server.DisposeAsync();
+    public async ValueTask DisposeAsync() => await _server.DisposeAsync();
 
     [Fact]
     public async Task Redis_killed_serves_every_read_and_the_cache_is_whole_again_after_a_restart()

@@ -13,9 +13,9 @@ public sealed class HybridCacheTests : IAsyncLifetime
     private readonly string _prefix = $"hc-{Guid.NewGuid():N}"[..12] + ":";
     private RedisServer _redis = null!;
 
-    public async Task InitializeAsync() => _redis = await TestServers.Redis;
+    public async ValueTask InitializeAsync() => _redis = await TestServers.Redis;
 
-    public Task DisposeAsync() => Task.CompletedTask;
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
     [Fact]
     public async Task A_thousand_concurrent_callers_on_a_cold_key_run_the_factory_once()

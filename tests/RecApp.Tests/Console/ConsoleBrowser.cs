@@ -31,7 +31,7 @@ public sealed class ConsoleBrowser : IAsyncLifetime
 
     private IPlaywright? _playwright;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         if (!File.Exists(ChromiumPath))
         {
@@ -117,7 +117,7 @@ public sealed class ConsoleBrowser : IAsyncLifetime
         await command.ExecuteNonQueryAsync();
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         if (Browser is not null)
         {

@@ -2,7 +2,6 @@ using RecApp.Recommendations.Data;
 using RecApp.Recommendations.Evaluation;
 using RecApp.Recommendations.Model;
 
-using Xunit.Abstractions;
 
 namespace RecApp.Tests.Engine;
 

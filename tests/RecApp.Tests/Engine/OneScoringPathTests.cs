@@ -6,6 +6,7 @@ using RecApp.Recommendations.Evaluation;
 using RecApp.Recommendations.Ingest;
 using RecApp.Recommendations.Model;
 using RecApp.Recommendations.Scoring;
+using RecApp.Tests.Infrastructure;
 
 namespace RecApp.Tests.Engine;
 
@@ -30,29 +31,30 @@ public sealed class OneScoringPathTests
         return services.BuildServiceProvider();
     }
 
+    /// <summary>The inputs of the one-scoring-path checks: synthetic data always, MovieLens where it is present.</summary>
+    public static TheoryData<string> Slices => ["synthetic", SharedDatasets.MovieLensSmall.Folder];
+
     /// <summary>
-    /// The first 40 users of MovieLens latest-small, read in place from the shared datasets folder
-    /// (<c>../shared/datasets</c> beside the repository, or <c>RECAPP_DATASETS</c>); synthetic data where it is absent.
+    /// <paramref name="name"/>'s slice: synthetic data, or the first 40 users of MovieLens latest-small read in place
+    /// from the shared datasets folder (<see cref="SharedDatasets"/>: skipped where it is absent).
     /// </summary>
-    internal static (Dataset Data, string Name) RealSlice()
+    internal static Dataset Slice(string name)
     {
-        var root = Embeddings.RealDatasetProtocol.DatasetsFolder();
-        var folder = Path.Combine(root, "ml-latest-small");
-        if (!File.Exists(Path.Combine(folder, "ratings.csv")))
+        if (name == "synthetic")
         {
-            return (TestDatasets.Synthetic(400, 120, 4_000, seed: 9), "synthetic");
+            return TestDatasets.Synthetic(400, 120, 4_000, seed: 9);
         }
-        var all = MovieLensLatestImporter.Import(folder).Dataset;
+        var all = MovieLensLatestImporter.Import(SharedDatasets.Require(SharedDatasets.MovieLensSmall)).Dataset;
         var interactions = all.Interactions.Where(e => e.UserId <= 40).ToArray();
         var rated = interactions.Select(e => e.ItemId).ToHashSet();
-        return (new Dataset(all.Items.Where(i => rated.Contains(i.Id)).ToArray(), all.Users.Where(u => u.Id <= 40).ToArray(), interactions),
-            "ml-latest-small");
+        return new Dataset(all.Items.Where(i => rated.Contains(i.Id)).ToArray(), all.Users.Where(u => u.Id <= 40).ToArray(), interactions);
     }
 
-    [Fact]
-    public async Task Evaluator_and_served_recommender_give_the_same_lists()
+    [Theory]
+    [MemberData(nameof(Slices))]
+    public async Task Evaluator_and_served_recommender_give_the_same_lists(string name)
     {
-        var (data, name) = RealSlice();
+        var data = Slice(name);
         var options = new RecommendationOptions { TuningBudget = TimeSpan.FromMinutes(10), TuningUsers = 200 };
         var run = OfflineEvaluator.Prepare(data, new EvaluationOptions { Model = options, MaxUsers = 0 });
 

@@ -48,7 +48,7 @@ public sealed class DatabaseFixture : IAsyncLifetime
     public string RedisConnectionString { get; private set; } = "";
     public string KeyPrefix { get; } = $"test-{Guid.NewGuid():N}"[..17] + ":";
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         var postgres = await TestServers.Postgres;
         var redis = await TestServers.Redis;
@@ -60,5 +60,5 @@ public sealed class DatabaseFixture : IAsyncLifetime
             .MigrateAsync();
     }
 
-    public Task DisposeAsync() => Task.CompletedTask;
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }

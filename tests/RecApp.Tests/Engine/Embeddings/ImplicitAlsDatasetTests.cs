@@ -1,17 +1,17 @@
 using RecApp.Recommendations.Model.Embeddings;
-using Xunit.Abstractions;
+using RecApp.Tests.Infrastructure;
 
 namespace RecApp.Tests.Engine.Embeddings;
 
 /// <summary>
-/// iALS alone with its default settings on the real datasets of <c>../shared/datasets</c> (seed 42 of the README's
+/// iALS alone with its default settings on the real shared datasets (<see cref="SharedDatasets"/>; seed 42 of their README's
 /// protocol). The floors sit just under the measured seed-42 figures (ml 0.405, Last.fm 0.320) and above EASE's
 /// reference (0.397, 0.292 as means over three seeds): a regression in the solver or the defaults fails here.
-/// The three-seed means are in /work/notes/ials-ready.md.
 /// </summary>
 public sealed class ImplicitAlsDatasetTests(ITestOutputHelper output)
 {
     [Fact]
+    [Trait(SharedDatasets.Trait, SharedDatasets.TraitValue)]
     public void MovieLens_latest_small_ndcg_at_10_beats_the_ease_reference()
     {
         var ndcg = RealDatasetProtocol.MovieLensSmall().AlsNdcg(new ImplicitAlsSettings(), seed: 42);
@@ -20,6 +20,7 @@ public sealed class ImplicitAlsDatasetTests(ITestOutputHelper output)
     }
 
     [Fact]
+    [Trait(SharedDatasets.Trait, SharedDatasets.TraitValue)]
     public void LastFm_2k_ndcg_at_10_beats_the_ease_reference()
     {
         var ndcg = RealDatasetProtocol.LastFm().AlsNdcg(new ImplicitAlsSettings(), seed: 42);

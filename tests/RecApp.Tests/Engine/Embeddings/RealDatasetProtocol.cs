@@ -1,10 +1,11 @@
 using System.Globalization;
 using RecApp.Recommendations.Model.Embeddings;
+using RecApp.Tests.Infrastructure;
 
 namespace RecApp.Tests.Engine.Embeddings;
 
 /// <summary>
-/// The evaluation protocol of <c>../shared/datasets/README.md</c> for a model that scores item indices: per user a
+/// The evaluation protocol of the shared datasets' README (<see cref="SharedDatasets"/>) for a model that scores item indices: per user a
 /// seeded, stratified 75/25 split of the user's rows; candidates are items seen in train minus the user's train items
 /// (Last.fm: only artists with ≥ 5 train listeners, for candidates and test items); binary relevance; nDCG@10 with
 /// the ideal over min(10, |test|), averaged over users with test items.
@@ -28,34 +29,17 @@ internal sealed class RealDatasetProtocol
 
     public static readonly int[] Seeds = [42, 1, 2];
 
-    /// <summary><c>../shared/datasets</c> next to the repository root (the folder holding RecApp.sln), or <c>RECAPP_DATASETS</c>.</summary>
-    public static string DatasetsFolder()
-    {
-        if (Environment.GetEnvironmentVariable("RECAPP_DATASETS") is { Length: > 0 } configured)
-        {
-            return configured;
-        }
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "RecApp.sln")))
-            {
-                return Path.GetFullPath(Path.Combine(directory.FullName, "..", "shared", "datasets"));
-            }
-        }
-        throw new DirectoryNotFoundException("RecApp.sln not found above " + AppContext.BaseDirectory);
-    }
-
     /// <summary>
     /// MovieLens latest-small: every rating is a positive, value 1, or with <paramref name="engineWeights"/> the engine's
     /// cell weight for a rating without decay, log(1 + stars).
     /// </summary>
     public static RealDatasetProtocol MovieLensSmall(bool engineWeights = false) =>
-        Load("ml-latest-small", Path.Combine(DatasetsFolder(), "ml-latest-small", "ratings.csv"), ',',
+        Load(SharedDatasets.MovieLensSmall.Folder, Path.Combine(SharedDatasets.Require(SharedDatasets.MovieLensSmall), "ratings.csv"), ',',
             stars => engineWeights ? MathF.Log(1 + stars) : 1f, minTrainUsers: 1);
 
     /// <summary>Last.fm 2K: every (user, artist) pair is a positive; value log(1 + plays) when <paramref name="playCounts"/>.</summary>
     public static RealDatasetProtocol LastFm(bool playCounts = false) =>
-        Load("hetrec2011-lastfm-2k", Path.Combine(DatasetsFolder(), "hetrec2011-lastfm-2k", "user_artists.dat"), '\t',
+        Load(SharedDatasets.LastFm.Folder, Path.Combine(SharedDatasets.Require(SharedDatasets.LastFm), "user_artists.dat"), '\t',
             plays => playCounts ? MathF.Log(1 + plays) : 1f, minTrainUsers: 5);
 
     private static RealDatasetProtocol Load(string name, string path, char separator, Func<float, float> value, int minTrainUsers)
