@@ -55,6 +55,7 @@ public class RunningApplication : IAsyncLifetime
         await WaitForEveryResourceAsync(timeout.Token);
         ApiReplicas = await ReplicaAddressesAsync(Api, ApiReplicaCount, timeout.Token);
         await WaitForServedModelAsync(timeout.Token);
+        await WaitForProxyAsync(timeout.Token);
     }
 
     public async ValueTask DisposeAsync()
@@ -120,6 +121,29 @@ public class RunningApplication : IAsyncLifetime
             }
         }
         return [.. addresses.Values];
+    }
+
+    /// <summary>
+    /// Until the proxy in front of the replicas (the <c>api</c> resource's endpoint, what most tests call) answers
+    /// <c>/health</c> with 200. Healthy replicas do not mean an accepting proxy: DCP starts it on its own schedule, and
+    /// tests that went on at once were once refused a connection on a loaded machine.
+    /// </summary>
+    private async Task WaitForProxyAsync(CancellationToken cancellationToken)
+    {
+        using var client = App.CreateHttpClient(Api);
+        await Poll.UntilAsync(async () =>
+            {
+                try
+                {
+                    using var response = await client.GetAsync("/health", cancellationToken);
+                    return response.IsSuccessStatusCode;
+                }
+                catch (HttpRequestException)
+                {
+                    return false;
+                }
+            },
+            "the api resource's proxy to accept connections and answer /health", cancellationToken);
     }
 
     /// <summary>

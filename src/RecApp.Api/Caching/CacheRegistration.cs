@@ -3,6 +3,7 @@ using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Caching.StackExchangeRedis;
 using Microsoft.Extensions.Options;
 using RecApp.Api.Recommendations;
+using RecApp.Recommendations.Data;
 using StackExchange.Redis;
 using ZiggyCreatures.Caching.Fusion;
 using ZiggyCreatures.Caching.Fusion.Backplane.StackExchangeRedis;
@@ -58,8 +59,9 @@ public static class CacheRegistration
 
     private static void ConfigureCache(FusionCacheOptions options, CachingOptions settings)
     {
-        options.CacheKeyPrefix = settings.KeyPrefix + "cache:";
-        options.BackplaneChannelPrefix = settings.KeyPrefix + "cache";
+        var names = new RedisNames(settings.KeyPrefix);
+        options.CacheKeyPrefix = names.CacheKeys;
+        options.BackplaneChannelPrefix = names.CacheBackplane;
         options.DistributedCacheCircuitBreakerDuration = settings.CircuitBreakerDuration;
         options.BackplaneCircuitBreakerDuration = settings.CircuitBreakerDuration;
         // Tag expirations are read like entries: the same bounded Redis waits, so a hung Redis never holds a request.

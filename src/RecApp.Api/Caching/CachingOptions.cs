@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using RecApp.Recommendations.Data;
 
 namespace RecApp.Api.Caching;
 
@@ -13,7 +14,7 @@ public sealed class CachingOptions : IValidatableObject
 
     /// <summary>Prefix of every Redis key and channel RecApp uses (cache entries, backplane, catalog and model channels).</summary>
     [Required(AllowEmptyStrings = false)]
-    public string KeyPrefix { get; set; } = "recapp:";
+    public string KeyPrefix { get; set; } = RedisNames.DefaultKeyPrefix;
 
     /// <summary>Most entries kept in process (L1); the least recently used go first.</summary>
     [Range(1, 10_000_000)]
@@ -50,6 +51,12 @@ public sealed class CachingOptions : IValidatableObject
     /// </summary>
     public TimeSpan OutageEvictionPollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// When an instance notices Redis is down, it also evicts the users of interactions written this long before it
+    /// noticed: the outage began before the Redis client saw it, and their backplane messages may not have arrived.
+    /// </summary>
+    public TimeSpan OutageEvictionLookback { get; set; } = TimeSpan.FromSeconds(10);
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         foreach (var (name, value) in new[]
@@ -59,6 +66,7 @@ public sealed class CachingOptions : IValidatableObject
                      (nameof(CircuitBreakerDuration), CircuitBreakerDuration),
                      (nameof(AutoRecoveryDelay), AutoRecoveryDelay),
                      (nameof(OutageEvictionPollInterval), OutageEvictionPollInterval),
+                     (nameof(OutageEvictionLookback), OutageEvictionLookback),
                  })
         {
             if (value <= TimeSpan.Zero)

@@ -22,9 +22,7 @@ public sealed class CatalogSync(
     private readonly System.Threading.Channels.Channel<long> _changed =
         System.Threading.Channels.Channel.CreateUnbounded<long>(new() { SingleReader = true });
 
-    // Prefixed like the cache's keys, so test classes (or apps) sharing one Redis do not hear each other.
-    private readonly RedisChannel _channel = new(
-        (configuration["Caching:KeyPrefix"] ?? "recapp:") + "catalog:changed", RedisChannel.PatternMode.Literal);
+    private readonly RedisChannel _channel = RedisChannel.Literal(RedisNames.From(configuration).CatalogChanged);
 
     private ChannelSubscription Subscription =>
         _subscription ??= new ChannelSubscription(redis, _channel, (_, message) => OnMessage(message), logger);

@@ -1,5 +1,9 @@
+using System.Threading.Channels;
+using RecApp.Api.PubSub;
+using RecApp.Recommendations.Data;
 using RecApp.Recommendations.Model;
 using RecApp.Recommendations.Scoring;
+using StackExchange.Redis;
 
 namespace RecApp.Api.Experiments;
 
@@ -24,20 +28,33 @@ public sealed record ExperimentArm(
 }
 
 /// <summary>
-/// The running experiments, one per surface, kept in memory (read from <c>experiments</c> every few seconds and at
-/// once after a change on this instance), and the engine of each variant: the base recommendation settings with
-/// the variant's changes applied.
+/// The running experiments, one per surface, kept in memory, and the engine of each variant: the base recommendation
+/// settings with the variant's changes applied. Re-read from <c>experiments</c> at once after a change on this instance,
+/// within milliseconds after a change on another (its announcement on <see cref="RedisNames.ExperimentsChanged"/>), and
+/// every few seconds regardless (the fallback while Redis is away).
 /// </summary>
 public sealed class ExperimentCatalog(
     ExperimentStore store,
     VariantRecommenders recommenders,
     ExposureRecorder exposures,
+    IConnectionMultiplexer redis,
+    IConfiguration configuration,
     ILogger<ExperimentCatalog> logger) : BackgroundService
 {
     private static readonly TimeSpan s_poll = TimeSpan.FromSeconds(5);
 
     private volatile IReadOnlyDictionary<ExperimentSurface, ExperimentDefinition> _running =
         new Dictionary<ExperimentSurface, ExperimentDefinition>();
+
+    private readonly RedisChannel _channel = RedisChannel.Literal(RedisNames.From(configuration).ExperimentsChanged);
+    private ChannelSubscription? _subscription;
+
+    // Announcements only wake the loop below (many at once count as one re-read).
+    private readonly Channel<bool> _announced = Channel.CreateBounded<bool>(
+        new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
+
+    private ChannelSubscription Subscription =>
+        _subscription ??= new ChannelSubscription(redis, _channel, (_, _) => _announced.Writer.TryWrite(true), logger);
 
     public static string Tag(string experiment) => "experiment:" + experiment;
 
@@ -54,7 +71,7 @@ public sealed class ExperimentCatalog(
 
     public IReadOnlyCollection<ExperimentDefinition> Running => [.. _running.Values];
 
-    /// <summary>Re-reads the running experiments now (after a change made through this instance).</summary>
+    /// <summary>Re-reads the running experiments now.</summary>
     public async Task RefreshAsync(CancellationToken cancellationToken)
     {
         var running = (await store.ListAsync(cancellationToken))
@@ -63,27 +80,61 @@ public sealed class ExperimentCatalog(
         _running = running;
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    /// <summary>After a change made through this instance: re-reads here, then tells the other instances (bounded).</summary>
+    public async Task ChangedAsync(string experiment, CancellationToken cancellationToken)
     {
-        using var timer = new PeriodicTimer(s_poll);
+        await RefreshAsync(cancellationToken);
         try
         {
-            do
-            {
-                try
-                {
-                    await RefreshAsync(stoppingToken);
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException)
-                {
-                    logger.LogDebug(ex, "Could not read the experiments; the ones known keep running.");
-                }
-            }
-            while (await timer.WaitForNextTickAsync(stoppingToken));
+            await ChannelSubscription.Bounded(redis.GetSubscriber().PublishAsync(_channel, experiment), cancellationToken);
         }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
-            // stopping
+            logger.LogWarning("Could not announce the change of experiment {Experiment} ({Error}); other instances pick it up within {Poll} s.",
+                experiment, ex.Message, s_poll.TotalSeconds);
+        }
+    }
+
+    /// <summary>Subscribes before the instance serves, so a change announced right after start-up is heard.</summary>
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await Subscription.SubscribeAsync(cancellationToken);
+        await base.StartAsync(cancellationToken);
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await Subscription.UnsubscribeAsync();
+        await base.StopAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await RefreshAsync(stoppingToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                logger.LogDebug(ex, "Could not read the experiments; the ones known keep running.");
+            }
+            await AnnouncedWithinAsync(s_poll, stoppingToken);
+        }
+    }
+
+    private async Task AnnouncedWithinAsync(TimeSpan interval, CancellationToken stoppingToken)
+    {
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        wait.CancelAfter(interval);
+        try
+        {
+            await _announced.Reader.ReadAsync(wait.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            // the poll's turn (or stopping: the loop ends)
         }
     }
 }

@@ -109,10 +109,10 @@ public static class ExperimentEndpoints
         return TypedResults.Ok(ExperimentResponse.From(stopped));
     }
 
-    /// <summary>This instance serves the change at once (others within their poll), and exactly its lists are evicted everywhere.</summary>
+    /// <summary>Every instance serves the change at once, and exactly the experiment's lists are evicted everywhere.</summary>
     private static async Task ChangedAsync(ExperimentDefinition experiment, ExperimentCatalog catalog, HybridCache cache, CancellationToken cancellationToken)
     {
-        await catalog.RefreshAsync(cancellationToken);
+        await catalog.ChangedAsync(experiment.Name, cancellationToken);
         await cache.RemoveByTagAsync(ExperimentCatalog.Tag(experiment.Name), CancellationToken.None);
     }
 

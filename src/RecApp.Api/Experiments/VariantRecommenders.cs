@@ -28,9 +28,12 @@ public sealed class VariantRecommenders(
             return baseline;
         }
         var key = (experiment.Name, variant.Name, string.Join(';', variant.Settings.OrderBy(s => s.Key, StringComparer.Ordinal)));
-        return _engines.GetOrAdd(key, _ => new VariantRecommender(
-            new Recommender(dataSource, model, Options.Create(SettingsFor(configuration, variant.Settings)), clock, source, readGuard),
-            variant.Settings.Keys));
+        return _engines.GetOrAdd(key, _ =>
+        {
+            var settings = SettingsFor(configuration, variant.Settings);
+            return new VariantRecommender(
+                new Recommender(dataSource, model, Options.Create(settings), clock, source, readGuard), settings, [.. variant.Settings.Keys]);
+        });
     }
 
     /// <summary>The base settings with <paramref name="changes"/> applied; throws <see cref="InvalidOperationException"/> naming a bad one.</summary>
@@ -55,28 +58,16 @@ public sealed class VariantRecommenders(
 
 /// <summary>
 /// A variant's engine. A build tunes the blend and the decay on its validation split and the engine prefers those to
-/// the configured ones; a variant that sets them explicitly must win, so its snapshot forgets the tuned values it
-/// overrides (a shallow copy per call).
+/// the configured ones; a variant changes exactly the settings it names on top of that: its snapshot carries the
+/// tuned blend with only the named weights replaced, and the configured decay only when the variant sets it.
 /// </summary>
-internal sealed class VariantRecommender(IRecommender inner, IEnumerable<string> settings) : IRecommender
+internal sealed class VariantRecommender(IRecommender inner, RecommendationOptions settings, IReadOnlyCollection<string> names) : IRecommender
 {
-    private static readonly HashSet<string> s_blendSettings = new(StringComparer.OrdinalIgnoreCase)
+    private ModelSnapshot Adjust(ModelSnapshot snapshot)
     {
-        nameof(RecommendationOptions.CollaborativeWeight), nameof(RecommendationOptions.ContentWeight),
-        nameof(RecommendationOptions.PopularityWeight), nameof(RecommendationOptions.ItemKnnShare),
-    };
-
-    private readonly bool _overridesBlend = settings.Any(s_blendSettings.Contains);
-    private readonly bool _overridesDecay = settings.Contains(nameof(RecommendationOptions.DecayHalfLifeDays), StringComparer.OrdinalIgnoreCase);
-
-    private ModelSnapshot Adjust(ModelSnapshot snapshot) => !_overridesBlend && !_overridesDecay ? snapshot : snapshot with
-    {
-        Tuning = snapshot.Tuning with
-        {
-            Blend = _overridesBlend ? null : snapshot.Tuning.Blend,
-            DecayHalfLifeDays = _overridesDecay ? null : snapshot.Tuning.DecayHalfLifeDays,
-        },
-    };
+        var tuning = snapshot.Tuning.WithSettings(settings, names);
+        return ReferenceEquals(tuning, snapshot.Tuning) ? snapshot : snapshot with { Tuning = tuning };
+    }
 
     public Task<RankedList> ForUserAsync(long userId, RecommendationFilters filters, CancellationToken cancellationToken) =>
         inner.ForUserAsync(userId, filters, cancellationToken);

@@ -10,14 +10,21 @@ namespace RecApp.Api.Interactions;
 /// <summary>
 /// The path a user's eviction takes while Redis is away. Normally the instance that stored an interaction removes the
 /// user's tag and the cache's backplane tells every other instance; with Redis down that message cannot travel, so
-/// each instance follows the <c>interactions</c> table instead: it remembers the newest row id every poll, and while
-/// Redis is disconnected (and one poll after it returns) it evicts, in its own L1, every user with newer rows.
+/// each instance follows the <c>interactions</c> table instead: while Redis is disconnected (and one poll after it
+/// returns) it evicts, in its own L1, every user with rows newer than those it has already accounted for.
+/// <para>
+/// An instance notices an outage only some time after it begins (the client's detection, a busy machine), and rows
+/// written in that gap were already counted as "seen" while Redis looked up, though no backplane message about them
+/// arrived. So the first outage poll starts from the newest row id of a poll at least
+/// <see cref="CachingOptions.OutageEvictionLookback"/> old, not the last one: a few users are evicted twice, none is missed.
+/// </para>
 /// </summary>
 public sealed class OutageUserEviction(
     NpgsqlDataSource dataSource,
     IConnectionMultiplexer redis,
     HybridCache cache,
     IOptions<CachingOptions> options,
+    TimeProvider clock,
     ILogger<OutageUserEviction> logger) : BackgroundService
 {
     /// <summary>More changed users than this in one poll clears every personalized list instead.</summary>
@@ -25,10 +32,17 @@ public sealed class OutageUserEviction(
 
     private long _seenId = -1;
     private int _catchUpPolls;
+    private bool _evicting;
+
+    // Newest row id at each poll while Redis was up, oldest first, spanning at least the lookback.
+    private readonly Queue<(DateTimeOffset At, long Id)> _healthyPolls = new();
+
+    /// <summary>The newest <c>interactions</c> row id this instance has accounted for (-1 before its first poll).</summary>
+    public long AccountedThrough => Volatile.Read(ref _seenId);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(options.Value.OutageEvictionPollInterval);
+        using var timer = new PeriodicTimer(options.Value.OutageEvictionPollInterval, clock);
         try
         {
             do
@@ -62,7 +76,14 @@ public sealed class OutageUserEviction(
         {
             await using var newest = dataSource.CreateCommand("SELECT coalesce(max(id), 0) FROM interactions");
             _seenId = (long)(await newest.ExecuteScalarAsync(cancellationToken))!;
+            RememberHealthyPoll(_seenId);
+            _evicting = false;
             return;
+        }
+        if (!_evicting)
+        {
+            _seenId = Math.Min(_seenId, _healthyPolls.Count > 0 ? _healthyPolls.Peek().Id : _seenId);
+            _evicting = true;
         }
 
         var users = new HashSet<long>();
@@ -93,5 +114,17 @@ public sealed class OutageUserEviction(
         }
         _seenId = last;
         logger.LogInformation("Redis unavailable: evicted the lists of {Users} users with new interactions from this instance.", users.Count);
+    }
+
+    /// <summary>Keeps the newest id of every healthy poll within the lookback, plus the newest one older than it.</summary>
+    private void RememberHealthyPoll(long id)
+    {
+        var now = clock.GetUtcNow();
+        _healthyPolls.Enqueue((now, id));
+        var lookback = options.Value.OutageEvictionLookback;
+        while (_healthyPolls.Count > 1 && now - _healthyPolls.ElementAt(1).At >= lookback)
+        {
+            _healthyPolls.Dequeue();
+        }
     }
 }

@@ -2,14 +2,14 @@ using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using RecApp.Api.PubSub;
+using RecApp.Recommendations.Data;
 using RecApp.Recommendations.Model;
 using StackExchange.Redis;
 
 namespace RecApp.Api.Recommendations;
 
 /// <summary>
-/// Follows model publications. On the Refresher's Redis announcement (<see cref="ModelChannels.VersionPublishedChannel"/>
-/// for this instance's <c>Caching:KeyPrefix</c>)
+/// Follows model publications. On the Refresher's Redis announcement (<see cref="RedisNames.ModelPublished"/>)
 /// the in-process model reloads at once instead of at its next poll; whichever way a new version arrives, the
 /// cache is then warmed for the most active users. The version is part of every cache key, so the new version's
 /// lists never mix with the old ones.
@@ -32,7 +32,7 @@ public sealed class ModelVersionFeed(
 
     // The payload is not trusted: the reload reads model_current from this instance's own database.
     private ChannelSubscription Subscription => _subscription ??= new ChannelSubscription(
-        redis, new RedisChannel(ModelChannels.VersionPublishedChannel(configuration["Caching:KeyPrefix"]), RedisChannel.PatternMode.Literal),
+        redis, RedisChannel.Literal(RedisNames.From(configuration).ModelPublished),
         (_, _) => _announced.Writer.TryWrite(true), logger);
 
     public override async Task StopAsync(CancellationToken cancellationToken)

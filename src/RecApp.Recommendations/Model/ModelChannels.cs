@@ -3,16 +3,6 @@ namespace RecApp.Recommendations.Model;
 /// <summary>Names the Refresher and the API agree on to signal each other.</summary>
 public static class ModelChannels
 {
-    /// <summary>Default of <c>Caching:KeyPrefix</c>, which also prefixes the pub/sub channels.</summary>
-    public const string DefaultKeyPrefix = "recapp:";
-
-    /// <summary>
-    /// Redis pub/sub channel on which the Refresher announces a newly published model version (payload: the version).
-    /// Prefixed with <c>Caching:KeyPrefix</c> like the cache's keys, so apps (or test worlds) sharing one Redis only
-    /// hear their own announcements; with the default prefix it is <c>recapp:model:published</c>.
-    /// </summary>
-    public static string VersionPublishedChannel(string? keyPrefix) => (keyPrefix ?? DefaultKeyPrefix) + "model:published";
-
     /// <summary>PostgreSQL NOTIFY channel that wakes the Refresher for a new row in <c>refresh_requests</c> (payload: the job name).</summary>
     public const string RefreshRequested = "recapp_refresh";
 

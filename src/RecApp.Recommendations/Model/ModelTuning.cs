@@ -7,6 +7,20 @@ namespace RecApp.Recommendations.Model;
 /// </summary>
 public sealed record BlendWeights(float ItemNeighbors, float UserNeighbors, float Content, float Popular, float Embeddings = 0f)
 {
+    /// <summary>
+    /// The <see cref="RecommendationOptions"/> settings the blend is configured by, the one list of them: the configured
+    /// blend (<see cref="From"/>), the blend a build starts tuning from, and an experiment variant's changes
+    /// (<see cref="WithSettings"/>) all read these.
+    /// </summary>
+    public static IReadOnlyList<string> SettingNames { get; } =
+    [
+        nameof(RecommendationOptions.CollaborativeWeight),
+        nameof(RecommendationOptions.ItemKnnShare),
+        nameof(RecommendationOptions.ContentWeight),
+        nameof(RecommendationOptions.PopularityWeight),
+        nameof(RecommendationOptions.EmbeddingWeight),
+    ];
+
     /// <summary>The configured blend: collaborative split into item and user neighbors by <c>ItemKnnShare</c>.</summary>
     public static BlendWeights From(RecommendationOptions options) => new(
         options.CollaborativeWeight * options.ItemKnnShare,
@@ -14,6 +28,40 @@ public sealed record BlendWeights(float ItemNeighbors, float UserNeighbors, floa
         options.ContentWeight,
         options.PopularityWeight,
         options.EmbeddingWeight);
+
+    /// <summary>
+    /// This blend with only the <paramref name="settings"/> named (of <see cref="SettingNames"/>, case-insensitive) taken
+    /// from <paramref name="options"/>; every other weight stays as it is. <c>CollaborativeWeight</c> and
+    /// <c>ItemKnnShare</c> act on the item and user neighbor weights together: each keeps the other's current value
+    /// (the total of the two, or the item neighbors' share of it).
+    /// </summary>
+    public BlendWeights WithSettings(RecommendationOptions options, IEnumerable<string> settings)
+    {
+        var named = new HashSet<string>(settings, StringComparer.OrdinalIgnoreCase);
+        var blend = this;
+        var collaborative = named.Contains(nameof(RecommendationOptions.CollaborativeWeight));
+        var share = named.Contains(nameof(RecommendationOptions.ItemKnnShare));
+        if (collaborative || share)
+        {
+            var total = ItemNeighbors + UserNeighbors;
+            var newTotal = collaborative ? options.CollaborativeWeight : total;
+            var newShare = share ? options.ItemKnnShare : total > 0 ? ItemNeighbors / total : options.ItemKnnShare;
+            blend = blend with { ItemNeighbors = newTotal * newShare, UserNeighbors = newTotal * (1f - newShare) };
+        }
+        if (named.Contains(nameof(RecommendationOptions.ContentWeight)))
+        {
+            blend = blend with { Content = options.ContentWeight };
+        }
+        if (named.Contains(nameof(RecommendationOptions.PopularityWeight)))
+        {
+            blend = blend with { Popular = options.PopularityWeight };
+        }
+        if (named.Contains(nameof(RecommendationOptions.EmbeddingWeight)))
+        {
+            blend = blend with { Embeddings = options.EmbeddingWeight };
+        }
+        return blend;
+    }
 
     public float this[int source] => source switch
     {
@@ -67,6 +115,27 @@ public sealed record ModelTuning
     public int ValidationUsers { get; init; }
     public int SettingsTried { get; init; }
     public double TuningSeconds { get; init; }
+
+    /// <summary>
+    /// What a build chose, with the <see cref="RecommendationOptions"/> settings <paramref name="settings"/> names taken
+    /// from <paramref name="options"/> instead (an experiment variant's changes): each named blend weight replaces only
+    /// itself in the tuned blend (<see cref="BlendWeights.WithSettings"/>), a named decay half-life replaces the tuned
+    /// one; everything else stays as the build chose it.
+    /// </summary>
+    public ModelTuning WithSettings(RecommendationOptions options, IReadOnlyCollection<string> settings)
+    {
+        var blendSettings = settings.Where(s => BlendWeights.SettingNames.Contains(s, StringComparer.OrdinalIgnoreCase)).ToArray();
+        var decay = settings.Contains(nameof(RecommendationOptions.DecayHalfLifeDays), StringComparer.OrdinalIgnoreCase);
+        if (blendSettings.Length == 0 && !decay)
+        {
+            return this;
+        }
+        return this with
+        {
+            Blend = blendSettings.Length == 0 ? Blend : (Blend ?? BlendWeights.From(options)).WithSettings(options, blendSettings),
+            DecayHalfLifeDays = decay ? null : DecayHalfLifeDays,
+        };
+    }
 
     /// <summary>The newest event time of <paramref name="interactions"/> (null when there are none).</summary>
     public static DateTime? NewestEvent(ReadOnlySpan<Data.Interaction> interactions)

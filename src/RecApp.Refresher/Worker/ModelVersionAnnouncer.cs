@@ -1,11 +1,11 @@
-using RecApp.Recommendations.Model;
+using RecApp.Recommendations.Data;
 using StackExchange.Redis;
 
 namespace RecApp.Refresher.Worker;
 
 /// <summary>
 /// Tells every API instance that a new model version is live: PUBLISH on
-/// <see cref="ModelChannels.VersionPublishedChannel"/> for <c>Caching:KeyPrefix</c> (the prefix the API instances use).
+/// <see cref="RedisNames.ModelPublished"/> (under the key prefix the API instances use).
 /// The API switches and warms its cache for its most active users when it hears this; if Redis is down the
 /// announcement is only logged, and the API notices the new version by polling <c>model_current</c>.
 /// </summary>
@@ -13,8 +13,7 @@ public sealed class ModelVersionAnnouncer(
     IConnectionMultiplexer redis, IConfiguration configuration, ILogger<ModelVersionAnnouncer> logger)
 {
     private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(3);
-    private readonly RedisChannel _channel = new(
-        ModelChannels.VersionPublishedChannel(configuration["Caching:KeyPrefix"]), RedisChannel.PatternMode.Literal);
+    private readonly RedisChannel _channel = RedisChannel.Literal(RedisNames.From(configuration).ModelPublished);
 
     /// <summary>Returns how many subscribers received the announcement (0 when Redis is unavailable).</summary>
     public async Task<long> AnnounceAsync(long version)

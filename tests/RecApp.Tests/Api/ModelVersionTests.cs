@@ -1,3 +1,4 @@
+using RecApp.Recommendations.Data;
 using RecApp.Recommendations.Model;
 using RecApp.Tests.Infrastructure;
 using StackExchange.Redis;
@@ -23,7 +24,7 @@ public sealed class ModelVersionTests(ApiWorld world) : IClassFixture<ApiWorld>
         using (var redis = await ConnectionMultiplexer.ConnectAsync(world.RedisConnectionString))
         {
             // On this world's own prefix: other test classes' instances sharing the Redis must not hear it.
-            await redis.GetSubscriber().PublishAsync(RedisChannel.Literal(ModelChannels.VersionPublishedChannel(world.KeyPrefix)), "new");
+            await redis.GetSubscriber().PublishAsync(RedisChannel.Literal(new RedisNames(world.KeyPrefix).ModelPublished), "new");
         }
 
         await LocalProcess.WaitUntilAsync(async () =>

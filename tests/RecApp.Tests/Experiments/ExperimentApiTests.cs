@@ -120,4 +120,29 @@ public sealed class ExperimentApiTests(ApiWorld world) : IClassFixture<ApiWorld>
         Assert.True((await (await a.PostJsonAsync("/popular", popular)).JsonAsync()).GetProperty("cache_hit").GetBoolean());
         await a.SendAsync(Admin(HttpMethod.Post, "/admin/experiments/blend/stop"));
     }
+
+    [Fact]
+    public async Task Starting_and_stopping_on_one_instance_reaches_the_other_within_a_second()
+    {
+        await using var other = world.CreateApi();
+        using var a = world.Api.CreateClient();
+        using var b = other.CreateClient();
+        Assert.Equal(HttpStatusCode.Created, (await a.SendAsync(Admin(HttpMethod.Post, "/admin/experiments",
+            """{"name": "crossing", "surface": "personalized", "variants": [{"name": "a", "share": 50}, {"name": "b", "share": 50}]}"""))).StatusCode);
+        const string list = "/users/3/recommendations?limit=5";
+        Assert.False((await b.GetAsync(list)).Headers.Contains("X-Experiment"));
+        try
+        {
+            Assert.Equal(HttpStatusCode.OK, (await a.SendAsync(Admin(HttpMethod.Post, "/admin/experiments/crossing/start"))).StatusCode);
+            // The instances poll every 5 s; only the announcement gets there within the second.
+            await LocalProcess.WaitUntilAsync(async () => (await b.GetAsync(list)).Headers.Contains("X-Experiment"),
+                TimeSpan.FromSeconds(1), "instance B to serve the experiment started on A");
+        }
+        finally
+        {
+            Assert.Equal(HttpStatusCode.OK, (await a.SendAsync(Admin(HttpMethod.Post, "/admin/experiments/crossing/stop"))).StatusCode);
+        }
+        await LocalProcess.WaitUntilAsync(async () => !(await b.GetAsync(list)).Headers.Contains("X-Experiment"),
+            TimeSpan.FromSeconds(1), "instance B to stop serving the experiment stopped on A");
+    }
 }

@@ -1,3 +1,4 @@
+using RecApp.Recommendations.Data;
 using RecApp.Recommendations.Model;
 using RecApp.Tests.Infrastructure;
 using StackExchange.Redis;
@@ -16,7 +17,7 @@ public sealed class JobHistoryTests
         var announced = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
         using var redis = RecApp.Tests.Refresher.RedisSubscription.Connect((await TestServers.Redis).ConnectionString);
         var prefix = $"jobhistory-{Guid.NewGuid():N}:"; // this test's own channel on the shared Redis
-        await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(ModelChannels.VersionPublishedChannel(prefix)), (_, message) =>
+        await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(new RedisNames(prefix).ModelPublished), (_, message) =>
         {
             if ((long)message == version)
             {
