@@ -128,6 +128,12 @@ cmd_test() {
     } END { printf "%d %d %d", p, f, s }' FS='[ ,]+' "$results/output.log")
   local passed failed skipped
   read -r passed failed skipped <<<"$counts"
+  # Skipped tests with their reasons (the console's default verbosity shows only their names).
+  awk '/<UnitTestResult / { skipped = 0; if ($0 ~ /outcome="NotExecuted"/) { skipped = 1; match($0, /testName="[^"]*"/);
+                                                                            name = substr($0, RSTART + 10, RLENGTH - 11) } }
+       skipped && /<Message>/ { m = $0; sub(/.*<Message>/, "", m); sub(/<\/Message>.*/, "", m);
+                                s = "skipped: " name ": " m; gsub(/&quot;/, "\"", s); gsub(/&amp;/, "\\&", s); print s; skipped = 0 }' \
+    "$results"/*.trx 2>/dev/null
   echo "TRX reports and the console log: ${results#"$ROOT"/}/"
   # Alone on its line, so CI can read it.
   echo "tests: ${passed:-0} passed, ${failed:-0} failed, ${skipped:-0} skipped"

@@ -1,3 +1,4 @@
+using RecApp.Api;
 using RecApp.Api.Admin;
 using RecApp.Api.Catalog;
 using RecApp.Api.Console;
@@ -17,6 +18,7 @@ builder.Configuration.AddSeedEnvironmentNames(); // seed 002's names (CACHE_TTL_
 builder.AddServiceDefaults();
 builder.AddPostgresDataSource("recdb", critical: false); // cached answers keep flowing while the database is down
 builder.AddPostgresDbContext<RecDbContext>();
+builder.AddDatabaseTimeouts(); // every request-path wait on PostgreSQL is short and bounded
 if (builder.AddOptionalReadOnlyPostgresDataSource(SourceDatabaseOptions.ConnectionName)) // the shop's database, read-only
 {
     builder.Services.AddSourceDatabase();

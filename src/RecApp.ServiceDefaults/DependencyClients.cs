@@ -76,10 +76,10 @@ public static partial class DependencyClients
             connectionName,
             sp => new PostgresHealthCheck(keyed
                 ? sp.GetRequiredKeyedService<NpgsqlDataSource>(connectionName)
-                : sp.GetRequiredService<NpgsqlDataSource>()),
+                : sp.GetRequiredService<NpgsqlDataSource>(), HealthTimeout(sp)),
             failureStatus: HealthStatus.Unhealthy,
             tags: critical ? [ServiceDefaultsExtensions.ReadyTag] : [ServiceDefaultsExtensions.ReadyTag, ServiceDefaultsExtensions.DegradableTag],
-            timeout: TimeSpan.FromSeconds(3)));
+            timeout: null));
         return builder;
     }
 
@@ -136,12 +136,16 @@ public static partial class DependencyClients
             });
         builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
             connectionName,
-            sp => new RedisHealthCheck(sp.GetRequiredService<IConnectionMultiplexer>()),
+            sp => new RedisHealthCheck(sp.GetRequiredService<IConnectionMultiplexer>(), HealthTimeout(sp)),
             failureStatus: HealthStatus.Unhealthy,
             tags: [ServiceDefaultsExtensions.ReadyTag, ServiceDefaultsExtensions.DegradableTag],
-            timeout: TimeSpan.FromSeconds(3)));
+            timeout: null));
         return builder;
     }
+
+    /// <summary>Every dependency check is bounded by its own timeout (the checks give up themselves, reporting why).</summary>
+    private static TimeSpan HealthTimeout(IServiceProvider services) =>
+        services.GetRequiredService<Microsoft.Extensions.Options.IOptions<DependencyHealthOptions>>().Value.Timeout;
 
     private static string WithDefaultTimeout(string connectionString)
     {

@@ -28,11 +28,11 @@ public static class AdminEndpoints
             .ProducesValidationProblem()
             .WithSummary("Asks the Refresher to run a job now: popular, profiles, similarities, cleanup or all.");
         // Seed 002's own routes for two of those jobs.
-        admin.MapPost("/refresh-popular-items", (NpgsqlDataSource dataSource, CancellationToken cancellationToken) =>
-                RefreshAsync(ModelChannels.Popular, dataSource, cancellationToken))
+        admin.MapPost("/refresh-popular-items", (NpgsqlDataSource dataSource, DatabaseWrites writes) =>
+                RefreshAsync(ModelChannels.Popular, dataSource, writes))
             .WithSummary("Seed 002's name for POST /admin/refresh/popular.");
-        admin.MapPost("/update-user-profiles", (NpgsqlDataSource dataSource, CancellationToken cancellationToken) =>
-                RefreshAsync(ModelChannels.Profiles, dataSource, cancellationToken))
+        admin.MapPost("/update-user-profiles", (NpgsqlDataSource dataSource, DatabaseWrites writes) =>
+                RefreshAsync(ModelChannels.Profiles, dataSource, writes))
             .WithSummary("Seed 002's name for POST /admin/refresh/profiles.");
         admin.MapPost("/cache/clear", ClearAsync)
             .WithSummary("Evicts every cached recommendation list on every instance.");
@@ -45,7 +45,7 @@ public static class AdminEndpoints
     }
 
     private static async Task<Results<Accepted<RefreshAccepted>, ProblemHttpResult>> RefreshAsync(
-        string job, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+        string job, NpgsqlDataSource dataSource, DatabaseWrites writes)
     {
         var name = job.ToLowerInvariant();
         if (name != AllJobs && !ModelChannels.JobNames.Contains(name))
@@ -56,26 +56,31 @@ public static class AdminEndpoints
 
         // Rows and NOTIFY in one transaction: the Refresher is woken only for committed requests, and a
         // Refresher that was down finds the rows when it starts.
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using (var durable = new NpgsqlCommand("SET LOCAL synchronous_commit TO on", connection, transaction))
+        var requests = await writes.WithinTimeoutAsync(async (gate, token) =>
         {
-            await durable.ExecuteNonQueryAsync(cancellationToken);
-        }
-        var requests = new List<RefreshRequested>(jobs.Length);
-        foreach (var each in jobs)
-        {
-            await using var command = new NpgsqlCommand(
-                """
-                WITH queued AS (INSERT INTO refresh_requests (job, requested_by) VALUES ($1, 'api') RETURNING id)
-                SELECT id FROM queued, pg_notify($2, $1)
-                """,
-                connection, transaction);
-            command.Parameters.Add(new NpgsqlParameter { Value = each });
-            command.Parameters.Add(new NpgsqlParameter { Value = ModelChannels.RefreshRequested });
-            requests.Add(new RefreshRequested((long)(await command.ExecuteScalarAsync(cancellationToken))!, each));
-        }
-        await transaction.CommitAsync(CancellationToken.None);
+            await using var connection = await dataSource.OpenConnectionAsync(token);
+            await using var transaction = await connection.BeginTransactionAsync(token);
+            await using (var durable = new NpgsqlCommand("SET LOCAL synchronous_commit TO on", connection, transaction))
+            {
+                await durable.ExecuteNonQueryAsync(token);
+            }
+            var queued = new List<RefreshRequested>(jobs.Length);
+            foreach (var each in jobs)
+            {
+                await using var command = new NpgsqlCommand(
+                    """
+                    WITH queued AS (INSERT INTO refresh_requests (job, requested_by) VALUES ($1, 'api') RETURNING id)
+                    SELECT id FROM queued, pg_notify($2, $1)
+                    """,
+                    connection, transaction);
+                command.Parameters.Add(new NpgsqlParameter { Value = each });
+                command.Parameters.Add(new NpgsqlParameter { Value = ModelChannels.RefreshRequested });
+                queued.Add(new RefreshRequested((long)(await command.ExecuteScalarAsync(token))!, each));
+            }
+            gate.Enter();
+            await transaction.CommitAsync(token);
+            return queued;
+        });
         return TypedResults.Accepted((string?)null, new RefreshAccepted([.. requests]));
     }
 

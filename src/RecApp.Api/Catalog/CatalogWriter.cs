@@ -11,7 +11,7 @@ namespace RecApp.Api.Catalog;
 /// the row lock is held, so of two concurrent writes of one row the one stored last carries the later time.
 /// Commits with synchronous_commit on: an answer means the row is on disk.
 /// </summary>
-public sealed class CatalogWriter(NpgsqlDataSource dataSource)
+public sealed class CatalogWriter(NpgsqlDataSource dataSource, DatabaseWrites writes)
 {
     private const string ItemColumns = "id, title, category, tags, price, geo_id, active, created_at, updated_at";
 
@@ -57,32 +57,34 @@ public sealed class CatalogWriter(NpgsqlDataSource dataSource)
     }
 
     // Not the request's token: once the write is under way, a client hanging up must not leave it half-known.
-    private async Task<(T? Row, bool Created)> ExecuteAsync<T>(string sql, object[] values, Func<NpgsqlDataReader, T> read)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync(CancellationToken.None);
-        await using var transaction = await connection.BeginTransactionAsync(CancellationToken.None);
-        await using var batch = new NpgsqlBatch(connection, transaction);
-        batch.BatchCommands.Add(new NpgsqlBatchCommand("SET LOCAL synchronous_commit TO on"));
-        var write = new NpgsqlBatchCommand(sql);
-        foreach (var value in values)
+    private Task<(T? Row, bool Created)> ExecuteAsync<T>(string sql, object[] values, Func<NpgsqlDataReader, T> read) =>
+        writes.WithinTimeoutAsync(async (gate, cancellationToken) =>
         {
-            write.Parameters.Add(value as NpgsqlParameter ?? new NpgsqlParameter { Value = value });
-        }
-        batch.BatchCommands.Add(write);
-
-        T? row = default;
-        var created = false;
-        await using (var reader = await batch.ExecuteReaderAsync(CancellationToken.None))
-        {
-            if (await reader.ReadAsync(CancellationToken.None))
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            await using var batch = new NpgsqlBatch(connection, transaction);
+            batch.BatchCommands.Add(new NpgsqlBatchCommand("SET LOCAL synchronous_commit TO on"));
+            var write = new NpgsqlBatchCommand(sql);
+            foreach (var value in values)
             {
-                row = read(reader);
-                created = reader.GetBoolean(reader.FieldCount - 1);
+                write.Parameters.Add(value as NpgsqlParameter ?? new NpgsqlParameter { Value = value });
             }
-        }
-        await transaction.CommitAsync(CancellationToken.None);
-        return (row, created);
-    }
+            batch.BatchCommands.Add(write);
+
+            T? row = default;
+            var created = false;
+            await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
+            {
+                if (await reader.ReadAsync(cancellationToken))
+                {
+                    row = read(reader);
+                    created = reader.GetBoolean(reader.FieldCount - 1);
+                }
+            }
+            gate.Enter();
+            await transaction.CommitAsync(cancellationToken);
+            return (row, created);
+        });
 
     private static ItemResponse ReadItem(NpgsqlDataReader reader) => new(
         reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetFieldValue<string[]>(3), reader.GetDecimal(4),

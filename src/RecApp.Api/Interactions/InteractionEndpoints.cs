@@ -42,8 +42,9 @@ public static class InteractionEndpoints
     private static async Task<Results<Accepted<InteractionsAccepted>, ProblemHttpResult>> StoreAsync(
         InteractionWriter writer, ValidInteraction[] events, bool indexed)
     {
-        // Not the request's token: once the write is under way, a client hanging up must not leave it half-known.
-        var (accepted, unknown) = await writer.WriteAsync(events, CancellationToken.None);
+        // Not the request's token: once the write is under way, a client hanging up must not leave it half-known
+        // (the writer bounds it by Database:WriteTimeout itself).
+        var (accepted, unknown) = await writer.WriteAsync(events);
         if (unknown is null)
         {
             return TypedResults.Accepted((string?)null, accepted!);

@@ -31,16 +31,34 @@ public sealed class InteractionsNotConfirmedException(bool mayBeStored, Exceptio
 /// go to <c>recdb</c>, never to the source.
 /// </summary>
 public sealed class InteractionWriter(
-    NpgsqlDataSource dataSource, HybridCache cache, ILogger<InteractionWriter> logger, IGlobalModel model, SourceDatabase? source = null)
+    NpgsqlDataSource dataSource, DatabaseWrites writes, HybridCache cache, ILogger<InteractionWriter> logger, IGlobalModel model,
+    SourceDatabase? source = null)
 {
     /// <summary>Returns the counts, or the unknown items when any event names one (then nothing is stored).</summary>
-    public async Task<(InteractionsAccepted? Accepted, UnknownItems? Unknown)> WriteAsync(
-        IReadOnlyList<ValidInteraction> events, CancellationToken cancellationToken)
+    public async Task<(InteractionsAccepted? Accepted, UnknownItems? Unknown)> WriteAsync(IReadOnlyList<ValidInteraction> events)
+    {
+        var userIds = events.Select(e => e.UserId).Distinct().ToArray();
+        (InteractionsAccepted? Accepted, UnknownItems? Unknown) result;
+        try
+        {
+            result = await writes.WithinTimeoutAsync((gate, cancellationToken) => StoreAsync(events, userIds, gate, cancellationToken));
+        }
+        catch (DatabaseWriteTimeoutException ex)
+        {
+            throw new InteractionsNotConfirmedException(ex.MayBeStored, ex);
+        }
+        if (result.Accepted is not null)
+        {
+            await EvictAsync(userIds);
+        }
+        return result;
+    }
+
+    private async Task<(InteractionsAccepted? Accepted, UnknownItems? Unknown)> StoreAsync(
+        IReadOnlyList<ValidInteraction> events, long[] userIds, CommitGate gate, CancellationToken cancellationToken)
     {
         var itemIds = events.Select(e => e.ItemId).Distinct().ToArray();
-        var userIds = events.Select(e => e.UserId).Distinct().ToArray();
         var committing = false;
-        int accepted;
         try
         {
             if (source is not null)
@@ -82,17 +100,16 @@ public sealed class InteractionWriter(
             batch.BatchCommands.Add(insert);
             await batch.ExecuteNonQueryAsync(cancellationToken);
             // From here the outcome is unknown if the connection fails: the commit may land with its answer lost.
+            gate.Enter();
             committing = true;
             await transaction.CommitAsync(cancellationToken);
-            accepted = checked((int)insert.RecordsAffected);
+            var accepted = checked((int)insert.RecordsAffected);
+            return (new InteractionsAccepted(accepted, events.Count - accepted), null);
         }
         catch (Exception ex) when (ex is not OperationCanceledException && Validation.ApiExceptionHandler.IsDatabaseOutage(ex))
         {
             throw new InteractionsNotConfirmedException(committing, ex);
         }
-
-        await EvictAsync(userIds);
-        return (new InteractionsAccepted(accepted, events.Count - accepted), null);
     }
 
     private static async Task<long[]> MissingItemsAsync(NpgsqlConnection connection, long[] itemIds, CancellationToken cancellationToken)

@@ -39,7 +39,8 @@ internal static class PageAnswer
             AlgorithmName(cached.List.Algorithm),
             cached.CacheHit,
             cached.List.ModelVersion,
-            cached.Arm?.Label);
+            cached.Arm?.Label,
+            cached.Degraded);
     }
 
     public static double ElapsedMs(long started) => Math.Round(Stopwatch.GetElapsedTime(started).TotalMilliseconds, 3);

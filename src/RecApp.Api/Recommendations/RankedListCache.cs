@@ -13,9 +13,17 @@ namespace RecApp.Api.Recommendations;
 
 /// <summary>
 /// A ranked list, whether it came from the cache (L1 or L2) rather than the engine, and the experiment arm it was
-/// served in (null outside experiments): the page cut from it is recorded as that arm's exposure.
+/// served in (null outside experiments): the page cut from it is recorded as that arm's exposure. <see cref="Degraded"/>
+/// says why the list is not the one asked for (null when it is): see <see cref="DegradedReasons"/>.
 /// </summary>
-public readonly record struct CachedList(RankedList List, bool CacheHit, ExperimentArm? Arm = null);
+public readonly record struct CachedList(RankedList List, bool CacheHit, ExperimentArm? Arm = null, string? Degraded = null);
+
+/// <summary>The reasons a degraded answer gives in its <c>degraded</c> field.</summary>
+public static class DegradedReasons
+{
+    /// <summary>The database could not be read for the user's history: the popular list of the in-process model instead.</summary>
+    public const string DatabaseUnavailable = "database_unavailable";
+}
 
 /// <summary>The item asked about in <c>/items/{id}/similar</c> is unknown to the engine.</summary>
 public sealed class UnknownItemException(long itemId) : Exception($"Item {itemId} is unknown.");
@@ -66,7 +74,10 @@ public sealed class RankedListCache(
         catch (Exception ex) when (DatabaseBreaker.IsOutage(ex))
         {
             logger.LogDebug(ex, "Database unreachable: user {UserId} gets the popular list instead of a personalized one.", userId);
-            return await PopularAsync(snapshot, new Demographics(), filters, cancellationToken);
+            var popular = await PopularAsync(snapshot, new Demographics(), filters, cancellationToken);
+            counters.CountFallback();
+            // Not the user's list, from the cache or not: never reported as a cache hit.
+            return popular with { CacheHit = false, Degraded = DegradedReasons.DatabaseUnavailable };
         }
     }
 

@@ -151,11 +151,14 @@ internal static class PriceRange
 
 public sealed record Pagination(int Page, int Limit, int TotalPages, bool HasNext, bool HasPrevious);
 
-/// <summary>Every recommendation answer; <c>experiment</c> is <c>{experiment}_{variant}</c> when served in one, else null.</summary>
+/// <summary>
+/// Every recommendation answer; <c>experiment</c> is <c>{experiment}_{variant}</c> when served in one, else null;
+/// <c>degraded</c> is null for the list asked for, else why another was served (<see cref="DegradedReasons"/>).
+/// </summary>
 public sealed record RecommendationResponse(
     long[] Items, Pagination Pagination, double ComputationTimeMs, string AlgorithmUsed, bool CacheHit, long ModelVersion,
-    string? Experiment = null);
+    string? Experiment = null, string? Degraded = null);
 
-public sealed record BatchEntry(long UserId, long[] Items, string AlgorithmUsed, bool CacheHit, long ModelVersion);
+public sealed record BatchEntry(long UserId, long[] Items, string AlgorithmUsed, bool CacheHit, long ModelVersion, string? Degraded = null);
 
 public sealed record BatchResponse(BatchEntry[] Results, double ComputationTimeMs);

@@ -139,7 +139,7 @@ public static class RecommendationEndpoints
         for (var i = 0; i < results.Length; i++)
         {
             var answer = PageAnswer.Cut(lookups[i], catalog, RecommendationFilters.None, 1, limit, started);
-            results[i] = new BatchEntry(userIds[i], answer.Items, answer.AlgorithmUsed, answer.CacheHit, answer.ModelVersion);
+            results[i] = new BatchEntry(userIds[i], answer.Items, answer.AlgorithmUsed, answer.CacheHit, answer.ModelVersion, answer.Degraded);
         }
         return TypedResults.Ok(new BatchResponse(results, PageAnswer.ElapsedMs(started)));
     }

@@ -27,6 +27,7 @@ public sealed class RecommendationMetrics
 
     private readonly long[] _hits = new long[3];
     private readonly long[] _misses = new long[3];
+    private long _fallbacks;
     private readonly Counter<long> _answers;
 
     public RecommendationMetrics(IMeterFactory meters, IGlobalModel model)
@@ -48,6 +49,11 @@ public sealed class RecommendationMetrics
         }
         return new CachedList(list, hit);
     }
+
+    /// <summary>One personalized answer degraded to the popular list (the database could not be read).</summary>
+    internal void CountFallback() => Interlocked.Increment(ref _fallbacks);
+
+    public long Fallbacks => Interlocked.Read(ref _fallbacks);
 
     public long Hits(RecommendationKind kind) => Interlocked.Read(ref _hits[(int)kind]);
 

@@ -32,8 +32,12 @@ public sealed record JobRunStats(
 
 public sealed record HitStats(long Hits, long Misses, double HitRate);
 
-/// <summary>Hits and misses as the endpoints saw them, per kind of list; <c>tiers</c> is the cache's own view (L1, L2).</summary>
-public sealed record CacheStats(HitStats Popular, HitStats Personalized, HitStats Similar, HitStats Total, CacheTierStats Tiers);
+/// <summary>
+/// Hits and misses as the endpoints saw them, per kind of list; <c>fallbacks</c>: personalized answers that degraded to
+/// the popular list (the database could not be read), counted apart from hits and misses; <c>tiers</c> is the cache's
+/// own view (L1, L2).
+/// </summary>
+public sealed record CacheStats(HitStats Popular, HitStats Personalized, HitStats Similar, HitStats Total, CacheTierStats Tiers, long Fallbacks);
 
 public sealed record ConfigurationStats(
     int CacheTtlPopular, int CacheTtlPersonalized, int CacheTtlUserProfile, int DefaultPageSize, int MaxPageSize,

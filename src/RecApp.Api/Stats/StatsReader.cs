@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using RecApp.Api.Admin;
@@ -22,22 +23,32 @@ public sealed class StatsReader(
     IOptionsMonitor<RecommendationOptions> engine,
     IOptions<RateLimitingOptions> rateLimiting,
     IConfiguration configuration,
+    IOptions<DatabaseTimeoutOptions> timeouts,
     SourceDatabase? source = null)
 {
     private const long ExactCountBelow = 100_000;
 
+    /// <summary>
+    /// Everything <c>/stats</c> reports, within <see cref="DatabaseTimeoutOptions.StatsTimeout"/> for the database reads
+    /// together: what a frozen or unreachable database did not give in time is left out, saying why.
+    /// </summary>
     public async Task<StatsResponse> ReadAsync(CancellationToken cancellationToken)
     {
+        var budget = timeouts.Value.StatsTimeout;
+        var started = Stopwatch.GetTimestamp();
+        TimeSpan Remaining() => budget - Stopwatch.GetElapsedTime(started) is var left && left > TimeSpan.Zero ? left : TimeSpan.Zero;
+
         DataStats? data = null;
         string? databaseError = null;
         ModelPartStats[] parts = [];
         JobRunStats[] jobs = [];
         try
         {
-            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-            data = await ReadDataAsync(connection, cancellationToken);
-            parts = await ReadPartsAsync(connection, cancellationToken);
-            jobs = await ReadJobsAsync(connection, cancellationToken);
+            (data, parts, jobs) = await WithinAsync(ReadRecdbAsync, Remaining(), cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            databaseError = $"The database did not answer within {budget.TotalMilliseconds:F0} ms; cached answers are still served.";
         }
         catch (Exception ex) when (ex is NpgsqlException || ApiExceptionHandler.IsDatabaseOutage(ex))
         {
@@ -50,20 +61,46 @@ public sealed class StatsReader(
             data = null;
             try
             {
-                var counts = await source.CountAsync(cancellationToken);
+                var counts = await WithinAsync(source.CountAsync, Remaining(), cancellationToken);
                 data = new DataStats(counts.Items, counts.ActiveItems, counts.Users, counts.Interactions, counts.Likes, counts.Clicks,
                     InteractionsEstimated: false, Source: SourceDatabaseOptions.ConnectionName, ApiInteractions: ownInteractions);
             }
-            catch (Exception ex) when (ex is NpgsqlException || ApiExceptionHandler.IsDatabaseOutage(ex))
+            catch (Exception ex) when (ex is TimeoutException or NpgsqlException || ApiExceptionHandler.IsDatabaseOutage(ex))
             {
                 databaseError = (databaseError is null ? "" : databaseError + " ") +
-                    "The source database (maindb) could not be read; the in-process catalog is still served.";
+                    "The source database (maindb) could not be read in time; the in-process catalog is still served.";
             }
         }
 
         var snapshot = model.Current;
         return new StatsResponse(
             data, databaseError, new ModelStats(snapshot.Version, snapshot.Catalog.Count, snapshot.Tuning, parts), jobs, CacheFigures(), Configuration());
+    }
+
+    private async Task<(DataStats, ModelPartStats[], JobRunStats[])> ReadRecdbAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var data = await ReadDataAsync(connection, cancellationToken);
+        var parts = await ReadPartsAsync(connection, cancellationToken);
+        var jobs = await ReadJobsAsync(connection, cancellationToken);
+        return (data, parts, jobs);
+    }
+
+    /// <summary>The read, given up after <paramref name="timeout"/> (cancelled, and observed in the background).</summary>
+    private static async Task<T> WithinAsync<T>(Func<CancellationToken, Task<T>> read, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var giveUp = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        giveUp.CancelAfter(timeout);
+        var task = read(giveUp.Token);
+        try
+        {
+            return await task.WaitAsync(timeout, cancellationToken);
+        }
+        catch (Exception ex) when (ex is TimeoutException || (ex is OperationCanceledException && giveUp.IsCancellationRequested && !cancellationToken.IsCancellationRequested))
+        {
+            _ = task.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
+            throw new TimeoutException("The database did not answer in time.", ex);
+        }
     }
 
     public CacheStats CacheFigures()
@@ -76,7 +113,8 @@ public sealed class StatsReader(
         return new CacheStats(
             For(RecommendationKind.Popular), For(RecommendationKind.Personalized), For(RecommendationKind.Similar),
             Of(kinds.Sum(counters.Hits), kinds.Sum(counters.Misses)),
-            cacheStatistics.Read());
+            cacheStatistics.Read(),
+            counters.Fallbacks);
     }
 
     private ConfigurationStats Configuration()

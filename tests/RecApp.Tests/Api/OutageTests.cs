@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json;
 using Npgsql;
 using RecApp.Tests.Infrastructure;
 
@@ -140,9 +141,15 @@ public sealed class OutageTests(ApiWorld world) : IClassFixture<ApiWorld>
         var degraded = await uncached.JsonAsync();
         Assert.Equal("popular", degraded.GetProperty("algorithm_used").GetString());
         Assert.Equal(5, degraded.Items().Length);
+        // The popular list itself came from the cache, but the answer is not the user's list: not a hit, and says why.
+        Assert.False(degraded.GetProperty("cache_hit").GetBoolean());
+        Assert.Equal("database_unavailable", degraded.GetProperty("degraded").GetString());
+        Assert.Equal(JsonValueKind.Null, before.GetProperty("degraded").ValueKind);
         Assert.Equal(HttpStatusCode.OK, uncachedAgain.StatusCode);
+        Assert.False((await uncachedAgain.JsonAsync()).GetProperty("cache_hit").GetBoolean());
         Assert.Equal("Degraded", health);
         Assert.Equal(HttpStatusCode.OK, stats.StatusCode);
+        Assert.Equal(2, (await stats.JsonAsync()).GetProperty("cache").GetProperty("fallbacks").GetInt64()); // counted apart
         Assert.Equal(HttpStatusCode.ServiceUnavailable, read.StatusCode);
         Assert.DoesNotContain("stored", (await read.JsonAsync()).GetProperty("detail").GetString()); // a read stores nothing anyway
         Assert.Contains("nothing was stored", (await refused.JsonAsync()).GetProperty("detail").GetString());

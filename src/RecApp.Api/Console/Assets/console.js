@@ -251,6 +251,7 @@ async function showCache() {
       ['misses', int(t.misses), 'tier-misses'],
       ['factory runs', int(t.factory_runs)],
       ['hit rate since start', reads ? pct((t.l1_hits + t.l2_hits) / reads) : '–', 'tier-hit-rate'],
+      ['fallback answers (database unreachable)', int(stats.cache.fallbacks), 'fallbacks'],
       ['backplane sent / received', `${int(t.backplane_sent)} / ${int(t.backplane_received)}`],
     ]);
     const samples = history.samples;

@@ -1,0 +1,68 @@
+using Microsoft.Extensions.Options;
+
+namespace RecApp.Api;
+
+/// <summary>
+/// Bounds a request's write to PostgreSQL by <see cref="DatabaseTimeoutOptions.WriteTimeout"/>. The write gets a token
+/// cancelled at the deadline (Npgsql then cancels the statement), and the caller is answered at the deadline whatever
+/// the driver does: a frozen server can hold a cancellation for seconds. What the caller is told stays true: a write
+/// given up before its commit can never commit later (<see cref="CommitGate"/>), and one given up during its commit
+/// is reported as "may or may not be stored".
+/// </summary>
+public sealed class DatabaseWrites(IOptions<DatabaseTimeoutOptions> options)
+{
+    public async Task<T> WithinTimeoutAsync<T>(Func<CommitGate, CancellationToken, Task<T>> write)
+    {
+        var timeout = options.Value.WriteTimeout;
+        var gate = new CommitGate();
+        using var deadline = new CancellationTokenSource(timeout);
+        var task = write(gate, deadline.Token);
+        try
+        {
+            return await task.WaitAsync(timeout);
+        }
+        catch (Exception ex) when (ex is TimeoutException || (ex is OperationCanceledException && deadline.IsCancellationRequested))
+        {
+            _ = task.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default); // finishes (or fails) in the background, observed
+            throw new DatabaseWriteTimeoutException(timeout, gate.GiveUp());
+        }
+    }
+}
+
+/// <summary>Passed through a bounded write: <see cref="Enter"/> right before the commit (or an autocommit statement).</summary>
+public sealed class CommitGate
+{
+    private readonly Lock _lock = new();
+    private bool _committing;
+    private bool _abandoned;
+
+    /// <summary>From here the write may land; throws when the caller has already been told it did not.</summary>
+    public void Enter()
+    {
+        lock (_lock)
+        {
+            if (_abandoned)
+            {
+                throw new OperationCanceledException("The write was given up before its commit.");
+            }
+            _committing = true;
+        }
+    }
+
+    /// <summary>Abandons the write; true when its commit had already begun (the outcome is unknown).</summary>
+    internal bool GiveUp()
+    {
+        lock (_lock)
+        {
+            _abandoned = !_committing;
+            return _committing;
+        }
+    }
+}
+
+/// <summary>PostgreSQL did not confirm a write in time. <see cref="MayBeStored"/>: its commit had begun.</summary>
+public sealed class DatabaseWriteTimeoutException(TimeSpan timeout, bool mayBeStored)
+    : TimeoutException($"The database did not confirm the write within {timeout.TotalMilliseconds:F0} ms.")
+{
+    public bool MayBeStored { get; } = mayBeStored;
+}
