@@ -26,6 +26,7 @@ if (builder.AddOptionalReadOnlyPostgresDataSource(SourceDatabaseOptions.Connecti
 builder.AddRedisConnection("redis");
 builder.AddRecommendationCache();
 builder.AddApiEdge();
+builder.AddAdminKeyAuthentication();
 builder.AddRecommendations();
 builder.AddExperiments();
 builder.AddCatalog();

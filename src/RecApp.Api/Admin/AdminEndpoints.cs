@@ -9,17 +9,18 @@ using RecApp.Recommendations.Model;
 
 namespace RecApp.Api.Admin;
 
-/// <summary>Operator endpoints under <c>/admin</c>, guarded by <see cref="AdminKeyFilter"/>.</summary>
+/// <summary>Operator endpoints under <c>/admin</c>, for callers with the admin key (<see cref="AdminKey"/>).</summary>
 public static class AdminEndpoints
 {
     private const string AllJobs = ModelChannels.AllJobs;
 
     public static IEndpointRouteBuilder MapAdminEndpoints(this IEndpointRouteBuilder app)
     {
-        // The limiter middleware runs before the key filter: wrong-key guesses spend the same small budget.
+        // Authentication runs first (a request without the right key is answered before anything else, and its
+        // failure counted per address); an operator with the key shares the per-client budget.
         var admin = app.MapGroup("/admin").WithTags("Admin")
-            .RequireRateLimiting(ClientRateLimiting.AdminPolicy)
-            .AddEndpointFilter<AdminKeyFilter>()
+            .RequireAuthorization(AdminKey.Policy)
+            .RequireRateLimiting(ClientRateLimiting.Policy)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status429TooManyRequests);

@@ -22,11 +22,9 @@ public static class ConsoleEndpoints
 
     internal static RouteGroupBuilder MapConsoleApi(this IEndpointRouteBuilder app)
     {
-        // The per-client limiter, not the admin one (20 per minute): an operator clicking through the console reads
-        // several of these per view. Guessing the key is still refused per request by the filter.
         var group = app.MapGroup("/admin/console").WithTags("Console")
+            .RequireAuthorization(AdminKey.Policy)
             .RequireRateLimiting(ClientRateLimiting.Policy)
-            .AddEndpointFilter<AdminKeyFilter>()
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden);
 

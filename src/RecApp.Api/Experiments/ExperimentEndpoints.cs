@@ -12,7 +12,8 @@ public static class ExperimentEndpoints
     public static IEndpointRouteBuilder MapExperimentEndpoints(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/admin/experiments").WithTags("Experiments")
-            .AddEndpointFilter<AdminKeyFilter>()
+            .RequireAuthorization(AdminKey.Policy)
+            .RequireRateLimiting(Validation.ClientRateLimiting.Policy)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden);
 

@@ -22,7 +22,7 @@ public sealed class StatsReader(
     IOptionsMonitor<ApiOptions> serving,
     IOptionsMonitor<RecommendationOptions> engine,
     IOptions<RateLimitingOptions> rateLimiting,
-    IConfiguration configuration,
+    IOptions<AdminOptions> admin,
     IOptions<DatabaseTimeoutOptions> timeouts,
     SourceDatabase? source = null)
 {
@@ -124,7 +124,7 @@ public sealed class StatsReader(
         return new ConfigurationStats(
             (int)r.PopularTtl.TotalSeconds, (int)r.PersonalizedTtl.TotalSeconds, (int)r.UserProfileTtl.TotalSeconds, r.DefaultPageSize, r.MaxPageSize,
             engine.CurrentValue.MaxSimilarUsers, r.MaxBatchUsers, r.WarmUsers, limits.Enabled, limits.PermitsPerSecond, limits.Burst,
-            AdminKeyFilter.IsConfigured(configuration));
+            admin.Value.IsConfigured);
     }
 
     private static async Task<DataStats> ReadDataAsync(NpgsqlConnection connection, CancellationToken cancellationToken)

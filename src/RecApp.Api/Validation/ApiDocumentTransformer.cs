@@ -21,7 +21,7 @@ internal sealed class ApiDocumentTransformer : IOpenApiDocumentTransformer
         {
             Type = SecuritySchemeType.ApiKey,
             In = ParameterLocation.Header,
-            Name = AdminKeyFilter.Header,
+            Name = AdminKey.Header,
             Description = "The value of Admin:ApiKey.",
         };
         foreach (var (path, item) in document.Paths)

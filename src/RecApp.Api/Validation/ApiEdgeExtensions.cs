@@ -57,6 +57,10 @@ public static class ApiEdgeExtensions
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages(); // framework-made 4xx without a body (405, unmatched routes) become problems too
+        // Before the limiter and the endpoints: an admin route without the right key is answered here, before its
+        // body is bound or validated (Admin/AdminKeyAuthentication).
+        app.UseAuthentication();
+        app.UseAuthorization();
         // Disabled means no limiter middleware at all, not a no-op limiter consulted on every request.
         if (app.Services.GetRequiredService<IOptions<RateLimitingOptions>>().Value.Enabled)
         {
