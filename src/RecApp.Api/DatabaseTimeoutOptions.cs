@@ -30,6 +30,7 @@ public static class DatabaseTimeoutRegistration
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddSingleton<DatabaseWrites>();
+        builder.Services.AddSingleton<DatabaseOutageLog>();
         return builder;
     }
 }

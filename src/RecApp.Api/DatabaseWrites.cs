@@ -9,7 +9,7 @@ namespace RecApp.Api;
 /// given up before its commit can never commit later (<see cref="CommitGate"/>), and one given up during its commit
 /// is reported as "may or may not be stored".
 /// </summary>
-public sealed class DatabaseWrites(IOptions<DatabaseTimeoutOptions> options)
+public sealed class DatabaseWrites(IOptions<DatabaseTimeoutOptions> options, DatabaseOutageLog outages)
 {
     public async Task<T> WithinTimeoutAsync<T>(Func<CommitGate, CancellationToken, Task<T>> write)
     {
@@ -19,7 +19,9 @@ public sealed class DatabaseWrites(IOptions<DatabaseTimeoutOptions> options)
         var task = write(gate, deadline.Token);
         try
         {
-            return await task.WaitAsync(timeout);
+            var result = await task.WaitAsync(timeout);
+            outages.Answered();
+            return result;
         }
         catch (Exception ex) when (ex is TimeoutException || (ex is OperationCanceledException && deadline.IsCancellationRequested))
         {

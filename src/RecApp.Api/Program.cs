@@ -12,42 +12,51 @@ using RecApp.Recommendations;
 using RecApp.Recommendations.Data;
 using RecApp.ServiceDefaults;
 
-var builder = WebApplication.CreateBuilder(args);
-builder.Configuration.AddSeedEnvironmentNames(); // seed 002's names (CACHE_TTL_*, RECOMMENDATIONS_*_URL, ...) first
-
-builder.AddServiceDefaults();
-builder.AddPostgresDataSource("recdb", critical: false); // cached answers keep flowing while the database is down
-builder.AddPostgresDbContext<RecDbContext>();
-builder.AddDatabaseTimeouts(); // every request-path wait on PostgreSQL is short and bounded
-if (builder.AddOptionalReadOnlyPostgresDataSource(SourceDatabaseOptions.ConnectionName)) // the shop's database, read-only
+// A bad setting stops start-up with its name on stderr and exit code 2, not an unhandled-exception abort.
+try
 {
-    builder.Services.AddSourceDatabase();
+    var builder = WebApplication.CreateBuilder(args);
+    builder.Configuration.AddSeedEnvironmentNames(); // seed 002's names (CACHE_TTL_*, RECOMMENDATIONS_*_URL, ...) first
+
+    builder.AddServiceDefaults();
+    builder.AddPostgresDataSource("recdb", critical: false); // cached answers keep flowing while the database is down
+    builder.AddPostgresDbContext<RecDbContext>();
+    builder.AddDatabaseTimeouts(); // every request-path wait on PostgreSQL is short and bounded
+    if (builder.AddOptionalReadOnlyPostgresDataSource(SourceDatabaseOptions.ConnectionName)) // the shop's database, read-only
+    {
+        builder.Services.AddSourceDatabase();
+    }
+    builder.AddRedisConnection("redis");
+    builder.AddRecommendationCache();
+    builder.AddApiEdge();
+    builder.AddAdminKeyAuthentication();
+    builder.AddRecommendations();
+    builder.AddExperiments();
+    builder.AddCatalog();
+    builder.AddInteractions();
+    builder.AddStats();
+    builder.AddConsole();
+
+    var app = builder.Build();
+
+    app.UseApiEdge();
+    app.MapDefaultEndpoints();
+    app.MapRecommendationEndpoints();
+    app.MapInteractionEndpoints();
+    app.MapCatalogEndpoints();
+    app.MapStatsEndpoints();
+    app.MapAdminEndpoints();
+    app.MapExperimentEndpoints();
+    app.MapConsole();
+    app.MapApiDocs();
+
+    app.Run();
+    return 0;
 }
-builder.AddRedisConnection("redis");
-builder.AddRecommendationCache();
-builder.AddApiEdge();
-builder.AddAdminKeyAuthentication();
-builder.AddRecommendations();
-builder.AddExperiments();
-builder.AddCatalog();
-builder.AddInteractions();
-builder.AddStats();
-builder.AddConsole();
-
-var app = builder.Build();
-
-app.UseApiEdge();
-app.MapDefaultEndpoints();
-app.MapRecommendationEndpoints();
-app.MapInteractionEndpoints();
-app.MapCatalogEndpoints();
-app.MapStatsEndpoints();
-app.MapAdminEndpoints();
-app.MapExperimentEndpoints();
-app.MapConsole();
-app.MapApiDocs();
-
-app.Run();
+catch (Exception exception) when (ConfigurationError.Describe(exception) is { } error)
+{
+    return ConfigurationError.Exit(error);
+}
 
 /// <summary>Entry point, visible to WebApplicationFactory in the tests.</summary>
 public partial class Program;

@@ -23,11 +23,19 @@ public static class Program
     /// </summary>
     private static InvocationConfiguration LeaveTerminationToTheHost => new() { ProcessTerminationTimeout = null };
 
+    /// <summary>The worker until it stops; a bad setting ends it at start-up with its name on stderr and exit code 2.</summary>
     public static async Task<int> RunWorkerAsync(string[] args, CancellationToken cancellationToken)
     {
-        using var host = CreateWorkerBuilder(args).Build();
-        await host.RunAsync(cancellationToken);
-        return 0;
+        try
+        {
+            using var host = CreateWorkerBuilder(args).Build();
+            await host.RunAsync(cancellationToken);
+            return 0;
+        }
+        catch (Exception exception) when (ConfigurationError.Describe(exception) is { } error)
+        {
+            return ConfigurationError.Exit(error);
+        }
     }
 
     public static HostApplicationBuilder CreateWorkerBuilder(string[] args)

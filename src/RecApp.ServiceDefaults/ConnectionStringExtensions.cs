@@ -13,7 +13,7 @@ public static class ConnectionStringExtensions
         var value = configuration.GetConnectionString(name);
         if (string.IsNullOrWhiteSpace(value))
         {
-            throw new InvalidOperationException(
+            throw new InvalidConfigurationException(
                 $"Connection string 'ConnectionStrings:{name}' is not set. Set the environment variable " +
                 $"ConnectionStrings__{name} or add it to appsettings.json (Aspire's WithReference sets it for you).");
         }

@@ -42,8 +42,11 @@ public sealed class DatabaseBreaker : RecApp.Recommendations.Scoring.IUserReadGu
 {
     private readonly ResiliencePipeline _pipeline;
 
-    public DatabaseBreaker(IOptions<DatabaseBreakerOptions> options, ILogger<DatabaseBreaker> logger)
+    private readonly DatabaseOutageLog _outages;
+
+    public DatabaseBreaker(IOptions<DatabaseBreakerOptions> options, DatabaseOutageLog outages)
     {
+        _outages = outages;
         var settings = options.Value;
         _pipeline = new ResiliencePipelineBuilder()
             .AddCircuitBreaker(new CircuitBreakerStrategyOptions
@@ -53,14 +56,15 @@ public sealed class DatabaseBreaker : RecApp.Recommendations.Scoring.IUserReadGu
                 SamplingDuration = settings.SamplingDuration,
                 BreakDuration = settings.BreakDuration,
                 ShouldHandle = new PredicateBuilder().Handle<Exception>(IsOutage),
+                // The outage log speaks for both: one warning when reads start failing, one line when they are back.
                 OnOpened = args =>
                 {
-                    logger.LogWarning(args.Outcome.Exception, "PostgreSQL reads failing: personalized misses answer the fallback for {Break}.", args.BreakDuration);
+                    outages.Failed(args.Outcome.Exception ?? new TimeoutRejectedException(), $"history reads failing, breaker open for {args.BreakDuration}");
                     return ValueTask.CompletedTask;
                 },
                 OnClosed = _ =>
                 {
-                    logger.LogInformation("PostgreSQL answers again: personalized misses are computed again.");
+                    outages.Answered();
                     return ValueTask.CompletedTask;
                 },
             })

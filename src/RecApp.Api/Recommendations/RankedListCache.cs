@@ -41,7 +41,7 @@ public sealed class RankedListCache(
     RecommendationMetrics counters,
     ExperimentCatalog experiments,
     IOptionsMonitor<ApiOptions> options,
-    ILogger<RankedListCache> logger)
+    DatabaseOutageLog outages)
 {
     public const string AllRecommendationsTag = "recs";
 
@@ -73,7 +73,7 @@ public sealed class RankedListCache(
         }
         catch (Exception ex) when (DatabaseBreaker.IsOutage(ex))
         {
-            logger.LogDebug(ex, "Database unreachable: user {UserId} gets the popular list instead of a personalized one.", userId);
+            outages.Failed(ex, "a personalized miss answered the popular fallback");
             var popular = await PopularAsync(snapshot, new Demographics(), filters, cancellationToken);
             counters.CountFallback();
             // Not the user's list, from the cache or not: never reported as a cache hit.

@@ -10,7 +10,8 @@ namespace RecApp.Api.Validation;
 /// framework's 400/413) keeps its status, a value PostgreSQL rejects as data (class 22) is a 400, PostgreSQL being unreachable is a 503 with Retry-After (nothing
 /// was acknowledged, so the client retries), anything else is a 500 problem without internals.
 /// </summary>
-internal sealed class ApiExceptionHandler(IProblemDetailsService problems, ILogger<ApiExceptionHandler> logger) : IExceptionHandler
+internal sealed class ApiExceptionHandler(
+    IProblemDetailsService problems, DatabaseOutageLog outages, ILogger<ApiExceptionHandler> logger) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
     {
@@ -48,7 +49,7 @@ internal sealed class ApiExceptionHandler(IProblemDetailsService problems, ILogg
         }
         else if (IsDatabaseOutage(exception))
         {
-            logger.LogWarning(exception, "PostgreSQL unreachable while serving {Path}.", context.Request.Path);
+            outages.Failed(exception, $"{context.Request.Method} {context.Request.Path} answered 503"); // one warning per outage, not per request
             context.Response.Headers.RetryAfter = Problems.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
             (status, title, detail) = (StatusCodes.Status503ServiceUnavailable, "Service temporarily unavailable.", OutageDetail(context, exception));
         }

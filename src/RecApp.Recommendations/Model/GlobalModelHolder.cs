@@ -227,16 +227,33 @@ public sealed class GlobalModelRefreshService(IGlobalModel model, IOptions<Recom
         }
     }
 
+    private int _failedPolls;
+
+    /// <summary>
+    /// One warning when polls start failing, one line when they succeed again; the failures in between (every poll
+    /// while the database is down) only at Debug, with their stack traces.
+    /// </summary>
     private async Task TryReloadAsync(CancellationToken cancellationToken)
     {
         try
         {
             await model.ReloadAsync(cancellationToken);
+            if (_failedPolls > 0)
+            {
+                logger.LogInformation("Global model polls succeed again after {Failed} failed ones; serving version {Version}.",
+                    _failedPolls, model.Current.Version);
+                _failedPolls = 0;
+            }
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             // Database down or schema not migrated yet: keep serving the snapshot we have and try again next tick.
-            logger.LogWarning(ex, "Global model reload failed; still serving version {Version}.", model.Current.Version);
+            if (_failedPolls++ == 0)
+            {
+                logger.LogWarning("Global model reload failed ({Error}); still serving version {Version}, retried every poll.",
+                    ex.Message, model.Current.Version);
+            }
+            logger.LogDebug(ex, "Global model reload failed.");
         }
     }
 }

@@ -34,7 +34,7 @@ public sealed class ApiExceptionHandlerTests
         context.Request.Method = "POST";
         context.Request.Path = "/interactions";
         context.Response.Body = new MemoryStream();
-        var handler = new ApiExceptionHandler(services.GetRequiredService<IProblemDetailsService>(), logged);
+        var handler = new ApiExceptionHandler(services.GetRequiredService<IProblemDetailsService>(), Outages(), logged);
 
         var handled = await handler.TryHandleAsync(context, new InvalidOperationException("boom"), CancellationToken.None);
 
@@ -55,7 +55,7 @@ public sealed class ApiExceptionHandlerTests
         context.Request.Method = "POST";
         context.Request.Path = "/interactions";
         context.Response.Body = new MemoryStream();
-        var handler = new ApiExceptionHandler(services.GetRequiredService<IProblemDetailsService>(), new RecordingLogger());
+        var handler = new ApiExceptionHandler(services.GetRequiredService<IProblemDetailsService>(), Outages(), new RecordingLogger());
         var failure = new RecApp.Api.Interactions.InteractionsNotConfirmedException(mayBeStored, new NpgsqlException("connection lost"));
 
         await handler.TryHandleAsync(context, failure, CancellationToken.None);
@@ -79,4 +79,7 @@ public sealed class ApiExceptionHandlerTests
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
             Entries.Add((logLevel, formatter(state, exception), exception));
     }
+
+    private static RecApp.Api.DatabaseOutageLog Outages() =>
+        new(TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<RecApp.Api.DatabaseOutageLog>.Instance);
 }

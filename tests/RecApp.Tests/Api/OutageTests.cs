@@ -166,6 +166,46 @@ public sealed class OutageTests(ApiWorld world) : IClassFixture<ApiWorld>
         Assert.Equal((long)acknowledged, await count.ExecuteScalarAsync());
     }
 
+    /// <summary>Before: a warning with a ~4 KB stack trace per refused write (9,175 refusals wrote 299,857 lines in 15 s).</summary>
+    [Fact]
+    public async Task A_thousand_refused_writes_during_an_outage_log_a_signal_not_a_flood()
+    {
+        await using var postgres = await PostgresServer.StartPrivateAsync();
+        var connectionString = await ApiWorld.CreateOnAsync(postgres, "quiet");
+        var logs = new LogCapture();
+        await using var instance = world.CreateApi(postgres: connectionString, settings: new Dictionary<string, string?>
+        {
+            ["Caching:KeyPrefix"] = world.KeyPrefix + "quiet:",
+            ["Api:WarmUsers"] = "0",
+            ["Logging:LogLevel:Default"] = "Information", // what a deployment logs: every line that counts
+            ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+        });
+        var api = logs.On(instance);
+        using var client = api.CreateClient();
+        Assert.Equal(HttpStatusCode.Accepted, (await client.PostJsonAsync("/interactions", """{"user_id": 1, "item_id": 1, "type": "view"}""")).StatusCode);
+
+        postgres.Stop();
+        var before = logs.Lines.Count;
+        var refused = 0;
+        for (var i = 0; i < 1000; i++)
+        {
+            var response = await client.PostJsonAsync("/interactions", $$"""{"user_id": 1, "item_id": {{i % 60 + 1}}, "type": "click"}""");
+            refused += response.StatusCode == HttpStatusCode.ServiceUnavailable ? 1 : 0;
+        }
+        var during = logs.Lines.Skip(before).Where(l => l.Level >= Microsoft.Extensions.Logging.LogLevel.Information).ToArray();
+
+        await postgres.RestartAsync();
+        await LocalProcess.WaitUntilAsync(async () =>
+                (await client.PostJsonAsync("/interactions", """{"user_id": 1, "item_id": 2, "type": "view"}""")).StatusCode == HttpStatusCode.Accepted,
+            TimeSpan.FromSeconds(20), "writes to be accepted again");
+
+        Assert.Equal(1000, refused);
+        Assert.True(during.Length < 20, $"{during.Length} lines:\n" + string.Join("\n", during.Select(l => $"{l.Level} {l.Category}: {l.Message}")));
+        Assert.DoesNotContain(during, l => l.Exception is not null); // stack traces only at Debug
+        Assert.Single(during, l => l.Message.StartsWith("PostgreSQL is unreachable", StringComparison.Ordinal));
+        Assert.Contains(logs.Lines, l => l.Level == Microsoft.Extensions.Logging.LogLevel.Information && l.Message.StartsWith("PostgreSQL answers again", StringComparison.Ordinal));
+    }
+
     private static async Task<string?> HealthAsync(HttpClient client) =>
         (await (await client.GetAsync("/health")).JsonAsync()).GetProperty("status").GetString();
 }
