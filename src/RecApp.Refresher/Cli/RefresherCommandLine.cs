@@ -132,10 +132,14 @@ public static class RefresherCommandLine
             DefaultValueFactory = _ => defaults.MinItemTrainUsers,
         };
         var json = new Option<FileInfo?>("--json") { Description = "Also write the report as JSON to this file." };
+        var golden = new Option<FileInfo?>("--golden")
+        {
+            Description = "Only write what is served to each test user, one line each (user, algorithm, a digest of the top K), to this file: bench/golden/run.sh compares these before and after a change.",
+        };
         var servedBy = EvaluateServedAction.ServedByOption();
         var command = new Command("evaluate", "Evaluate the engine offline on synthetic or imported data (precision, recall, nDCG, MAP, coverage at K).")
         {
-            k, testFraction, splitSeed, maxUsers, minItemUsers, json, servedBy,
+            k, testFraction, splitSeed, maxUsers, minItemUsers, json, golden, servedBy,
         };
         source.AddTo(command);
         command.Validators.Add(result =>
@@ -186,6 +190,13 @@ public static class RefresherCommandLine
             {
                 return await EvaluateServedAction.RunAsync(loaded, options, api, parseResult.GetValue(json),
                     parseResult.InvocationConfiguration.Output, cancellationToken);
+            }
+            if (parseResult.GetValue(golden) is { } goldenFile)
+            {
+                var lines = AnsiConsole.Status().Start($"Serving every test user of {loaded.Description}...",
+                    _ => GoldenLists.Write(loaded.Dataset, options, goldenFile.FullName));
+                parseResult.InvocationConfiguration.Output.WriteLine($"{lines} users' lists written to {goldenFile.FullName}.");
+                return 0;
             }
             var evaluation = AnsiConsole.Status().Start($"Evaluating on {loaded.Description}...",
                 _ => OfflineEvaluator.Evaluate(loaded.Dataset, options));
