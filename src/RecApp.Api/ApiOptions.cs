@@ -4,7 +4,7 @@ namespace RecApp.Api;
 
 /// <summary>
 /// Section <c>Api</c>: how the API serves lists. The seed's environment names (<c>CACHE_TTL_POPULAR</c>,
-/// <c>DEFAULT_PAGE_SIZE</c>, ...) reach these keys through <see cref="RecApp.Recommendations.SeedEnvironmentNames"/>.
+/// <c>DEFAULT_PAGE_SIZE</c>, ...) reach these keys through <see cref="RecApp.ServiceDefaults.SeedEnvironmentNames"/>.
 /// Validated at start-up: a bad value stops the API, naming the setting.
 /// </summary>
 public sealed class ApiOptions : IValidatableObject
@@ -53,7 +53,7 @@ public sealed class ApiOptions : IValidatableObject
 
     /// <summary>Accepted values of <c>user_params.age</c>.</summary>
     [MinLength(1, ErrorMessage = "Api:AgeGroups must name at least one value.")]
-    public string[] AgeGroups { get; set; } = [.. RecApp.Recommendations.Ingest.AgeGroups.All];
+    public string[] AgeGroups { get; set; } = [.. RecApp.Engine.Domain.AgeGroups.All];
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {

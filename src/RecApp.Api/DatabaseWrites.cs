@@ -1,13 +1,13 @@
 using Microsoft.Extensions.Options;
+using RecApp.Data;
 
 namespace RecApp.Api;
 
 /// <summary>
 /// Bounds a request's write to PostgreSQL by <see cref="DatabaseTimeoutOptions.WriteTimeout"/>. The write gets a token
 /// cancelled at the deadline (Npgsql then cancels the statement), and the caller is answered at the deadline whatever
-/// the driver does: a frozen server can hold a cancellation for seconds. What the caller is told stays true: a write
-/// given up before its commit can never commit later (<see cref="CommitGate"/>), and one given up during its commit
-/// is reported as "may or may not be stored".
+/// the driver does: a frozen server can hold a cancellation for seconds. What the caller is told stays true through the
+/// write's <see cref="CommitGate"/>.
 /// </summary>
 public sealed class DatabaseWrites(IOptions<DatabaseTimeoutOptions> options, DatabaseOutageLog outages)
 {
@@ -27,37 +27,6 @@ public sealed class DatabaseWrites(IOptions<DatabaseTimeoutOptions> options, Dat
         {
             _ = task.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default); // finishes (or fails) in the background, observed
             throw new DatabaseWriteTimeoutException(timeout, gate.GiveUp());
-        }
-    }
-}
-
-/// <summary>Passed through a bounded write: <see cref="Enter"/> right before the commit (or an autocommit statement).</summary>
-public sealed class CommitGate
-{
-    private readonly Lock _lock = new();
-    private bool _committing;
-    private bool _abandoned;
-
-    /// <summary>From here the write may land; throws when the caller has already been told it did not.</summary>
-    public void Enter()
-    {
-        lock (_lock)
-        {
-            if (_abandoned)
-            {
-                throw new OperationCanceledException("The write was given up before its commit.");
-            }
-            _committing = true;
-        }
-    }
-
-    /// <summary>Abandons the write; true when its commit had already begun (the outcome is unknown).</summary>
-    internal bool GiveUp()
-    {
-        lock (_lock)
-        {
-            _abandoned = !_committing;
-            return _committing;
         }
     }
 }

@@ -8,19 +8,19 @@ using RecApp.Api.Recommendations;
 using RecApp.Api.Stats;
 using RecApp.Api.Validation;
 using RecApp.Api.Caching;
-using RecApp.Recommendations;
-using RecApp.Recommendations.Data;
+using RecApp.Engine;
+using RecApp.Engine.Domain;
+using RecApp.Data;
+using RecApp.Data.Migrations;
+using RecApp.Data.Source;
 using RecApp.ServiceDefaults;
 
 // A bad setting stops start-up with its name on stderr and exit code 2, not an unhandled-exception abort.
 try
 {
     var builder = WebApplication.CreateBuilder(args);
-    builder.Configuration.AddSeedEnvironmentNames(); // seed 002's names (CACHE_TTL_*, RECOMMENDATIONS_*_URL, ...) first
-
     builder.AddServiceDefaults();
     builder.AddPostgresDataSource("recdb", critical: false); // cached answers keep flowing while the database is down
-    builder.AddPostgresDbContext<RecDbContext>();
     builder.AddDatabaseTimeouts(); // every request-path wait on PostgreSQL is short and bounded
     if (builder.AddOptionalReadOnlyPostgresDataSource(SourceDatabaseOptions.ConnectionName)) // the shop's database, read-only
     {
@@ -29,7 +29,7 @@ try
     builder.AddRedisConnection("redis");
     builder.AddRecommendationCache();
     builder.AddApiEdge();
-    builder.AddAdminKeyAuthentication();
+    builder.AddAdmin();
     builder.AddRecommendations();
     builder.AddExperiments();
     builder.AddCatalog();

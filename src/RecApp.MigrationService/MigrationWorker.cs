@@ -1,7 +1,10 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using RecApp.Recommendations.Data;
+using RecApp.Engine.Domain;
+using RecApp.Data;
+using RecApp.Data.Migrations;
+using RecApp.Data.Source;
 
 namespace RecApp.MigrationService;
 
@@ -33,13 +36,13 @@ public sealed class MigrationWorker(
         {
             var connectionString = configuration.GetConnectionString(ConnectionName)
                 ?? throw new InvalidOperationException($"ConnectionStrings:{ConnectionName} is not set.");
-            await CreateDatabaseIfMissingAsync(connectionString, stoppingToken);
+            await DatabaseCreator.CreateIfMissingAsync(connectionString, options.Value.ConnectTimeout, logger, stoppingToken);
             await using var dataSource = NpgsqlDataSource.Create(connectionString);
             var applied = await new DatabaseMigrator(dataSource, loggerFactory.CreateLogger<DatabaseMigrator>()).MigrateAsync(stoppingToken);
             logger.LogInformation("Database schema is current ({Applied} migrations applied by this run).", applied);
             if (configuration.GetConnectionString(SampleShopConnectionName) is { Length: > 0 } shop)
             {
-                await CreateDatabaseIfMissingAsync(shop, stoppingToken);
+                await DatabaseCreator.CreateIfMissingAsync(shop, options.Value.ConnectTimeout, logger, stoppingToken);
                 await SampleShop.EnsureAsync(shop, logger, stoppingToken);
             }
         }
@@ -50,55 +53,5 @@ public sealed class MigrationWorker(
             Environment.ExitCode = 1;
         }
         lifetime.StopApplication();
-    }
-
-    /// <summary>Connects to the server's <c>postgres</c> database and creates the target database if absent.</summary>
-    private async Task CreateDatabaseIfMissingAsync(string connectionString, CancellationToken cancellationToken)
-    {
-        var target = new NpgsqlConnectionStringBuilder(connectionString);
-        var name = target.Database ?? throw new InvalidOperationException("A connection string names no database.");
-        var maintenance = new NpgsqlConnectionStringBuilder(connectionString) { Database = "postgres", Pooling = false };
-
-        await using var connection = await OpenWithRetryAsync(maintenance.ConnectionString, cancellationToken);
-        await using var exists = new NpgsqlCommand("SELECT 1 FROM pg_database WHERE datname = $1", connection);
-        exists.Parameters.Add(new NpgsqlParameter { Value = name });
-        if (await exists.ExecuteScalarAsync(cancellationToken) is not null)
-        {
-            return;
-        }
-        try
-        {
-            // An identifier cannot be a parameter; quote it instead.
-            await using var create = new NpgsqlCommand($"CREATE DATABASE \"{name.Replace("\"", "\"\"", StringComparison.Ordinal)}\"", connection);
-            await create.ExecuteNonQueryAsync(cancellationToken);
-            logger.LogInformation("Created database {Database}.", name);
-        }
-        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.DuplicateDatabase)
-        {
-            // Created concurrently (e.g. by Aspire's AddDatabase in container mode): nothing to do.
-        }
-    }
-
-    private async Task<NpgsqlConnection> OpenWithRetryAsync(string connectionString, CancellationToken cancellationToken)
-    {
-        var deadline = DateTime.UtcNow + options.Value.ConnectTimeout;
-        var delay = TimeSpan.FromMilliseconds(200);
-        while (true)
-        {
-            var connection = new NpgsqlConnection(connectionString);
-            try
-            {
-                await connection.OpenAsync(cancellationToken);
-                return connection;
-            }
-            catch (Exception ex) when (ex is NpgsqlException { IsTransient: true } or PostgresException { SqlState: PostgresErrorCodes.CannotConnectNow }
-                                       && DateTime.UtcNow < deadline)
-            {
-                await connection.DisposeAsync();
-                logger.LogInformation("PostgreSQL not reachable yet ({Message}); retrying.", ex.Message);
-                await Task.Delay(delay, cancellationToken);
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(2).Ticks));
-            }
-        }
     }
 }

@@ -1,7 +1,14 @@
 using System.CommandLine;
-using RecApp.Recommendations;
-using RecApp.Recommendations.Data;
-using RecApp.Recommendations.Model;
+using RecApp.Engine;
+using RecApp.Engine.Domain;
+using RecApp.Data;
+using RecApp.Data.Migrations;
+using RecApp.Data.Source;
+using RecApp.Engine.Model;
+using RecApp.Engine.Training;
+using RecApp.Engine.Embeddings;
+using RecApp.Data.Models;
+using RecApp.Refresher.Jobs;
 using RecApp.Refresher.Cli;
 using RecApp.ServiceDefaults;
 
@@ -46,7 +53,6 @@ public static class Program
             ContentRootPath = AppContext.BaseDirectory, // appsettings next to the binary, wherever it is started from
         });
 
-        builder.Configuration.AddSeedEnvironmentNames(); // seed 002's names first: they may carry the connection strings
         builder.AddServiceDefaults();
         builder.AddPostgresDataSource("recdb");
         if (builder.AddOptionalReadOnlyPostgresDataSource(SourceDatabaseOptions.ConnectionName)) // the shop's database, read-only

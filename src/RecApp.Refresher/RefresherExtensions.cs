@@ -1,6 +1,10 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using RecApp.Recommendations;
-using RecApp.Recommendations.Ingest;
+using RecApp.ServiceDefaults;
+using RecApp.Engine;
+using RecApp.Engine.Datasets;
+using RecApp.Engine.Domain;
+using RecApp.Data;
+using RecApp.Data.Jobs;
 using RecApp.Refresher.Worker;
 
 namespace RecApp.Refresher;
@@ -10,19 +14,20 @@ public static class RefresherExtensions
     /// <summary>
     /// The Refresher worker: options (section <c>Refresher</c>, the seed's environment names mapped onto it), leader election,
     /// job history, on-demand requests, version announcements, demo seeding and the worker itself. The jobs are
-    /// every <see cref="RecApp.Recommendations.Model.IModelJob"/> registered in the container.
+    /// every <see cref="RecApp.Refresher.Jobs.IModelJob"/> registered in the container.
     /// </summary>
     public static IHostApplicationBuilder AddRefresher(this IHostApplicationBuilder builder)
     {
-        builder.Configuration.AddSeedEnvironmentNames();
         builder.Services.AddOptions<RefresherOptions>()
             .BindConfiguration(RefresherOptions.SectionName)
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<DatasetBulkLoader>();
+        builder.Services.AddSingleton<LeaderLock>();
         builder.Services.AddSingleton<LeaderElection>();
-        builder.Services.AddSingleton<JobRunHistory>();
+        builder.Services.AddSingleton<JobRunStore>();
+        builder.Services.AddSingleton<RefreshRequestStore>();
         builder.Services.AddSingleton<RefresherMetrics>();
         builder.Services.AddSingleton<RefreshRequestInbox>();
         builder.Services.AddSingleton<ModelVersionAnnouncer>();

@@ -10,7 +10,9 @@ using OpenTelemetry.Logs;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 using RecApp.Api.Caching;
-using RecApp.Recommendations.Scoring;
+using RecApp.Engine.Domain;
+using RecApp.Engine.Scoring;
+using RecApp.Api.Recommendations;
 using RecApp.ServiceDefaults;
 using IHost = Microsoft.Extensions.Hosting.IHost; // BenchmarkDotNet.Engines has an IHost too
 

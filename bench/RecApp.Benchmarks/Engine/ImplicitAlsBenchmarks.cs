@@ -1,7 +1,12 @@
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Engines;
-using RecApp.Recommendations.Model;
-using RecApp.Recommendations.Model.Embeddings;
+using RecApp.Engine;
+using RecApp.Engine.Model;
+using RecApp.Engine.Training;
+using RecApp.Engine.Embeddings;
+using RecApp.Data;
+using RecApp.Data.Models;
+using RecApp.Api.Model;
 
 namespace RecApp.Benchmarks.Engine;
 
@@ -95,6 +100,6 @@ public class ImplicitAlsTopKBenchmarks
 /// <summary>The engine's user × item weights for a synthetic size, as iALS reads them.</summary>
 internal static class ImplicitAlsData
 {
-    public static ImplicitFeedbackMatrix Matrix(string size) => ImplicitFeedbackMatrix.FromInteractionMatrix(
-        InteractionMatrix.Build(EngineData.Create(size), new RecommendationOptions(), EngineData.Now));
+    public static ImplicitFeedbackMatrix Matrix(string size) =>
+        InteractionMatrix.Build(EngineData.Create(size), new RecommendationOptions(), EngineData.Now).ToImplicitFeedback();
 }

@@ -1,7 +1,15 @@
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Engines;
-using RecApp.Recommendations.Data;
-using RecApp.Recommendations.Model;
+using RecApp.Engine.Domain;
+using RecApp.Data;
+using RecApp.Data.Migrations;
+using RecApp.Data.Source;
+using RecApp.Engine;
+using RecApp.Engine.Model;
+using RecApp.Engine.Training;
+using RecApp.Engine.Embeddings;
+using RecApp.Data.Models;
+using RecApp.Api.Model;
 
 namespace RecApp.Benchmarks.Engine;
 

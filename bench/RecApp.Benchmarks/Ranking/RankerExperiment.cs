@@ -1,12 +1,13 @@
 using System.Diagnostics;
 using System.Globalization;
 using RecApp.Benchmarks.Engine;
-using RecApp.Recommendations.Data;
-using RecApp.Recommendations.Evaluation;
-using RecApp.Recommendations.Ingest;
-using RecApp.Recommendations.Model;
-using RecApp.Recommendations.Ranking;
-using RecApp.Recommendations.Scoring;
+using RecApp.Engine;
+using RecApp.Engine.Datasets;
+using RecApp.Engine.Domain;
+using RecApp.Engine.Model;
+using RecApp.Engine.Scoring;
+using RecApp.Engine.Training;
+using RecApp.Refresher.Evaluation;
 
 namespace RecApp.Benchmarks.Ranking;
 
@@ -152,6 +153,21 @@ internal static class RankerExperiment
             new ItemNeighborModel(collaborative, ItemNeighborBuilder.Content(train, options)),
             UserModelBuilder.BuildNeighbors(train, options),
             UserModelBuilder.BuildProfiles(train, options))) with { Tuning = tuning };
+        // The embedding source, as ModelTuner fits it for its validation model: on the validation training part with the
+        // decay the build chose and the ALS settings the full build fitted (left out only when the build left it out).
+        // Without it the ranker trained and was guarded on four sources and tested against five.
+        if (run.Model.Embeddings.Vectors?.Settings is { } als)
+        {
+            var halfLife = tuning.DecayHalfLifeDays ?? options.DecayHalfLifeDays;
+            validation = validation with
+            {
+                Embeddings = ItemEmbeddingBuilder.Build(
+                    halfLife == options.DecayHalfLifeDays
+                        ? train
+                        : InteractionMatrix.Build(run.Train, options.WithDecay(halfLife), clock).HoldOut(settings.HoldOutFraction, seed: 17, options.TuningTrainUsers).Train,
+                    options, als),
+            };
+        }
         var histories = ModelTuner.Histories(run.Train, matrix, users, heldOut, options.RecentHistory);
         var validationFeatures = new CandidateFeatures(validation, settings.PerSource);
         var names = CandidateFeatures.Names(BlendWeights.SourceNames);

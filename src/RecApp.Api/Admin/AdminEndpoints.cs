@@ -5,14 +5,20 @@ using RecApp.Api.Catalog;
 using RecApp.Api.Recommendations;
 using RecApp.Api.Stats;
 using RecApp.Api.Validation;
-using RecApp.Recommendations.Model;
+using RecApp.Engine;
+using RecApp.Engine.Model;
+using RecApp.Engine.Training;
+using RecApp.Engine.Embeddings;
+using RecApp.Data;
+using RecApp.Data.Models;
+using RecApp.Api.Model;
+using RecApp.Data.Jobs;
 
 namespace RecApp.Api.Admin;
 
 /// <summary>Operator endpoints under <c>/admin</c>, for callers with the admin key (<see cref="AdminKey"/>).</summary>
 public static class AdminEndpoints
 {
-    private const string AllJobs = ModelChannels.AllJobs;
 
     public static IEndpointRouteBuilder MapAdminEndpoints(this IEndpointRouteBuilder app)
     {
@@ -29,11 +35,11 @@ public static class AdminEndpoints
             .ProducesValidationProblem()
             .WithSummary("Asks the Refresher to run a job now: popular, profiles, similarities, cleanup or all.");
         // Seed 002's own routes for two of those jobs.
-        admin.MapPost("/refresh-popular-items", (NpgsqlDataSource dataSource, DatabaseWrites writes) =>
-                RefreshAsync(ModelChannels.Popular, dataSource, writes))
+        admin.MapPost("/refresh-popular-items", (RefreshRequestStore store, DatabaseWrites writes) =>
+                RefreshAsync(JobNames.Popular, store, writes))
             .WithSummary("Seed 002's name for POST /admin/refresh/popular.");
-        admin.MapPost("/update-user-profiles", (NpgsqlDataSource dataSource, DatabaseWrites writes) =>
-                RefreshAsync(ModelChannels.Profiles, dataSource, writes))
+        admin.MapPost("/update-user-profiles", (RefreshRequestStore store, DatabaseWrites writes) =>
+                RefreshAsync(JobNames.Profiles, store, writes))
             .WithSummary("Seed 002's name for POST /admin/refresh/profiles.");
         admin.MapPost("/cache/clear", ClearAsync)
             .WithSummary("Evicts every cached recommendation list on every instance.");
@@ -46,43 +52,17 @@ public static class AdminEndpoints
     }
 
     private static async Task<Results<Accepted<RefreshAccepted>, ProblemHttpResult>> RefreshAsync(
-        string job, NpgsqlDataSource dataSource, DatabaseWrites writes)
+        string job, RefreshRequestStore store, DatabaseWrites writes)
     {
         var name = job.ToLowerInvariant();
-        if (name != AllJobs && !ModelChannels.JobNames.Contains(name))
+        if (name != JobNames.All && !JobNames.Every.Contains(name))
         {
-            return Problems.Field("job", $"Unknown job '{job}'; expected one of: {string.Join(", ", ModelChannels.JobNames)}, {AllJobs}.");
+            return Problems.Field("job", $"Unknown job '{job}'; expected one of: {string.Join(", ", JobNames.Every)}, {JobNames.All}.");
         }
-        var jobs = name == AllJobs ? ModelChannels.JobNames.ToArray() : [name];
+        string[] jobs = name == JobNames.All ? [.. JobNames.Every] : [name];
 
-        // Rows and NOTIFY in one transaction: the Refresher is woken only for committed requests, and a
-        // Refresher that was down finds the rows when it starts.
-        var requests = await writes.WithinTimeoutAsync(async (gate, token) =>
-        {
-            await using var connection = await dataSource.OpenConnectionAsync(token);
-            await using var transaction = await connection.BeginTransactionAsync(token);
-            await using (var durable = new NpgsqlCommand("SET LOCAL synchronous_commit TO on", connection, transaction))
-            {
-                await durable.ExecuteNonQueryAsync(token);
-            }
-            var queued = new List<RefreshRequested>(jobs.Length);
-            foreach (var each in jobs)
-            {
-                await using var command = new NpgsqlCommand(
-                    """
-                    WITH queued AS (INSERT INTO refresh_requests (job, requested_by) VALUES ($1, 'api') RETURNING id)
-                    SELECT id FROM queued, pg_notify($2, $1)
-                    """,
-                    connection, transaction);
-                command.Parameters.Add(new NpgsqlParameter { Value = each });
-                command.Parameters.Add(new NpgsqlParameter { Value = ModelChannels.RefreshRequested });
-                queued.Add(new RefreshRequested((long)(await command.ExecuteScalarAsync(token))!, each));
-            }
-            gate.Enter();
-            await transaction.CommitAsync(token);
-            return queued;
-        });
-        return TypedResults.Accepted((string?)null, new RefreshAccepted([.. requests]));
+        var requests = await writes.WithinTimeoutAsync((gate, token) => store.RequestAsync(jobs, "api", gate, token));
+        return TypedResults.Accepted((string?)null, new RefreshAccepted([.. requests.Select(r => new RefreshRequested(r.Id, r.Job))]));
     }
 
     private static async Task<Ok<CacheInvalidated>> ClearAsync(HybridCache cache)

@@ -32,11 +32,17 @@ public static class AdminKey
     /// <summary>The authorization policy of every admin-key route (<c>/admin/*</c>, the console's data, experiments).</summary>
     public const string Policy = "operator";
 
-    public static IHostApplicationBuilder AddAdminKeyAuthentication(this IHostApplicationBuilder builder)
+    /// <summary>The admin key's scheme and policy, the failure limit, and what the admin routes write (refresh requests).</summary>
+    public static IHostApplicationBuilder AddAdmin(this IHostApplicationBuilder builder)
     {
+        builder.Services.AddSingleton<RecApp.Data.Jobs.RefreshRequestStore>();
         builder.Services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.SectionName);
         builder.Services.AddSingleton<AdminKeyFailures>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<AdminKeyFailures>());
+        // No default scheme: only the admin routes' policy authenticates, so a public request never runs the handler
+        // (with one scheme registered the framework would otherwise make it the default and authenticate every request,
+        // twice on an admin route). The framework's documented switch; set in code so the test host gets it too.
+        AppContext.SetSwitch("Microsoft.AspNetCore.Authentication.SuppressAutoDefaultScheme", true);
         builder.Services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, AdminKeyAuthenticationHandler>(Scheme, null);
         builder.Services.AddAuthorizationBuilder().AddPolicy(Policy, policy => policy
             .AddAuthenticationSchemes(Scheme)

@@ -1,5 +1,8 @@
 using System.ComponentModel.DataAnnotations;
-using RecApp.Recommendations.Data;
+using RecApp.Engine.Domain;
+using RecApp.Data;
+using RecApp.Data.Migrations;
+using RecApp.Data.Source;
 
 namespace RecApp.Api.Caching;
 

@@ -1,10 +1,12 @@
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Caching.Hybrid;
 using Microsoft.Extensions.Options;
 using RecApp.Api.Recommendations;
 using RecApp.Api.Validation;
-using RecApp.Recommendations.Data;
+using RecApp.Engine.Domain;
+using RecApp.Data;
+using RecApp.Data.Catalog;
+using RecApp.Data.Source;
 
 namespace RecApp.Api.Catalog;
 
@@ -38,14 +40,17 @@ public static class CatalogEndpoints
         return app;
     }
 
+    // Not the request's token: once a write is under way, a client hanging up must not leave it half-known (the write is
+    // bounded by Database:WriteTimeout instead).
     private static async Task<Results<Ok<ItemResponse>, Created<ItemResponse>>> PutItemAsync(
-        [PositiveId] long id, ItemUpsert body, CatalogWriter writer, CatalogSync sync)
+        [PositiveId] long id, ItemUpsert body, CatalogStore store, DatabaseWrites writes, CatalogSync sync)
     {
-        var (item, created) = await writer.UpsertItemAsync(
-            id, body.Title!.Trim(), body.Category!.Trim(), body.Tags ?? [], Math.Round(body.Price!.Value, 2), body.GeoId,
-            body.Active ?? true);
-        await sync.PublishAsync(ToCatalogItem(item));
-        return created ? TypedResults.Created($"/items/{item.Id}", item) : TypedResults.Ok(item);
+        var item = new CatalogItem(id, body.Title!.Trim(), body.Category!.Trim(), body.Tags ?? [], Math.Round(body.Price!.Value, 2),
+            body.GeoId, body.Active ?? true, CreatedAt: default); // created_at is the database's
+        var (stored, created) = await writes.WithinTimeoutAsync((gate, token) => store.UpsertItemAsync(item, gate, token));
+        await sync.PublishAsync(stored.Item);
+        var response = ToResponse(stored);
+        return created ? TypedResults.Created($"/items/{id}", response) : TypedResults.Ok(response);
     }
 
     /// <summary>
@@ -67,47 +72,39 @@ public static class CatalogEndpoints
     }
 
     private static async Task<Results<Ok<ItemResponse>, ProblemHttpResult>> GetItemAsync(
-        [PositiveId] long id, RecDbContext db, IServiceProvider services, CancellationToken cancellationToken)
+        [PositiveId] long id, CatalogStore store, IServiceProvider services, CancellationToken cancellationToken)
     {
-        if (services.GetService<SourceDatabase>() is { } source)
-        {
-            return await source.ReadItemAsync(id, cancellationToken) is { } row
-                ? TypedResults.Ok(new ItemResponse(row.Item.Id, row.Item.Title, row.Item.Category, row.Item.Tags, row.Item.Price,
-                    row.Item.GeoId, row.Item.Active, row.Item.CreatedAt, row.UpdatedAt))
-                : Problems.NotFound("id", $"Item {id} does not exist.");
-        }
-        var item = await db.Items.AsNoTracking().FirstOrDefaultAsync(i => i.Id == id, cancellationToken);
-        return item is null ? Problems.NotFound("id", $"Item {id} does not exist.") : TypedResults.Ok(ToResponse(item));
+        var stored = services.GetService<SourceDatabase>() is { } source
+            ? await source.ReadItemAsync(id, cancellationToken)
+            : await store.ReadItemAsync(id, cancellationToken);
+        return stored is null ? Problems.NotFound("id", $"Item {id} does not exist.") : TypedResults.Ok(ToResponse(stored));
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> DeactivateItemAsync(
-        [PositiveId] long id, CatalogWriter writer, CatalogSync sync)
+        [PositiveId] long id, CatalogStore store, DatabaseWrites writes, CatalogSync sync)
     {
-        var item = await writer.DeactivateItemAsync(id);
-        if (item is null)
+        var stored = await writes.WithinTimeoutAsync((gate, token) => store.DeactivateItemAsync(id, gate, token));
+        if (stored is null)
         {
             return Problems.NotFound("id", $"Item {id} does not exist.");
         }
-        await sync.PublishAsync(ToCatalogItem(item));
+        await sync.PublishAsync(stored.Item);
         return TypedResults.NoContent();
     }
 
     private static async Task<Results<Ok<UserResponse>, Created<UserResponse>>> PutUserAsync(
-        [PositiveId] long id, UserUpsert body, CatalogWriter writer, HybridCache cache, IOptionsMonitor<ApiOptions> options)
+        [PositiveId] long id, UserUpsert body, CatalogStore store, DatabaseWrites writes, HybridCache cache, IOptionsMonitor<ApiOptions> options)
     {
         var settings = options.CurrentValue;
-        var (user, created) = await writer.UpsertUserAsync(id,
-            ValidationServices.Canonical(body.Gender, settings.Genders),
-            ValidationServices.Canonical(body.Age ?? body.AgeGroup, settings.AgeGroups),
-            body.GeoId);
+        var gender = ValidationServices.Canonical(body.Gender, settings.Genders);
+        var age = ValidationServices.Canonical(body.Age ?? body.AgeGroup, settings.AgeGroups);
+        var (row, created) = await writes.WithinTimeoutAsync((gate, token) => store.UpsertUserAsync(id, gender, age, body.GeoId, gate, token));
         // A new user's answer depends on demographics: drop what was cached for them.
         await cache.RemoveByTagAsync(RankedListCache.UserTag(id), CancellationToken.None);
+        var user = new UserResponse(row.Id, row.Gender, row.AgeGroup, row.GeoId, row.CreatedAt, row.UpdatedAt);
         return created ? TypedResults.Created($"/users/{user.Id}", user) : TypedResults.Ok(user);
     }
 
-    private static CatalogItem ToCatalogItem(ItemResponse item) =>
-        new(item.Id, item.Title, item.Category, item.Tags, item.Price, item.GeoId, item.Active, item.CreatedAt);
-
-    private static ItemResponse ToResponse(ItemRecord item) =>
-        new(item.Id, item.Title, item.Category, item.Tags, item.Price, item.GeoId, item.Active, item.CreatedAt, item.UpdatedAt);
+    private static ItemResponse ToResponse(StoredItem stored) => new(stored.Item.Id, stored.Item.Title, stored.Item.Category,
+        stored.Item.Tags, stored.Item.Price, stored.Item.GeoId, stored.Item.Active, stored.Item.CreatedAt, stored.UpdatedAt);
 }

@@ -1,7 +1,15 @@
 using System.Globalization;
 using RecApp.Api.PubSub;
-using RecApp.Recommendations.Data;
-using RecApp.Recommendations.Model;
+using RecApp.Engine.Domain;
+using RecApp.Data;
+using RecApp.Data.Migrations;
+using RecApp.Data.Source;
+using RecApp.Engine;
+using RecApp.Engine.Model;
+using RecApp.Engine.Training;
+using RecApp.Engine.Embeddings;
+using RecApp.Data.Models;
+using RecApp.Api.Model;
 using StackExchange.Redis;
 
 namespace RecApp.Api.Catalog;

@@ -22,7 +22,7 @@ public sealed record CacheSample(
 /// <summary><c>GET /admin/console/users/{id}</c>: who the user is to the engine, and what they are served now.</summary>
 public sealed record UserExplorerResponse(
     long UserId, bool Known, string? Gender, string? AgeGroup, int? GeoId,
-    long InteractionCount, int RecentDistinctItems, string Tier, string TierRule,
+    long InteractionCount, int DistinctItems, string Tier, string TierRule,
     HistoryRow[] History, string? Experiment, UserRecommendations Recommendations, VariantRecommendations[] Variants);
 
 /// <summary>What one variant of the running experiment would give the user (computed for the operator, not cached, not recorded).</summary>
@@ -36,7 +36,7 @@ public sealed record UserRecommendations(string Algorithm, long ModelVersion, bo
 /// <summary>An item of a list; <c>sources</c>: each source's weighted share of the score (user lists only).</summary>
 public sealed record ScoredItem(
     int Rank, long ItemId, string? Title, string? Category, decimal? Price, float Score,
-    RecApp.Recommendations.Scoring.SourceContribution[]? Sources = null);
+    RecApp.Engine.Scoring.SourceContribution[]? Sources = null);
 
 /// <summary><c>GET /admin/console/items/{id}</c>: an item as the in-process catalog knows it, its neighbors and popularity.</summary>
 public sealed record ItemExplorerResponse(

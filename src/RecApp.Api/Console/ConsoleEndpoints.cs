@@ -1,13 +1,22 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
-using Npgsql;
 using RecApp.Api.Admin;
 using RecApp.Api.Experiments;
 using RecApp.Api.Recommendations;
 using RecApp.Api.Validation;
-using RecApp.Recommendations.Data;
-using RecApp.Recommendations.Model;
-using RecApp.Recommendations.Scoring;
+using RecApp.Engine.Domain;
+using RecApp.Engine;
+using RecApp.Engine.Model;
+using RecApp.Engine.Training;
+using RecApp.Engine.Embeddings;
+using RecApp.Api.Model;
+using RecApp.Engine.Scoring;
+
+using RecApp.Data.Experiments;
+using RecApp.Data.Interactions;
+using RecApp.Data.Jobs;
+using RecApp.Data.Models;
+using RecApp.Data.Users;
 
 namespace RecApp.Api.Console;
 
@@ -18,6 +27,7 @@ namespace RecApp.Api.Console;
 public static class ConsoleEndpoints
 {
     private const int HistoryRows = 50;
+    private const int JobRuns = 30;
     private const int ListHead = 20;
 
     internal static RouteGroupBuilder MapConsoleApi(this IEndpointRouteBuilder app)
@@ -42,72 +52,26 @@ public static class ConsoleEndpoints
         return group;
     }
 
-    private static async Task<Ok<JobHistoryResponse>> JobsAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
-    {
-        await using var command = dataSource.CreateCommand("""
-            SELECT id, job, status, started_at, finished_at, duration_ms, row_count, model_version, error
-            FROM job_runs ORDER BY started_at DESC, id DESC LIMIT 30
-            """);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var runs = new List<JobRunRow>();
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            runs.Add(new JobRunRow(
-                reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetDateTime(3),
-                reader.IsDBNull(4) ? null : reader.GetDateTime(4),
-                reader.IsDBNull(5) ? null : reader.GetInt64(5),
-                reader.IsDBNull(6) ? null : reader.GetInt64(6),
-                reader.IsDBNull(7) ? null : reader.GetInt64(7),
-                reader.IsDBNull(8) ? null : reader.GetString(8)));
-        }
-        return TypedResults.Ok(new JobHistoryResponse([.. runs]));
-    }
+    private static async Task<Ok<JobHistoryResponse>> JobsAsync(JobRunStore jobRuns, CancellationToken cancellationToken) =>
+        TypedResults.Ok(new JobHistoryResponse([.. (await jobRuns.RecentAsync(JobRuns, cancellationToken)).Select(r =>
+            new JobRunRow(r.Id, r.Job, r.Status, r.StartedAt, r.FinishedAt, r.DurationMs, r.RowCount, r.ModelVersion, r.Error))]));
 
     private static async Task<Ok<UserExplorerResponse>> UserAsync(
-        [PositiveId] long id, NpgsqlDataSource dataSource, RankedListCache lists, IGlobalModel model,
+        [PositiveId] long id, UserReader users, InteractionStore interactions, RankedListCache lists, IGlobalModel model,
         IOptions<RecommendationOptions> engine, IRecommender baseline, ExperimentCatalog experiments,
         VariantRecommenders variants, CancellationToken cancellationToken)
     {
-        // The tier is the engine's rule over the same window it reads: distinct items among the recent events.
-        await using var batch = dataSource.CreateBatch();
-        batch.BatchCommands.Add(Command("SELECT gender, age_group, geo_id FROM users WHERE id = $1", id));
-        batch.BatchCommands.Add(Command("SELECT count(*) FROM interactions WHERE user_id = $1", id));
-        batch.BatchCommands.Add(Command("""
-            SELECT count(DISTINCT item_id)::int
-            FROM (SELECT item_id FROM interactions WHERE user_id = $1 ORDER BY occurred_at DESC LIMIT $2) AS recent
-            """, id, engine.Value.RecentHistory));
-        batch.BatchCommands.Add(Command(
-            "SELECT item_id, type, value, occurred_at FROM interactions WHERE user_id = $1 ORDER BY occurred_at DESC, id DESC LIMIT $2",
-            id, HistoryRows));
-
+        // The user as the recommender reads them (the source database included), and the engine's one tier rule.
+        var user = await users.ReadUserAsync(id, engine.Value.RecentHistory, cancellationToken);
+        var count = await interactions.CountForUserAsync(id, cancellationToken);
         var snapshot = model.Current; // once: the history titles and the list below see the same model
         var catalog = snapshot.Catalog;
-        (bool Known, string? Gender, string? AgeGroup, int? GeoId) user = (false, null, null, null);
-        long count;
-        int distinct;
-        var history = new List<HistoryRow>();
-        await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
+        var history = user.History.Recent.Take(HistoryRows).Select(e =>
         {
-            if (await reader.ReadAsync(cancellationToken))
-            {
-                user = (true, reader.IsDBNull(0) ? null : reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1),
-                    reader.IsDBNull(2) ? null : reader.GetInt32(2));
-            }
-            await reader.NextResultAsync(cancellationToken);
-            await reader.ReadAsync(cancellationToken);
-            count = reader.GetInt64(0);
-            await reader.NextResultAsync(cancellationToken);
-            await reader.ReadAsync(cancellationToken);
-            distinct = reader.GetInt32(0);
-            await reader.NextResultAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                var item = catalog.Find(reader.GetInt64(0));
-                history.Add(new HistoryRow(
-                    reader.GetInt64(0), item?.Title, item?.Category, ((InteractionType)reader.GetInt16(1)).ToWireName(),
-                    reader.IsDBNull(2) ? null : reader.GetFloat(2), reader.GetDateTime(3)));
-            }
-        }
+            var item = catalog.Find(e.ItemId);
+            return new HistoryRow(e.ItemId, item?.Title, item?.Category, e.Type.ToWireName(), e.Value, e.OccurredAt);
+        }).ToArray();
+        var distinct = user.History.Seen.Count;
 
         // Read through the cache exactly as /personalized does (same key, same arm), but nothing is recorded as an
         // exposure: an operator looking is not the user being shown.
@@ -125,20 +89,15 @@ public static class ConsoleEndpoints
                 var recommender = variants.For(experiment, variant);
                 var variantList = await recommender.ForUserAsync(snapshot, id, RecommendationFilters.None, cancellationToken);
                 arms.Add(new VariantRecommendations(variant.Name, experiment.Name + "_" + variant.Name, variant.Name == own,
-                    Name(variantList.Algorithm), await HeadAsync(variantList, recommender, snapshot, id, cancellationToken)));
+                    variantList.Algorithm.ToWireName(), await HeadAsync(variantList, recommender, snapshot, id, cancellationToken)));
             }
         }
-        var tier = distinct switch
-        {
-            0 => RecommendationAlgorithm.Popular,
-            <= 2 => RecommendationAlgorithm.Content,
-            _ => RecommendationAlgorithm.Collaborative,
-        };
         return TypedResults.Ok(new UserExplorerResponse(
-            id, user.Known, user.Gender, user.AgeGroup, user.GeoId, count, distinct, Name(tier),
-            $"distinct items among the last {engine.Value.RecentHistory} events: 0 → popular, 1–2 → content, 3+ → collaborative",
-            [.. history], served.Arm?.Label,
-            new UserRecommendations(Name(list.Algorithm), list.ModelVersion, served.CacheHit, list.ItemIds.Length, head),
+            id, user.Known, user.Demographics.Gender, user.Demographics.AgeGroup, user.Demographics.GeoId, count, distinct,
+            UserTier.Of(distinct).ToWireName(),
+            $"distinct items the user ever interacted with: 0 → popular, 1–{UserTier.CollaborativeFrom - 1} → content, {UserTier.CollaborativeFrom}+ → collaborative",
+            history, served.Arm?.Label,
+            new UserRecommendations(list.Algorithm.ToWireName(), list.ModelVersion, served.CacheHit, list.ItemIds.Length, head),
             [.. arms]));
     }
 
@@ -160,7 +119,7 @@ public static class ConsoleEndpoints
     }
 
     private static async Task<Results<Ok<ItemExplorerResponse>, ProblemHttpResult>> ItemAsync(
-        [PositiveId] long id, NpgsqlDataSource dataSource, RankedListCache lists, IGlobalModel model, CancellationToken cancellationToken)
+        [PositiveId] long id, InteractionStore interactions, RankedListCache lists, IGlobalModel model, CancellationToken cancellationToken)
     {
         var snapshot = model.Current;
         if (snapshot.Catalog.Find(id) is not { } item)
@@ -171,7 +130,7 @@ public static class ConsoleEndpoints
         var inCategory = snapshot.Popularity.Lists.GetValueOrDefault(new Segment(Category: item.Category)) ?? ScoredIds.Empty;
 
         ScoredItem[] similar = [];
-        if (snapshot.Has(ModelParts.ItemNeighbors))
+        if (snapshot.Has(ModelParts.ItemNeighbors.Name))
         {
             var list = (await lists.SimilarAsync(snapshot, id, cancellationToken)).List;
             similar = [.. list.ItemIds.Take(ListHead).Select((neighbor, i) =>
@@ -181,26 +140,11 @@ public static class ConsoleEndpoints
             })];
         }
 
-        await using var command = dataSource.CreateCommand("SELECT count(*), count(DISTINCT user_id) FROM interactions WHERE item_id = $1");
-        command.Parameters.Add(new NpgsqlParameter { Value = id });
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        await reader.ReadAsync(cancellationToken);
+        var (events, eventUsers) = await interactions.CountForItemAsync(id, cancellationToken);
         return TypedResults.Ok(new ItemExplorerResponse(
             item.Id, item.Title, item.Category, item.Tags, item.Price, item.GeoId, item.Active, item.CreatedAt,
-            RankOf(overall, id), RankOf(inCategory, id), overall.Ids.Length, reader.GetInt64(0), reader.GetInt64(1), similar));
+            RankOf(overall, id), RankOf(inCategory, id), overall.Ids.Length, events, eventUsers, similar));
     }
 
     private static int? RankOf(ScoredIds list, long id) => Array.IndexOf(list.Ids, id) is var at and >= 0 ? at + 1 : null;
-
-    private static string Name(RecommendationAlgorithm algorithm) => algorithm.ToString().ToLowerInvariant();
-
-    private static NpgsqlBatchCommand Command(string sql, params object[] values)
-    {
-        var command = new NpgsqlBatchCommand(sql);
-        foreach (var value in values)
-        {
-            command.Parameters.Add(new NpgsqlParameter { Value = value });
-        }
-        return command;
-    }
 }

@@ -1,3 +1,5 @@
+using RecApp.Data.Experiments;
+
 namespace RecApp.Api.Experiments;
 
 /// <summary>Turns stored outcomes into <see cref="ExperimentResults"/> with <see cref="ExperimentStatistics"/>.</summary>

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.Hashing;
 using System.Text;
+using RecApp.Data.Experiments;
 
 namespace RecApp.Api.Experiments;
 

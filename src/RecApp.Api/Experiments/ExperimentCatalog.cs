@@ -1,9 +1,19 @@
 using System.Threading.Channels;
 using RecApp.Api.PubSub;
-using RecApp.Recommendations.Data;
-using RecApp.Recommendations.Model;
-using RecApp.Recommendations.Scoring;
+using RecApp.Engine.Domain;
+using RecApp.Data;
+using RecApp.Data.Migrations;
+using RecApp.Data.Source;
+using RecApp.Engine;
+using RecApp.Engine.Model;
+using RecApp.Engine.Training;
+using RecApp.Engine.Embeddings;
+using RecApp.Data.Models;
+using RecApp.Api.Model;
+using RecApp.Engine.Scoring;
+using RecApp.Api.Recommendations;
 using StackExchange.Redis;
+using RecApp.Data.Experiments;
 
 namespace RecApp.Api.Experiments;
 

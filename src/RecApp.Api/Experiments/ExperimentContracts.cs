@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Serialization;
+using RecApp.Data.Experiments;
 
 namespace RecApp.Api.Experiments;
 

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Caching.Hybrid;
 using RecApp.Api.Admin;
+using RecApp.Data.Experiments;
 
 namespace RecApp.Api.Experiments;
 

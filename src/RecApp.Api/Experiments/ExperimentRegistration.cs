@@ -1,3 +1,5 @@
+using RecApp.Data.Experiments;
+
 namespace RecApp.Api.Experiments;
 
 public static class ExperimentRegistration

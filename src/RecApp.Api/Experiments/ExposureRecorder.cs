@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using RecApp.Data.Experiments;
 
 namespace RecApp.Api.Experiments;
 

@@ -1,8 +1,18 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
-using Npgsql;
-using RecApp.Recommendations.Model;
-using RecApp.Recommendations.Scoring;
+using RecApp.Engine;
+using RecApp.Engine.Model;
+using RecApp.Engine.Training;
+using RecApp.Engine.Embeddings;
+using RecApp.Data;
+using RecApp.Data.Models;
+using RecApp.Api.Model;
+using RecApp.Engine.Domain;
+using RecApp.Engine.Scoring;
+using RecApp.Api.Recommendations;
+
+using RecApp.Data.Users;
+using RecApp.Data.Experiments;
 
 namespace RecApp.Api.Experiments;
 
@@ -13,11 +23,10 @@ namespace RecApp.Api.Experiments;
 public sealed class VariantRecommenders(
     IConfiguration configuration,
     IRecommender baseline,
-    NpgsqlDataSource dataSource,
+    UserReader users,
     IGlobalModel model,
     TimeProvider clock,
-    IUserReadGuard readGuard,
-    RecApp.Recommendations.Data.SourceDatabase? source = null)
+    IUserReadGuard readGuard)
 {
     private readonly ConcurrentDictionary<(string Experiment, string Variant, string Settings), IRecommender> _engines = new();
 
@@ -32,7 +41,7 @@ public sealed class VariantRecommenders(
         {
             var settings = SettingsFor(configuration, variant.Settings);
             return new VariantRecommender(
-                new Recommender(dataSource, model, Options.Create(settings), clock, source, readGuard), settings, [.. variant.Settings.Keys]);
+                new Recommender(users, model, Options.Create(settings), clock, readGuard), settings, [.. variant.Settings.Keys]);
         });
     }
 

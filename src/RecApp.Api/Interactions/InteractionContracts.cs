@@ -3,7 +3,12 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.Extensions.Validation;
 using RecApp.Api.Validation;
-using RecApp.Recommendations.Data;
+using RecApp.Engine.Domain;
+using RecApp.Data;
+using RecApp.Data.Migrations;
+using RecApp.Data.Source;
+
+using RecApp.Data.Interactions;
 
 namespace RecApp.Api.Interactions;
 
@@ -57,10 +62,10 @@ public sealed record InteractionEvent(
     }
 
     /// <summary>The stored form; only for an event that passed validation.</summary>
-    public ValidInteraction ToValid(DateTime now)
+    public NewInteraction ToValid(DateTime now)
     {
         InteractionTypeNames.TryParse(Type!, out var type);
-        return new ValidInteraction(UserId!.Value, ItemId!.Value, type, (float?)Value, EventId, OccurredAt?.UtcDateTime ?? now);
+        return new NewInteraction(UserId!.Value, ItemId!.Value, type, (float?)Value, EventId, OccurredAt?.UtcDateTime ?? now);
     }
 }
 
@@ -153,7 +158,7 @@ public sealed record FeedbackRequest(
     [property: StringLength(InteractionEvent.MaxEventIdLength, MinimumLength = 1, ErrorMessage = "Must be 1 to 128 characters."), NotBlank, StorableText]
     string? EventId = null)
 {
-    public ValidInteraction ToValid(DateTime now) => new(UserId!.Value, ItemId!.Value, InteractionType.Rating, Rating!.Value, EventId, now);
+    public NewInteraction ToValid(DateTime now) => new(UserId!.Value, ItemId!.Value, InteractionType.Rating, Rating!.Value, EventId, now);
 }
 
 /// <summary>Stored and durable: <c>accepted</c> new events, <c>duplicates</c> already stored under their event_id.</summary>

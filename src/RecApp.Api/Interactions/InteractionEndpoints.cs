@@ -1,6 +1,8 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using RecApp.Api.Validation;
 
+using RecApp.Data.Interactions;
+
 namespace RecApp.Api.Interactions;
 
 /// <summary>The write side users call: interaction events and ratings. 202 means stored durably.</summary>
@@ -40,7 +42,7 @@ public static class InteractionEndpoints
         StoreAsync(writer, [body.ToValid(DateTime.UtcNow)], indexed: false);
 
     private static async Task<Results<Accepted<InteractionsAccepted>, ProblemHttpResult>> StoreAsync(
-        InteractionWriter writer, ValidInteraction[] events, bool indexed)
+        InteractionWriter writer, NewInteraction[] events, bool indexed)
     {
         // Not the request's token: once the write is under way, a client hanging up must not leave it half-known
         // (the writer bounds it by Database:WriteTimeout itself).

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Caching.Hybrid;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using RecApp.Data.Interactions;
 using RecApp.Api.Caching;
 using RecApp.Api.Recommendations;
 using StackExchange.Redis;
@@ -20,7 +21,7 @@ namespace RecApp.Api.Interactions;
 /// </para>
 /// </summary>
 public sealed class OutageUserEviction(
-    NpgsqlDataSource dataSource,
+    InteractionStore interactions,
     IConnectionMultiplexer redis,
     HybridCache cache,
     IOptions<CachingOptions> options,
@@ -74,8 +75,7 @@ public sealed class OutageUserEviction(
         var evict = redisDown || _catchUpPolls-- > 0;
         if (!evict || _seenId < 0)
         {
-            await using var newest = dataSource.CreateCommand("SELECT coalesce(max(id), 0) FROM interactions");
-            _seenId = (long)(await newest.ExecuteScalarAsync(cancellationToken))!;
+            _seenId = await interactions.NewestIdAsync(cancellationToken);
             RememberHealthyPoll(_seenId);
             _evicting = false;
             return;
@@ -86,20 +86,7 @@ public sealed class OutageUserEviction(
             _evicting = true;
         }
 
-        var users = new HashSet<long>();
-        var last = _seenId;
-        await using (var command = dataSource.CreateCommand(
-            "SELECT id, user_id FROM interactions WHERE id > $1 ORDER BY id LIMIT $2"))
-        {
-            command.Parameters.Add(new NpgsqlParameter { Value = _seenId });
-            command.Parameters.Add(new NpgsqlParameter { Value = MaxUsersPerPoll * 4 });
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                last = reader.GetInt64(0);
-                users.Add(reader.GetInt64(1));
-            }
-        }
+        var (users, last) = await interactions.UsersSinceAsync(_seenId, MaxUsersPerPoll * 4, cancellationToken);
         if (users.Count == 0)
         {
             return;

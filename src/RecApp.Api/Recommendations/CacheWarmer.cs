@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
-using Npgsql;
-using RecApp.Recommendations.Scoring;
+using RecApp.Data.Interactions;
+using RecApp.Engine.Domain;
+using RecApp.Engine.Scoring;
 
 namespace RecApp.Api.Recommendations;
 
@@ -10,7 +11,7 @@ namespace RecApp.Api.Recommendations;
 /// L1; the first one also fills L2 for the others.
 /// </summary>
 public sealed class CacheWarmer(
-    NpgsqlDataSource dataSource, RankedListCache lists, RecApp.Recommendations.Model.IGlobalModel model, IOptionsMonitor<ApiOptions> options)
+    InteractionStore interactions, RankedListCache lists, RecApp.Api.Model.IGlobalModel model, IOptionsMonitor<ApiOptions> options)
 {
     private const int BatchSize = 20;
 
@@ -26,22 +27,8 @@ public sealed class CacheWarmer(
             return 0;
         }
 
-        var users = new List<long>(count);
-        await using (var command = dataSource.CreateCommand("""
-            SELECT user_id FROM interactions
-            WHERE occurred_at > $2 - interval '30 days'
-            GROUP BY user_id ORDER BY count(*) DESC, user_id LIMIT $1
-            """))
-        {
-            command.Parameters.Add(new NpgsqlParameter { Value = count });
-            // "Recent" on the data's own clock (the newest interaction the model saw): imported history warms too.
-            command.Parameters.Add(new NpgsqlParameter { Value = DateTime.SpecifyKind(snapshot.Tuning.DataClock ?? DateTime.UtcNow, DateTimeKind.Utc), NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                users.Add(reader.GetInt64(0));
-            }
-        }
+        // "Recent" on the data's own clock (the newest interaction the model saw): imported history warms too.
+        var users = await interactions.MostActiveUsersAsync(count, snapshot.Tuning.DataClock ?? DateTime.UtcNow, cancellationToken);
         // Small batches: warm-up must not crowd out live requests on a 2-core machine.
         for (var i = 0; i < users.Count; i += BatchSize)
         {

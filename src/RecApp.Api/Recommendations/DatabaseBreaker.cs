@@ -38,7 +38,7 @@ public sealed class DatabaseBreakerOptions
 /// the in-process fallback at once instead of each waiting out a hung or unreachable PostgreSQL; after the break
 /// one read probes the database and closes the circuit when it answers.
 /// </summary>
-public sealed class DatabaseBreaker : RecApp.Recommendations.Scoring.IUserReadGuard
+public sealed class DatabaseBreaker : IUserReadGuard
 {
     private readonly ResiliencePipeline _pipeline;
 
@@ -94,7 +94,7 @@ public sealed class DatabaseBreaker : RecApp.Recommendations.Scoring.IUserReadGu
     /// read to observe cancellation, which a frozen server can delay until the command timeout. The abandoned read is
     /// cancelled and finishes in the background; the open breaker keeps their number small.
     /// </summary>
-    private async ValueTask<T> BoundedAsync<TState, T>(
+    internal async ValueTask<T> BoundedAsync<TState, T>(
         Func<TState, CancellationToken, ValueTask<T>> read, TState state, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -104,8 +104,9 @@ public sealed class DatabaseBreaker : RecApp.Recommendations.Scoring.IUserReadGu
         {
             return await task.WaitAsync(_readTimeout, cancellationToken);
         }
-        catch (TimeoutException)
+        catch (Exception ex) when (ex is TimeoutException || (ex is OperationCanceledException && timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested))
         {
+            // Either way round: the wait ran out first, or the read saw its token cancelled at the deadline first.
             _ = task.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default); // observed, never rethrown
             throw new TimeoutRejectedException($"The database did not answer within {_readTimeout}.");
         }

@@ -1,4 +1,10 @@
-using RecApp.Recommendations.Model;
+using RecApp.Engine;
+using RecApp.Engine.Model;
+using RecApp.Engine.Training;
+using RecApp.Engine.Embeddings;
+using RecApp.Data;
+using RecApp.Data.Models;
+using RecApp.Api.Model;
 
 namespace RecApp.Api.Recommendations;
 
@@ -17,12 +23,12 @@ public static class ModelReadiness
 {
     /// <summary>The content and collaborative tiers rank from item neighbors and fall back on popularity.</summary>
     public static bool CanPersonalize(ModelSnapshot snapshot) =>
-        snapshot.Has(ModelParts.Popularity) && snapshot.Has(ModelParts.ItemNeighbors);
+        snapshot.Has(ModelParts.Popularity.Name) && snapshot.Has(ModelParts.ItemNeighbors.Name);
 
     /// <summary>Throws unless the popular lists exist: without them there is nothing true to answer a user with.</summary>
     public static void RequirePopular(ModelSnapshot snapshot)
     {
-        if (!snapshot.Has(ModelParts.Popularity))
+        if (!snapshot.Has(ModelParts.Popularity.Name))
         {
             throw new ModelNotReadyException("No model has been built yet: the first popular-items job has not finished. Retry later.");
         }
@@ -30,7 +36,7 @@ public static class ModelReadiness
 
     public static void RequireSimilarities(ModelSnapshot snapshot)
     {
-        if (!snapshot.Has(ModelParts.ItemNeighbors))
+        if (!snapshot.Has(ModelParts.ItemNeighbors.Name))
         {
             throw new ModelNotReadyException("Item similarities are not computed yet: the first similarities job has not finished. Retry later.");
         }

@@ -2,8 +2,16 @@ using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using RecApp.Api.PubSub;
-using RecApp.Recommendations.Data;
-using RecApp.Recommendations.Model;
+using RecApp.Engine.Domain;
+using RecApp.Data;
+using RecApp.Data.Migrations;
+using RecApp.Data.Source;
+using RecApp.Engine;
+using RecApp.Engine.Model;
+using RecApp.Engine.Training;
+using RecApp.Engine.Embeddings;
+using RecApp.Data.Models;
+using RecApp.Api.Model;
 using StackExchange.Redis;
 
 namespace RecApp.Api.Recommendations;
@@ -78,7 +86,7 @@ public sealed class ModelVersionFeed(
         {
             await model.ReloadAsync(cancellationToken);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             logger.LogWarning(ex, "Reload after a model announcement failed; the model's poll will retry.");
         }
@@ -100,7 +108,7 @@ public sealed class ModelVersionFeed(
             logger.LogInformation("Warmed the cache for {Users} users on model version {Version} in {Elapsed:F0} ms.",
                 users, version, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             logger.LogWarning(ex, "Cache warm-up for model version {Version} failed; retried in a moment, lists are computed on demand.", version);
         }

@@ -1,6 +1,13 @@
 using System.Diagnostics;
-using RecApp.Recommendations.Model;
-using RecApp.Recommendations.Scoring;
+using RecApp.Engine;
+using RecApp.Engine.Model;
+using RecApp.Engine.Training;
+using RecApp.Engine.Embeddings;
+using RecApp.Data;
+using RecApp.Data.Models;
+using RecApp.Api.Model;
+using RecApp.Engine.Domain;
+using RecApp.Engine.Scoring;
 
 namespace RecApp.Api.Recommendations;
 
@@ -11,7 +18,7 @@ namespace RecApp.Api.Recommendations;
 internal static class PageAnswer
 {
     public static RecommendationResponse Cut(
-        CachedList cached, RecApp.Recommendations.Model.Catalog catalog, RecommendationFilters filters, int page, int limit, long started)
+        CachedList cached, RecApp.Engine.Model.Catalog catalog, RecommendationFilters filters, int page, int limit, long started)
     {
         var ids = cached.List.ItemIds;
         var skip = (long)(page - 1) * limit;
@@ -36,7 +43,7 @@ internal static class PageAnswer
             shown,
             new Pagination(page, limit, totalPages, page < totalPages, page > 1),
             ElapsedMs(started),
-            AlgorithmName(cached.List.Algorithm),
+            cached.List.Algorithm.ToWireName(),
             cached.CacheHit,
             cached.List.ModelVersion,
             cached.Arm?.Label,
@@ -44,13 +51,4 @@ internal static class PageAnswer
     }
 
     public static double ElapsedMs(long started) => Math.Round(Stopwatch.GetElapsedTime(started).TotalMilliseconds, 3);
-
-    public static string AlgorithmName(RecommendationAlgorithm algorithm) => algorithm switch
-    {
-        RecommendationAlgorithm.Popular => "popular",
-        RecommendationAlgorithm.Content => "content",
-        RecommendationAlgorithm.Collaborative => "collaborative",
-        RecommendationAlgorithm.Similar => "similar",
-        _ => algorithm.ToString().ToLowerInvariant(),
-    };
 }

@@ -1,7 +1,8 @@
 using System.Buffers;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using RecApp.Recommendations.Scoring;
+using RecApp.Engine.Domain;
+using RecApp.Engine.Scoring;
 
 namespace RecApp.Api.Recommendations;
 

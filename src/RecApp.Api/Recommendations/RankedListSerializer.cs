@@ -2,7 +2,8 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Caching.Hybrid;
-using RecApp.Recommendations.Scoring;
+using RecApp.Engine.Domain;
+using RecApp.Engine.Scoring;
 
 namespace RecApp.Api.Recommendations;
 

@@ -1,7 +1,14 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using RecApp.Recommendations.Model;
-using RecApp.Recommendations.Scoring;
+using RecApp.Engine;
+using RecApp.Engine.Model;
+using RecApp.Engine.Training;
+using RecApp.Engine.Embeddings;
+using RecApp.Data;
+using RecApp.Data.Models;
+using RecApp.Api.Model;
+using RecApp.Engine.Domain;
+using RecApp.Engine.Scoring;
 
 namespace RecApp.Api.Recommendations;
 
@@ -23,7 +30,6 @@ public sealed class RecommendationMetrics
     public static readonly ActivitySource Source = new(Name);
 
     private static readonly string[] s_kinds = ["popular", "personalized", "similar"];
-    private static readonly string[] s_algorithms = Enum.GetNames<RecommendationAlgorithm>().Select(n => n.ToLowerInvariant()).ToArray();
 
     private readonly long[] _hits = new long[3];
     private readonly long[] _misses = new long[3];
@@ -44,8 +50,7 @@ public sealed class RecommendationMetrics
         Interlocked.Increment(ref (hit ? _hits : _misses)[(int)kind]);
         if (_answers.Enabled)
         {
-            var algorithm = (int)list.Algorithm < s_algorithms.Length ? s_algorithms[(int)list.Algorithm] : "unknown";
-            _answers.Add(1, new TagList { { "kind", s_kinds[(int)kind] }, { "algorithm", algorithm }, { "cache_hit", hit } });
+            _answers.Add(1, new TagList { { "kind", s_kinds[(int)kind] }, { "algorithm", list.Algorithm.ToWireName() }, { "cache_hit", hit } });
         }
         return new CachedList(list, hit);
     }

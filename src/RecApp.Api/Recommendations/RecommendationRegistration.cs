@@ -1,7 +1,8 @@
 using Microsoft.Extensions.Caching.Hybrid;
-using RecApp.Recommendations;
+using RecApp.Engine;
 using RecApp.ServiceDefaults;
-using RecApp.Recommendations.Scoring;
+using RecApp.Engine.Domain;
+using RecApp.Engine.Scoring;
 
 namespace RecApp.Api.Recommendations;
 
@@ -14,7 +15,6 @@ public static class RecommendationRegistration
     public static IHostApplicationBuilder AddRecommendations(this IHostApplicationBuilder builder)
     {
         builder.Services.AddRecommender();
-        builder.Configuration.AddSeedEnvironmentNames();
         builder.Services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<RecommendationMetrics>();
         builder.Services.AddSingleton<IHybridCacheSerializer<RankedList>, RankedListSerializer>();

@@ -1,4 +1,10 @@
-using RecApp.Recommendations.Model;
+using RecApp.Engine;
+using RecApp.Engine.Model;
+using RecApp.Engine.Training;
+using RecApp.Engine.Embeddings;
+using RecApp.Data;
+using RecApp.Data.Models;
+using RecApp.Api.Model;
 using RecApp.Api.Caching;
 
 namespace RecApp.Api.Stats;

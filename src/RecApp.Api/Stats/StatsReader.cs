@@ -5,8 +5,17 @@ using RecApp.Api.Admin;
 using RecApp.Api.Recommendations;
 using RecApp.Api.Validation;
 using RecApp.Api.Caching;
-using RecApp.Recommendations.Data;
-using RecApp.Recommendations.Model;
+using RecApp.Engine.Domain;
+using RecApp.Data;
+using RecApp.Data.Jobs;
+using RecApp.Data.Migrations;
+using RecApp.Data.Source;
+using RecApp.Engine;
+using RecApp.Engine.Model;
+using RecApp.Engine.Training;
+using RecApp.Engine.Embeddings;
+using RecApp.Data.Models;
+using RecApp.Api.Model;
 
 namespace RecApp.Api.Stats;
 
@@ -15,7 +24,9 @@ namespace RecApp.Api.Stats;
 /// estimate once the table is large); when the database is down the rest is still reported.
 /// </summary>
 public sealed class StatsReader(
-    NpgsqlDataSource dataSource,
+    DataCountReader counts,
+    ModelStore store,
+    JobRunStore jobRuns,
     RecommendationMetrics counters,
     IGlobalModel model,
     CacheTierStatistics cacheStatistics,
@@ -26,8 +37,6 @@ public sealed class StatsReader(
     IOptions<DatabaseTimeoutOptions> timeouts,
     SourceDatabase? source = null)
 {
-    private const long ExactCountBelow = 100_000;
-
     /// <summary>
     /// Everything <c>/stats</c> reports, within <see cref="DatabaseTimeoutOptions.StatsTimeout"/> for the database reads
     /// together: what a frozen or unreachable database did not give in time is left out, saying why.
@@ -61,9 +70,8 @@ public sealed class StatsReader(
             data = null;
             try
             {
-                var counts = await WithinAsync(source.CountAsync, Remaining(), cancellationToken);
-                data = new DataStats(counts.Items, counts.ActiveItems, counts.Users, counts.Interactions, counts.Likes, counts.Clicks,
-                    InteractionsEstimated: false, Source: SourceDatabaseOptions.ConnectionName, ApiInteractions: ownInteractions);
+                var shop = await WithinAsync(source.CountAsync, Remaining(), cancellationToken);
+                data = ToStats(shop, SourceDatabaseOptions.ConnectionName, ownInteractions);
             }
             catch (Exception ex) when (ex is TimeoutException or NpgsqlException || ApiExceptionHandler.IsDatabaseOutage(ex))
             {
@@ -79,12 +87,18 @@ public sealed class StatsReader(
 
     private async Task<(DataStats, ModelPartStats[], JobRunStats[])> ReadRecdbAsync(CancellationToken cancellationToken)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        var data = await ReadDataAsync(connection, cancellationToken);
-        var parts = await ReadPartsAsync(connection, cancellationToken);
-        var jobs = await ReadJobsAsync(connection, cancellationToken);
-        return (data, parts, jobs);
+        await using var connection = await counts.DataSource.OpenConnectionAsync(cancellationToken);
+        var data = await counts.ReadAsync(connection, cancellationToken);
+        var parts = await store.ReadCurrentPartsAsync(connection, cancellationToken);
+        var jobs = await jobRuns.LatestPerJobAsync(connection, cancellationToken);
+        return (ToStats(data),
+            [.. parts.Select(p => new ModelPartStats(p.Part, p.Version, p.SwitchedAt))],
+            [.. jobs.Select(j => new JobRunStats(j.Job, j.Status, j.StartedAt, j.FinishedAt, j.DurationMs, j.RowCount, j.ModelVersion, j.Error,
+                j.Details is null ? null : System.Text.Json.JsonDocument.Parse(j.Details).RootElement.Clone()))]);
     }
+
+    private static DataStats ToStats(DataCounts counts, string source = "recdb", long? apiInteractions = null) =>
+        new(counts.Items, counts.ActiveItems, counts.Users, counts.Interactions, counts.Likes, counts.Clicks, counts.Estimated, source, apiInteractions);
 
     /// <summary>The read, given up after <paramref name="timeout"/> (cancelled, and observed in the background).</summary>
     private static async Task<T> WithinAsync<T>(Func<CancellationToken, Task<T>> read, TimeSpan timeout, CancellationToken cancellationToken)
@@ -125,87 +139,5 @@ public sealed class StatsReader(
             (int)r.PopularTtl.TotalSeconds, (int)r.PersonalizedTtl.TotalSeconds, (int)r.UserProfileTtl.TotalSeconds, r.DefaultPageSize, r.MaxPageSize,
             engine.CurrentValue.MaxSimilarUsers, r.MaxBatchUsers, r.WarmUsers, limits.Enabled, limits.PermitsPerSecond, limits.Burst,
             admin.Value.IsConfigured);
-    }
-
-    private static async Task<DataStats> ReadDataAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand("""
-            SELECT (SELECT count(*) FROM items),
-                   (SELECT count(*) FROM items WHERE active),
-                   (SELECT count(*) FROM users),
-                   (SELECT reltuples::bigint FROM pg_class WHERE oid = 'interactions'::regclass)
-            """, connection);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        await reader.ReadAsync(cancellationToken);
-        var (items, active, users, estimate) = (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3));
-        await reader.CloseAsync();
-
-        // reltuples is -1 before the first ANALYZE and rough on small tables: count exactly when that is cheap. On a
-        // large table, seed 002's likes and clicks come from the planner's statistics too: interaction types are few,
-        // so every one of them is among the column's most common values, with its frequency.
-        if (estimate >= ExactCountBelow)
-        {
-            await using var byType = new NpgsqlCommand("""
-                SELECT v::text::smallint, f FROM pg_stats s, unnest(s.most_common_vals::text::text[], s.most_common_freqs) AS m(v, f)
-                WHERE s.schemaname = current_schema() AND s.tablename = 'interactions' AND s.attname = 'type'
-                """, connection);
-            long likes = 0, clicks = 0;
-            await using (var frequencies = await byType.ExecuteReaderAsync(cancellationToken))
-            {
-                while (await frequencies.ReadAsync(cancellationToken))
-                {
-                    var share = (long)Math.Round(frequencies.GetFloat(1) * estimate);
-                    switch ((InteractionType)frequencies.GetInt16(0))
-                    {
-                        case InteractionType.Like: likes = share; break;
-                        case InteractionType.Click: clicks = share; break;
-                    }
-                }
-            }
-            return new DataStats(items, active, users, estimate, likes, clicks, InteractionsEstimated: true);
-        }
-        await using var count = new NpgsqlCommand($"""
-            SELECT count(*), count(*) FILTER (WHERE type = {(short)InteractionType.Like}), count(*) FILTER (WHERE type = {(short)InteractionType.Click})
-            FROM interactions
-            """, connection);
-        await using var exact = await count.ExecuteReaderAsync(cancellationToken);
-        await exact.ReadAsync(cancellationToken);
-        return new DataStats(items, active, users, exact.GetInt64(0), exact.GetInt64(1), exact.GetInt64(2), InteractionsEstimated: false);
-    }
-
-    private static async Task<ModelPartStats[]> ReadPartsAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand("SELECT part, version, switched_at FROM model_current ORDER BY part", connection);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var parts = new List<ModelPartStats>();
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            parts.Add(new ModelPartStats(reader.GetString(0), reader.GetInt64(1), reader.GetDateTime(2)));
-        }
-        return [.. parts];
-    }
-
-    private static async Task<JobRunStats[]> ReadJobsAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand("""
-            SELECT DISTINCT ON (j.job) j.job, j.status, j.started_at, j.finished_at, j.duration_ms, j.row_count, j.model_version,
-                   j.error, v.details::text
-            FROM job_runs j LEFT JOIN model_versions v ON v.version = j.model_version
-            ORDER BY j.job, j.started_at DESC
-            """, connection);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var jobs = new List<JobRunStats>();
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            jobs.Add(new JobRunStats(
-                reader.GetString(0), reader.GetString(1), reader.GetDateTime(2),
-                reader.IsDBNull(3) ? null : reader.GetDateTime(3),
-                reader.IsDBNull(4) ? null : reader.GetInt64(4),
-                reader.IsDBNull(5) ? null : reader.GetInt64(5),
-                reader.IsDBNull(6) ? null : reader.GetInt64(6),
-                reader.IsDBNull(7) ? null : reader.GetString(7),
-                reader.IsDBNull(8) ? null : System.Text.Json.JsonDocument.Parse(reader.GetString(8)).RootElement.Clone()));
-        }
-        return [.. jobs];
     }
 }

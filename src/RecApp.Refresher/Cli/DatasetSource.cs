@@ -1,6 +1,9 @@
 using System.CommandLine;
-using RecApp.Recommendations.Data;
-using RecApp.Recommendations.Ingest;
+using RecApp.Engine.Domain;
+using RecApp.Data;
+using RecApp.Data.Migrations;
+using RecApp.Data.Source;
+using RecApp.Engine.Datasets;
 
 namespace RecApp.Refresher.Cli;
 

@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
-using RecApp.Recommendations.Data;
-using RecApp.Recommendations.Evaluation;
-using RecApp.Recommendations.Scoring;
+using RecApp.Engine.Domain;
+using RecApp.Engine.Scoring;
+using RecApp.Refresher.Evaluation;
 
 namespace RecApp.Refresher.Cli;
 
@@ -32,6 +32,6 @@ public static class GoldenLists
     {
         var joined = string.Join(',', items.Select(i => i.ToString(CultureInfo.InvariantCulture)));
         var digest = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(joined)))[..16];
-        return string.Create(CultureInfo.InvariantCulture, $"{userId}\t{algorithm.ToString().ToLowerInvariant()}\t{digest}");
+        return string.Create(CultureInfo.InvariantCulture, $"{userId}\t{algorithm.ToWireName()}\t{digest}");
     }
 }

@@ -1,11 +1,18 @@
 using System.CommandLine;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using RecApp.Recommendations;
-using RecApp.Recommendations.Data;
-using RecApp.Recommendations.Evaluation;
-using RecApp.Recommendations.Ingest;
-using RecApp.Recommendations.Model;
+using RecApp.Engine;
+using RecApp.Engine.Domain;
+using RecApp.Data;
+using RecApp.Data.Migrations;
+using RecApp.Data.Source;
+using RecApp.Refresher.Evaluation;
+using RecApp.Engine.Datasets;
+using RecApp.Engine.Model;
+using RecApp.Engine.Training;
+using RecApp.Engine.Embeddings;
+using RecApp.Data.Models;
+using RecApp.Refresher.Jobs;
 using RecApp.ServiceDefaults;
 using Spectre.Console;
 
@@ -217,22 +224,20 @@ public static class RefresherCommandLine
     }
 
     /// <summary>
-    /// The engine options the worker would use (appsettings, environment such as <c>Recommendations__ItemKnnShare</c>),
-    /// so an evaluation measures the configuration that is deployed.
+    /// The engine options the worker would use (appsettings, environment such as <c>Recommendations__ItemKnnShare</c>,
+    /// the contract's names), so an evaluation measures the configuration that is deployed. Validated: a bad value ends
+    /// the verb naming it.
     /// </summary>
     private static RecommendationOptions ModelOptions()
     {
-        var configuration = new ConfigurationBuilder()
-            .SetBasePath(AppContext.BaseDirectory)
-            .AddJsonFile("appsettings.json", optional: true)
-            .AddEnvironmentVariables()
-            .Build();
-        using var services = new ServiceCollection().AddSingleton<IConfiguration>(configuration).AddRecommendationOptions().BuildServiceProvider();
-        return services.GetRequiredService<IOptions<RecommendationOptions>>().Value;
+        var builder = ToolHostBuilder();
+        builder.Services.AddRecommendationOptions();
+        using var host = builder.Build();
+        return host.Services.GetRequiredService<IOptions<RecommendationOptions>>().Value;
     }
 
-    /// <summary>Configuration, logging and the data source, as the worker gets them, without the worker.</summary>
-    internal static IHost BuildToolHost(Action<IServiceCollection>? addServices = null)
+    /// <summary>Configuration and logging as the worker gets them (appsettings, environment, the contract's names), without the worker.</summary>
+    private static HostApplicationBuilder ToolHostBuilder()
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = AppContext.BaseDirectory });
         // Progress bars, not log lines, show what a data verb is doing.
@@ -241,7 +246,14 @@ public static class RefresherCommandLine
             ["Logging:LogLevel:Default"] = "Warning",
             ["Logging:LogLevel:Npgsql"] = "Warning",
         });
-        builder.Configuration.AddSeedEnvironmentNames();
+        builder.AddServiceDefaults();
+        return builder;
+    }
+
+    /// <summary>The tool host with the data source (the data verbs).</summary>
+    internal static IHost BuildToolHost(Action<IServiceCollection>? addServices = null)
+    {
+        var builder = ToolHostBuilder();
         builder.AddPostgresDataSource("recdb");
         builder.Services.AddSingleton<DatabaseMigrator>(); // seed and import apply the schema themselves (PrepareAsync)
         builder.Services.AddSingleton<DatasetBulkLoader>();

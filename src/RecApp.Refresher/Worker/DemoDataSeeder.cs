@@ -1,5 +1,7 @@
 using Microsoft.Extensions.Options;
-using RecApp.Recommendations.Ingest;
+using RecApp.Engine.Datasets;
+using RecApp.Engine.Domain;
+using RecApp.Data;
 
 namespace RecApp.Refresher.Worker;
 

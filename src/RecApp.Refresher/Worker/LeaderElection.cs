@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Npgsql;
+using RecApp.Data.Jobs;
 
 namespace RecApp.Refresher.Worker;
 
@@ -8,11 +9,8 @@ namespace RecApp.Refresher.Worker;
 /// dedicated connection. Followers block in <c>pg_advisory_lock</c>, so the lock passes to one of them the moment
 /// the leader's session ends (stop, crash, or a dropped connection).
 /// </summary>
-public sealed class LeaderElection(NpgsqlDataSource dataSource, IOptions<RefresherOptions> options, ILogger<LeaderElection> logger)
+public sealed class LeaderElection(LeaderLock leaderLock, IOptions<RefresherOptions> options, ILogger<LeaderElection> logger)
 {
-    /// <summary>"RecRe" in ASCII; distinct from the migrator's lock.</summary>
-    public const long LockKey = 0x5265635265;
-
     private volatile bool _isLeader;
 
     /// <summary>True while this instance holds the lock.</summary>
@@ -24,28 +22,16 @@ public sealed class LeaderElection(NpgsqlDataSource dataSource, IOptions<Refresh
         var retry = options.Value.LeaderCheckInterval;
         while (true)
         {
-            NpgsqlConnection? connection = null;
             try
             {
-                connection = await dataSource.OpenConnectionAsync(cancellationToken);
-                await using (var command = new NpgsqlCommand($"SELECT pg_advisory_lock({LockKey})", connection))
-                {
-                    command.CommandTimeout = 0; // waiting for the lock is the point
-                    await command.ExecuteNonQueryAsync(cancellationToken);
-                }
+                var connection = await leaderLock.AcquireAsync(cancellationToken);
                 var lease = new LeaderLease(connection, retry, () => _isLeader = false, logger);
                 _isLeader = true;
                 logger.LogInformation("{Instance} is now the leader.", options.Value.InstanceName);
                 return lease;
             }
-            catch (Exception ex) when (ex is OperationCanceledException && cancellationToken.IsCancellationRequested)
-            {
-                await LeaderLease.ReleaseAsync(connection);
-                throw;
-            }
             catch (Exception ex) when (ex is NpgsqlException or TimeoutException or System.Net.Sockets.SocketException)
             {
-                await LeaderLease.ReleaseAsync(connection);
                 logger.LogWarning(ex, "Could not wait for leadership; retrying in {Delay}.", retry);
                 await Task.Delay(retry, cancellationToken);
             }
@@ -84,8 +70,7 @@ public sealed class LeaderLease : IAsyncDisposable
             {
                 await Task.Delay(interval, _stop.Token);
                 // A generous timeout: a busy server answering slowly still holds the lock; only a dead session loses it.
-                await using var command = new NpgsqlCommand("SELECT 1", _connection) { CommandTimeout = CheckTimeoutSeconds };
-                await command.ExecuteScalarAsync(_stop.Token);
+                await LeaderLock.CheckAsync(_connection, CheckTimeoutSeconds, _stop.Token);
             }
         }
         catch (OperationCanceledException) when (_stop.IsCancellationRequested)
@@ -104,33 +89,8 @@ public sealed class LeaderLease : IAsyncDisposable
         await _stop.CancelAsync();
         await _monitor;
         _onEnd();
-        await ReleaseAsync(_connection);
+        await LeaderLock.ReleaseAsync(_connection);
         _stop.Dispose();
         _lost.Dispose();
-    }
-
-    /// <summary>
-    /// Unlocks and closes. A pooled connection keeps its session (and so the lock) while idle in the pool, so the
-    /// lock is released explicitly before the connection goes back.
-    /// </summary>
-    internal static async Task ReleaseAsync(NpgsqlConnection? connection)
-    {
-        if (connection is null)
-        {
-            return;
-        }
-        try
-        {
-            if (connection.State == System.Data.ConnectionState.Open)
-            {
-                await using var unlock = new NpgsqlCommand("SELECT pg_advisory_unlock_all()", connection) { CommandTimeout = 5 };
-                await unlock.ExecuteNonQueryAsync();
-            }
-        }
-        catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException or System.Net.Sockets.SocketException)
-        {
-            // A broken connection is not returned to the pool; the server drops its locks with the session.
-        }
-        await connection.DisposeAsync();
     }
 }

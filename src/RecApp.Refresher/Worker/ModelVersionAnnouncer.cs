@@ -1,4 +1,7 @@
-using RecApp.Recommendations.Data;
+using RecApp.Engine.Domain;
+using RecApp.Data;
+using RecApp.Data.Migrations;
+using RecApp.Data.Source;
 using StackExchange.Redis;
 
 namespace RecApp.Refresher.Worker;

@@ -1,18 +1,13 @@
 using Npgsql;
-using RecApp.Recommendations.Model;
+using RecApp.Data.Jobs;
 
 namespace RecApp.Refresher.Worker;
 
-/// <summary>A row of <c>refresh_requests</c> not yet handled.</summary>
-public sealed record RefreshRequest(long Id, string Job);
-
 /// <summary>
-/// On-demand refreshes: the API inserts a row into <c>refresh_requests</c> and sends NOTIFY on
-/// <see cref="ModelChannels.RefreshRequested"/>. The table is the source of truth (requests made while no Refresher
-/// listened are still found); the notification only wakes the leader early. Listens on a dedicated connection,
-/// reopened after a failure.
+/// The leader's view of on-demand refreshes (<see cref="RefreshRequestStore"/>): pending rows, and a notification that
+/// wakes it early. Listens on a dedicated connection, reopened after a failure.
 /// </summary>
-public sealed class RefreshRequestInbox(NpgsqlDataSource dataSource, ILogger<RefreshRequestInbox> logger) : IAsyncDisposable
+public sealed class RefreshRequestInbox(RefreshRequestStore store, ILogger<RefreshRequestInbox> logger) : IAsyncDisposable
 {
     private NpgsqlConnection? _listener;
 
@@ -24,44 +19,12 @@ public sealed class RefreshRequestInbox(NpgsqlDataSource dataSource, ILogger<Ref
             return;
         }
         await CloseAsync();
-        var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        try
-        {
-            await using var listen = new NpgsqlCommand($"LISTEN {ModelChannels.RefreshRequested}", connection);
-            await listen.ExecuteNonQueryAsync(cancellationToken);
-        }
-        catch
-        {
-            await connection.DisposeAsync();
-            throw;
-        }
-        _listener = connection;
+        _listener = await store.ListenAsync(cancellationToken);
     }
 
-    public async Task<IReadOnlyList<RefreshRequest>> ReadPendingAsync(CancellationToken cancellationToken)
-    {
-        var pending = new List<RefreshRequest>();
-        await using var command = dataSource.CreateCommand(
-            "SELECT id, job FROM refresh_requests WHERE handled_at IS NULL ORDER BY id");
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            pending.Add(new RefreshRequest(reader.GetInt64(0), reader.GetString(1)));
-        }
-        return pending;
-    }
+    public Task<IReadOnlyList<RefreshRequest>> ReadPendingAsync(CancellationToken cancellationToken) => store.ReadPendingAsync(cancellationToken);
 
-    public async Task MarkHandledAsync(IEnumerable<long> ids, CancellationToken cancellationToken)
-    {
-        var array = ids.ToArray();
-        if (array.Length == 0)
-        {
-            return;
-        }
-        await using var command = dataSource.CreateCommand("UPDATE refresh_requests SET handled_at = now() WHERE id = ANY($1)");
-        command.Parameters.Add(new() { Value = array });
-        await command.ExecuteNonQueryAsync(cancellationToken);
-    }
+    public Task MarkHandledAsync(IEnumerable<long> ids, CancellationToken cancellationToken) => store.MarkHandledAsync(ids, cancellationToken);
 
     /// <summary>Waits for a notification or the timeout; true when a notification arrived.</summary>
     public async Task<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken)

@@ -1,6 +1,13 @@
 using System.ComponentModel.DataAnnotations;
-using RecApp.Recommendations;
-using RecApp.Recommendations.Model;
+using RecApp.ServiceDefaults;
+using RecApp.Engine;
+using RecApp.Engine.Model;
+using RecApp.Engine.Training;
+using RecApp.Engine.Embeddings;
+using RecApp.Data;
+using RecApp.Data.Models;
+using RecApp.Refresher.Jobs;
+using RecApp.Data.Jobs;
 
 namespace RecApp.Refresher.Worker;
 
@@ -65,22 +72,22 @@ public sealed class RefresherOptions
 
     /// <summary>
     /// The schedule interval of a job, or null for a job name without one (it runs at start-up and on demand only).
-    /// The names are those of <see cref="ModelChannels.JobNames"/>; a test checks that each of them has an interval here.
+    /// The names are those of <see cref="JobNames.Every"/>; a test checks that each of them has an interval here.
     /// </summary>
     public TimeSpan? IntervalFor(string job) => job switch
     {
-        ModelChannels.Popular => PopularItemsRefreshInterval,
-        ModelChannels.Profiles => UserProfilesRefreshInterval,
-        ModelChannels.Similarities => SimilaritiesRefreshInterval,
-        ModelChannels.Cleanup => CleanupInterval,
+        JobNames.Popular => PopularItemsRefreshInterval,
+        JobNames.Profiles => UserProfilesRefreshInterval,
+        JobNames.Similarities => SimilaritiesRefreshInterval,
+        JobNames.Cleanup => CleanupInterval,
         _ => null,
     };
 
     /// <summary>
-    /// The job name in a refresh request that means every job (in <see cref="ModelChannels.JobNames"/>); the API's
+    /// The job name in a refresh request that means every job (in <see cref="JobNames.Every"/>); the API's
     /// admin endpoint sends the same word.
     /// </summary>
-    public const string AllJobs = ModelChannels.AllJobs;
+    public const string AllJobs = JobNames.All;
 }
 
 /// <summary>A size the synthetic generator knows (case-insensitive).</summary>
@@ -88,5 +95,5 @@ public sealed class RefresherOptions
 internal sealed class KnownDemoDataSizeAttribute() : ValidationAttribute("Refresher:DemoDataSize must be tiny, S or L.")
 {
     public override bool IsValid(object? value) =>
-        value is string size && Recommendations.Ingest.SyntheticDatasetSize.All.Any(s => string.Equals(s.Name, size, StringComparison.OrdinalIgnoreCase));
+        value is string size && RecApp.Engine.Datasets.SyntheticDatasetSize.All.Any(s => string.Equals(s.Name, size, StringComparison.OrdinalIgnoreCase));
 }

@@ -1,8 +1,9 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using RecApp.Recommendations.Data;
-using RecApp.Recommendations.Model;
+using RecApp.Data.Jobs;
+using RecApp.Data.Models;
+using RecApp.Refresher.Jobs;
 
 namespace RecApp.Refresher.Worker;
 
@@ -15,12 +16,11 @@ namespace RecApp.Refresher.Worker;
 public sealed class RefresherWorker(
     IEnumerable<IModelJob> jobs,
     LeaderElection election,
-    JobRunHistory history,
+    JobRunStore history,
     RefreshRequestInbox inbox,
     ModelVersionAnnouncer announcer,
     DemoDataSeeder demoData,
     ModelStore store,
-    NpgsqlDataSource dataSource,
     TimeProvider time,
     RefresherMetrics metrics,
     IOptions<RefresherOptions> options,
@@ -112,13 +112,10 @@ public sealed class RefresherWorker(
     {
         var now = time.GetUtcNow();
         var next = _jobs.ToDictionary(j => j.Name, _ => now, StringComparer.Ordinal);
-        await using (var command = dataSource.CreateCommand("SELECT NOT EXISTS (SELECT 1 FROM model_current)"))
+        if ((await store.ReadCurrentVersionsAsync(cancellationToken)).Count == 0)
         {
-            if ((bool)(await command.ExecuteScalarAsync(cancellationToken))!)
-            {
-                logger.LogInformation("No model exists yet: running every job now.");
-                return next;
-            }
+            logger.LogInformation("No model exists yet: running every job now.");
+            return next;
         }
         var lastSuccess = await history.LastSuccessesAsync(cancellationToken);
         foreach (var job in _jobs)
@@ -170,7 +167,7 @@ public sealed class RefresherWorker(
     {
         var settings = options.Value;
         var interval = settings.IntervalFor(job.Name);
-        var runId = await history.StartAsync(job.Name, cancellationToken);
+        var runId = await history.StartAsync(job.Name, options.Value.InstanceName, cancellationToken);
         using var activity = RefresherMetrics.Source.StartActivity("job " + job.Name);
         var stopwatch = Stopwatch.StartNew();
         try
@@ -178,7 +175,7 @@ public sealed class RefresherWorker(
             var result = await job.RunAsync(cancellationToken);
             metrics.JobFinished(job.Name, "succeeded", stopwatch.Elapsed, result.Rows, result.ModelVersion);
             activity?.SetTag("rows", result.Rows);
-            await RecordAsync(() => history.SucceededAsync(runId, stopwatch.Elapsed, result, CancellationToken.None));
+            await RecordAsync(() => history.SucceededAsync(runId, stopwatch.Elapsed, result.Rows, result.ModelVersion, CancellationToken.None));
             logger.LogInformation("{Job} succeeded in {Elapsed}: {Rows} rows, model version {Version}.",
                 job.Name, stopwatch.Elapsed, result.Rows, result.ModelVersion);
             if (result.ModelVersion is { } version)

@@ -4,8 +4,16 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Configuration;
 using Npgsql;
-using RecApp.Recommendations.Model;
+using RecApp.Engine;
+using RecApp.Engine.Model;
+using RecApp.Engine.Training;
+using RecApp.Engine.Embeddings;
+using RecApp.Data;
+using RecApp.Data.Models;
+using RecApp.Api.Model;
+using RecApp.Refresher.Jobs;
 using RecApp.Tests.Infrastructure;
+using RecApp.Data.Jobs;
 
 namespace RecApp.Tests.Api;
 
@@ -60,6 +68,10 @@ public sealed class ApiWorld : IAsyncLifetime
             ["Admin:ApiKey"] = AdminKey,
             ["Api:WarmUsers"] = "5",
             ["Logging:LogLevel:Default"] = "Warning",
+            // The tests share two cores with each other: a write or a health check may wait longer than a deployment's
+            // bounds for CPU, not for the database. Tests of the bounds themselves set them back (FrozenDatabaseTests).
+            ["Database:WriteTimeout"] = "00:00:20",
+            ["HealthChecks:Timeout"] = "00:00:10",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
@@ -77,8 +89,8 @@ public sealed class ApiWorld : IAsyncLifetime
         var connectionString = await postgres.CreateDatabaseAsync(name);
         await using (var dataSource = NpgsqlDataSource.Create(connectionString))
         {
-            await new RecApp.Recommendations.Data.DatabaseMigrator(
-                dataSource, Microsoft.Extensions.Logging.Abstractions.NullLogger<RecApp.Recommendations.Data.DatabaseMigrator>.Instance)
+            await new RecApp.Data.Migrations.DatabaseMigrator(
+                dataSource, Microsoft.Extensions.Logging.Abstractions.NullLogger<RecApp.Data.Migrations.DatabaseMigrator>.Instance)
                 .MigrateAsync();
             await SeedAsync(dataSource);
         }
@@ -88,7 +100,7 @@ public sealed class ApiWorld : IAsyncLifetime
 
     /// <summary>Runs the engine's build jobs (popular, profiles, similarities) against a database.</summary>
     public static Task RunJobsAsync(string connectionString) =>
-        RunJobsAsync(connectionString, ModelChannels.Popular, ModelChannels.Profiles, ModelChannels.Similarities);
+        RunJobsAsync(connectionString, JobNames.Popular, JobNames.Profiles, JobNames.Similarities);
 
     /// <summary>Runs the named build jobs, in that order.</summary>
     public static async Task RunJobsAsync(string connectionString, params string[] jobs)

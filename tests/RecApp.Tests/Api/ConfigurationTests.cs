@@ -2,7 +2,10 @@ using System.Net;
 
 namespace RecApp.Tests.Api;
 
-/// <summary>The seed's environment names configure the API; the Api section wins when both are set.</summary>
+/// <summary>
+/// The contract's environment names configure the API; the Api section wins when both are set. (Bad values end start-up:
+/// <see cref="Foundation.StartupConfigurationTests"/>, on the service's own process.)
+/// </summary>
 public sealed class ConfigurationTests(ApiWorld world) : IClassFixture<ApiWorld>
 {
     [Fact]
@@ -32,45 +35,5 @@ public sealed class ConfigurationTests(ApiWorld world) : IClassFixture<ApiWorld>
         Assert.Equal(7, defaulted.GetProperty("pagination").GetProperty("limit").GetInt32());
         Assert.Equal(7, defaulted.Items().Length);
         Assert.Equal(HttpStatusCode.BadRequest, tooLarge.StatusCode);
-    }
-
-    [Fact]
-    public void An_invalid_setting_fails_start_up_naming_it()
-    {
-        using var api = world.CreateApi(new Dictionary<string, string?> { ["DEFAULT_PAGE_SIZE"] = "twenty" });
-
-        var error = Record.Exception(() => api.CreateClient());
-
-        Assert.NotNull(error);
-        Assert.Contains("DEFAULT_PAGE_SIZE", error.ToString());
-    }
-
-    [Theory]
-    [InlineData("CACHE_TTL_POPULAR", "-5")]
-    [InlineData("MAX_PAGE_SIZE", "0")]
-    [InlineData("MAX_SIMILAR_USERS", "many")]
-    [InlineData("Api:PopularTtl", "00:00:00")]
-    [InlineData("Api:WarmUsers", "-1")]
-    [InlineData("RateLimiting:AdminBurst", "0")]
-    public void A_bad_value_of_any_api_setting_fails_start_up_naming_it(string setting, string value)
-    {
-        using var api = world.CreateApi(new Dictionary<string, string?> { [setting] = value });
-
-        var error = Record.Exception(() => api.CreateClient());
-
-        Assert.NotNull(error);
-        Assert.Contains(setting, error.ToString());
-    }
-
-    [Fact]
-    public void Default_page_size_above_the_maximum_fails_start_up_naming_both()
-    {
-        using var api = world.CreateApi(new Dictionary<string, string?> { ["DEFAULT_PAGE_SIZE"] = "50", ["MAX_PAGE_SIZE"] = "10" });
-
-        var error = Record.Exception(() => api.CreateClient());
-
-        Assert.NotNull(error);
-        Assert.Contains("DEFAULT_PAGE_SIZE", error.ToString());
-        Assert.Contains("MAX_PAGE_SIZE", error.ToString());
     }
 }

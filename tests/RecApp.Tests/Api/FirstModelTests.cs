@@ -1,7 +1,15 @@
 using System.Net;
 using Npgsql;
-using RecApp.Recommendations.Model;
+using RecApp.Engine;
+using RecApp.Engine.Model;
+using RecApp.Engine.Training;
+using RecApp.Engine.Embeddings;
+using RecApp.Data;
+using RecApp.Data.Models;
+using RecApp.Api.Model;
+using RecApp.Refresher.Jobs;
 using RecApp.Tests.Infrastructure;
+using RecApp.Data.Jobs;
 
 namespace RecApp.Tests.Api;
 
@@ -47,7 +55,7 @@ public sealed class FirstModelTests : IAsyncLifetime
         });
 
         // Popular lists exist, neighbors not yet: the user gets the popular list, labelled so.
-        await ApiWorld.RunJobsAsync(_database.ConnectionString, ModelChannels.Popular);
+        await ApiWorld.RunJobsAsync(_database.ConnectionString, JobNames.Popular);
         await WaitUntilOkAsync(client, user, "the popular lists to be served");
         var popularOnly = await (await client.GetAsync(user)).JsonAsync();
         var similarStill = await client.GetAsync("/items/10/similar");
@@ -56,7 +64,7 @@ public sealed class FirstModelTests : IAsyncLifetime
         Assert.Equal(5, popularOnly.Items().Length);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, similarStill.StatusCode);
 
-        await ApiWorld.RunJobsAsync(_database.ConnectionString, ModelChannels.Profiles, ModelChannels.Similarities);
+        await ApiWorld.RunJobsAsync(_database.ConnectionString, JobNames.Profiles, JobNames.Similarities);
         await WaitUntilOkAsync(client, "/items/11/similar", "the item neighbors to be served");
         var personalized = await (await client.GetAsync(user)).JsonAsync();
         var similar = await client.GetAsync("/items/10/similar");

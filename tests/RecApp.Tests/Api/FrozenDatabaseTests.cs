@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Net;
+using RecApp.Api;
+using RecApp.ServiceDefaults;
 using RecApp.Tests.Infrastructure;
 
 namespace RecApp.Tests.Api;
@@ -9,6 +11,7 @@ namespace RecApp.Tests.Api;
 /// and bounded. Before, the first <c>/health</c> took 36 s (the check waited out Npgsql's command timeout and its
 /// cancellation), later ones 3 s, and a write answered 503 only after 36 s.
 /// </summary>
+[Collection(TimingCollection.Name)]
 public sealed class FrozenDatabaseTests(ApiWorld world) : IClassFixture<ApiWorld>
 {
     [Fact]
@@ -20,9 +23,14 @@ public sealed class FrozenDatabaseTests(ApiWorld world) : IClassFixture<ApiWorld
         {
             ["Caching:KeyPrefix"] = world.KeyPrefix + "frozen:",
             ["Api:WarmUsers"] = "0",
+            // The deployment's bounds, under test here.
+            ["Database:WriteTimeout"] = new DatabaseTimeoutOptions().WriteTimeout.ToString(),
+            ["HealthChecks:Timeout"] = new DependencyHealthOptions().Timeout.ToString(),
         });
         using var client = api.CreateClient();
-        Assert.Equal("Healthy", (await (await client.GetAsync("/health")).JsonAsync()).GetProperty("status").GetString());
+        await LocalProcess.WaitUntilAsync(async () =>
+            (await (await client.GetAsync("/health")).JsonAsync()).GetProperty("status").GetString() == "Healthy",
+            TimeSpan.FromSeconds(20), "/health to be Healthy before the freeze");
         Assert.Equal(HttpStatusCode.Accepted, (await client.PostJsonAsync("/interactions", """{"user_id": 1, "item_id": 2, "type": "view"}""")).StatusCode);
 
         postgres.Freeze();

@@ -13,8 +13,8 @@ public sealed class LargeStatsTests(ApiWorld world) : IClassFixture<ApiWorld>
         var connectionString = await postgres.CreateDatabaseAsync("large");
         await using (var dataSource = NpgsqlDataSource.Create(connectionString))
         {
-            await new RecApp.Recommendations.Data.DatabaseMigrator(
-                dataSource, Microsoft.Extensions.Logging.Abstractions.NullLogger<RecApp.Recommendations.Data.DatabaseMigrator>.Instance)
+            await new RecApp.Data.Migrations.DatabaseMigrator(
+                dataSource, Microsoft.Extensions.Logging.Abstractions.NullLogger<RecApp.Data.Migrations.DatabaseMigrator>.Instance)
                 .MigrateAsync();
             // 150,000 events: one in five a like (type 2), two in five clicks (type 1), the rest views.
             await using var fill = dataSource.CreateCommand("""

@@ -1,5 +1,14 @@
-using RecApp.Recommendations.Data;
-using RecApp.Recommendations.Model;
+using RecApp.Engine.Domain;
+using RecApp.Data;
+using RecApp.Data.Migrations;
+using RecApp.Data.Source;
+using RecApp.Engine;
+using RecApp.Engine.Model;
+using RecApp.Engine.Training;
+using RecApp.Engine.Embeddings;
+using RecApp.Data.Models;
+using RecApp.Api.Model;
+using RecApp.Refresher.Jobs;
 using RecApp.Tests.Infrastructure;
 using StackExchange.Redis;
 

@@ -1,6 +1,7 @@
 using System.Buffers;
 using RecApp.Api.Recommendations;
-using RecApp.Recommendations.Scoring;
+using RecApp.Engine.Domain;
+using RecApp.Engine.Scoring;
 
 namespace RecApp.Tests.Api;
 

@@ -5,9 +5,19 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using RecApp.Recommendations.Data;
-using RecApp.Recommendations.Model;
+using RecApp.Engine.Domain;
+using RecApp.Data;
+using RecApp.Data.Migrations;
+using RecApp.Data.Source;
+using RecApp.Engine;
+using RecApp.Engine.Model;
+using RecApp.Engine.Training;
+using RecApp.Engine.Embeddings;
+using RecApp.Data.Models;
+using RecApp.Api.Model;
+using RecApp.Refresher.Jobs;
 using RecApp.Tests.Infrastructure;
+using RecApp.Data.Jobs;
 
 namespace RecApp.Tests.Api;
 
@@ -376,7 +386,7 @@ public sealed class SourceOutageTests
         await using (var provider = jobs.BuildServiceProvider())
         {
             var all = provider.GetServices<IModelJob>().ToDictionary(j => j.Name);
-            foreach (var job in new[] { ModelChannels.Popular, ModelChannels.Profiles, ModelChannels.Similarities })
+            foreach (var job in new[] { JobNames.Popular, JobNames.Profiles, JobNames.Similarities })
             {
                 await all[job].RunAsync(CancellationToken.None);
             }

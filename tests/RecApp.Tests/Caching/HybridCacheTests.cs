@@ -42,15 +42,15 @@ public sealed class HybridCacheTests : IAsyncLifetime
     {
         await using var a = await CacheInstance.StartAsync(_redis.ConnectionString, _prefix);
         await using var b = await CacheInstance.StartAsync(_redis.ConnectionString, _prefix);
-        var list = new RecApp.Recommendations.Scoring.RankedList([3, 1, 2], [0.9f, 0.5f, 0.1f], RecApp.Recommendations.Scoring.RecommendationAlgorithm.Content, 7);
+        var list = new RecApp.Engine.Domain.RankedList([3, 1, 2], [0.9f, 0.5f, 0.1f], RecApp.Engine.Domain.RecommendationAlgorithm.Content, 7);
         await a.Cache.SetAsync("shared", list);
 
         var l2Before = b.Tiers.Read().L2Hits;
         var getOnly = new HybridCacheEntryOptions { Flags = HybridCacheEntryFlags.DisableUnderlyingData };
-        RecApp.Recommendations.Scoring.RankedList? read = null;
+        RecApp.Engine.Domain.RankedList? read = null;
         // A's write to Redis runs in the background: B polls with reads that never run a factory.
         await LocalProcess.WaitUntilAsync(async () =>
-            (read = await b.Cache.GetOrCreateAsync("shared", _ => ValueTask.FromResult<RecApp.Recommendations.Scoring.RankedList>(null!), getOnly)) is not null,
+            (read = await b.Cache.GetOrCreateAsync("shared", _ => ValueTask.FromResult<RecApp.Engine.Domain.RankedList>(null!), getOnly)) is not null,
             TimeSpan.FromSeconds(10), "A's write to reach Redis");
 
         Assert.NotNull(read);

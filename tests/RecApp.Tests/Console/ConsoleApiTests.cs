@@ -71,8 +71,8 @@ public sealed class ConsoleApiTests(ApiWorld world) : IClassFixture<ApiWorld>
         // Each item's score by source, as the engine explains it (the blend tier: its weighted sources).
         Assert.All(items, i => Assert.NotEmpty(i.GetProperty("sources").EnumerateArray()));
         var names = items.SelectMany(i => i.GetProperty("sources").EnumerateArray()).Select(s => s.GetProperty("source").GetString()).ToHashSet();
-        Assert.Subset(new HashSet<string?>([.. RecApp.Recommendations.Model.BlendWeights.SourceNames, RecApp.Recommendations.Scoring.ScoringEngine.PopularFill]), names);
-        Assert.Contains(names, n => n != RecApp.Recommendations.Scoring.ScoringEngine.PopularFill);
+        Assert.Subset(new HashSet<string?>([.. RecApp.Engine.Model.BlendWeights.SourceNames, RecApp.Engine.Scoring.ScoringEngine.PopularFill]), names);
+        Assert.Contains(names, n => n != RecApp.Engine.Scoring.ScoringEngine.PopularFill);
         Assert.Empty(user.GetProperty("variants").EnumerateArray()); // no experiment runs here
 
         var newcomer = await (await client.SendAsync(Admin("/admin/console/users/5000"))).JsonAsync();

@@ -1,5 +1,14 @@
-using RecApp.Recommendations.Data;
-using RecApp.Recommendations.Model;
+using RecApp.Engine.Domain;
+using RecApp.Data;
+using RecApp.Data.Migrations;
+using RecApp.Data.Source;
+using RecApp.Engine;
+using RecApp.Engine.Model;
+using RecApp.Engine.Training;
+using RecApp.Engine.Embeddings;
+using RecApp.Data.Models;
+using RecApp.Api.Model;
+using RecApp.Refresher.Jobs;
 
 namespace RecApp.Tests.Engine;
 
@@ -106,7 +115,7 @@ public sealed class BuilderTests
     [Fact]
     public void Fallback_chain_goes_from_specific_to_global()
     {
-        var chain = PopularityBuilder.FallbackChain(7, "f", null).ToArray();
+        var chain = Segment.FallbackChain(7, "f", null).ToArray();
         Assert.Equal([new Segment(7, "f"), new Segment(7), new Segment(Gender: "f"), new Segment()], chain);
     }
 

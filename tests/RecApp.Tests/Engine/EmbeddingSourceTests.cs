@@ -1,6 +1,16 @@
-using RecApp.Recommendations.Data;
-using RecApp.Recommendations.Model;
-using RecApp.Recommendations.Scoring;
+using RecApp.Engine.Domain;
+using RecApp.Data;
+using RecApp.Data.Migrations;
+using RecApp.Data.Source;
+using RecApp.Engine;
+using RecApp.Engine.Model;
+using RecApp.Engine.Training;
+using RecApp.Engine.Embeddings;
+using RecApp.Data.Models;
+using RecApp.Api.Model;
+using RecApp.Refresher.Jobs;
+using RecApp.Engine.Scoring;
+using RecApp.Api.Recommendations;
 
 namespace RecApp.Tests.Engine;
 
@@ -105,7 +115,7 @@ public sealed class EmbeddingSourceTests
         var kept = new ModelTuning { DataClock = s_now, DecayHalfLifeDays = 0, Blend = new BlendWeights(1, 0, 0, 0, 0.5f) };
         var dropped = kept with { Blend = kept.Blend! with { Embeddings = 0f } };
 
-        Assert.True(RecApp.Recommendations.Model.Embeddings.ItemEmbeddingBuilder.Build(Data, matrix, options, kept, s_now).Count > 0);
-        Assert.Equal(0, RecApp.Recommendations.Model.Embeddings.ItemEmbeddingBuilder.Build(Data, matrix, options, dropped, s_now).Count);
+        Assert.True(RecApp.Engine.Training.ItemEmbeddingBuilder.Build(Data, matrix, options, kept, s_now).Count > 0);
+        Assert.Equal(0, RecApp.Engine.Training.ItemEmbeddingBuilder.Build(Data, matrix, options, dropped, s_now).Count);
     }
 }

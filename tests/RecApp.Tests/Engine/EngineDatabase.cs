@@ -1,6 +1,9 @@
 using Npgsql;
 using NpgsqlTypes;
-using RecApp.Recommendations.Data;
+using RecApp.Engine.Domain;
+using RecApp.Data;
+using RecApp.Data.Migrations;
+using RecApp.Data.Source;
 
 namespace RecApp.Tests.Engine;
 

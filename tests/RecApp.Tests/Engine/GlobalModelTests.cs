@@ -3,10 +3,21 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
-using RecApp.Recommendations.Data;
-using RecApp.Recommendations.Model;
-using RecApp.Recommendations.Scoring;
+using RecApp.Engine.Domain;
+using RecApp.Data;
+using RecApp.Data.Migrations;
+using RecApp.Data.Source;
+using RecApp.Engine;
+using RecApp.Engine.Model;
+using RecApp.Engine.Training;
+using RecApp.Engine.Embeddings;
+using RecApp.Data.Models;
+using RecApp.Api.Model;
+using RecApp.Refresher.Jobs;
+using RecApp.Engine.Scoring;
+using RecApp.Api.Recommendations;
 using RecApp.Tests.Infrastructure;
+using RecApp.Data.Jobs;
 
 namespace RecApp.Tests.Engine;
 
@@ -44,7 +55,7 @@ public sealed class GlobalModelTests
         await using var services = Services(dataSource);
 
         var jobs = services.GetServices<IModelJob>().ToDictionary(j => j.Name);
-        Assert.Equal(ModelChannels.JobNames.Order(), jobs.Keys.Order());
+        Assert.Equal(JobNames.Every.Order(), jobs.Keys.Order());
         var popular = await jobs["popular"].RunAsync(CancellationToken.None);
         var profiles = await jobs["profiles"].RunAsync(CancellationToken.None);
         var similarities = await jobs["similarities"].RunAsync(CancellationToken.None);

@@ -1,6 +1,13 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
-using RecApp.Recommendations.Model;
+using RecApp.Engine;
+using RecApp.Engine.Model;
+using RecApp.Engine.Training;
+using RecApp.Engine.Embeddings;
+using RecApp.Data;
+using RecApp.Data.Models;
+using RecApp.Api.Model;
+using RecApp.Refresher.Jobs;
 
 namespace RecApp.Tests.Engine;
 
@@ -21,7 +28,7 @@ public sealed class ModelStoreTests
         // No tuning: it may leave the embedding source out on data this small, and every part is to be stored here.
         var model = GlobalModelBuilder.Build(data, new RecommendationOptions { TuningBudget = TimeSpan.Zero }, s_now);
 
-        var (versions, rows) = await store.PublishAsync(model.Writes(), CancellationToken.None);
+        var (versions, rows) = await store.PublishAsync(ModelParts.WritesOf(model), CancellationToken.None);
         Assert.Equal(ModelParts.Names.Order(), versions.Keys.Order());
         Assert.Equal(model.Popularity.Lists.Count + model.Trending.ByCategory.Count + 1
             + model.ItemNeighbors.Collaborative.Count + model.ItemNeighbors.Content.Count

@@ -1,12 +1,23 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
-using RecApp.Recommendations.Data;
-using RecApp.Recommendations.Evaluation;
-using RecApp.Recommendations.Ingest;
-using RecApp.Recommendations.Model;
-using RecApp.Recommendations.Scoring;
+using RecApp.Engine.Domain;
+using RecApp.Data;
+using RecApp.Data.Migrations;
+using RecApp.Data.Source;
+using RecApp.Refresher.Evaluation;
+using RecApp.Engine.Datasets;
+using RecApp.Engine;
+using RecApp.Engine.Model;
+using RecApp.Engine.Training;
+using RecApp.Engine.Embeddings;
+using RecApp.Data.Models;
+using RecApp.Api.Model;
+using RecApp.Refresher.Jobs;
+using RecApp.Engine.Scoring;
+using RecApp.Api.Recommendations;
 using RecApp.Tests.Infrastructure;
+using RecApp.Data.Jobs;
 
 namespace RecApp.Tests.Engine;
 
@@ -65,7 +76,7 @@ public sealed class OneScoringPathTests
         foreach (var job in services.GetServices<IModelJob>())
         {
             var result = await job.RunAsync(CancellationToken.None);
-            if (job.Name == ModelChannels.Similarities)
+            if (job.Name == JobNames.Similarities)
             {
                 similaritiesVersion = result.ModelVersion;
             }

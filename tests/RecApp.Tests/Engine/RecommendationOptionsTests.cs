@@ -1,7 +1,15 @@
+using RecApp.ServiceDefaults;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
-using RecApp.Recommendations.Model;
+using RecApp.Engine;
+using RecApp.Engine.Model;
+using RecApp.Engine.Training;
+using RecApp.Engine.Embeddings;
+using RecApp.Data;
+using RecApp.Data.Models;
+using RecApp.Api.Model;
+using RecApp.Refresher.Jobs;
 
 namespace RecApp.Tests.Engine;
 
@@ -10,7 +18,10 @@ public sealed class RecommendationOptionsTests
 {
     private static RecommendationOptions Resolve(Dictionary<string, string?> settings)
     {
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        // As every service's host has it: the contract's names mapped below the .NET keys (AddServiceDefaults).
+        var configuration = new ConfigurationManager();
+        configuration.AddInMemoryCollection(settings);
+        configuration.AddSeedEnvironmentNames();
         using var services = new ServiceCollection()
             .AddSingleton<IConfiguration>(configuration)
             .AddRecommendationOptions()

@@ -2,9 +2,18 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
-using RecApp.Recommendations.Data;
-using RecApp.Recommendations.Evaluation;
-using RecApp.Recommendations.Model;
+using RecApp.Engine.Domain;
+using RecApp.Data;
+using RecApp.Data.Migrations;
+using RecApp.Data.Source;
+using RecApp.Refresher.Evaluation;
+using RecApp.Engine;
+using RecApp.Engine.Model;
+using RecApp.Engine.Training;
+using RecApp.Engine.Embeddings;
+using RecApp.Data.Models;
+using RecApp.Api.Model;
+using RecApp.Refresher.Jobs;
 using RecApp.Tests.Infrastructure;
 
 namespace RecApp.Tests.Engine;
@@ -93,7 +102,7 @@ public sealed class ServedOverHttpTests
             var evaluated = run.For(answer.UserId);
             Assert.True(evaluated.ItemIds.Take(10).SequenceEqual(answer.Items),
                 $"{name}, user {answer.UserId}: evaluated [{string.Join(',', evaluated.ItemIds.Take(10))}] served [{string.Join(',', answer.Items)}]");
-            Assert.Equal(ServedEvaluation.WireName(evaluated.Algorithm), answer.AlgorithmUsed);
+            Assert.Equal(evaluated.Algorithm.ToWireName(), answer.AlgorithmUsed);
             Assert.Equal(version, answer.ModelVersion);
         }
         var comparison = ServedEvaluation.Compare(run, lists, servedTuning, 10);

@@ -1,4 +1,5 @@
 using RecApp.Api.Experiments;
+using RecApp.Data.Experiments;
 
 namespace RecApp.Tests.Experiments;
 

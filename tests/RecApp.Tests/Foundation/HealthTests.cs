@@ -58,16 +58,6 @@ public sealed class HealthTests(ApiWorld database) : IClassFixture<ApiWorld>
             TimeSpan.FromSeconds(30), "/health to report Healthy after Redis restarted");
     }
 
-    [Fact]
-    public void A_missing_connection_string_fails_start_up_naming_the_setting()
-    {
-        using var api = new ApiFactory("", database.RedisConnectionString);
-
-        var error = Assert.Throws<InvalidOperationException>(() => api.CreateClient());
-
-        Assert.Contains("ConnectionStrings__recdb", error.Message);
-    }
-
     private static async Task<string?> StatusAsync(HttpClient client)
     {
         using var report = await ReportAsync(client);

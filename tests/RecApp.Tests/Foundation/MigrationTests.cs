@@ -1,6 +1,9 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
-using RecApp.Recommendations.Data;
+using RecApp.Engine.Domain;
+using RecApp.Data;
+using RecApp.Data.Migrations;
+using RecApp.Data.Source;
 using RecApp.Tests.Infrastructure;
 
 namespace RecApp.Tests.Foundation;

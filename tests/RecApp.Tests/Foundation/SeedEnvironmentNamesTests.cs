@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
-using RecApp.Recommendations;
+using RecApp.ServiceDefaults;
+using RecApp.Engine;
 
 namespace RecApp.Tests.Foundation;
 

@@ -2,8 +2,11 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using RecApp.Recommendations;
-using RecApp.Recommendations.Data;
+using RecApp.Engine;
+using RecApp.Engine.Domain;
+using RecApp.Data;
+using RecApp.Data.Migrations;
+using RecApp.Data.Source;
 using RecApp.ServiceDefaults;
 
 namespace RecApp.Tests.Foundation;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using RecApp.Tests.Infrastructure;
 
 namespace RecApp.Tests.Foundation;
 
@@ -7,7 +8,7 @@ namespace RecApp.Tests.Foundation;
 /// stderr. Before, the validation exception went unhandled: the right message, but through an abort (SIGABRT, exit
 /// code 134, a core dump where enabled).
 /// </summary>
-[Collection(StartupTimingCollection.Name)]
+[Collection(TimingCollection.Name)]
 public sealed class StartupConfigurationTests
 {
     public static TheoryData<string, string, string, string> BadSettings => new()
@@ -17,11 +18,38 @@ public sealed class StartupConfigurationTests
         { "RecApp.Refresher", "Refresher__PopularItemsRefreshInterval", "banana", "Refresher:PopularItemsRefreshInterval" },
         { "RecApp.Refresher", "POPULAR_ITEMS_REFRESH_MINUTES", "-3", "POPULAR_ITEMS_REFRESH_MINUTES" },
         { "RecApp.MigrationService", "Migrations__ConnectTimeout", "banana", "Migrations:ConnectTimeout" },
+        { "RecApp.Api", "ConnectionStrings__recdb", "", "ConnectionStrings__recdb" }, // missing
+        { "RecApp.Api", "DEFAULT_PAGE_SIZE", "twenty", "DEFAULT_PAGE_SIZE" },
+        { "RecApp.Api", "CACHE_TTL_POPULAR", "-5", "CACHE_TTL_POPULAR" },
+        { "RecApp.Api", "MAX_PAGE_SIZE", "0", "MAX_PAGE_SIZE" },
+        { "RecApp.Api", "MAX_SIMILAR_USERS", "many", "MAX_SIMILAR_USERS" },
+        { "RecApp.Api", "Api__PopularTtl", "00:00:00", "Api:PopularTtl" },
+        { "RecApp.Api", "Api__WarmUsers", "-1", "Api:WarmUsers" },
+        { "RecApp.Api", "RateLimiting__AdminBurst", "0", "RateLimiting:AdminBurst" },
+        { "RecApp.Api", "RateLimiting__UnlimitedNetworks__0", "10.0.0.0/33", "10.0.0.0/33" },
+        { "RecApp.Api", "HealthChecks__Timeout", "00:01:00", "Timeout" },
+        { "RecApp.Api", "Database__WriteTimeout", "0", "WriteTimeout" },
+        { "RecApp.Refresher", "ConnectionStrings__recdb", "", "ConnectionStrings__recdb" },
     };
 
     [Theory]
     [MemberData(nameof(BadSettings))]
     public async Task A_bad_setting_exits_cleanly_naming_it(string project, string variable, string value, string named)
+    {
+        var error = await ExitsRefusingAsync(project, new() { [variable] = value });
+        Assert.Contains(named, error);
+    }
+
+    [Fact]
+    public async Task A_rule_across_settings_names_both()
+    {
+        var error = await ExitsRefusingAsync("RecApp.Api", new() { ["DEFAULT_PAGE_SIZE"] = "50", ["MAX_PAGE_SIZE"] = "10" });
+        Assert.Contains("DEFAULT_PAGE_SIZE", error);
+        Assert.Contains("MAX_PAGE_SIZE", error);
+    }
+
+    /// <summary>Starts the service with <paramref name="settings"/>; asserts it exits by itself within 5 s with code 2, and returns its stderr.</summary>
+    private static async Task<string> ExitsRefusingAsync(string project, Dictionary<string, string> settings)
     {
         var start = new ProcessStartInfo("dotnet", [ServiceAssembly(project)])
         {
@@ -29,13 +57,16 @@ public sealed class StartupConfigurationTests
             RedirectStandardOutput = true,
             Environment =
             {
-                [variable] = value,
                 // Unreachable on purpose: configuration is checked before any connection is made.
                 ["ConnectionStrings__recdb"] = "Host=127.0.0.1;Port=1;Username=recapp;Database=recdb",
                 ["ConnectionStrings__redis"] = "127.0.0.1:1",
                 ["DOTNET_DbgEnableMiniDump"] = "0",
             },
         };
+        foreach (var (variable, value) in settings)
+        {
+            start.Environment[variable] = value;
+        }
         using var process = Process.Start(start)!;
         var stderr = process.StandardError.ReadToEndAsync();
         var stdout = process.StandardOutput.ReadToEndAsync();
@@ -56,8 +87,8 @@ public sealed class StartupConfigurationTests
         Assert.True(started.Elapsed < TimeSpan.FromSeconds(5), $"{project} took {started.Elapsed.TotalSeconds:F1} s to refuse the setting");
         Assert.Equal(2, process.ExitCode); // not 134 (SIGABRT) nor 0
         var error = await stderr;
-        Assert.Contains(named, error);
         Assert.DoesNotContain("Unhandled exception", error + await stdout);
+        return error;
     }
 
     /// <summary>The service's own build output, next to this test assembly's configuration (Debug or Release).</summary>
@@ -75,11 +106,4 @@ public sealed class StartupConfigurationTests
         Assert.True(File.Exists(path), $"{path} is missing: build the solution first");
         return path;
     }
-}
-
-/// <summary>Runs alone: the bound is on a service's own start-up time, not on how busy other tests keep the two cores.</summary>
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class StartupTimingCollection
-{
-    public const string Name = "start-up timing";
 }

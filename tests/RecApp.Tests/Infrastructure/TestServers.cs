@@ -55,8 +55,8 @@ public sealed class DatabaseFixture : IAsyncLifetime
         ConnectionString = await postgres.CreateDatabaseAsync();
         RedisConnectionString = redis.ConnectionString;
         await using var dataSource = Npgsql.NpgsqlDataSource.Create(ConnectionString);
-        await new RecApp.Recommendations.Data.DatabaseMigrator(
-            dataSource, Microsoft.Extensions.Logging.Abstractions.NullLogger<RecApp.Recommendations.Data.DatabaseMigrator>.Instance)
+        await new RecApp.Data.Migrations.DatabaseMigrator(
+            dataSource, Microsoft.Extensions.Logging.Abstractions.NullLogger<RecApp.Data.Migrations.DatabaseMigrator>.Instance)
             .MigrateAsync();
     }
 

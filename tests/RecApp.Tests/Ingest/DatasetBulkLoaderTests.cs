@@ -1,7 +1,10 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
-using RecApp.Recommendations.Data;
-using RecApp.Recommendations.Ingest;
+using RecApp.Engine.Domain;
+using RecApp.Data;
+using RecApp.Data.Migrations;
+using RecApp.Data.Source;
+using RecApp.Engine.Datasets;
 using RecApp.Tests.Infrastructure;
 
 namespace RecApp.Tests.Ingest;

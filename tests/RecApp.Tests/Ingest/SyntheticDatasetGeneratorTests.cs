@@ -1,5 +1,8 @@
-using RecApp.Recommendations.Data;
-using RecApp.Recommendations.Ingest;
+using RecApp.Engine.Domain;
+using RecApp.Data;
+using RecApp.Data.Migrations;
+using RecApp.Data.Source;
+using RecApp.Engine.Datasets;
 
 namespace RecApp.Tests.Ingest;
 

@@ -1,5 +1,7 @@
 using System.CommandLine;
-using RecApp.Recommendations.Ingest;
+using RecApp.Engine.Datasets;
+using RecApp.Engine.Domain;
+using RecApp.Data;
 using RecApp.Refresher.Cli;
 
 namespace RecApp.Tests.Refresher;

@@ -26,7 +26,7 @@ public sealed class LeaderElectionTests
         await ExecuteAsync(database, """
             SELECT pg_terminate_backend(pid) FROM pg_locks
             WHERE locktype = 'advisory' AND granted AND ((classid::bigint << 32) | objid::bigint) = $1
-            """, LeaderElection.LockKey);
+            """, RecApp.Data.Jobs.LeaderLock.Key);
         await WaitUntilAsync(() => jobB.Runs == 1, "B to take over (no model exists, so it runs every job)");
         await WaitUntilAsync(() => b.IsLeader && !a.IsLeader, "A to step down");
         var runsOfA = jobA.Runs;

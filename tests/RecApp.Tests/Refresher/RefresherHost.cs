@@ -4,10 +4,20 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
-using RecApp.Recommendations.Data;
-using RecApp.Recommendations.Model;
+using RecApp.Engine.Domain;
+using RecApp.Data;
+using RecApp.Data.Migrations;
+using RecApp.Data.Source;
+using RecApp.Engine;
+using RecApp.Engine.Model;
+using RecApp.Engine.Training;
+using RecApp.Engine.Embeddings;
+using RecApp.Data.Models;
+using RecApp.Api.Model;
+using RecApp.Refresher.Jobs;
 using RecApp.Refresher.Worker;
 using RecApp.Tests.Infrastructure;
+using RecApp.Data.Jobs;
 
 namespace RecApp.Tests.Refresher;
 
@@ -100,7 +110,7 @@ internal sealed class RefresherHost : IAsyncDisposable
     /// <summary>What the API's admin endpoint does: a row, then NOTIFY.</summary>
     public static Task RequestRefreshAsync(string database, string job) => ExecuteAsync(database,
         $"WITH r AS (INSERT INTO refresh_requests (job, requested_by) VALUES ($1, 'test') RETURNING job) " +
-        $"SELECT pg_notify('{ModelChannels.RefreshRequested}', job) FROM r", job);
+        $"SELECT pg_notify('{RefreshRequestStore.Channel}', job) FROM r", job);
 
     public static Task WaitUntilAsync(Func<bool> condition, string what) =>
         LocalProcess.WaitUntilAsync(() => Task.FromResult(condition()), TimeSpan.FromSeconds(20), what);

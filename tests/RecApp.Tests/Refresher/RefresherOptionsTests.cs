@@ -3,9 +3,18 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
-using RecApp.Recommendations.Model;
+using RecApp.Engine;
+using RecApp.Engine.Model;
+using RecApp.Engine.Training;
+using RecApp.Engine.Embeddings;
+using RecApp.Data;
+using RecApp.Data.Models;
+using RecApp.Api.Model;
+using RecApp.Refresher.Jobs;
 using RecApp.Refresher;
 using RecApp.Refresher.Worker;
+using RecApp.Data.Jobs;
+using RecApp.ServiceDefaults;
 
 namespace RecApp.Tests.Refresher;
 
@@ -15,6 +24,7 @@ public sealed class RefresherOptionsTests
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Configuration.AddInMemoryCollection(settings);
+        builder.Configuration.AddSeedEnvironmentNames(); // as AddServiceDefaults does for the worker
         builder.AddRefresher();
         using var provider = builder.Services.BuildServiceProvider();
         return provider.GetRequiredService<IOptions<RefresherOptions>>().Value;
@@ -37,7 +47,7 @@ public sealed class RefresherOptionsTests
     public void Every_job_the_engine_names_has_a_schedule()
     {
         var options = Resolve([]);
-        Assert.All(ModelChannels.JobNames, job => Assert.NotNull(options.IntervalFor(job)));
+        Assert.All(JobNames.Every, job => Assert.NotNull(options.IntervalFor(job)));
     }
 
     [Fact]

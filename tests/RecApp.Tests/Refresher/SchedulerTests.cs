@@ -106,8 +106,8 @@ public sealed class SchedulerTests
 
         await WaitUntilAsync(() => popular.Runs == 1, "the start-up run");
 
-        Assert.Equal(RecApp.Recommendations.Ingest.SyntheticDatasetSize.Tiny.Items, itemsSeenByJob);
-        Assert.Equal(RecApp.Recommendations.Ingest.SyntheticDatasetSize.Tiny.Interactions,
+        Assert.Equal(RecApp.Engine.Datasets.SyntheticDatasetSize.Tiny.Items, itemsSeenByJob);
+        Assert.Equal(RecApp.Engine.Datasets.SyntheticDatasetSize.Tiny.Interactions,
             await ScalarAsync<long>(database, "SELECT count(*) FROM interactions"));
     }
 }

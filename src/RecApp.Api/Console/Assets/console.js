@@ -410,7 +410,7 @@ async function showUsers(id) {
         ['interactions', int(user.interaction_count)], ['tier', user.tier],
         ['experiment', user.experiment ?? 'none']].map(([label, value]) =>
         el('div', { class: 'figure' }, el('div', { class: 'value', 'data-field': label }, value), el('div', { class: 'label' }, label)))),
-    el('p', { class: 'hint' }, `Tier rule: ${user.tier_rule} (${user.recent_distinct_items} now).`),
+    el('p', { class: 'hint' }, `Tier rule: ${user.tier_rule} (${user.distinct_items} now).`),
     el('div', { class: 'row' },
       el('div', { class: 'card grow' },
         el('h2', {}, 'Recommendations ', el('span', { class: 'pill', id: 'rec-algorithm' }, recs.algorithm),

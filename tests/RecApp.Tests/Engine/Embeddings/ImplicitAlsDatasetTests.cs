@@ -1,4 +1,5 @@
-using RecApp.Recommendations.Model.Embeddings;
+using RecApp.Engine.Embeddings;
+using RecApp.Engine.Training;
 using RecApp.Tests.Infrastructure;
 
 namespace RecApp.Tests.Engine.Embeddings;

@@ -1,6 +1,14 @@
-using RecApp.Recommendations.Data;
-using RecApp.Recommendations.Model;
-using RecApp.Recommendations.Model.Embeddings;
+using RecApp.Engine.Domain;
+using RecApp.Data;
+using RecApp.Data.Migrations;
+using RecApp.Data.Source;
+using RecApp.Engine;
+using RecApp.Engine.Model;
+using RecApp.Engine.Training;
+using RecApp.Engine.Embeddings;
+using RecApp.Data.Models;
+using RecApp.Api.Model;
+using RecApp.Refresher.Jobs;
 
 namespace RecApp.Tests.Engine.Embeddings;
 
@@ -258,7 +266,7 @@ public sealed class ImplicitAlsTests
             [],
             [Buy(1, 10), Buy(1, 20), Buy(2, 10), Buy(2, 30), Buy(3, 20), Buy(3, 40), Buy(3, 40)]);
         var engine = InteractionMatrix.Build(dataset, new RecommendationOptions(), now);
-        var input = ImplicitFeedbackMatrix.FromInteractionMatrix(engine);
+        var input = engine.ToImplicitFeedback();
         Assert.Equal(engine.UserCount, input.UserCount);
         Assert.Equal(engine.ItemCount, input.ItemCount);
         Assert.Same(engine.CellItem, input.CellItem);

@@ -1,5 +1,6 @@
 using System.Globalization;
-using RecApp.Recommendations.Model.Embeddings;
+using RecApp.Engine.Embeddings;
+using RecApp.Engine.Training;
 using RecApp.Tests.Infrastructure;
 
 namespace RecApp.Tests.Engine.Embeddings;

@@ -1,0 +1,91 @@
+using Npgsql;
+using NpgsqlTypes;
+using RecApp.Engine;
+using RecApp.Engine.Domain;
+using RecApp.Engine.Model;
+using RecApp.Engine.Embeddings;
+using RecApp.Data;
+using RecApp.Data.Migrations;
+using RecApp.Data.Source;
+
+namespace RecApp.Data.Models;
+
+/// <summary><c>item_neighbors</c>: each item's collaborative (kNN or EASE) and content neighbors (<c>item_neighbors</c>).</summary>
+public sealed class ItemNeighborsPart() : ModelPart<ItemNeighborModel>("item_neighbors", "item_neighbors")
+{
+    private const string Content = "content";
+    private const string Collaborative = "collaborative";
+
+    protected override ItemNeighborModel From(GlobalModel model) => model.ItemNeighbors;
+
+    protected override ModelSnapshot With(ModelSnapshot snapshot, ItemNeighborModel value) => snapshot with { ItemNeighbors = value };
+
+    protected override async Task<long> WriteRowsAsync(NpgsqlConnection connection, long version, ItemNeighborModel value, CancellationToken ct)
+    {
+        await using var writer = await connection.BeginBinaryImportAsync(
+            "COPY item_neighbors (version, item_id, kind, neighbor_ids, scores) FROM STDIN (FORMAT BINARY)", ct);
+        foreach (var (kind, lists) in new[] { (Collaborative, value.Collaborative), (Content, value.Content) })
+        {
+            foreach (var (itemId, list) in lists)
+            {
+                await writer.StartRowAsync(ct);
+                await writer.WriteAsync(version, NpgsqlDbType.Bigint, ct);
+                await writer.WriteAsync(itemId, NpgsqlDbType.Bigint, ct);
+                await writer.WriteAsync(kind, NpgsqlDbType.Text, ct);
+                await writer.WriteScoredIdsAsync(list, ct);
+            }
+        }
+        return (long)await writer.CompleteAsync(ct);
+    }
+
+    protected override async Task<ItemNeighborModel> ReadRowsAsync(NpgsqlConnection connection, long version, string? details, CancellationToken ct)
+    {
+        var collaborative = new Dictionary<long, ScoredIds>();
+        var content = new Dictionary<long, ScoredIds>();
+        await using var reader = await connection.BeginBinaryExportAsync(
+            $"COPY (SELECT item_id, kind, neighbor_ids, scores FROM item_neighbors WHERE version = {version}) TO STDOUT (FORMAT BINARY)", ct);
+        while (reader.StartRow() != -1)
+        {
+            var itemId = reader.Read<long>(NpgsqlDbType.Bigint);
+            var kind = reader.Read<string>(NpgsqlDbType.Text);
+            (kind == Content ? content : collaborative)[itemId] = reader.ReadScoredIds();
+        }
+        return new ItemNeighborModel(collaborative, content);
+    }
+}
+
+/// <summary><c>user_neighbors</c>: each user's nearest users and the items they liked (<c>user_neighbors</c>).</summary>
+public sealed class UserNeighborsPart() : ModelPart<UserNeighborModel>("user_neighbors", "user_neighbors")
+{
+    protected override UserNeighborModel From(GlobalModel model) => model.UserNeighbors;
+
+    protected override ModelSnapshot With(ModelSnapshot snapshot, UserNeighborModel value) => snapshot with { UserNeighbors = value };
+
+    protected override async Task<long> WriteRowsAsync(NpgsqlConnection connection, long version, UserNeighborModel value, CancellationToken ct)
+    {
+        await using var writer = await connection.BeginBinaryImportAsync(
+            "COPY user_neighbors (version, user_id, neighbor_ids, scores, item_ids, item_scores) FROM STDIN (FORMAT BINARY)", ct);
+        foreach (var (userId, neighborhood) in value.Users)
+        {
+            await writer.StartRowAsync(ct);
+            await writer.WriteAsync(version, NpgsqlDbType.Bigint, ct);
+            await writer.WriteAsync(userId, NpgsqlDbType.Bigint, ct);
+            await writer.WriteScoredIdsAsync(neighborhood.Neighbors, ct);
+            await writer.WriteScoredIdsAsync(neighborhood.Items, ct);
+        }
+        return (long)await writer.CompleteAsync(ct);
+    }
+
+    protected override async Task<UserNeighborModel> ReadRowsAsync(NpgsqlConnection connection, long version, string? details, CancellationToken ct)
+    {
+        var users = new Dictionary<long, UserNeighborhood>();
+        await using var reader = await connection.BeginBinaryExportAsync(
+            $"COPY (SELECT user_id, neighbor_ids, scores, item_ids, item_scores FROM user_neighbors WHERE version = {version}) TO STDOUT (FORMAT BINARY)", ct);
+        while (reader.StartRow() != -1)
+        {
+            var userId = reader.Read<long>(NpgsqlDbType.Bigint);
+            users[userId] = new UserNeighborhood(reader.ReadScoredIds(), reader.ReadScoredIds());
+        }
+        return new UserNeighborModel(users);
+    }
+}

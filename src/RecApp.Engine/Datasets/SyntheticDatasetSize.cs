@@ -1,0 +1,18 @@
+using RecApp.Engine.Domain;
+
+namespace RecApp.Engine.Datasets;
+
+/// <summary>A named size of synthetic data: <c>tiny</c> for tests, <c>S</c> (the seed's data), <c>L</c> (the seed's "scales to").</summary>
+public sealed record SyntheticDatasetSize(string Name, int Items, int Users, int Interactions)
+{
+    public static readonly SyntheticDatasetSize Tiny = new("tiny", 400, 300, 9_000);
+    public static readonly SyntheticDatasetSize S = new("S", 16_000, 50_000, 1_400_000);
+    public static readonly SyntheticDatasetSize L = new("L", 100_000, 200_000, 5_000_000);
+
+    public static IReadOnlyList<SyntheticDatasetSize> All { get; } = [Tiny, S, L];
+
+    /// <summary>Case-insensitive: <c>tiny</c>, <c>S</c>, <c>L</c>.</summary>
+    public static SyntheticDatasetSize Parse(string name) =>
+        All.FirstOrDefault(size => string.Equals(size.Name, name, StringComparison.OrdinalIgnoreCase))
+        ?? throw new ArgumentException($"Unknown dataset size '{name}'. Use one of: {string.Join(", ", All.Select(s => s.Name))}.", nameof(name));
+}

@@ -1,0 +1,95 @@
+using RecApp.Engine;
+using RecApp.Engine.Domain;
+using RecApp.Engine.Embeddings;
+
+
+namespace RecApp.Engine.Model;
+
+/// <summary>
+/// The catalog as scoring sees it: every item by id, active or not (an inactive item is never returned, but its
+/// neighbors still explain a history). Immutable; a change produces a new catalog (copy on write), so readers
+/// holding the old one are never disturbed.
+/// </summary>
+public sealed class Catalog
+{
+    private readonly Dictionary<long, CatalogItem> _items;
+
+    private Catalog(Dictionary<long, CatalogItem> items) => _items = items;
+
+    public static Catalog Empty { get; } = new([]);
+
+    public int Count => _items.Count;
+
+    public static Catalog Create(IEnumerable<CatalogItem> items)
+    {
+        var dictionary = new Dictionary<long, CatalogItem>();
+        foreach (var item in items)
+        {
+            dictionary[item.Id] = item;
+        }
+        return new Catalog(dictionary);
+    }
+
+    public CatalogItem? Find(long id) => _items.GetValueOrDefault(id);
+
+    public bool IsActive(long id) => _items.TryGetValue(id, out var item) && item.Active;
+
+    public IEnumerable<CatalogItem> Items => _items.Values;
+
+    /// <summary>This catalog with <paramref name="changes"/> applied (new items added, known ones replaced).</summary>
+    public Catalog With(IReadOnlyCollection<CatalogItem> changes)
+    {
+        if (changes.Count == 0)
+        {
+            return this;
+        }
+        var copy = new Dictionary<long, CatalogItem>(_items);
+        foreach (var item in changes)
+        {
+            copy[item.Id] = item;
+        }
+        return new Catalog(copy);
+    }
+}
+
+/// <summary>
+/// One immutable view of the global model for the API: the catalog plus every published part (absent parts are
+/// empty, so an empty database still answers). <see cref="Version"/> is the highest current part version.
+/// </summary>
+public sealed record ModelSnapshot(
+    Catalog Catalog,
+    IReadOnlyDictionary<string, long> PartVersions,
+    PopularityModel Popularity,
+    TrendingModel Trending,
+    ItemNeighborModel ItemNeighbors,
+    UserNeighborModel UserNeighbors,
+    ProfileModel Profiles)
+{
+    public static ModelSnapshot Empty { get; } = new(
+        Catalog.Empty,
+        new Dictionary<string, long>(),
+        new PopularityModel(new Dictionary<Segment, ScoredIds>()),
+        new TrendingModel(ScoredIds.Empty, new Dictionary<string, ScoredIds>()),
+        new ItemNeighborModel(new Dictionary<long, ScoredIds>(), new Dictionary<long, ScoredIds>()),
+        new UserNeighborModel(new Dictionary<long, UserNeighborhood>()),
+        new ProfileModel(new Dictionary<long, UserProfile>()));
+
+    public long Version => PartVersions.Count == 0 ? 0 : PartVersions.Values.Max();
+
+    /// <summary>Whether a version of the part named <paramref name="part"/> has been loaded.</summary>
+    public bool Has(string part) => PartVersions.ContainsKey(part);
+
+    /// <summary>What the build chose (data clock, decay, blend weights); defaults before the first build.</summary>
+    public ModelTuning Tuning { get; init; } = ModelTuning.Default;
+
+    /// <summary>Item vectors of the embedding source; empty before the first build that made them.</summary>
+    public ItemEmbeddingIndex Embeddings { get; init; } = ItemEmbeddingIndex.Empty;
+
+    /// <summary>A snapshot of a model built in memory (evaluation, benchmarks, tests); version 0.</summary>
+    public static ModelSnapshot FromModel(IEnumerable<CatalogItem> items, GlobalModel model) =>
+        new(Catalog.Create(items), Empty.PartVersions, model.Popularity, model.Trending, model.ItemNeighbors, model.UserNeighbors, model.Profiles)
+        {
+            Tuning = model.Tuning,
+            Embeddings = model.Embeddings,
+        };
+}

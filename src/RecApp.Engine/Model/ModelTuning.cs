@@ -1,0 +1,161 @@
+using RecApp.Engine;
+using RecApp.Engine.Domain;
+using RecApp.Engine.Embeddings;
+
+namespace RecApp.Engine.Model;
+
+/// <summary>
+/// Weights of the learned blend of the 3+ tier: each candidate source adds <c>weight × (c + 1) / (c + rank)</c> for
+/// the items it proposes (weighted reciprocal-rank fusion). Fitted on a validation split at build time
+/// (<see cref="ModelTuner"/>); the configured defaults apply until a build has chosen.
+/// </summary>
+public sealed record BlendWeights(float ItemNeighbors, float UserNeighbors, float Content, float Popular, float Embeddings = 0f)
+{
+    /// <summary>
+    /// The <see cref="RecommendationOptions"/> settings the blend is configured by, the one list of them: the configured
+    /// blend (<see cref="From"/>), the blend a build starts tuning from, and an experiment variant's changes
+    /// (<see cref="WithSettings"/>) all read these.
+    /// </summary>
+    public static IReadOnlyList<string> SettingNames { get; } =
+    [
+        nameof(RecommendationOptions.CollaborativeWeight),
+        nameof(RecommendationOptions.ItemKnnShare),
+        nameof(RecommendationOptions.ContentWeight),
+        nameof(RecommendationOptions.PopularityWeight),
+        nameof(RecommendationOptions.EmbeddingWeight),
+    ];
+
+    /// <summary>The configured blend: collaborative split into item and user neighbors by <c>ItemKnnShare</c>.</summary>
+    public static BlendWeights From(RecommendationOptions options) => new(
+        options.CollaborativeWeight * options.ItemKnnShare,
+        options.CollaborativeWeight * (1f - options.ItemKnnShare),
+        options.ContentWeight,
+        options.PopularityWeight,
+        options.EmbeddingWeight);
+
+    /// <summary>
+    /// This blend with only the <paramref name="settings"/> named (of <see cref="SettingNames"/>, case-insensitive) taken
+    /// from <paramref name="options"/>; every other weight stays as it is. <c>CollaborativeWeight</c> and
+    /// <c>ItemKnnShare</c> act on the item and user neighbor weights together: each keeps the other's current value
+    /// (the total of the two, or the item neighbors' share of it).
+    /// </summary>
+    public BlendWeights WithSettings(RecommendationOptions options, IEnumerable<string> settings)
+    {
+        var named = new HashSet<string>(settings, StringComparer.OrdinalIgnoreCase);
+        var blend = this;
+        var collaborative = named.Contains(nameof(RecommendationOptions.CollaborativeWeight));
+        var share = named.Contains(nameof(RecommendationOptions.ItemKnnShare));
+        if (collaborative || share)
+        {
+            var total = ItemNeighbors + UserNeighbors;
+            var newTotal = collaborative ? options.CollaborativeWeight : total;
+            var newShare = share ? options.ItemKnnShare : total > 0 ? ItemNeighbors / total : options.ItemKnnShare;
+            blend = blend with { ItemNeighbors = newTotal * newShare, UserNeighbors = newTotal * (1f - newShare) };
+        }
+        if (named.Contains(nameof(RecommendationOptions.ContentWeight)))
+        {
+            blend = blend with { Content = options.ContentWeight };
+        }
+        if (named.Contains(nameof(RecommendationOptions.PopularityWeight)))
+        {
+            blend = blend with { Popular = options.PopularityWeight };
+        }
+        if (named.Contains(nameof(RecommendationOptions.EmbeddingWeight)))
+        {
+            blend = blend with { Embeddings = options.EmbeddingWeight };
+        }
+        return blend;
+    }
+
+    public float this[int source] => source switch
+    {
+        0 => ItemNeighbors,
+        1 => UserNeighbors,
+        2 => Content,
+        3 => Popular,
+        _ => Embeddings,
+    };
+
+    public BlendWeights With(int source, float value) => source switch
+    {
+        0 => this with { ItemNeighbors = value },
+        1 => this with { UserNeighbors = value },
+        2 => this with { Content = value },
+        3 => this with { Popular = value },
+        _ => this with { Embeddings = value },
+    };
+
+    public const int SourceCount = 5;
+
+    /// <summary>The sources' names, in this order (what operators see per item in the console's explorer).</summary>
+    public static IReadOnlyList<string> SourceNames { get; } = ["item_neighbors", "user_neighbors", "content", "popular", "embeddings"];
+
+    /// <summary>The index of <see cref="Embeddings"/>.</summary>
+    public const int EmbeddingsSource = 4;
+}
+
+/// <summary>
+/// What a build chose and measured, published as the <c>tuning</c> part (its <c>model_versions.details</c>) and read back into
+/// every snapshot, so the API scores with the settings the model was tuned for:
+/// <list type="bullet">
+/// <item><see cref="DataClock"/>: the newest interaction the build saw. Decay, trending and freshness are measured
+/// from it (the data's own clock), so historical data serves as well as live data.</item>
+/// <item>The decay half-life, the collaborative model and its λ, the blend weights, and the validation nDCG@10 of
+/// the chosen settings next to that of the configured defaults.</item>
+/// </list>
+/// Null fields mean "not chosen by a build": the configured option applies.
+/// </summary>
+public sealed record ModelTuning
+{
+    public static ModelTuning Default { get; } = new();
+
+    public DateTime? DataClock { get; init; }
+    public double? DecayHalfLifeDays { get; init; }
+    public BlendWeights? Blend { get; init; }
+    public string? ItemModel { get; init; }
+    public double? EaseLambda { get; init; }
+    public double? ValidationNdcg { get; init; }
+    public double? DefaultsValidationNdcg { get; init; }
+    public int ValidationUsers { get; init; }
+    public int SettingsTried { get; init; }
+    public double TuningSeconds { get; init; }
+
+    /// <summary>
+    /// What a build chose, with the <see cref="RecommendationOptions"/> settings <paramref name="settings"/> names taken
+    /// from <paramref name="options"/> instead (an experiment variant's changes): each named blend weight replaces only
+    /// itself in the tuned blend (<see cref="BlendWeights.WithSettings"/>), a named decay half-life replaces the tuned
+    /// one; everything else stays as the build chose it.
+    /// </summary>
+    public ModelTuning WithSettings(RecommendationOptions options, IReadOnlyCollection<string> settings)
+    {
+        var blendSettings = settings.Where(s => BlendWeights.SettingNames.Contains(s, StringComparer.OrdinalIgnoreCase)).ToArray();
+        var decay = settings.Contains(nameof(RecommendationOptions.DecayHalfLifeDays), StringComparer.OrdinalIgnoreCase);
+        if (blendSettings.Length == 0 && !decay)
+        {
+            return this;
+        }
+        return this with
+        {
+            Blend = blendSettings.Length == 0 ? Blend : (Blend ?? BlendWeights.From(options)).WithSettings(options, blendSettings),
+            DecayHalfLifeDays = decay ? null : DecayHalfLifeDays,
+        };
+    }
+
+    /// <summary>The newest event time of <paramref name="interactions"/> (null when there are none).</summary>
+    public static DateTime? NewestEvent(ReadOnlySpan<Interaction> interactions)
+    {
+        if (interactions.IsEmpty)
+        {
+            return null;
+        }
+        var newest = DateTime.MinValue;
+        foreach (var e in interactions)
+        {
+            if (e.OccurredAt > newest)
+            {
+                newest = e.OccurredAt;
+            }
+        }
+        return DateTime.SpecifyKind(newest, DateTimeKind.Utc);
+    }
+}
