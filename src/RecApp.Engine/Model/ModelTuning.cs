@@ -67,6 +67,7 @@ public sealed record BlendWeights(float ItemNeighbors, float UserNeighbors, floa
         return blend;
     }
 
+    /// <summary>The weight of the source at <paramref name="source"/> in <see cref="SourceNames"/>.</summary>
     public float this[int source] => source switch
     {
         0 => ItemNeighbors,
@@ -76,6 +77,7 @@ public sealed record BlendWeights(float ItemNeighbors, float UserNeighbors, floa
         _ => Embeddings,
     };
 
+    /// <summary>This blend with the weight of the source at <paramref name="source"/> replaced.</summary>
     public BlendWeights With(int source, float value) => source switch
     {
         0 => this with { ItemNeighbors = value },
@@ -85,13 +87,28 @@ public sealed record BlendWeights(float ItemNeighbors, float UserNeighbors, floa
         _ => this with { Embeddings = value },
     };
 
-    public const int SourceCount = 5;
+    /// <summary>The weight of the source named <paramref name="source"/> (one of <see cref="SourceNames"/>).</summary>
+    public float For(string source) => this[IndexOf(source)];
 
-    /// <summary>The sources' names, in this order (what operators see per item in the console's explorer).</summary>
-    public static IReadOnlyList<string> SourceNames { get; } = ["item_neighbors", "user_neighbors", "content", "popular", "embeddings"];
+    public const string ItemNeighborsSource = "item_neighbors";
+    public const string UserNeighborsSource = "user_neighbors";
+    public const string ContentSource = "content";
+    public const string PopularSource = "popular";
+    public const string EmbeddingsSource = "embeddings";
 
-    /// <summary>The index of <see cref="Embeddings"/>.</summary>
-    public const int EmbeddingsSource = 4;
+    /// <summary>
+    /// The sources a blend weighs, by name, in the order the fusion adds them up (the order is fixed: a float sum's
+    /// result depends on it): what candidate sources are called, what operators see per item in the console's explorer.
+    /// </summary>
+    public static IReadOnlyList<string> SourceNames => s_sourceNames;
+
+    private static readonly string[] s_sourceNames = [ItemNeighborsSource, UserNeighborsSource, ContentSource, PopularSource, EmbeddingsSource];
+
+    public static int SourceCount => s_sourceNames.Length;
+
+    /// <summary>The position of a source in <see cref="SourceNames"/>.</summary>
+    public static int IndexOf(string source) =>
+        Array.IndexOf(s_sourceNames, source) is var index and >= 0 ? index : throw new ArgumentException($"No blend source is named '{source}'.", nameof(source));
 }
 
 /// <summary>

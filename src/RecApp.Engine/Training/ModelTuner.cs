@@ -228,7 +228,7 @@ internal static class ModelTuner
             if (weights.Embeddings > 0)
             {
                 var start = defaults with { Embeddings = 0f };
-                var (without, withoutScore) = Ascend(start, MeasureBlend(start), fixedToZero: BlendWeights.EmbeddingsSource);
+                var (without, withoutScore) = Ascend(start, MeasureBlend(start), fixedToZero: BlendWeights.IndexOf(BlendWeights.EmbeddingsSource));
                 tried++;
                 if (score < withoutScore * (1 + EmbeddingMargin))
                 {

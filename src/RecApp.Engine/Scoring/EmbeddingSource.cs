@@ -1,0 +1,15 @@
+using RecApp.Engine.Model;
+
+namespace RecApp.Engine.Scoring;
+
+/// <summary>
+/// Embeddings: the history folded into a user vector against the build's item vectors (implicit ALS), the
+/// <see cref="RecommendationOptions.EmbeddingCandidates"/> items with the highest dot product.
+/// </summary>
+public sealed class EmbeddingSource(RecommendationOptions options) : ICandidateSource
+{
+    public string Name => BlendWeights.EmbeddingsSource;
+
+    public Dictionary<long, float> Propose(CandidateContext context) =>
+        context.Snapshot.Embeddings.Recommend(context.History, options.EmbeddingCandidates, context.Allowed);
+}

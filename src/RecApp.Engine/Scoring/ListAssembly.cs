@@ -1,0 +1,168 @@
+using RecApp.Engine.Domain;
+using RecApp.Engine.Model;
+
+namespace RecApp.Engine.Scoring;
+
+/// <summary>
+/// Stage two's end, shared by every tier: the freshness boost (item age on the data's clock), a deterministic order
+/// (score, then id), popular items filling a short list below everything personal, the diversity re-rank per page, and
+/// the cut to <see cref="RecommendationOptions.MaxResults"/>.
+/// </summary>
+public sealed class ListAssembly(RecommendationOptions options)
+{
+    /// <summary>Freshness boost (item age measured from the data's clock), deterministic order, diversity, then popular items to fill a short list.</summary>
+    public RankedList Finish(ModelSnapshot snapshot, Dictionary<long, float> scores, Dictionary<long, float> popular, RecommendationAlgorithm algorithm, DateTime now)
+    {
+        if (options.FreshnessBoost > 0 && options.FreshnessDays > 0)
+        {
+            foreach (var id in scores.Keys.ToArray())
+            {
+                scores[id] *= Freshness(snapshot.Catalog, id, now);
+            }
+        }
+        // A few pages beyond the list length leave the diversity re-rank room to defer items.
+        var ranked = Order(scores, options.MaxResults * 4);
+        var fill = ranked.Count < options.MaxResults && popular.Count > 0 && !ReferenceEquals(scores, popular) ? Order(popular, int.MaxValue) : [];
+        return Complete(snapshot, ranked, fill, scores.ContainsKey, algorithm);
+    }
+
+    /// <summary>The freshness factor of an item (1 when it is not new): <c>1 + FreshnessBoost × (1 − age / FreshnessDays)</c>.</summary>
+    internal float Freshness(Catalog catalog, long id, DateTime now)
+    {
+        if (options.FreshnessBoost > 0 && options.FreshnessDays > 0 && catalog.Find(id) is { } item)
+        {
+            var age = (now - item.CreatedAt).TotalDays;
+            if (age < options.FreshnessDays)
+            {
+                return 1f + options.FreshnessBoost * (float)(1 - Math.Max(age, 0) / options.FreshnessDays);
+            }
+        }
+        return 1f;
+    }
+
+    /// <summary>
+    /// The end of stage two: popular items (best first) fill a short list below everything personal, then diversity and
+    /// the cut to <see cref="RecommendationOptions.MaxResults"/>. <paramref name="ranked"/> is ordered, at most MaxResults × 4 long.
+    /// </summary>
+    internal RankedList Complete(ModelSnapshot snapshot, List<(long Id, float Score)> ranked, List<(long Id, float Score)> popular,
+        Func<long, bool> ranks, RecommendationAlgorithm algorithm)
+    {
+        if (ranked.Count < options.MaxResults && popular.Count > 0)
+        {
+            // Below everything personal: popular items keep their order under the lowest personal score.
+            var floor = ranked.Count == 0 ? 1f : Math.Max(ranked[^1].Score, 1e-6f);
+            foreach (var (id, score) in popular)
+            {
+                if (!ranks(id))
+                {
+                    ranked.Add((id, floor * 0.5f * score));
+                }
+            }
+        }
+        var diverse = Diversify(snapshot.Catalog, ranked);
+        var count = Math.Min(diverse.Count, options.MaxResults);
+        var ids = new long[count];
+        var values = new float[count];
+        for (var i = 0; i < count; i++)
+        {
+            (ids[i], values[i]) = diverse[i];
+        }
+        return new RankedList(ids, values, algorithm, snapshot.Version);
+    }
+
+    internal static List<(long Id, float Score)> Order(Dictionary<long, float> scores, int limit) =>
+        Order([.. scores.Select(p => (p.Key, p.Value))], limit);
+
+    /// <summary>The best <paramref name="limit"/> pairs, by score descending then id ascending (reorders <paramref name="scores"/>).</summary>
+    internal static List<(long Id, float Score)> Order(Span<(long Id, float Score)> scores, int limit)
+    {
+        static int Compare((long Id, float Score) a, (long Id, float Score) b) =>
+            a.Score != b.Score ? b.Score.CompareTo(a.Score) : a.Id.CompareTo(b.Id);
+
+        List<(long Id, float Score)> list;
+        if (limit < scores.Length / 4)
+        {
+            // The best `limit` of many: a bounded heap whose root is the worst kept pair, instead of sorting everything.
+            var heap = new PriorityQueue<(long Id, float Score), (long Id, float Score)>(limit + 1,
+                Comparer<(long Id, float Score)>.Create((a, b) => Compare(b, a)));
+            foreach (var pair in scores)
+            {
+                if (heap.Count < limit)
+                {
+                    heap.Enqueue(pair, pair);
+                }
+                else if (limit > 0 && Compare(pair, heap.Peek()) < 0)
+                {
+                    heap.DequeueEnqueue(pair, pair);
+                }
+            }
+            list = new List<(long Id, float Score)>(heap.Count);
+            while (heap.Count > 0)
+            {
+                list.Add(heap.Dequeue());
+            }
+            list.Reverse();
+            return list;
+        }
+        scores.Sort(Compare);
+        list = new List<(long Id, float Score)>(Math.Min(limit, scores.Length));
+        foreach (var pair in scores[..Math.Min(limit, scores.Length)])
+        {
+            list.Add(pair);
+        }
+        return list;
+    }
+
+    /// <summary>
+    /// Fills pages of <see cref="RecommendationOptions.DiversityPageSize"/> in score order, deferring an item whose
+    /// category already has its share of the page; deferred items lead the next page. When nothing else is left,
+    /// the share is relaxed rather than leaving a page short.
+    /// </summary>
+    private List<(long Id, float Score)> Diversify(Catalog catalog, List<(long Id, float Score)> ranked)
+    {
+        var pageSize = Math.Max(1, options.DiversityPageSize);
+        var cap = Math.Max(1, (int)Math.Floor(options.MaxCategoryShare * pageSize));
+        if (cap >= pageSize || ranked.Count <= 1)
+        {
+            return ranked;
+        }
+        var limit = Math.Min(ranked.Count, options.MaxResults);
+        var result = new List<(long Id, float Score)>(limit);
+        var pending = new LinkedList<(long Id, float Score)>(ranked);
+        var perCategory = new Dictionary<string, int>(StringComparer.Ordinal);
+        while (result.Count < limit && pending.Count > 0)
+        {
+            perCategory.Clear();
+            var pageEnd = Math.Min(limit, result.Count + pageSize);
+            var node = pending.First;
+            while (result.Count < pageEnd && node is not null)
+            {
+                var next = node.Next;
+                var category = catalog.Find(node.Value.Id)?.Category ?? "";
+                var used = perCategory.GetValueOrDefault(category);
+                if (used < cap)
+                {
+                    perCategory[category] = used + 1;
+                    result.Add(node.Value);
+                    pending.Remove(node);
+                }
+                node = next;
+            }
+            // Relax: not enough variety left to fill this page within the share.
+            while (result.Count < pageEnd && pending.First is { } first)
+            {
+                result.Add(first.Value);
+                pending.RemoveFirst();
+            }
+        }
+        // Scores stay monotone for callers that read them as ranks.
+        for (var i = 1; i < result.Count; i++)
+        {
+            if (result[i].Score > result[i - 1].Score)
+            {
+                result[i] = (result[i].Id, result[i - 1].Score);
+            }
+        }
+        return result;
+    }
+}

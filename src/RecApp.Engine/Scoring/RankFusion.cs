@@ -1,0 +1,93 @@
+using RecApp.Engine.Model;
+
+namespace RecApp.Engine.Scoring;
+
+/// <summary>
+/// How the blend tier mixes its sources: each source's candidates scored by rank (reciprocal rank fusion), then a
+/// weighted sum with the build's weights; and the small score operations the tiers share.
+/// </summary>
+public static class RankFusion
+{
+    /// <summary>
+    /// Replaces scores by reciprocal-rank scores <c>(c + 1) / (c + rank)</c> (rank 1 = best, ties by id): 1 for the best,
+    /// a slow fade after, whatever the shape of the raw scores (Cormack et al. 2009, reciprocal rank fusion).
+    /// </summary>
+    public static Dictionary<long, float> RankScores(Dictionary<long, float> scores, float rankConstant)
+    {
+        var c = Math.Max(rankConstant, 0f);
+        var ranked = ListAssembly.Order(scores, int.MaxValue);
+        for (var rank = 1; rank <= ranked.Count; rank++)
+        {
+            scores[ranked[rank - 1].Id] = (c + 1) / (c + rank);
+        }
+        return scores;
+    }
+
+    /// <summary>
+    /// Drops items whose collaborative score is not positive: EASE's negative weights push items down, and an item the
+    /// history argues against is no candidate (and no "similar item").
+    /// </summary>
+    internal static Dictionary<long, float> Positive(Dictionary<long, float> scores)
+    {
+        foreach (var (id, score) in scores)
+        {
+            if (score <= 0f)
+            {
+                scores.Remove(id);
+            }
+        }
+        return scores;
+    }
+
+    internal static Dictionary<long, float> Normalize(Dictionary<long, float> scores)
+    {
+        var max = 0f;
+        foreach (var value in scores.Values)
+        {
+            max = Math.Max(max, value);
+        }
+        if (max > 0f)
+        {
+            foreach (var key in scores.Keys.ToArray())
+            {
+                scores[key] /= max;
+            }
+        }
+        return scores;
+    }
+
+    internal static Dictionary<long, float> Blend(params (Dictionary<long, float> Scores, float Weight)[] sources)
+    {
+        var blended = new Dictionary<long, float>();
+        foreach (var (scores, weight) in sources)
+        {
+            foreach (var (id, score) in scores)
+            {
+                blended[id] = blended.GetValueOrDefault(id) + weight * score;
+            }
+        }
+        return blended;
+    }
+
+    /// <summary>
+    /// The weighted sum of rank-scored sources, added in source order (fixed: the sum's float result depends on it);
+    /// sources with weight 0 take no part.
+    /// </summary>
+    internal static Dictionary<long, float> WeightedSum(Dictionary<long, float>[] sources, Func<int, float> weightOf)
+    {
+        var final = new Dictionary<long, float>(sources[0].Count + sources[BlendWeights.IndexOf(BlendWeights.PopularSource)].Count);
+        for (var s = 0; s < sources.Length; s++)
+        {
+            var weight = weightOf(s);
+            if (weight == 0f)
+            {
+                continue;
+            }
+            foreach (var (id, score) in sources[s])
+            {
+                final[id] = final.GetValueOrDefault(id) + weight * score;
+            }
+        }
+        return final;
+    }
+}
