@@ -20,7 +20,7 @@ trap 'rm -rf "$OUT"' EXIT
 dotnet build src/RecApp.Refresher -c Release -nologo -v q >/dev/null
 REFRESHER=src/RecApp.Refresher/bin/Release/net10.0/RecApp.Refresher.dll
 # A budget no build reaches: the tuner's choices then depend on the data only, not on how busy the machine is.
-export Recommendations__TuningBudget=00:30:00
+export Recommendations__Tuning__Budget=00:30:00
 
 serve() {
   local name=$1; shift

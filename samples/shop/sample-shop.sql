@@ -67,7 +67,7 @@ CREATE INDEX ON shop.product_views (customer_no, viewed_at DESC);
 
 INSERT INTO shop.categories VALUES (1, 'electronics'), (2, 'books'), (3, 'toys'), (4, 'home');
 
--- 200 products, ids 1001-1200; category (n % 4) + 1. Electronics cost 50-2,540 (seed 002's example asks for 500-2000).
+-- 200 products, ids 1001-1200; category (n % 4) + 1. Electronics cost 50-2,540 (the service contract's example asks for 500-2000).
 INSERT INTO shop.products (product_id, sku, name, category_id, price_cents, region_code, keywords, discontinued, added_on, modified_on)
 SELECT 1000 + n, 'SKU-' || lpad(n::text, 5, '0'), 'Product ' || n, (n % 4) + 1,
        CASE WHEN n % 4 = 0 THEN 5000 + (n * 1270) % 249000 ELSE 500 + (n * 370) % 7500 END,

@@ -3,13 +3,13 @@ using System.ComponentModel.DataAnnotations;
 namespace RecApp.Api;
 
 /// <summary>
-/// Section <c>Api</c>: how the API serves lists. The seed's environment names (<c>CACHE_TTL_POPULAR</c>,
-/// <c>DEFAULT_PAGE_SIZE</c>, ...) reach these keys through <see cref="RecApp.ServiceDefaults.SeedEnvironmentNames"/>.
+/// Section <c>Api</c>: how the API serves lists. The service contract's environment names (<c>CACHE_TTL_POPULAR</c>,
+/// <c>DEFAULT_PAGE_SIZE</c>, ...) reach these keys through <see cref="RecApp.ServiceDefaults.ContractEnvironmentNames"/>.
 /// Validated at start-up: a bad value stops the API, naming the setting.
 /// </summary>
 public sealed class ApiOptions : IValidatableObject
 {
-    public const string Section = "Api";
+    public const string SectionName = "Api";
 
     /// <summary>Popular and similar-item lists (seed: <c>CACHE_TTL_POPULAR</c>, seconds).</summary>
     [Range(typeof(TimeSpan), "00:00:01", "365.00:00:00", ErrorMessage = "Api:PopularTtl (CACHE_TTL_POPULAR) must be between 1 s and 365 days.")]
@@ -41,7 +41,7 @@ public sealed class ApiOptions : IValidatableObject
 
     /// <summary>
     /// How often the warm-up looks at the in-memory model's version (no database read): a version the model found by
-    /// its own poll of <c>model_current</c> (<c>Recommendations:SnapshotPollInterval</c>) without a Redis
+    /// its own poll of <c>model_current</c> (<c>Recommendations:Store:SnapshotPollInterval</c>) without a Redis
     /// announcement gets its cache warmed within this delay; a failed warm-up is retried as often.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "1.00:00:00", ErrorMessage = "Api:ModelPollInterval must be between 10 ms and 1 day.")]

@@ -37,7 +37,7 @@ public sealed class DatasetReader(
         await _gate.WaitAsync(cancellationToken);
         try
         {
-            if (Volatile.Read(ref _last) is { } last && clock.GetUtcNow() - last.ReadAt < options.Value.DatasetReuseWindow)
+            if (Volatile.Read(ref _last) is { } last && clock.GetUtcNow() - last.ReadAt < options.Value.Store.DatasetReuseWindow)
             {
                 return last.Dataset;
             }
@@ -49,7 +49,7 @@ public sealed class DatasetReader(
             var entry = new Cached(dataset, clock.GetUtcNow());
             Volatile.Write(ref _last, entry);
             // Drop the copy once the window has passed, so the Refresher does not hold a whole dataset between runs.
-            _ = Task.Delay(options.Value.DatasetReuseWindow, clock, CancellationToken.None).ContinueWith(
+            _ = Task.Delay(options.Value.Store.DatasetReuseWindow, clock, CancellationToken.None).ContinueWith(
                 _ => Interlocked.CompareExchange(ref _last, null, entry), TaskScheduler.Default);
             return dataset;
         }

@@ -12,7 +12,7 @@ namespace RecApp.Refresher;
 public static class RefresherExtensions
 {
     /// <summary>
-    /// The Refresher worker: options (section <c>Refresher</c>, the seed's environment names mapped onto it), leader election,
+    /// The Refresher worker: options (section <c>Refresher</c>, the service contract's environment names mapped onto it), leader election,
     /// job history, on-demand requests, version announcements, demo seeding and the worker itself. The jobs are
     /// every <see cref="RecApp.Refresher.Jobs.IModelJob"/> registered in the container.
     /// </summary>

@@ -38,7 +38,7 @@ public static class ServiceDefaultsExtensions
     {
         // The service contract's environment names (CACHE_TTL_*, RECOMMENDATIONS_*_URL, ...) mapped onto the .NET keys,
         // below every other source: registered here, once, for every service and tool.
-        builder.Configuration.AddSeedEnvironmentNames();
+        builder.Configuration.AddContractEnvironmentNames();
         builder.Services.TryAddSingleton(TimeProvider.System); // one clock for every timer, replaceable in tests
         builder.ConfigureOpenTelemetry();
         builder.AddDefaultHealthChecks();

@@ -40,7 +40,7 @@ public class ScoringBenchmarks
             .OrderBy(g => g.Key)
             .Where((_, index) => index % 37 == 0)
             .Take(Users)
-            .Select(g => (g.Key, g.OrderByDescending(i => i.OccurredAt).Take(options.RecentHistory)
+            .Select(g => (g.Key, g.OrderByDescending(i => i.OccurredAt).Take(options.History.RecentEvents)
                 .Select(i => new HistoryEvent(i.ItemId, i.Type, i.Value, i.OccurredAt)).ToList()))
             .ToArray();
     }

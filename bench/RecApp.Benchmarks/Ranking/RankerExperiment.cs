@@ -132,7 +132,7 @@ internal static class RankerExperiment
         // The validation split and model, as the build's tuner carves and builds them, with the settings it chose.
         var stage = Stopwatch.StartNew();
         var matrix = InteractionMatrix.Build(run.Train, options, clock);
-        var (train, heldOut) = matrix.HoldOut(settings.HoldOutFraction, seed: 17, options.TuningTrainUsers);
+        var (train, heldOut) = matrix.HoldOut(settings.HoldOutFraction, seed: 17, options.Tuning.TrainUsers);
         var users = heldOut.Keys.Order().ToArray();
         if (users.Length > settings.MaxTrainUsers)
         {
@@ -140,12 +140,12 @@ internal static class RankerExperiment
             users = [.. users.Take(settings.MaxTrainUsers).Order()];
         }
         var collaborative = (tuning.ItemModel == "ease" && tuning.EaseLambda is { } lambda
-            ? EaseBuilder.TryBuild(train, lambda, options.EaseMaxItems, options.EaseNeighbors)
+            ? EaseBuilder.TryBuild(train, lambda, options.Neighbors.EaseMaxItems, options.Neighbors.EaseNeighbors)
             : null) ?? ItemNeighborBuilder.Collaborative(train, options);
         var popularityOptions = options.ForPopularity();
         var popularityTrain = ReferenceEquals(popularityOptions, options)
             ? train
-            : InteractionMatrix.Build(run.Train, popularityOptions, clock).HoldOut(settings.HoldOutFraction, seed: 17, options.TuningTrainUsers).Train;
+            : InteractionMatrix.Build(run.Train, popularityOptions, clock).HoldOut(settings.HoldOutFraction, seed: 17, options.Tuning.TrainUsers).Train;
         var validation = ModelSnapshot.FromModel(run.Train.Items, new GlobalModel(
             PopularityBuilder.BuildPopularity(popularityTrain, run.Train.Users, options),
             // Trending from the validation training events only: built from every training event, it would list the held-out items.
@@ -158,17 +158,17 @@ internal static class RankerExperiment
         // Without it the ranker trained and was guarded on four sources and tested against five.
         if (run.Model.Embeddings.Vectors?.Settings is { } als)
         {
-            var halfLife = tuning.DecayHalfLifeDays ?? options.DecayHalfLifeDays;
+            var halfLife = tuning.DecayHalfLifeDays ?? options.History.DecayHalfLifeDays;
             validation = validation with
             {
                 Embeddings = ItemEmbeddingBuilder.Build(
-                    halfLife == options.DecayHalfLifeDays
+                    halfLife == options.History.DecayHalfLifeDays
                         ? train
-                        : InteractionMatrix.Build(run.Train, options.WithDecay(halfLife), clock).HoldOut(settings.HoldOutFraction, seed: 17, options.TuningTrainUsers).Train,
+                        : InteractionMatrix.Build(run.Train, options.WithDecay(halfLife), clock).HoldOut(settings.HoldOutFraction, seed: 17, options.Tuning.TrainUsers).Train,
                     options, als),
             };
         }
-        var histories = ModelTuner.Histories(run.Train, matrix, users, heldOut, options.RecentHistory);
+        var histories = ModelTuner.Histories(run.Train, matrix, users, heldOut, options.History.RecentEvents);
         var validationFeatures = new CandidateFeatures(validation, settings.PerSource);
         var names = CandidateFeatures.Names(BlendWeights.SourceNames);
         var dropped = settings.Drop.Select(d => Array.IndexOf(names, d) is >= 0 and var i ? i : throw new ArgumentException($"--drop: no feature '{d}' ({string.Join(", ", names)})")).ToArray();

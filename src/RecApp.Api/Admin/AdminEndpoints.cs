@@ -34,13 +34,13 @@ public static class AdminEndpoints
         admin.MapPost("/refresh/{job}", RefreshAsync)
             .ProducesValidationProblem()
             .WithSummary("Asks the Refresher to run a job now: popular, profiles, similarities, cleanup or all.");
-        // Seed 002's own routes for two of those jobs.
+        // The service contract's own routes for two of those jobs.
         admin.MapPost("/refresh-popular-items", (RefreshRequestStore store, DatabaseWrites writes) =>
                 RefreshAsync(JobNames.Popular, store, writes))
-            .WithSummary("Seed 002's name for POST /admin/refresh/popular.");
+            .WithSummary("The service contract's name for POST /admin/refresh/popular.");
         admin.MapPost("/update-user-profiles", (RefreshRequestStore store, DatabaseWrites writes) =>
                 RefreshAsync(JobNames.Profiles, store, writes))
-            .WithSummary("Seed 002's name for POST /admin/refresh/profiles.");
+            .WithSummary("The service contract's name for POST /admin/refresh/profiles.");
         admin.MapPost("/cache/clear", ClearAsync)
             .WithSummary("Evicts every cached recommendation list on every instance.");
         admin.MapPost("/cache/invalidate", InvalidateAsync)

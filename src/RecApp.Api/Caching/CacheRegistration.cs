@@ -26,7 +26,7 @@ public static class CacheRegistration
     public static IHostApplicationBuilder AddRecommendationCache(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<CachingOptions>()
-            .BindConfiguration(CachingOptions.Section)
+            .BindConfiguration(CachingOptions.SectionName)
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddSingleton<CacheTierStatistics>();
@@ -58,7 +58,7 @@ public static class CacheRegistration
 
     /// <summary>Bound here too (besides the validated options) because FusionCache's builder callbacks get no service provider.</summary>
     private static CachingOptions Settings(IHostApplicationBuilder builder) =>
-        builder.Configuration.GetSection(CachingOptions.Section).Get<CachingOptions>() ?? new CachingOptions();
+        builder.Configuration.GetSection(CachingOptions.SectionName).Get<CachingOptions>() ?? new CachingOptions();
 
     private static void ConfigureCache(FusionCacheOptions options, CachingOptions settings)
     {

@@ -13,7 +13,7 @@ namespace RecApp.Api.Caching;
 /// </summary>
 public sealed class CachingOptions : IValidatableObject
 {
-    public const string Section = "Caching";
+    public const string SectionName = "Caching";
 
     /// <summary>Prefix of every Redis key and channel RecApp uses (cache entries, backplane, catalog and model channels).</summary>
     [Required(AllowEmptyStrings = false)]
@@ -74,19 +74,19 @@ public sealed class CachingOptions : IValidatableObject
         {
             if (value <= TimeSpan.Zero)
             {
-                yield return new ValidationResult($"{Section}:{name} must be a positive duration.", [name]);
+                yield return new ValidationResult($"{SectionName}:{name} must be a positive duration.", [name]);
             }
         }
         if (DistributedCacheSoftTimeout > DistributedCacheHardTimeout)
         {
             yield return new ValidationResult(
-                $"{Section}:{nameof(DistributedCacheSoftTimeout)} must not exceed {Section}:{nameof(DistributedCacheHardTimeout)}.",
+                $"{SectionName}:{nameof(DistributedCacheSoftTimeout)} must not exceed {SectionName}:{nameof(DistributedCacheHardTimeout)}.",
                 [nameof(DistributedCacheSoftTimeout)]);
         }
         if (FailSafeMaxDuration < TimeSpan.Zero || JitterMaxDuration < TimeSpan.Zero)
         {
             yield return new ValidationResult(
-                $"{Section}:{nameof(FailSafeMaxDuration)} and {Section}:{nameof(JitterMaxDuration)} must not be negative.",
+                $"{SectionName}:{nameof(FailSafeMaxDuration)} and {SectionName}:{nameof(JitterMaxDuration)} must not be negative.",
                 [nameof(FailSafeMaxDuration), nameof(JitterMaxDuration)]);
         }
     }

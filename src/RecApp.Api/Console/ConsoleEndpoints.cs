@@ -62,7 +62,7 @@ public static class ConsoleEndpoints
         VariantRecommenders variants, CancellationToken cancellationToken)
     {
         // The user as the recommender reads them (the source database included), and the engine's one tier rule.
-        var user = await users.ReadUserAsync(id, engine.Value.RecentHistory, cancellationToken);
+        var user = await users.ReadUserAsync(id, engine.Value.History.RecentEvents, cancellationToken);
         var count = await interactions.CountForUserAsync(id, cancellationToken);
         var snapshot = model.Current; // once: the history titles and the list below see the same model
         var catalog = snapshot.Catalog;

@@ -6,7 +6,7 @@ using RecApp.Data.Experiments;
 namespace RecApp.Api.Experiments;
 
 /// <summary>
-/// Seed 003's <c>hash(user_id) % 100</c>, salted per experiment: a user's bucket depends only on the salt and the
+/// The architecture's <c>hash(user_id) % 100</c>, salted per experiment: a user's bucket depends only on the salt and the
 /// id, so every replica and every restart puts them in the same variant, and two experiments split users
 /// independently. XxHash64 is stable across processes and platforms (unlike <c>string.GetHashCode</c>).
 /// </summary>

@@ -13,7 +13,7 @@ public sealed record ExperimentRequest(string? Name, string? Surface, VariantReq
         {
             yield return new("Required: 1-64 characters of a-z, 0-9, '-' and '_', starting with a letter or digit.", ["name"]);
         }
-        // Seed 002's /popular and /items/{id}/similar carry no user id to assign by, so only personalized answers
+        // The service contract's /popular and /items/{id}/similar carry no user id to assign by, so only personalized answers
         // can be split by user.
         if (!string.Equals(Surface, "personalized", StringComparison.OrdinalIgnoreCase))
         {

@@ -3,7 +3,7 @@ using RecApp.Api.Recommendations;
 
 namespace RecApp.Api.Experiments;
 
-/// <summary>Puts seed 003's <c>X-Experiment: {experiment}_{variant}</c> on answers served in an experiment.</summary>
+/// <summary>Puts the architecture's <c>X-Experiment: {experiment}_{variant}</c> on answers served in an experiment.</summary>
 internal sealed class ExperimentHeader : IEndpointFilter
 {
     public const string Name = "X-Experiment";

@@ -39,29 +39,33 @@ public sealed class VariantRecommenders(
         var key = (experiment.Name, variant.Name, string.Join(';', variant.Settings.OrderBy(s => s.Key, StringComparer.Ordinal)));
         return _engines.GetOrAdd(key, _ =>
         {
-            var settings = SettingsFor(configuration, variant.Settings);
-            return new VariantRecommender(
-                new Recommender(users, model, Options.Create(settings), clock, readGuard), settings, [.. variant.Settings.Keys]);
+            var (settings, changed) = SettingsFor(configuration, variant.Settings);
+            return new VariantRecommender(new Recommender(users, model, Options.Create(settings), clock, readGuard), settings, changed);
         });
     }
 
-    /// <summary>The base settings with <paramref name="changes"/> applied; throws <see cref="InvalidOperationException"/> naming a bad one.</summary>
-    public static RecommendationOptions SettingsFor(IConfiguration configuration, IReadOnlyDictionary<string, string> changes)
+    /// <summary>
+    /// The base settings with <paramref name="changes"/> applied, and the paths of the settings they name (a change may
+    /// name a setting by its path, <c>Scoring:ItemKnnShare</c>, or by its last part). Throws
+    /// <see cref="InvalidOperationException"/> naming a change that is not one of
+    /// <see cref="RecommendationOptions.ScoringTimeSettings"/> or whose value does not bind.
+    /// </summary>
+    public static (RecommendationOptions Settings, string[] Changed) SettingsFor(IConfiguration configuration, IReadOnlyDictionary<string, string> changes)
     {
         var settings = configuration.GetSection(RecommendationOptions.SectionName).Get<RecommendationOptions>() ?? new RecommendationOptions();
-        var known = typeof(RecommendationOptions).GetProperties()
-            .Where(p => p.CanWrite)
-            .Select(p => p.Name)
-            .ToHashSet(StringComparer.OrdinalIgnoreCase);
-        foreach (var name in changes.Keys)
+        var paths = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (name, value) in changes)
         {
-            if (!known.Contains(name))
-            {
-                throw new InvalidOperationException($"'{name}' is not a Recommendations setting.");
-            }
+            var path = RecommendationOptions.FindScoringTimeSetting(name) ?? throw new InvalidOperationException(
+                $"'{name}' is not a setting a variant can change; these are read per request: {string.Join(", ", RecommendationOptions.ScoringTimeSettings)}.");
+            paths[path] = value;
         }
-        new ConfigurationBuilder().AddInMemoryCollection(changes!).Build().Bind(settings, o => o.ErrorOnUnknownConfiguration = true);
-        return settings;
+        new ConfigurationBuilder().AddInMemoryCollection(paths).Build().Bind(settings, o => o.ErrorOnUnknownConfiguration = true);
+        if (RecommendationOptionsValidator.Failures(settings).FirstOrDefault() is { } failure)
+        {
+            throw new InvalidOperationException(failure);
+        }
+        return (settings, [.. paths.Keys]);
     }
 }
 

@@ -150,7 +150,7 @@ public sealed class InteractionBatchConverter : JsonConverter<InteractionBatch>
         JsonSerializer.Serialize(writer, value.Events, options);
 }
 
-/// <summary><c>POST /feedback</c> (seed 000's record_feedback): a rating from 1 to 5 stars, whole stars only.</summary>
+/// <summary><c>POST /feedback</c> (the two-layer caching design's record_feedback): a rating from 1 to 5 stars, whole stars only.</summary>
 public sealed record FeedbackRequest(
     [property: Required(ErrorMessage = "Required."), PositiveId] long? UserId = null,
     [property: Required(ErrorMessage = "Required."), PositiveId] long? ItemId = null,

@@ -164,7 +164,7 @@ public sealed class GlobalModelRefreshService(IGlobalModel model, IOptions<Recom
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
         var first = TryReloadAsync(_stopping.Token);
-        await Task.WhenAny(first, Task.Delay(options.Value.SnapshotStartupWait, cancellationToken));
+        await Task.WhenAny(first, Task.Delay(options.Value.Store.SnapshotStartupWait, cancellationToken));
         await base.StartAsync(cancellationToken);
     }
 
@@ -176,7 +176,7 @@ public sealed class GlobalModelRefreshService(IGlobalModel model, IOptions<Recom
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(options.Value.SnapshotPollInterval);
+        using var timer = new PeriodicTimer(options.Value.Store.SnapshotPollInterval);
         try
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))

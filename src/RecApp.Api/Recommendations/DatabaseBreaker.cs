@@ -10,7 +10,7 @@ namespace RecApp.Api.Recommendations;
 /// <summary>Settings of <see cref="DatabaseBreaker"/> (section <c>DatabaseBreaker</c>).</summary>
 public sealed class DatabaseBreakerOptions
 {
-    public const string Section = "DatabaseBreaker";
+    public const string SectionName = "DatabaseBreaker";
 
     /// <summary>The longest a cache miss waits for the user's history before it answers the fallback instead.</summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00")]

@@ -6,7 +6,7 @@ using RecApp.Engine.Scoring;
 
 namespace RecApp.Api.Recommendations;
 
-// Wire contracts of seed 002, snake_case on the wire (ApiJsonContext). Request fields are nullable so that a
+// Wire contracts of the service contract, snake_case on the wire (ApiJsonContext). Request fields are nullable so that a
 // missing field is reported by name (validation) instead of failing deserialization as a whole.
 
 public sealed record UserParams(

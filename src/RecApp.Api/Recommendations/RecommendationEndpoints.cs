@@ -16,7 +16,7 @@ using RecApp.Engine.Scoring;
 namespace RecApp.Api.Recommendations;
 
 /// <summary>
-/// Seed 002's recommendation endpoints, plus the simple-client GET forms and the batch read. Inputs are bound and
+/// The service contract's recommendation endpoints, plus the simple-client GET forms and the batch read. Inputs are bound and
 /// validated by the framework (the contracts carry the rules), so a handler only serves.
 /// </summary>
 public static class RecommendationEndpoints

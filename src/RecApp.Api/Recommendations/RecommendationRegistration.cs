@@ -15,11 +15,11 @@ public static class RecommendationRegistration
     public static IHostApplicationBuilder AddRecommendations(this IHostApplicationBuilder builder)
     {
         builder.Services.AddRecommender();
-        builder.Services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<RecommendationMetrics>();
         builder.Services.AddSingleton<IHybridCacheSerializer<RankedList>, RankedListSerializer>();
         builder.Services.AddOptions<DatabaseBreakerOptions>()
-            .BindConfiguration(DatabaseBreakerOptions.Section)
+            .BindConfiguration(DatabaseBreakerOptions.SectionName)
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddSingleton<DatabaseBreaker>();

@@ -53,14 +53,14 @@ public sealed class Recommender(
         Task.FromResult(_engine.Similar(snapshot, itemId));
 
     private Task<(UserHistory History, Demographics Demographics)> ReadUserAsync(long userId, CancellationToken cancellationToken) =>
-        users.ReadAsync(userId, options.Value.RecentHistory, cancellationToken);
+        users.ReadAsync(userId, options.Value.History.RecentEvents, cancellationToken);
 }
 
 public static class ScoringServiceCollectionExtensions
 {
     /// <summary>
     /// <see cref="IRecommender"/> and the global model it reads (<see cref="IGlobalModel"/>, loaded at start-up and
-    /// polled every <c>Recommendations:SnapshotPollInterval</c>). Needs an NpgsqlDataSource.
+    /// polled every <c>Recommendations:Store:SnapshotPollInterval</c>). Needs an NpgsqlDataSource.
     /// </summary>
     public static IServiceCollection AddRecommender(this IServiceCollection services)
     {

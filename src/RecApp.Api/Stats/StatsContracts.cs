@@ -9,12 +9,12 @@ using RecApp.Api.Caching;
 
 namespace RecApp.Api.Stats;
 
-/// <summary><c>GET /stats</c> (seed 002): data, model, jobs, cache and the effective configuration.</summary>
+/// <summary><c>GET /stats</c> (the service contract): data, model, jobs, cache and the effective configuration.</summary>
 public sealed record StatsResponse(
     DataStats? Data, string? DatabaseError, ModelStats Model, JobRunStats[] Jobs, CacheStats Cache, ConfigurationStats Configuration);
 
 /// <summary>
-/// Seed 002's statistics (items, likes, clicks, users) and the rest; counts are the planner's estimates when
+/// The service contract's statistics (items, likes, clicks, users) and the rest; counts are the planner's estimates when
 /// <c>interactions_estimated</c> (recdb's large tables). <c>source</c> says which database they were counted in: <c>recdb</c>,
 /// or <c>maindb</c> when a source database is configured (exact counts through its mapping); then
 /// <c>api_interactions</c> is the number of events posted to RecApp's own API (kept in recdb), which builds add.

@@ -65,7 +65,7 @@ public sealed class StatsReader(
         }
         if (source is not null)
         {
-            // Seed 002's main-database statistics are the shop's; recdb's own events are reported beside them.
+            // The service contract's main-database statistics are the shop's; recdb's own events are reported beside them.
             var ownInteractions = data?.Interactions;
             data = null;
             try
@@ -137,7 +137,7 @@ public sealed class StatsReader(
         var limits = rateLimiting.Value;
         return new ConfigurationStats(
             (int)r.PopularTtl.TotalSeconds, (int)r.PersonalizedTtl.TotalSeconds, (int)r.UserProfileTtl.TotalSeconds, r.DefaultPageSize, r.MaxPageSize,
-            engine.CurrentValue.MaxSimilarUsers, r.MaxBatchUsers, r.WarmUsers, limits.Enabled, limits.PermitsPerSecond, limits.Burst,
+            engine.CurrentValue.Neighbors.MaxSimilarUsers, r.MaxBatchUsers, r.WarmUsers, limits.Enabled, limits.PermitsPerSecond, limits.Burst,
             admin.Value.IsConfigured);
     }
 }

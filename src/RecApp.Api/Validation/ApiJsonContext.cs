@@ -7,7 +7,7 @@ using RecApp.Api.Stats;
 
 namespace RecApp.Api.Validation;
 
-/// <summary>Source-generated (de)serialization of every contract, snake_case on the wire as in seed 002.</summary>
+/// <summary>Source-generated (de)serialization of every contract, snake_case on the wire as in the service contract.</summary>
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
     DefaultIgnoreCondition = JsonIgnoreCondition.Never,

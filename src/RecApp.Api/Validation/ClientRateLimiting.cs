@@ -13,7 +13,7 @@ namespace RecApp.Api.Validation;
 /// </summary>
 public sealed class RateLimitingOptions : IValidatableObject
 {
-    public const string Section = "RateLimiting";
+    public const string SectionName = "RateLimiting";
 
     /// <summary>The budget of failed admin authentications (no key or a wrong one) per client address.</summary>
     public TokenBucketRateLimiterOptions AdminBucket() => new()
@@ -107,7 +107,7 @@ public static class ClientRateLimiting
     public static IServiceCollection AddClientRateLimiting(this IServiceCollection services)
     {
         services.AddOptions<RateLimitingOptions>()
-            .BindConfiguration(RateLimitingOptions.Section)
+            .BindConfiguration(RateLimitingOptions.SectionName)
             .ValidateDataAnnotations()
             .ValidateOnStart();
         services.AddRateLimiter(_ => { });

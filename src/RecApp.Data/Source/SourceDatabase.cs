@@ -17,10 +17,10 @@ using RecApp.Data.Migrations;
 namespace RecApp.Data.Source;
 
 /// <summary>What the source database knows about one user: recent events, every item touched, demographics.</summary>
-/// <summary>Seed 002's main-database statistics, counted in the source.</summary>
+/// <summary>The service contract's main-database statistics, counted in the source.</summary>
 
 /// <summary>
-/// The shop's own database (seed 002's "main database"), read-only: catalog, users and interactions through the
+/// The shop's own database (the service contract's "main database"), read-only: catalog, users and interactions through the
 /// mapping of <see cref="SourceDatabaseOptions"/>. RecApp never writes here: the data source is keyed
 /// (<see cref="SourceDatabaseOptions.ConnectionName"/>) so nothing that writes can pick it up by accident, and its
 /// sessions start read-only. Registered only when the connection is configured; consumers take it as an optional

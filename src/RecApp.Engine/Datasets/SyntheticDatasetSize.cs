@@ -2,7 +2,7 @@ using RecApp.Engine.Domain;
 
 namespace RecApp.Engine.Datasets;
 
-/// <summary>A named size of synthetic data: <c>tiny</c> for tests, <c>S</c> (the seed's data), <c>L</c> (the seed's "scales to").</summary>
+/// <summary>A named size of synthetic data: <c>tiny</c> for tests, <c>S</c> (the service contract's data), <c>L</c> (the service contract's "scales to").</summary>
 public sealed record SyntheticDatasetSize(string Name, int Items, int Users, int Interactions)
 {
     public static readonly SyntheticDatasetSize Tiny = new("tiny", 400, 300, 9_000);

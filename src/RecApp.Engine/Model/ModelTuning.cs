@@ -11,58 +11,63 @@ namespace RecApp.Engine.Model;
 /// </summary>
 public sealed record BlendWeights(float ItemNeighbors, float UserNeighbors, float Content, float Popular, float Embeddings = 0f)
 {
+    private static string Scoring(string key) => $"{nameof(RecommendationOptions.Scoring)}:{key}";
+
+    // Declared before SettingNames: static initializers run in text order.
+    private static readonly string CollaborativeWeightSetting = Scoring(nameof(ScoringOptions.CollaborativeWeight));
+    private static readonly string ItemKnnShareSetting = Scoring(nameof(ScoringOptions.ItemKnnShare));
+    private static readonly string ContentWeightSetting = Scoring(nameof(ScoringOptions.ContentWeight));
+    private static readonly string PopularityWeightSetting = Scoring(nameof(ScoringOptions.PopularityWeight));
+    private static readonly string EmbeddingWeightSetting = Scoring(nameof(ScoringOptions.EmbeddingWeight));
+
     /// <summary>
-    /// The <see cref="RecommendationOptions"/> settings the blend is configured by, the one list of them: the configured
+    /// The settings the blend is configured by (paths under <c>Recommendations</c>), the one list of them: the configured
     /// blend (<see cref="From"/>), the blend a build starts tuning from, and an experiment variant's changes
     /// (<see cref="WithSettings"/>) all read these.
     /// </summary>
     public static IReadOnlyList<string> SettingNames { get; } =
     [
-        nameof(RecommendationOptions.CollaborativeWeight),
-        nameof(RecommendationOptions.ItemKnnShare),
-        nameof(RecommendationOptions.ContentWeight),
-        nameof(RecommendationOptions.PopularityWeight),
-        nameof(RecommendationOptions.EmbeddingWeight),
+        CollaborativeWeightSetting, ItemKnnShareSetting, ContentWeightSetting, PopularityWeightSetting, EmbeddingWeightSetting,
     ];
 
     /// <summary>The configured blend: collaborative split into item and user neighbors by <c>ItemKnnShare</c>.</summary>
     public static BlendWeights From(RecommendationOptions options) => new(
-        options.CollaborativeWeight * options.ItemKnnShare,
-        options.CollaborativeWeight * (1f - options.ItemKnnShare),
-        options.ContentWeight,
-        options.PopularityWeight,
-        options.EmbeddingWeight);
+        options.Scoring.CollaborativeWeight * options.Scoring.ItemKnnShare,
+        options.Scoring.CollaborativeWeight * (1f - options.Scoring.ItemKnnShare),
+        options.Scoring.ContentWeight,
+        options.Scoring.PopularityWeight,
+        options.Scoring.EmbeddingWeight);
 
     /// <summary>
     /// This blend with only the <paramref name="settings"/> named (of <see cref="SettingNames"/>, case-insensitive) taken
-    /// from <paramref name="options"/>; every other weight stays as it is. <c>CollaborativeWeight</c> and
-    /// <c>ItemKnnShare</c> act on the item and user neighbor weights together: each keeps the other's current value
+    /// from <paramref name="options"/>; every other weight stays as it is. <c>Scoring:CollaborativeWeight</c> and
+    /// <c>Scoring:ItemKnnShare</c> act on the item and user neighbor weights together: each keeps the other's current value
     /// (the total of the two, or the item neighbors' share of it).
     /// </summary>
     public BlendWeights WithSettings(RecommendationOptions options, IEnumerable<string> settings)
     {
         var named = new HashSet<string>(settings, StringComparer.OrdinalIgnoreCase);
         var blend = this;
-        var collaborative = named.Contains(nameof(RecommendationOptions.CollaborativeWeight));
-        var share = named.Contains(nameof(RecommendationOptions.ItemKnnShare));
+        var collaborative = named.Contains(CollaborativeWeightSetting);
+        var share = named.Contains(ItemKnnShareSetting);
         if (collaborative || share)
         {
             var total = ItemNeighbors + UserNeighbors;
-            var newTotal = collaborative ? options.CollaborativeWeight : total;
-            var newShare = share ? options.ItemKnnShare : total > 0 ? ItemNeighbors / total : options.ItemKnnShare;
+            var newTotal = collaborative ? options.Scoring.CollaborativeWeight : total;
+            var newShare = share ? options.Scoring.ItemKnnShare : total > 0 ? ItemNeighbors / total : options.Scoring.ItemKnnShare;
             blend = blend with { ItemNeighbors = newTotal * newShare, UserNeighbors = newTotal * (1f - newShare) };
         }
-        if (named.Contains(nameof(RecommendationOptions.ContentWeight)))
+        if (named.Contains(ContentWeightSetting))
         {
-            blend = blend with { Content = options.ContentWeight };
+            blend = blend with { Content = options.Scoring.ContentWeight };
         }
-        if (named.Contains(nameof(RecommendationOptions.PopularityWeight)))
+        if (named.Contains(PopularityWeightSetting))
         {
-            blend = blend with { Popular = options.PopularityWeight };
+            blend = blend with { Popular = options.Scoring.PopularityWeight };
         }
-        if (named.Contains(nameof(RecommendationOptions.EmbeddingWeight)))
+        if (named.Contains(EmbeddingWeightSetting))
         {
-            blend = blend with { Embeddings = options.EmbeddingWeight };
+            blend = blend with { Embeddings = options.Scoring.EmbeddingWeight };
         }
         return blend;
     }
@@ -137,6 +142,9 @@ public sealed record ModelTuning
     public int SettingsTried { get; init; }
     public double TuningSeconds { get; init; }
 
+    /// <summary>The decay half-life's setting, the tuned value it replaces.</summary>
+    public static readonly string DecaySetting = $"{nameof(RecommendationOptions.History)}:{nameof(HistoryOptions.DecayHalfLifeDays)}";
+
     /// <summary>
     /// What a build chose, with the <see cref="RecommendationOptions"/> settings <paramref name="settings"/> names taken
     /// from <paramref name="options"/> instead (an experiment variant's changes): each named blend weight replaces only
@@ -146,7 +154,7 @@ public sealed record ModelTuning
     public ModelTuning WithSettings(RecommendationOptions options, IReadOnlyCollection<string> settings)
     {
         var blendSettings = settings.Where(s => BlendWeights.SettingNames.Contains(s, StringComparer.OrdinalIgnoreCase)).ToArray();
-        var decay = settings.Contains(nameof(RecommendationOptions.DecayHalfLifeDays), StringComparer.OrdinalIgnoreCase);
+        var decay = settings.Contains(DecaySetting, StringComparer.OrdinalIgnoreCase);
         if (blendSettings.Length == 0 && !decay)
         {
             return this;

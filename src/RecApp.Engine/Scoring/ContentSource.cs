@@ -93,9 +93,9 @@ public sealed class ContentSource(RecommendationOptions options) : ICandidateSou
                 tagAffinity += tags.GetValueOrDefault(tag);
             }
             scores[id] += CategoryShare * categories.GetValueOrDefault(item.Category) + (1f - CategoryShare) * Math.Min(1f, tagAffinity);
-            if (options.ContentPopularityBoost > 0)
+            if (options.Scoring.ContentPopularityBoost > 0)
             {
-                scores[id] *= 1f + options.ContentPopularityBoost * popularity.Relative(item);
+                scores[id] *= 1f + options.Scoring.ContentPopularityBoost * popularity.Relative(item);
             }
         }
         return scores;

@@ -13,7 +13,7 @@ public sealed class ListAssembly(RecommendationOptions options)
     /// <summary>Freshness boost (item age measured from the data's clock), deterministic order, diversity, then popular items to fill a short list.</summary>
     public RankedList Finish(ModelSnapshot snapshot, Dictionary<long, float> scores, Dictionary<long, float> popular, RecommendationAlgorithm algorithm, DateTime now)
     {
-        if (options.FreshnessBoost > 0 && options.FreshnessDays > 0)
+        if (options.Scoring.FreshnessBoost > 0 && options.Scoring.FreshnessDays > 0)
         {
             foreach (var id in scores.Keys.ToArray())
             {
@@ -21,20 +21,20 @@ public sealed class ListAssembly(RecommendationOptions options)
             }
         }
         // A few pages beyond the list length leave the diversity re-rank room to defer items.
-        var ranked = Order(scores, options.MaxResults * 4);
-        var fill = ranked.Count < options.MaxResults && popular.Count > 0 && !ReferenceEquals(scores, popular) ? Order(popular, int.MaxValue) : [];
+        var ranked = Order(scores, options.Scoring.MaxResults * 4);
+        var fill = ranked.Count < options.Scoring.MaxResults && popular.Count > 0 && !ReferenceEquals(scores, popular) ? Order(popular, int.MaxValue) : [];
         return Complete(snapshot, ranked, fill, scores.ContainsKey, algorithm);
     }
 
     /// <summary>The freshness factor of an item (1 when it is not new): <c>1 + FreshnessBoost × (1 − age / FreshnessDays)</c>.</summary>
     internal float Freshness(Catalog catalog, long id, DateTime now)
     {
-        if (options.FreshnessBoost > 0 && options.FreshnessDays > 0 && catalog.Find(id) is { } item)
+        if (options.Scoring.FreshnessBoost > 0 && options.Scoring.FreshnessDays > 0 && catalog.Find(id) is { } item)
         {
             var age = (now - item.CreatedAt).TotalDays;
-            if (age < options.FreshnessDays)
+            if (age < options.Scoring.FreshnessDays)
             {
-                return 1f + options.FreshnessBoost * (float)(1 - Math.Max(age, 0) / options.FreshnessDays);
+                return 1f + options.Scoring.FreshnessBoost * (float)(1 - Math.Max(age, 0) / options.Scoring.FreshnessDays);
             }
         }
         return 1f;
@@ -47,7 +47,7 @@ public sealed class ListAssembly(RecommendationOptions options)
     internal RankedList Complete(ModelSnapshot snapshot, List<(long Id, float Score)> ranked, List<(long Id, float Score)> popular,
         Func<long, bool> ranks, RecommendationAlgorithm algorithm)
     {
-        if (ranked.Count < options.MaxResults && popular.Count > 0)
+        if (ranked.Count < options.Scoring.MaxResults && popular.Count > 0)
         {
             // Below everything personal: popular items keep their order under the lowest personal score.
             var floor = ranked.Count == 0 ? 1f : Math.Max(ranked[^1].Score, 1e-6f);
@@ -60,7 +60,7 @@ public sealed class ListAssembly(RecommendationOptions options)
             }
         }
         var diverse = Diversify(snapshot.Catalog, ranked);
-        var count = Math.Min(diverse.Count, options.MaxResults);
+        var count = Math.Min(diverse.Count, options.Scoring.MaxResults);
         var ids = new long[count];
         var values = new float[count];
         for (var i = 0; i < count; i++)
@@ -120,13 +120,13 @@ public sealed class ListAssembly(RecommendationOptions options)
     /// </summary>
     private List<(long Id, float Score)> Diversify(Catalog catalog, List<(long Id, float Score)> ranked)
     {
-        var pageSize = Math.Max(1, options.DiversityPageSize);
-        var cap = Math.Max(1, (int)Math.Floor(options.MaxCategoryShare * pageSize));
+        var pageSize = Math.Max(1, options.Scoring.DiversityPageSize);
+        var cap = Math.Max(1, (int)Math.Floor(options.Scoring.MaxCategoryShare * pageSize));
         if (cap >= pageSize || ranked.Count <= 1)
         {
             return ranked;
         }
-        var limit = Math.Min(ranked.Count, options.MaxResults);
+        var limit = Math.Min(ranked.Count, options.Scoring.MaxResults);
         var result = new List<(long Id, float Score)>(limit);
         var pending = new LinkedList<(long Id, float Score)>(ranked);
         var perCategory = new Dictionary<string, int>(StringComparer.Ordinal);

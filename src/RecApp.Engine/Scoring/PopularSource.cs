@@ -56,7 +56,7 @@ public sealed class PopularSource(RecommendationOptions options) : ICandidateSou
                 }
             }
             floor = lowest * 0.999f;
-            if (scores.Count >= options.MaxResults)
+            if (scores.Count >= options.Scoring.MaxResults)
             {
                 break;
             }
@@ -64,7 +64,7 @@ public sealed class PopularSource(RecommendationOptions options) : ICandidateSou
 
         // Trending (last days, decayed) lifts what is rising now, within the same category if one is asked for.
         var trending = d.Category is null ? snapshot.Trending.Overall : snapshot.Trending.ByCategory.GetValueOrDefault(d.Category);
-        if (options.TrendingWeight > 0 && trending is { Ids.Length: > 0 })
+        if (options.Popularity.TrendingWeight > 0 && trending is { Ids.Length: > 0 })
         {
             var best = Math.Max(trending.Scores[0], 1e-9f);
             for (var k = 0; k < trending.Ids.Length; k++)
@@ -72,7 +72,7 @@ public sealed class PopularSource(RecommendationOptions options) : ICandidateSou
                 var id = trending.Ids[k];
                 if (scores.ContainsKey(id) || allowed(id))
                 {
-                    scores[id] = scores.GetValueOrDefault(id) + options.TrendingWeight * trending.Scores[k] / best;
+                    scores[id] = scores.GetValueOrDefault(id) + options.Popularity.TrendingWeight * trending.Scores[k] / best;
                 }
             }
         }

@@ -81,7 +81,7 @@ public sealed class ScoringEngine
         RecommendationFilters filters, DateTime now, CandidateSource source = CandidateSource.Hybrid)
     {
         var clock = Clock(snapshot, history.Recent, now);
-        var weights = AggregateHistory(history.Recent, clock, snapshot.Tuning.DecayHalfLifeDays ?? options.DecayHalfLifeDays);
+        var weights = AggregateHistory(history.Recent, clock, snapshot.Tuning.DecayHalfLifeDays ?? options.History.DecayHalfLifeDays);
         var seen = history.Seen;
         var tier = UserTier.Of(Math.Max(seen.Count, weights.Count));
         var catalog = snapshot.Catalog;
@@ -118,7 +118,7 @@ public sealed class ScoringEngine
                         result.Single = RankFusion.Blend((RankFusion.Normalize(_sources.Content.Propose(context)), 1f), (popular, ContentLedPopularShare));
                         break;
                     default:
-                        result.Sources = [.. _sources.All.Select(s => RankFusion.RankScores(s.Propose(context), options.BlendRankConstant))];
+                        result.Sources = [.. _sources.All.Select(s => RankFusion.RankScores(s.Propose(context), options.Scoring.BlendRankConstant))];
                         break;
                 }
                 break;
@@ -193,12 +193,12 @@ public sealed class ScoringEngine
         if (collaborative.Count == 0)
         {
             // No collaborative neighbors (e.g. an item kNN could not pair): the embedding space still places it.
-            collaborative = RankFusion.Positive(snapshot.Embeddings.Similar(itemId, options.MaxResults, Allowed));
+            collaborative = RankFusion.Positive(snapshot.Embeddings.Similar(itemId, options.Scoring.MaxResults, Allowed));
         }
         var scores = RankFusion.Blend(
             (RankFusion.Normalize(collaborative), SimilarCollaborativeShare),
             (RankFusion.Normalize(ItemNeighborSource.Sum(snapshot.ItemNeighbors.Content, one, Allowed)), 1f - SimilarCollaborativeShare));
-        var ranked = ListAssembly.Order(scores, options.MaxResults);
+        var ranked = ListAssembly.Order(scores, options.Scoring.MaxResults);
         return new RankedList(ranked.Select(p => p.Id).ToArray(), ranked.Select(p => p.Score).ToArray(),
             RecommendationAlgorithm.Similar, snapshot.Version);
     }
@@ -291,7 +291,7 @@ public sealed class ScoringEngine
             }
             pairs[n++] = (candidates.Ids[i], score * candidates.Freshness[i]);
         }
-        var ranked = ListAssembly.Order(pairs.AsSpan(0, n), options.MaxResults * 4);
+        var ranked = ListAssembly.Order(pairs.AsSpan(0, n), options.Scoring.MaxResults * 4);
         return _list.Complete(snapshot, ranked, candidates.Popular,
             id => candidates.Index.TryGetValue(id, out var i) && (candidates.Present[i] & used) != 0, candidates.Algorithm);
     }

@@ -31,7 +31,7 @@ internal static class EaseBuilder
     private const double MaxDualWork = 6e9;
 
     public static Dictionary<long, ScoredIds>? TryBuild(InteractionMatrix matrix, RecommendationOptions options, int keep) =>
-        TryBuild(matrix, options.EaseLambda, options.EaseMaxItems, keep);
+        TryBuild(matrix, options.Neighbors.EaseLambda, options.Neighbors.EaseMaxItems, keep);
 
     public static Dictionary<long, ScoredIds>? TryBuild(InteractionMatrix matrix, double lambda, int maxDimension, int keep, Solver solver = Solver.Auto)
     {

@@ -21,14 +21,14 @@ internal static class ItemEmbeddingBuilder
         {
             return ItemEmbeddingIndex.Empty; // the tuning left the source out of the blend
         }
-        var halfLife = tuning.DecayHalfLifeDays ?? options.DecayHalfLifeDays;
-        return Build(halfLife == options.DecayHalfLifeDays ? matrix : InteractionMatrix.Build(dataset, options.WithDecay(halfLife), asOf), options);
+        var halfLife = tuning.DecayHalfLifeDays ?? options.History.DecayHalfLifeDays;
+        return Build(halfLife == options.History.DecayHalfLifeDays ? matrix : InteractionMatrix.Build(dataset, options.WithDecay(halfLife), asOf), options);
     }
 
     /// <summary>The settings for <paramref name="matrix"/>: the configured ones, cheaper when the data is large.</summary>
     public static ImplicitAlsSettings Settings(InteractionMatrix matrix, RecommendationOptions options) =>
-        new ImplicitAlsSettings { Factors = Math.Max(1, options.EmbeddingFactors), Iterations = options.EmbeddingIterations }
-            .FitTo(matrix.ToImplicitFeedback(), options.EmbeddingBuildBudget);
+        new ImplicitAlsSettings { Factors = Math.Max(1, options.Embeddings.Factors), Iterations = options.Embeddings.Iterations }
+            .FitTo(matrix.ToImplicitFeedback(), options.Embeddings.BuildBudget);
 
     /// <summary>
     /// Fits the source on <paramref name="matrix"/> with <paramref name="settings"/> (default: <see cref="Settings"/> of the
@@ -37,7 +37,7 @@ internal static class ItemEmbeddingBuilder
     public static ItemEmbeddingIndex Build(
         InteractionMatrix matrix, RecommendationOptions options, ImplicitAlsSettings? settings = null, CancellationToken cancellationToken = default)
     {
-        if (options.EmbeddingFactors == 0 || matrix.UserCount == 0 || matrix.ItemCount == 0)
+        if (options.Embeddings.Factors == 0 || matrix.UserCount == 0 || matrix.ItemCount == 0)
         {
             return ItemEmbeddingIndex.Empty;
         }

@@ -35,18 +35,18 @@ public static class ItemNeighborBuilder
     /// </summary>
     internal static Dictionary<long, ScoredIds> ChooseCollaborative(InteractionMatrix matrix, RecommendationOptions options, out CollaborativeModel chosen)
     {
-        if (options.CollaborativeModel == CollaborativeModel.Auto)
+        if (options.Neighbors.CollaborativeModel == CollaborativeModel.Auto)
         {
             var (train, heldOut) = matrix.HoldOut(0.2, seed: 17);
             var users = heldOut.Keys.Order().Take(2000).ToArray();
-            var ease = EaseBuilder.TryBuild(train, options, options.EaseNeighbors) is { } model ? HoldoutNdcg(train, heldOut, model, users) : -1;
+            var ease = EaseBuilder.TryBuild(train, options, options.Neighbors.EaseNeighbors) is { } model ? HoldoutNdcg(train, heldOut, model, users) : -1;
             if (ease < 0 || HoldoutNdcg(train, heldOut, Collaborative(train, options), users) >= ease)
             {
                 chosen = CollaborativeModel.Knn;
                 return Collaborative(matrix, options);
             }
         }
-        if (options.CollaborativeModel != CollaborativeModel.Knn && EaseBuilder.TryBuild(matrix, options, options.EaseNeighbors) is { } built)
+        if (options.Neighbors.CollaborativeModel != CollaborativeModel.Knn && EaseBuilder.TryBuild(matrix, options, options.Neighbors.EaseNeighbors) is { } built)
         {
             chosen = CollaborativeModel.Ease;
             return built;
@@ -100,7 +100,7 @@ public static class ItemNeighborBuilder
 
     internal static Dictionary<long, ScoredIds> Collaborative(InteractionMatrix matrix, RecommendationOptions options)
     {
-        var capped = matrix.Capped(options.MaxHistoryPerUser);
+        var capped = matrix.Capped(options.Neighbors.MaxHistoryPerUser);
         var n = matrix.ItemCount;
         var norms = new float[n];
         var userCounts = new int[n];
@@ -117,12 +117,12 @@ public static class ItemNeighborBuilder
         var damping = new float[n];
         for (var i = 0; i < n; i++)
         {
-            damping[i] = userCounts[i] == 0 ? 0f : 1f / MathF.Pow(userCounts[i], options.PopularityDamping);
+            damping[i] = userCounts[i] == 0 ? 0f : 1f / MathF.Pow(userCounts[i], options.Neighbors.PopularityDamping);
         }
 
         var results = new ScoredIds?[n];
         Parallel.For(0, n, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount },
-            () => new Scratch(n, options.ItemNeighbors),
+            () => new Scratch(n, options.Neighbors.ItemNeighbors),
             (i, _, s) =>
             {
                 if (userCounts[i] == 0)
@@ -133,7 +133,7 @@ public static class ItemNeighborBuilder
                 // cosine and shrinkage see estimates of the full counts.
                 var from = capped.ItemStart[i];
                 var length = capped.ItemStart[i + 1] - from;
-                var stride = Math.Max(1, (length + options.MaxUsersPerItem - 1) / options.MaxUsersPerItem);
+                var stride = Math.Max(1, (length + options.Neighbors.MaxUsersPerItem - 1) / options.Neighbors.MaxUsersPerItem);
                 for (var p = from; p < from + length; p += stride)
                 {
                     var u = capped.ItemUsers[p];
@@ -160,7 +160,7 @@ public static class ItemNeighborBuilder
                     {
                         var cosine = s.Cells[j].Dot / (norms[i] * norms[j]);
                         var together = s.Cells[j].Count * stride;
-                        var shrunk = cosine * together / (together + options.Shrinkage);
+                        var shrunk = cosine * together / (together + options.Neighbors.Shrinkage);
                         s.Top.Add(j, shrunk * damping[j]);
                     }
                     s.Cells[j] = default;
@@ -197,7 +197,7 @@ public static class ItemNeighborBuilder
         }
         var featureCount = tagsOf.Select(t => t.Length + 1).ToArray();
         var (postingStart, postings) = Postings(tagsOf, tagIndex.Count, i => items[i].Active);
-        bool IsCapped(int t) => postingStart[t + 1] - postingStart[t] > options.MaxContentPostingLength;
+        bool IsCapped(int t) => postingStart[t + 1] - postingStart[t] > options.Neighbors.MaxContentPostingLength;
 
         // Per category, active items by popularity: the fill-in when tags give fewer than K candidates.
         var byCategory = Enumerable.Range(0, categoryNames.Length).Select(_ => new List<int>()).ToArray();
@@ -215,7 +215,7 @@ public static class ItemNeighborBuilder
 
         // Popularity as a tie-breaker among equal Jaccard scores: a tiny, order-preserving bonus.
         var maxUsers = Math.Max(1, matrix.ItemUserCount.Length == 0 ? 1 : matrix.ItemUserCount.Max());
-        var k = options.ContentNeighbors;
+        var k = options.Neighbors.ContentNeighbors;
         var results = new ScoredIds?[n];
         Parallel.For(0, n, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount },
             () => new Scratch(n, k),

@@ -53,15 +53,15 @@ internal static class ModelTuner
         // and the same data gets the same search. (On two idle cores, wall time is about half of it.)
         var cpuAtStart = CpuTime();
         var tuning = new ModelTuning { DataClock = clock };
-        if (options.TuningBudget <= TimeSpan.Zero || matrix.UserCount == 0)
+        if (options.Tuning.Budget <= TimeSpan.Zero || matrix.UserCount == 0)
         {
             var fixedModel = ItemNeighborBuilder.ChooseCollaborative(matrix, options, out var chosenFixed);
             return new Result(fixedModel, tuning with { ItemModel = Name(chosenFixed) });
         }
-        bool InBudget() => CpuTime() - cpuAtStart < options.TuningBudget;
+        bool InBudget() => CpuTime() - cpuAtStart < options.Tuning.Budget;
 
-        var (train, heldOut) = matrix.HoldOut(HoldOutFraction, seed: 17, options.TuningTrainUsers);
-        var validationUsers = Sample(heldOut.Keys, options.TuningUsers, seed: 23);
+        var (train, heldOut) = matrix.HoldOut(HoldOutFraction, seed: 17, options.Tuning.TrainUsers);
+        var validationUsers = Sample(heldOut.Keys, options.Tuning.Users, seed: 23);
         var truth = validationUsers.Select(u => heldOut[u].Select(i => matrix.ItemIds[i]).ToHashSet()).ToArray();
         var tried = 0;
 
@@ -80,11 +80,11 @@ internal static class ModelTuner
                 best = (model, lambda, neighbors, ndcg);
             }
         }
-        if (options.CollaborativeModel != CollaborativeModel.Ease)
+        if (options.Neighbors.CollaborativeModel != CollaborativeModel.Ease)
         {
             Consider("knn", null, ItemNeighborBuilder.Collaborative(train, options));
         }
-        if (options.CollaborativeModel != CollaborativeModel.Knn)
+        if (options.Neighbors.CollaborativeModel != CollaborativeModel.Knn)
         {
             foreach (var factor in s_lambdaFactors)
             {
@@ -92,8 +92,8 @@ internal static class ModelTuner
                 {
                     break;
                 }
-                var lambda = options.EaseLambda * factor;
-                var ease = EaseBuilder.TryBuild(train, lambda, options.EaseMaxItems, options.EaseNeighbors);
+                var lambda = options.Neighbors.EaseLambda * factor;
+                var ease = EaseBuilder.TryBuild(train, lambda, options.Neighbors.EaseMaxItems, options.Neighbors.EaseNeighbors);
                 if (ease is null)
                 {
                     break; // too big for EASE: no λ will do
@@ -111,14 +111,14 @@ internal static class ModelTuner
             var popularityOptions = options.ForPopularity();
             var popularityTrain = ReferenceEquals(popularityOptions, options)
                 ? train
-                : InteractionMatrix.Build(dataset, popularityOptions, clock).HoldOut(HoldOutFraction, seed: 17, options.TuningTrainUsers).Train;
+                : InteractionMatrix.Build(dataset, popularityOptions, clock).HoldOut(HoldOutFraction, seed: 17, options.Tuning.TrainUsers).Train;
             var validation = ModelSnapshot.FromModel(dataset.Items, new GlobalModel(
                 PopularityBuilder.BuildPopularity(popularityTrain, dataset.Users, options),
                 PopularityBuilder.BuildTrending(WithoutHeldOut(dataset, matrix, heldOut), options, clock),
                 new ItemNeighborModel(best.Value.Neighbors, ItemNeighborBuilder.Content(train, options)),
                 UserModelBuilder.BuildNeighbors(train, options),
                 UserModelBuilder.BuildProfiles(train, options)));
-            var histories = Histories(dataset, matrix, validationUsers, heldOut, options.RecentHistory);
+            var histories = Histories(dataset, matrix, validationUsers, heldOut, options.History.RecentEvents);
             var demographics = dataset.Users.ToDictionary(u => u.Id, u => new Demographics(u.Gender, u.AgeGroup, u.GeoId));
             var userIds = validationUsers.Select(u => matrix.UserIds[u]).ToArray();
             // Only the top K is measured; K ≤ the diversity page's per-category share, so the top K is the served top K.
@@ -134,7 +134,7 @@ internal static class ModelTuner
             var defaults = BlendWeights.From(options);
             (double HalfLife, UserCandidates[] Candidates, double Ndcg)? decay = null;
             // No decay first: decay assumes the data drifts, so it must win clearly (by DecayMargin) to be chosen.
-            foreach (var halfLife in new[] { 0, options.DecayHalfLifeDays }.Distinct())
+            foreach (var halfLife in new[] { 0, options.History.DecayHalfLifeDays }.Distinct())
             {
                 if (decay is not null && !InBudget())
                 {
@@ -154,9 +154,9 @@ internal static class ModelTuner
 
             // The embedding source, fitted (like the served one) on weights with the chosen decay: the blend step weighs it.
             var embeddings = ItemEmbeddingBuilder.Build(
-                chosenHalfLife == options.DecayHalfLifeDays
+                chosenHalfLife == options.History.DecayHalfLifeDays
                     ? train
-                    : InteractionMatrix.Build(dataset, options.WithDecay(chosenHalfLife), clock).HoldOut(HoldOutFraction, seed: 17, options.TuningTrainUsers).Train,
+                    : InteractionMatrix.Build(dataset, options.WithDecay(chosenHalfLife), clock).HoldOut(HoldOutFraction, seed: 17, options.Tuning.TrainUsers).Train,
                 options, ItemEmbeddingBuilder.Settings(matrix, options));
             if (embeddings.Count > 0)
             {
@@ -247,7 +247,7 @@ internal static class ModelTuner
 
         // The chosen collaborative source on all the data.
         var collaborative = best.Value.Model == "ease"
-            ? EaseBuilder.TryBuild(matrix, best.Value.Lambda!.Value, options.EaseMaxItems, options.EaseNeighbors)
+            ? EaseBuilder.TryBuild(matrix, best.Value.Lambda!.Value, options.Neighbors.EaseMaxItems, options.Neighbors.EaseNeighbors)
             : null;
         if (collaborative is null)
         {
@@ -286,7 +286,7 @@ internal static class ModelTuner
     private static RecommendationOptions WithMaxResults(RecommendationOptions options, int maxResults)
     {
         var copy = options.Clone();
-        copy.MaxResults = maxResults;
+        copy.Scoring.MaxResults = maxResults;
         return copy;
     }
 

@@ -51,7 +51,7 @@ public static class PopularityBuilder
             }
             foreach (var (key, list) in byKey)
             {
-                if (mask == SegmentDimensions.None || list.Count >= options.MinSegmentUsers)
+                if (mask == SegmentDimensions.None || list.Count >= options.Popularity.MinSegmentUsers)
                 {
                     groups.Add((key, mask, list));
                 }
@@ -82,7 +82,7 @@ public static class PopularityBuilder
                     }
                 }
                 var output = new List<KeyValuePair<Segment, ScoredIds>>();
-                var overall = new TopK(options.PopularListSize);
+                var overall = new TopK(options.Popularity.ListSize);
                 foreach (var item in touched)
                 {
                     overall.Add(item, scratch[item]);
@@ -95,7 +95,7 @@ public static class PopularityBuilder
                     {
                         if (!perCategory.TryGetValue(categoryOf[item], out var top))
                         {
-                            perCategory[categoryOf[item]] = top = new TopK(options.PopularCategoryListSize);
+                            perCategory[categoryOf[item]] = top = new TopK(options.Popularity.CategoryListSize);
                         }
                         top.Add(item, scratch[item]);
                     }
@@ -134,7 +134,7 @@ public static class PopularityBuilder
             index[items[i].Id] = i;
         }
         var scores = new double[items.Length]; // double: sums that do not depend on the order events are read in
-        var since = asOf.AddDays(-options.TrendingDays);
+        var since = asOf.AddDays(-options.Popularity.TrendingDays);
         foreach (var e in dataset.Interactions)
         {
             if (e.OccurredAt < since || e.OccurredAt > asOf || !index.TryGetValue(e.ItemId, out var item) || !items[item].Active)
@@ -142,11 +142,11 @@ public static class PopularityBuilder
                 continue;
             }
             var ageDays = (asOf - e.OccurredAt).TotalDays;
-            var decay = options.TrendingHalfLifeDays <= 0 ? 1.0 : Math.Pow(0.5, ageDays / options.TrendingHalfLifeDays);
+            var decay = options.Popularity.TrendingHalfLifeDays <= 0 ? 1.0 : Math.Pow(0.5, ageDays / options.Popularity.TrendingHalfLifeDays);
             scores[item] += options.EventWeight(e.Type, e.Value) * decay;
         }
         var ids = items.Select(i => i.Id).ToArray();
-        var overall = new TopK(options.TrendingListSize);
+        var overall = new TopK(options.Popularity.TrendingListSize);
         var perCategory = new Dictionary<string, TopK>(StringComparer.Ordinal);
         for (var i = 0; i < scores.Length; i++)
         {
@@ -158,7 +158,7 @@ public static class PopularityBuilder
             overall.Add(i, score);
             if (!perCategory.TryGetValue(items[i].Category, out var top))
             {
-                perCategory[items[i].Category] = top = new TopK(options.TrendingListSize);
+                perCategory[items[i].Category] = top = new TopK(options.Popularity.TrendingListSize);
             }
             top.Add(i, score);
         }

@@ -62,7 +62,7 @@ public static class UserModelBuilder
                 }
                 profiles[u] = new UserProfile(
                     s.Categories.TakeNormalized(categoryNames, int.MaxValue),
-                    s.Tags.TakeNormalized(tagNames, options.ProfileTags),
+                    s.Tags.TakeNormalized(tagNames, options.Neighbors.ProfileTags),
                     weightSum > 0 ? Math.Round((decimal)(priceSum / weightSum), 2) : null,
                     matrix.UserEventCount[u]);
                 return s;
@@ -118,7 +118,7 @@ public static class UserModelBuilder
 
     internal static UserNeighborModel BuildNeighbors(InteractionMatrix matrix, RecommendationOptions options)
     {
-        var capped = matrix.Capped(options.UserNeighborHistory);
+        var capped = matrix.Capped(options.Neighbors.UserNeighborHistory);
         var userCount = matrix.UserCount;
         var norms = new float[userCount];
         for (var u = 0; u < userCount; u++)
@@ -137,7 +137,7 @@ public static class UserModelBuilder
             (u, _, s) =>
             {
                 // Only the 3+ tier blends user neighbors: users with fewer distinct items never need them.
-                if (matrix.UserStart[u + 1] - matrix.UserStart[u] < options.UserNeighborMinItems)
+                if (matrix.UserStart[u + 1] - matrix.UserStart[u] < options.Neighbors.UserNeighborMinItems)
                 {
                     return s;
                 }
@@ -147,7 +147,7 @@ public static class UserModelBuilder
                     var wu = capped.UserWeights[c];
                     var from = capped.ItemStart[item];
                     var length = capped.ItemStart[item + 1] - from;
-                    var stride = Math.Max(1, (length + options.UserNeighborItemUsers - 1) / options.UserNeighborItemUsers);
+                    var stride = Math.Max(1, (length + options.Neighbors.UserNeighborItemUsers - 1) / options.Neighbors.UserNeighborItemUsers);
                     for (var p = from; p < from + length; p += stride)
                     {
                         var v = capped.ItemUsers[p];
@@ -167,7 +167,7 @@ public static class UserModelBuilder
                 foreach (var v in s.Touched)
                 {
                     var cosine = s.Cells[v].Dot / (norms[u] * norms[v]);
-                    s.Neighbors.Add(v, cosine * s.Cells[v].Count / (s.Cells[v].Count + options.Shrinkage));
+                    s.Neighbors.Add(v, cosine * s.Cells[v].Count / (s.Cells[v].Count + options.Neighbors.Shrinkage));
                                         s.Cells[v] = default;
                 }
                 s.Touched.Clear();
@@ -230,7 +230,7 @@ public static class UserModelBuilder
     {
         public readonly Cell[] Cells = new Cell[size]; // dot and count side by side: one cache miss, not two
         public readonly List<int> Touched = [];
-        public readonly TopK Neighbors = new(options.MaxSimilarUsers);
-        public readonly TopK Items = new(options.UserNeighborItems);
+        public readonly TopK Neighbors = new(options.Neighbors.MaxSimilarUsers);
+        public readonly TopK Items = new(options.Neighbors.UserNeighborItems);
     }
 }

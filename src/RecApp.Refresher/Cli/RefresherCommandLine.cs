@@ -224,7 +224,7 @@ public static class RefresherCommandLine
     }
 
     /// <summary>
-    /// The engine options the worker would use (appsettings, environment such as <c>Recommendations__ItemKnnShare</c>,
+    /// The engine options the worker would use (appsettings, environment such as <c>Recommendations__Scoring__ItemKnnShare</c>,
     /// the contract's names), so an evaluation measures the configuration that is deployed. Validated: a bad value ends
     /// the verb naming it.
     /// </summary>

@@ -11,7 +11,7 @@ using RecApp.Engine.Training;
 
 namespace RecApp.Refresher.Evaluation;
 
-/// <summary>How to run an offline evaluation. Defaults: the protocol (75/25 per user, seed 42, top 10).</summary>
+/// <summary>How to run an offline evaluation. Defaults: the documented protocol (docs/EVALUATION.md) (75/25 per user, seed 42, top 10).</summary>
 public sealed record EvaluationOptions
 {
     public int K { get; init; } = 10;
@@ -156,7 +156,7 @@ public static class OfflineEvaluator
         var buildCpuSeconds = CpuSeconds() - cpu;
 
         var histories = train.Interactions.GroupBy(i => i.UserId).ToDictionary(g => g.Key,
-            g => UserHistory.From(g.Select(i => new HistoryEvent(i.ItemId, i.Type, i.Value, i.OccurredAt)), modelOptions.RecentHistory));
+            g => UserHistory.From(g.Select(i => new HistoryEvent(i.ItemId, i.Type, i.Value, i.OccurredAt)), modelOptions.History.RecentEvents));
         var demographics = dataset.Users.ToDictionary(u => u.Id, u => new Demographics(u.Gender, u.AgeGroup, u.GeoId));
         var users = test.Keys.Order().ToArray();
         if (options.MaxUsers > 0 && users.Length > options.MaxUsers)

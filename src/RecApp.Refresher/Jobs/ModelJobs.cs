@@ -100,7 +100,7 @@ public sealed class CleanupJob(ModelStore store, IOptions<RecommendationOptions>
     public async Task<ModelJobResult> RunAsync(CancellationToken cancellationToken)
     {
         var o = options.Value;
-        var rows = await store.CleanupAsync(o.KeepRetiredVersions, o.StaleBuildAfter, o.JobHistoryRetention, cancellationToken);
+        var rows = await store.CleanupAsync(o.Store.KeepRetiredVersions, o.Store.StaleBuildAfter, o.Store.JobHistoryRetention, cancellationToken);
         return new ModelJobResult(rows, null);
     }
 }

@@ -12,9 +12,9 @@ using RecApp.Data.Jobs;
 namespace RecApp.Refresher.Worker;
 
 /// <summary>
-/// Settings of the Refresher worker, section <c>Refresher</c>, validated at start-up. The seed's environment names
+/// Settings of the Refresher worker, section <c>Refresher</c>, validated at start-up. The service contract's environment names
 /// (<c>POPULAR_ITEMS_REFRESH_MINUTES</c>, <c>USER_PROFILES_REFRESH_MINUTES</c>, <c>SIMILARITIES_REFRESH_MINUTES</c>,
-/// <c>CACHE_CLEANUP_HOURS</c>) reach the interval keys through <see cref="SeedEnvironmentNames"/>; the .NET key wins
+/// <c>CACHE_CLEANUP_HOURS</c>) reach the interval keys through <see cref="ContractEnvironmentNames"/>; the .NET key wins
 /// when both are set.
 /// </summary>
 public sealed class RefresherOptions
@@ -37,7 +37,7 @@ public sealed class RefresherOptions
     public TimeSpan SimilaritiesRefreshInterval { get; set; } = TimeSpan.FromMinutes(60);
 
     /// <summary>
-    /// Interval of the <c>cleanup</c> job (the seed's <c>CACHE_CLEANUP_HOURS</c>): it deletes retired and failed model
+    /// Interval of the <c>cleanup</c> job (the service contract's <c>CACHE_CLEANUP_HOURS</c>): it deletes retired and failed model
     /// versions, marks stale builds failed, and trims old job runs and handled refresh requests, all in PostgreSQL.
     /// The cache needs no sweep: its tag records expire by themselves in Redis after the cache's <c>TagRetention</c>.
     /// </summary>

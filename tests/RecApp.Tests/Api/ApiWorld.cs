@@ -108,7 +108,7 @@ public sealed class ApiWorld : IAsyncLifetime
         var services = new ServiceCollection()
             .AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning))
             .AddSingleton<IConfiguration>(new ConfigurationBuilder()
-                .AddInMemoryCollection(new Dictionary<string, string?> { ["Recommendations:MinSegmentUsers"] = "1" })
+                .AddInMemoryCollection(new Dictionary<string, string?> { ["Recommendations:Popularity:MinSegmentUsers"] = "1" })
                 .Build())
             .AddSingleton(_ => NpgsqlDataSource.Create(connectionString))
             .AddModelJobs();

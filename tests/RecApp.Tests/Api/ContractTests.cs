@@ -3,7 +3,7 @@ using System.Text.Json;
 
 namespace RecApp.Tests.Api;
 
-/// <summary>The seed 002 contract of every recommendation endpoint, on a world with a published model.</summary>
+/// <summary>The service contract of every recommendation endpoint, on a world with a published model.</summary>
 public sealed class RecommendationContractTests(ApiWorld world) : IClassFixture<ApiWorld>
 {
     [Fact]
@@ -154,7 +154,7 @@ public sealed class RecommendationContractTests(ApiWorld world) : IClassFixture<
         Assert.True(stats.GetProperty("cache").GetProperty("tiers").GetProperty("l1_hits").GetInt64() >= 1);
         Assert.Equal(60, stats.GetProperty("data").GetProperty("items").GetInt64());
         Assert.Equal(320, stats.GetProperty("data").GetProperty("interactions").GetInt64());
-        // Seed 002's figures: every world user has one like and two clicks.
+        // The service contract's figures: every world user has one like and two clicks.
         Assert.Equal(40, stats.GetProperty("data").GetProperty("likes").GetInt64());
         Assert.Equal(80, stats.GetProperty("data").GetProperty("clicks").GetInt64());
         Assert.Equal(900, stats.GetProperty("configuration").GetProperty("cache_ttl_popular").GetInt32());

@@ -188,7 +188,7 @@ public sealed class DegradationTests(ApiWorld world) : IClassFixture<ApiWorld>
         var unreachable = $"Host=127.0.0.1;Port={LocalProcess.FreeTcpPort()};Username=recapp;Database=recdb;Timeout=1";
         await using var api = world.CreateApi(postgres: unreachable, settings: new Dictionary<string, string?>
         {
-            ["Recommendations:SnapshotStartupWait"] = "00:00:00.100",
+            ["Recommendations:Store:SnapshotStartupWait"] = "00:00:00.100",
         });
         using var client = api.CreateClient();
 

@@ -35,7 +35,7 @@ public sealed class FirstModelTests : IAsyncLifetime
             ["Caching:KeyPrefix"] = _database.KeyPrefix,
             ["RateLimiting:Enabled"] = "false",
             ["Api:WarmUsers"] = "0",
-            ["Recommendations:SnapshotPollInterval"] = "00:00:00.200",
+            ["Recommendations:Store:SnapshotPollInterval"] = "00:00:00.200",
             ["Logging:LogLevel:Default"] = "Warning",
         });
         using var client = api.CreateClient();

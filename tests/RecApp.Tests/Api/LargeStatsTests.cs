@@ -26,7 +26,7 @@ public sealed class LargeStatsTests(ApiWorld world) : IClassFixture<ApiWorld>
         }
         await using var api = world.CreateApi(postgres: connectionString, settings: new Dictionary<string, string?>
         {
-            ["Recommendations:SnapshotStartupWait"] = "00:00:00.100",
+            ["Recommendations:Store:SnapshotStartupWait"] = "00:00:00.100",
         });
         using var client = api.CreateClient();
 

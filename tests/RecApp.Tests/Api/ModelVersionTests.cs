@@ -21,7 +21,7 @@ public sealed class ModelVersionTests(ApiWorld world) : IClassFixture<ApiWorld>
     public async Task An_announced_version_is_served_at_once_with_new_lists_and_a_warm_cache()
     {
         // The model's own poll is slowed down so that only the announcement can explain a prompt switch.
-        await using var api = world.CreateApi(new Dictionary<string, string?> { ["Recommendations:SnapshotPollInterval"] = "00:05:00" });
+        await using var api = world.CreateApi(new Dictionary<string, string?> { ["Recommendations:Store:SnapshotPollInterval"] = "00:05:00" });
         using var client = api.CreateClient();
         await LocalProcess.WaitUntilAsync(async () => await PersonalizedMissesAsync(client) >= 5,
             TimeSpan.FromSeconds(30), "the start-up warm-up to finish");

@@ -265,7 +265,7 @@ public sealed class SourceDatabaseTests(ShopWorld world) : IClassFixture<ShopWor
         });
         using var client = api.CreateClient();
 
-        // Seed 002's own example request, on the shop's catalog.
+        // The service contract's own example request, on the shop's catalog.
         var popular = await (await client.PostJsonAsync("/popular", """
             {"user_params": {"gender": "f", "age": "25-34", "category": "electronics", "geo_id": 213},
              "filters": {"price_from": 500, "price_to": 2000}, "pagination": {"page": 1, "limit": 10}}
@@ -302,7 +302,7 @@ public sealed class SourceDatabaseTests(ShopWorld world) : IClassFixture<ShopWor
         var unknown = await client.PostJsonAsync("/interactions", """{"user_id": 8, "item_id": 999999, "type": "view"}""");
         Assert.Equal(HttpStatusCode.BadRequest, unknown.StatusCode);
 
-        // /stats: seed 002's main-database statistics are the shop's.
+        // /stats: the service contract's main-database statistics are the shop's.
         var data = (await (await client.GetAsync("/stats")).JsonAsync()).GetProperty("data");
         Assert.Equal("maindb", data.GetProperty("source").GetString());
         Assert.Equal(200, data.GetProperty("items").GetInt64());

@@ -52,8 +52,8 @@ public sealed class EvaluatorTests(ITestOutputHelper output)
         var data = TestDatasets.Synthetic(300, 500, 15_000, seed: 3);
         var now = data.Interactions.Max(i => i.OccurredAt);
         var auto = GlobalModelBuilder.Build(data, new RecommendationOptions(), now);
-        var tooBig = GlobalModelBuilder.Build(data, new RecommendationOptions { EaseMaxItems = 100 }, now);
-        var forced = GlobalModelBuilder.Build(data, new RecommendationOptions { CollaborativeModel = CollaborativeModel.Ease }, now);
+        var tooBig = GlobalModelBuilder.Build(data, new RecommendationOptions { Neighbors = { EaseMaxItems = 100 } }, now);
+        var forced = GlobalModelBuilder.Build(data, new RecommendationOptions { Neighbors = { CollaborativeModel = CollaborativeModel.Ease } }, now);
         output.WriteLine($"auto chose {auto.ItemModel}");
         Assert.Equal(CollaborativeModel.Knn, tooBig.ItemModel);
         Assert.Equal(CollaborativeModel.Ease, forced.ItemModel);
@@ -109,7 +109,7 @@ public sealed class EvaluatorTests(ITestOutputHelper output)
     public void On_planted_data_personalized_sources_beat_popularity()
     {
         var data = TestDatasets.Synthetic(600, 800, 24_000, seed: 11);
-        var report = OfflineEvaluator.Evaluate(data, new EvaluationOptions { Model = new RecommendationOptions { CollaborativeModel = CollaborativeModel.Knn } });
+        var report = OfflineEvaluator.Evaluate(data, new EvaluationOptions { Model = new RecommendationOptions { Neighbors = { CollaborativeModel = CollaborativeModel.Knn } } });
         output.WriteLine(report.ToTable());
         var overall = report.Results.Where(r => r.Tier == "all").ToArray();
         var bySource = overall.ToDictionary(r => r.Source);

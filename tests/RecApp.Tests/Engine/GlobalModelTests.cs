@@ -103,7 +103,7 @@ public sealed class GlobalModelTests
     {
         await using var dataSource = await EngineDatabase.CreateAsync();
         await EngineDatabase.LoadAsync(dataSource, TestDatasets.Synthetic(300, 200, 5000, end: s_now));
-        await using var services = Services(dataSource, new() { ["Recommendations:SnapshotPollInterval"] = "00:00:00.2" });
+        await using var services = Services(dataSource, new() { ["Recommendations:Store:SnapshotPollInterval"] = "00:00:00.2" });
         await RunAllJobsAsync(services);
         var store = services.GetRequiredService<ModelStore>();
         var published = (await store.ReadCurrentVersionsAsync(CancellationToken.None)).Values.Max();
@@ -220,7 +220,7 @@ public sealed class GlobalModelTests
     {
         await using var dataSource = await EngineDatabase.CreateAsync();
         await EngineDatabase.LoadAsync(dataSource, TestDatasets.Synthetic(300, 400, 8000, end: s_now));
-        await using var services = Services(dataSource, new() { ["Recommendations:MinSegmentUsers"] = "5", ["Recommendations:MaxCategoryShare"] = "1", ["Recommendations:FreshnessBoost"] = "0", ["Recommendations:TrendingWeight"] = "0" });
+        await using var services = Services(dataSource, new() { ["Recommendations:Popularity:MinSegmentUsers"] = "5", ["Recommendations:Scoring:MaxCategoryShare"] = "1", ["Recommendations:Scoring:FreshnessBoost"] = "0", ["Recommendations:Popularity:TrendingWeight"] = "0" });
         await RunAllJobsAsync(services);
         var model = services.GetRequiredService<IGlobalModel>();
         await model.ReloadAsync(CancellationToken.None);

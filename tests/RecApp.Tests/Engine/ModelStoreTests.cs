@@ -26,7 +26,7 @@ public sealed class ModelStoreTests
         var store = new ModelStore(dataSource, NullLogger<ModelStore>.Instance);
         var data = TestDatasets.Synthetic(200, 100, 3000, end: s_now);
         // No tuning: it may leave the embedding source out on data this small, and every part is to be stored here.
-        var model = GlobalModelBuilder.Build(data, new RecommendationOptions { TuningBudget = TimeSpan.Zero }, s_now);
+        var model = GlobalModelBuilder.Build(data, new RecommendationOptions { Tuning = { Budget = TimeSpan.Zero } }, s_now);
 
         var (versions, rows) = await store.PublishAsync(ModelParts.WritesOf(model), CancellationToken.None);
         Assert.Equal(ModelParts.Names.Order(), versions.Keys.Order());
@@ -179,7 +179,7 @@ public sealed class ModelStoreTests
             INSERT INTO refresh_requests (job, requested_at, handled_at) VALUES ('popular', now() - interval '30 days', now() - interval '30 days'), ('popular', now(), NULL);
             """);
 
-        var deleted = await new CleanupJob(store, Microsoft.Extensions.Options.Options.Create(new RecommendationOptions { KeepRetiredVersions = 1 }))
+        var deleted = await new CleanupJob(store, Microsoft.Extensions.Options.Options.Create(new RecommendationOptions { Store = { KeepRetiredVersions = 1 } }))
             .RunAsync(CancellationToken.None);
 
         Assert.Equal(2 * 3 + 1 + 1, deleted.Rows); // two oldest versions' rows, one job run, one handled request

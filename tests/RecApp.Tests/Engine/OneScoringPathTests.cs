@@ -29,8 +29,8 @@ public sealed class OneScoringPathTests
 {
     private static readonly Dictionary<string, string?> s_settings = new()
     {
-        ["Recommendations:TuningBudget"] = "00:10:00", // never reached here: both builds make the same choices
-        ["Recommendations:TuningUsers"] = "200",
+        ["Recommendations:Tuning:Budget"] = "00:10:00", // never reached here: both builds make the same choices
+        ["Recommendations:Tuning:Users"] = "200",
     };
 
     private static ServiceProvider Services(NpgsqlDataSource dataSource, Dictionary<string, string?> settings)
@@ -66,7 +66,7 @@ public sealed class OneScoringPathTests
     public async Task Evaluator_and_served_recommender_give_the_same_lists(string name)
     {
         var data = Slice(name);
-        var options = new RecommendationOptions { TuningBudget = TimeSpan.FromMinutes(10), TuningUsers = 200 };
+        var options = new RecommendationOptions { Tuning = { Budget = TimeSpan.FromMinutes(10), Users = 200 } };
         var run = OfflineEvaluator.Prepare(data, new EvaluationOptions { Model = options, MaxUsers = 0 });
 
         await using var dataSource = await EngineDatabase.CreateAsync();
@@ -110,7 +110,7 @@ public sealed class OneScoringPathTests
         await using var dataSource = await EngineDatabase.CreateAsync();
         await EngineDatabase.LoadAsync(dataSource, data);
         // Only the 5 newest events are read for weighting: exclusion must not depend on them.
-        await using var services = Services(dataSource, new(s_settings) { ["Recommendations:RecentHistory"] = "5" });
+        await using var services = Services(dataSource, new(s_settings) { ["Recommendations:History:RecentEvents"] = "5" });
         foreach (var job in services.GetServices<IModelJob>())
         {
             await job.RunAsync(CancellationToken.None);

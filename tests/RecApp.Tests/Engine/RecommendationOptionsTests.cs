@@ -13,7 +13,7 @@ using RecApp.Refresher.Jobs;
 
 namespace RecApp.Tests.Engine;
 
-/// <summary>The seed's <c>MAX_SIMILAR_USERS</c> environment name next to the .NET key.</summary>
+/// <summary>The service contract's <c>MAX_SIMILAR_USERS</c> environment name next to the .NET key.</summary>
 public sealed class RecommendationOptionsTests
 {
     private static RecommendationOptions Resolve(Dictionary<string, string?> settings)
@@ -21,7 +21,7 @@ public sealed class RecommendationOptionsTests
         // As every service's host has it: the contract's names mapped below the .NET keys (AddServiceDefaults).
         var configuration = new ConfigurationManager();
         configuration.AddInMemoryCollection(settings);
-        configuration.AddSeedEnvironmentNames();
+        configuration.AddContractEnvironmentNames();
         using var services = new ServiceCollection()
             .AddSingleton<IConfiguration>(configuration)
             .AddRecommendationOptions()
@@ -34,14 +34,14 @@ public sealed class RecommendationOptionsTests
     [InlineData(" 12 # neighbours per user", 12)]
     public void The_seed_name_applies_with_a_trailing_comment(string raw, int expected)
     {
-        Assert.Equal(expected, Resolve(new() { ["MAX_SIMILAR_USERS"] = raw }).MaxSimilarUsers);
+        Assert.Equal(expected, Resolve(new() { ["MAX_SIMILAR_USERS"] = raw }).Neighbors.MaxSimilarUsers);
     }
 
     [Fact]
     public void The_dotnet_key_wins_and_then_the_seed_name_is_not_parsed()
     {
-        var options = Resolve(new() { ["MAX_SIMILAR_USERS"] = "not a number", ["Recommendations:MaxSimilarUsers"] = "7" });
-        Assert.Equal(7, options.MaxSimilarUsers);
+        var options = Resolve(new() { ["MAX_SIMILAR_USERS"] = "not a number", ["Recommendations:Neighbors:MaxSimilarUsers"] = "7" });
+        Assert.Equal(7, options.Neighbors.MaxSimilarUsers);
     }
 
     [Theory]
@@ -56,14 +56,14 @@ public sealed class RecommendationOptionsTests
     }
 
     [Theory]
-    [InlineData("Recommendations:EaseLambda", "0")]
-    [InlineData("Recommendations:MaxResults", "0")]
-    [InlineData("Recommendations:ItemKnnShare", "1.5")]
-    [InlineData("Recommendations:MaxCategoryShare", "0")]
-    [InlineData("Recommendations:DecayHalfLifeDays", "-1")]
-    [InlineData("Recommendations:SnapshotPollInterval", "00:00:00")]
-    [InlineData("Recommendations:TuningBudget", "-00:00:01")]
-    [InlineData("Recommendations:RecentHistory", "-5")]
+    [InlineData("Recommendations:Neighbors:EaseLambda", "0")]
+    [InlineData("Recommendations:Scoring:MaxResults", "0")]
+    [InlineData("Recommendations:Scoring:ItemKnnShare", "1.5")]
+    [InlineData("Recommendations:Scoring:MaxCategoryShare", "0")]
+    [InlineData("Recommendations:History:DecayHalfLifeDays", "-1")]
+    [InlineData("Recommendations:Store:SnapshotPollInterval", "00:00:00")]
+    [InlineData("Recommendations:Tuning:Budget", "-00:00:01")]
+    [InlineData("Recommendations:History:RecentEvents", "-5")]
     public void A_bad_engine_setting_fails_naming_it(string key, string raw)
     {
         var error = Assert.Throws<OptionsValidationException>(() => Resolve(new() { [key] = raw }));
@@ -74,7 +74,7 @@ public sealed class RecommendationOptionsTests
     public void The_defaults_are_valid_and_validated_at_start()
     {
         Assert.True(new RecommendationOptionsValidator().Validate(null, new RecommendationOptions()).Succeeded);
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Recommendations:MaxResults"] = "0" }).Build();
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Recommendations:Scoring:MaxResults"] = "0" }).Build();
         using var services = new ServiceCollection().AddSingleton<IConfiguration>(configuration).AddRecommendationOptions().BuildServiceProvider();
         // ValidateOnStart: the host's start-up validator is registered and fails on this configuration.
         var startup = services.GetRequiredService<IStartupValidator>();

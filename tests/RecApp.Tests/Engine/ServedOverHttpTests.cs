@@ -28,8 +28,8 @@ public sealed class ServedOverHttpTests
     // The build's settings, the same for the evaluator, the jobs and the API (the API only scores with them).
     private static readonly Dictionary<string, string?> s_model = new()
     {
-        ["Recommendations:TuningBudget"] = "00:10:00", // never reached here: both builds make the same choices
-        ["Recommendations:TuningUsers"] = "200",
+        ["Recommendations:Tuning:Budget"] = "00:10:00", // never reached here: both builds make the same choices
+        ["Recommendations:Tuning:Users"] = "200",
     };
 
     public static TheoryData<string, int> Cases => new()
@@ -47,7 +47,7 @@ public sealed class ServedOverHttpTests
         var data = OneScoringPathTests.Slice(name);
         var run = OfflineEvaluator.Prepare(data, new EvaluationOptions
         {
-            Model = new RecommendationOptions { TuningBudget = TimeSpan.FromMinutes(10), TuningUsers = 200 },
+            Model = new RecommendationOptions { Tuning = { Budget = TimeSpan.FromMinutes(10), Users = 200 } },
             MaxUsers = 0,
             MinItemTrainUsers = minItemTrainUsers,
         });
@@ -69,7 +69,7 @@ public sealed class ServedOverHttpTests
             ["RateLimiting:Enabled"] = "false",
             ["Api:WarmUsers"] = "0",
             ["Api:ModelPollInterval"] = "00:00:00.200",
-            ["Recommendations:SnapshotPollInterval"] = "00:00:00.200",
+            ["Recommendations:Store:SnapshotPollInterval"] = "00:00:00.200",
             ["Logging:LogLevel:Default"] = "Warning",
         });
         using var client = api.CreateClient();

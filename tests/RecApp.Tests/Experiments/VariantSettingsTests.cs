@@ -30,14 +30,43 @@ public sealed class VariantSettingsTests
     private static readonly Lazy<(Dataset Data, ModelSnapshot Snapshot)> s_model = new(() =>
     {
         var data = TestDatasets.Synthetic(600, 400, 12_000, end: s_now);
-        var model = GlobalModelBuilder.Build(data, new RecommendationOptions { TuningBudget = TimeSpan.Zero }, s_now);
+        var model = GlobalModelBuilder.Build(data, new RecommendationOptions { Tuning = { Budget = TimeSpan.Zero } }, s_now);
         var snapshot = ModelSnapshot.FromModel(data.Items, model);
         // A build that tuned the embedding source in, with a decay of its own.
         return (data, snapshot with { Tuning = snapshot.Tuning with { Blend = s_tuned, DecayHalfLifeDays = 90 } });
     });
 
-    private static VariantRecommender Variant(IRecommender inner, Dictionary<string, string> changes) =>
-        new(inner, VariantRecommenders.SettingsFor(new ConfigurationBuilder().Build(), changes), [.. changes.Keys]);
+    private static VariantRecommender Variant(IRecommender inner, Dictionary<string, string> changes)
+    {
+        var (settings, changed) = VariantRecommenders.SettingsFor(new ConfigurationBuilder().Build(), changes);
+        return new(inner, settings, changed);
+    }
+
+    [Theory]
+    [InlineData("ItemKnnShare", "Scoring:ItemKnnShare")]
+    [InlineData("scoring:itemknnshare", "Scoring:ItemKnnShare")]
+    [InlineData("Scoring:ItemKnnShare", "Scoring:ItemKnnShare")]
+    public void A_change_names_a_request_time_setting_by_its_path_or_its_last_part(string name, string path)
+    {
+        var (settings, changed) = VariantRecommenders.SettingsFor(new ConfigurationBuilder().Build(), new Dictionary<string, string> { [name] = "0.25" });
+
+        Assert.Equal([path], changed);
+        Assert.Equal(0.25f, settings.Scoring.ItemKnnShare);
+    }
+
+    [Theory]
+    [InlineData("ItemNeighbors", "3")] // read by the build only: a variant naming it would change nothing
+    [InlineData("Tuning:Budget", "00:00:01")]
+    [InlineData("NoSuchSetting", "1")]
+    [InlineData("ItemKnnShare", "1.5")] // out of its range
+    [InlineData("MaxResults", "many")]
+    public void A_change_a_variant_cannot_make_is_refused_naming_it(string name, string value)
+    {
+        var error = Assert.Throws<InvalidOperationException>(() =>
+            VariantRecommenders.SettingsFor(new ConfigurationBuilder().Build(), new Dictionary<string, string> { [name] = value }));
+
+        Assert.Contains(name.Split(':')[^1], error.Message, StringComparison.OrdinalIgnoreCase);
+    }
 
     [Fact]
     public async Task A_variant_with_only_EmbeddingWeight_0_serves_other_lists_than_the_control()

@@ -11,14 +11,14 @@ using RecApp.ServiceDefaults;
 
 namespace RecApp.Tests.Foundation;
 
-/// <summary>The source database's settings: seed 002's MAIN_DATABASE_URL, the mapping's validation, read-only sessions.</summary>
+/// <summary>The source database's settings: the service contract's MAIN_DATABASE_URL, the mapping's validation, read-only sessions.</summary>
 public sealed class SourceDatabaseSettingsTests
 {
     private static ConfigurationManager Configuration(Dictionary<string, string?> settings)
     {
         var configuration = new ConfigurationManager();
         configuration.AddInMemoryCollection(settings);
-        configuration.AddSeedEnvironmentNames();
+        configuration.AddContractEnvironmentNames();
         return configuration;
     }
 

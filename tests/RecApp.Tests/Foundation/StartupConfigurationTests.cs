@@ -14,7 +14,7 @@ public sealed class StartupConfigurationTests
     public static TheoryData<string, string, string, string> BadSettings => new()
     {
         { "RecApp.Api", "Caching__DistributedCacheHardTimeout", "banana", "Caching:DistributedCacheHardTimeout" },
-        { "RecApp.Api", "Recommendations__EmbeddingFactors", "-5", "EmbeddingFactors" },
+        { "RecApp.Api", "Recommendations__Embeddings__Factors", "-5", "Recommendations:Embeddings:Factors" },
         { "RecApp.Refresher", "Refresher__PopularItemsRefreshInterval", "banana", "Refresher:PopularItemsRefreshInterval" },
         { "RecApp.Refresher", "POPULAR_ITEMS_REFRESH_MINUTES", "-3", "POPULAR_ITEMS_REFRESH_MINUTES" },
         { "RecApp.MigrationService", "Migrations__ConnectTimeout", "banana", "Migrations:ConnectTimeout" },

@@ -24,7 +24,7 @@ public sealed class RefresherOptionsTests
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Configuration.AddInMemoryCollection(settings);
-        builder.Configuration.AddSeedEnvironmentNames(); // as AddServiceDefaults does for the worker
+        builder.Configuration.AddContractEnvironmentNames(); // as AddServiceDefaults does for the worker
         builder.AddRefresher();
         using var provider = builder.Services.BuildServiceProvider();
         return provider.GetRequiredService<IOptions<RefresherOptions>>().Value;

@@ -1,10 +1,7 @@
 using RecApp.Engine.Domain;
-using RecApp.Data;
-using RecApp.Data.Migrations;
-using RecApp.Data.Source;
 using RecApp.Engine.Datasets;
 
-namespace RecApp.Tests.Ingest;
+namespace RecApp.Engine.Tests;
 
 public sealed class SyntheticDatasetGeneratorTests
 {
@@ -89,7 +86,7 @@ public sealed class SyntheticDatasetGeneratorTests
     [Fact]
     public void The_seeds_example_price_range_finds_electronics()
     {
-        // Seed 002's /popular example asks for electronics priced 500-2,000.
+        // The service contract's /popular example asks for electronics priced 500-2,000.
         var items = SyntheticDatasetGenerator.Generate(new SyntheticDatasetOptions(SyntheticDatasetSize.S, Seed: 42)).Items;
 
         var inRange = items.Count(i => i.Category == "electronics" && i.Price is >= 500 and <= 2000);

@@ -1,16 +1,10 @@
 using RecApp.Engine.Domain;
-using RecApp.Data;
-using RecApp.Data.Migrations;
-using RecApp.Data.Source;
 using RecApp.Engine;
 using RecApp.Engine.Model;
 using RecApp.Engine.Training;
 using RecApp.Engine.Embeddings;
-using RecApp.Data.Models;
-using RecApp.Api.Model;
-using RecApp.Refresher.Jobs;
 
-namespace RecApp.Tests.Engine.Embeddings;
+namespace RecApp.Engine.Tests.Embeddings;
 
 /// <summary>iALS and exact embedding retrieval on small synthetic matrices (pure logic, no database).</summary>
 public sealed class ImplicitAlsTests

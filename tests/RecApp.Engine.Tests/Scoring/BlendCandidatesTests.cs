@@ -1,18 +1,11 @@
 using RecApp.Engine.Domain;
-using RecApp.Data;
-using RecApp.Data.Migrations;
-using RecApp.Data.Source;
 using RecApp.Engine;
 using RecApp.Engine.Model;
 using RecApp.Engine.Training;
 using RecApp.Engine.Embeddings;
-using RecApp.Data.Models;
-using RecApp.Api.Model;
-using RecApp.Refresher.Jobs;
 using RecApp.Engine.Scoring;
-using RecApp.Api.Recommendations;
 
-namespace RecApp.Tests.Engine;
+namespace RecApp.Engine.Tests;
 
 /// <summary>The tuning's fast ranking path gives exactly the served ranking, for any blend.</summary>
 public sealed class BlendCandidatesTests
@@ -22,9 +15,9 @@ public sealed class BlendCandidatesTests
     [Fact]
     public void Prepared_candidates_rank_exactly_like_the_served_blend_for_any_weights()
     {
-        var data = TestDatasets.Synthetic(600, 400, 12_000, end: s_now);
-        var options = new RecommendationOptions { TuningBudget = TimeSpan.Zero, MaxResults = 30 };
-        var snapshot = ModelSnapshot.FromModel(data.Items, GlobalModelBuilder.Build(data, options, s_now));
+        var data = TestModels.SyntheticData;
+        var options = new RecommendationOptions { Tuning = { Budget = TimeSpan.Zero }, Scoring = { MaxResults = 30 } };
+        var snapshot = TestModels.SyntheticUntuned;
         var engine = new ScoringEngine(options);
         var random = new Random(5);
         float Weight() => random.Next(4) == 0 ? 0f : (float)random.NextDouble() * 3;
@@ -35,7 +28,7 @@ public sealed class BlendCandidatesTests
         foreach (var user in data.Interactions.Select(i => i.UserId).Distinct().Take(60))
         {
             var history = UserHistory.From(data.Interactions.Where(i => i.UserId == user)
-                .Select(i => new HistoryEvent(i.ItemId, i.Type, i.Value, i.OccurredAt)), options.RecentHistory);
+                .Select(i => new HistoryEvent(i.ItemId, i.Type, i.Value, i.OccurredAt)), options.History.RecentEvents);
             var candidates = engine.Candidates(snapshot, user, history, new Demographics(), RecommendationFilters.None, s_now);
             if (candidates.Sources is null)
             {

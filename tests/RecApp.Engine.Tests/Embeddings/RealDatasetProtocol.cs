@@ -1,9 +1,9 @@
 using System.Globalization;
 using RecApp.Engine.Embeddings;
 using RecApp.Engine.Training;
-using RecApp.Tests.Infrastructure;
+using RecApp.Engine.Tests;
 
-namespace RecApp.Tests.Engine.Embeddings;
+namespace RecApp.Engine.Tests.Embeddings;
 
 /// <summary>
 /// The evaluation protocol of the shared datasets' README (<see cref="SharedDatasets"/>) for a model that scores item indices: per user a

@@ -4,8 +4,8 @@ using Microsoft.Extensions.Options;
 
 namespace RecApp.ServiceDefaults;
 
-/// <summary>How a seed environment value is written: a count, or a duration in the unit its name says.</summary>
-public enum SeedValueUnit
+/// <summary>How a contract environment value is written: a count, or a duration in the unit its name says.</summary>
+public enum ContractValueUnit
 {
     Count,
     Seconds,
@@ -19,21 +19,21 @@ public enum SeedValueUnit
     RedisUrl,
 }
 
-/// <summary>One of seed 002's environment names and the configuration key it stands for.</summary>
-public sealed record SeedEnvironmentName(string Name, string Key, SeedValueUnit Unit)
+/// <summary>One of the service contract's environment names and the configuration key it stands for.</summary>
+public sealed record ContractEnvironmentName(string Name, string Key, ContractValueUnit Unit)
 {
     /// <summary>
-    /// The value in the key's form (a positive integer, or a <see cref="TimeSpan"/> in "c" format); the seed's
+    /// The value in the key's form (a positive integer, or a <see cref="TimeSpan"/> in "c" format); the contract's
     /// <c>"900 # 15 minutes"</c> style is tolerated, in the invariant culture. Anything else fails, naming the setting.
     /// </summary>
     public string Convert(string raw)
     {
-        if (Unit is SeedValueUnit.PostgresUrl or SeedValueUnit.RedisUrl)
+        if (Unit is ContractValueUnit.PostgresUrl or ContractValueUnit.RedisUrl)
         {
             return ConnectionUrl(raw.Trim());
         }
         var text = raw.Split('#', 2)[0].Trim();
-        if (Unit == SeedValueUnit.Count)
+        if (Unit == ContractValueUnit.Count)
         {
             return int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var count) && count > 0
                 ? count.ToString(CultureInfo.InvariantCulture)
@@ -45,8 +45,8 @@ public sealed record SeedEnvironmentName(string Name, string Key, SeedValueUnit 
         }
         var duration = Unit switch
         {
-            SeedValueUnit.Seconds => TimeSpan.FromSeconds(amount),
-            SeedValueUnit.Minutes => TimeSpan.FromMinutes(amount),
+            ContractValueUnit.Seconds => TimeSpan.FromSeconds(amount),
+            ContractValueUnit.Minutes => TimeSpan.FromMinutes(amount),
             _ => TimeSpan.FromHours(amount),
         };
         return duration.ToString("c", CultureInfo.InvariantCulture);
@@ -54,7 +54,7 @@ public sealed record SeedEnvironmentName(string Name, string Key, SeedValueUnit 
 
     private string ConnectionUrl(string raw)
     {
-        var postgres = Unit == SeedValueUnit.PostgresUrl;
+        var postgres = Unit == ContractValueUnit.PostgresUrl;
         string[] schemes = postgres ? ["postgresql", "postgres"] : ["redis", "rediss"];
         var example = postgres ? "postgresql://user:password@host:5432/database" : "redis://host:6379/0";
         if (!Uri.TryCreate(raw, UriKind.Absolute, out var url) || !schemes.Contains(url.Scheme) || string.IsNullOrEmpty(url.Host))
@@ -109,35 +109,35 @@ public sealed record SeedEnvironmentName(string Name, string Key, SeedValueUnit 
 }
 
 /// <summary>
-/// The one table of seed 002's environment names, and the configuration source that maps them onto the .NET keys,
+/// The one table of the service contract's environment names, and the configuration source that maps them onto the .NET keys,
 /// so that every options class simply binds its section. The source is the lowest-priority one: a .NET key set
-/// anywhere (appsettings, environment <c>Section__Key</c>, command line) wins over the seed's name.
+/// anywhere (appsettings, environment <c>Section__Key</c>, command line) wins over the contract's name.
 /// </summary>
-public static class SeedEnvironmentNames
+public static class ContractEnvironmentNames
 {
-    public static readonly IReadOnlyList<SeedEnvironmentName> All =
+    public static readonly IReadOnlyList<ContractEnvironmentName> All =
     [
-        new("CACHE_TTL_POPULAR", "Api:PopularTtl", SeedValueUnit.Seconds),
-        new("CACHE_TTL_PERSONALIZED", "Api:PersonalizedTtl", SeedValueUnit.Seconds),
-        new("CACHE_TTL_USER_PROFILE", "Api:UserProfileTtl", SeedValueUnit.Seconds),
-        new("DEFAULT_PAGE_SIZE", "Api:DefaultPageSize", SeedValueUnit.Count),
-        new("MAX_PAGE_SIZE", "Api:MaxPageSize", SeedValueUnit.Count),
-        new("MAX_SIMILAR_USERS", "Recommendations:MaxSimilarUsers", SeedValueUnit.Count),
-        new("POPULAR_ITEMS_REFRESH_MINUTES", "Refresher:PopularItemsRefreshInterval", SeedValueUnit.Minutes),
-        new("USER_PROFILES_REFRESH_MINUTES", "Refresher:UserProfilesRefreshInterval", SeedValueUnit.Minutes),
-        new("SIMILARITIES_REFRESH_MINUTES", "Refresher:SimilaritiesRefreshInterval", SeedValueUnit.Minutes),
-        new("CACHE_CLEANUP_HOURS", "Refresher:CleanupInterval", SeedValueUnit.Hours),
-        new("RECOMMENDATIONS_DATABASE_URL", "ConnectionStrings:recdb", SeedValueUnit.PostgresUrl),
-        new("MAIN_DATABASE_URL", "ConnectionStrings:maindb", SeedValueUnit.PostgresUrl),
-        new("RECOMMENDATIONS_REDIS_URL", "ConnectionStrings:redis", SeedValueUnit.RedisUrl),
+        new("CACHE_TTL_POPULAR", "Api:PopularTtl", ContractValueUnit.Seconds),
+        new("CACHE_TTL_PERSONALIZED", "Api:PersonalizedTtl", ContractValueUnit.Seconds),
+        new("CACHE_TTL_USER_PROFILE", "Api:UserProfileTtl", ContractValueUnit.Seconds),
+        new("DEFAULT_PAGE_SIZE", "Api:DefaultPageSize", ContractValueUnit.Count),
+        new("MAX_PAGE_SIZE", "Api:MaxPageSize", ContractValueUnit.Count),
+        new("MAX_SIMILAR_USERS", "Recommendations:Neighbors:MaxSimilarUsers", ContractValueUnit.Count),
+        new("POPULAR_ITEMS_REFRESH_MINUTES", "Refresher:PopularItemsRefreshInterval", ContractValueUnit.Minutes),
+        new("USER_PROFILES_REFRESH_MINUTES", "Refresher:UserProfilesRefreshInterval", ContractValueUnit.Minutes),
+        new("SIMILARITIES_REFRESH_MINUTES", "Refresher:SimilaritiesRefreshInterval", ContractValueUnit.Minutes),
+        new("CACHE_CLEANUP_HOURS", "Refresher:CleanupInterval", ContractValueUnit.Hours),
+        new("RECOMMENDATIONS_DATABASE_URL", "ConnectionStrings:recdb", ContractValueUnit.PostgresUrl),
+        new("MAIN_DATABASE_URL", "ConnectionStrings:maindb", ContractValueUnit.PostgresUrl),
+        new("RECOMMENDATIONS_REDIS_URL", "ConnectionStrings:redis", ContractValueUnit.RedisUrl),
     ];
 
     /// <summary>Adds the mapping (once) below every other configuration source.</summary>
-    public static IConfigurationManager AddSeedEnvironmentNames(this IConfigurationManager configuration)
+    public static IConfigurationManager AddContractEnvironmentNames(this IConfigurationManager configuration)
     {
-        if (!configuration.Sources.OfType<SeedEnvironmentSource>().Any())
+        if (!configuration.Sources.OfType<ContractEnvironmentSource>().Any())
         {
-            configuration.Sources.Insert(0, new SeedEnvironmentSource(configuration));
+            configuration.Sources.Insert(0, new ContractEnvironmentSource(configuration));
         }
         return configuration;
     }
@@ -146,18 +146,18 @@ public static class SeedEnvironmentNames
     /// <paramref name="configuration"/> with the mapping below it, unless it has the mapping already: for an options
     /// registration used in a host that did not add it (a test's, or a tool's).
     /// </summary>
-    public static IConfiguration WithSeedNames(IConfiguration configuration) =>
-        configuration is IConfigurationRoot root && root.Providers.OfType<SeedEnvironmentProvider>().Any()
+    public static IConfiguration WithContractNames(IConfiguration configuration) =>
+        configuration is IConfigurationRoot root && root.Providers.OfType<ContractEnvironmentProvider>().Any()
             ? configuration
-            : new ConfigurationBuilder().Add(new SeedEnvironmentSource(configuration)).AddConfiguration(configuration).Build();
+            : new ConfigurationBuilder().Add(new ContractEnvironmentSource(configuration)).AddConfiguration(configuration).Build();
 
-    private sealed class SeedEnvironmentSource(IConfiguration root) : IConfigurationSource
+    private sealed class ContractEnvironmentSource(IConfiguration root) : IConfigurationSource
     {
-        public IConfigurationProvider Build(IConfigurationBuilder builder) => new SeedEnvironmentProvider(root);
+        public IConfigurationProvider Build(IConfigurationBuilder builder) => new ContractEnvironmentProvider(root);
     }
 
-    /// <summary>Answers a mapped key from its seed name's current value in the whole configuration (read on demand).</summary>
-    private sealed class SeedEnvironmentProvider(IConfiguration root) : ConfigurationProvider
+    /// <summary>Answers a mapped key from its contract name's current value in the whole configuration (read on demand).</summary>
+    private sealed class ContractEnvironmentProvider(IConfiguration root) : ConfigurationProvider
     {
         public override bool TryGet(string key, out string? value)
         {

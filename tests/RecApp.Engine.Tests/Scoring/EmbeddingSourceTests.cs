@@ -1,34 +1,21 @@
 using RecApp.Engine.Domain;
-using RecApp.Data;
-using RecApp.Data.Migrations;
-using RecApp.Data.Source;
 using RecApp.Engine;
 using RecApp.Engine.Model;
 using RecApp.Engine.Training;
 using RecApp.Engine.Embeddings;
-using RecApp.Data.Models;
-using RecApp.Api.Model;
-using RecApp.Refresher.Jobs;
 using RecApp.Engine.Scoring;
-using RecApp.Api.Recommendations;
 
-namespace RecApp.Tests.Engine;
+namespace RecApp.Engine.Tests;
 
 /// <summary>The embedding candidate source as the engine serves it: built with the model, folded in from the history.</summary>
 public sealed class EmbeddingSourceTests
 {
-    private static readonly DateTime s_now = new(2026, 11, 1, 0, 0, 0, DateTimeKind.Utc);
-    private static readonly Lazy<(Dataset Data, ModelSnapshot Snapshot)> s_model = new(() =>
-    {
-        var data = TestDatasets.Synthetic(600, 400, 12_000, end: s_now);
-        var model = GlobalModelBuilder.Build(data, new RecommendationOptions { TuningBudget = TimeSpan.Zero }, s_now);
-        return (data, ModelSnapshot.FromModel(data.Items, model));
-    });
+    private static readonly DateTime s_now = TestModels.End;
 
-    private static ModelSnapshot Snapshot => s_model.Value.Snapshot;
-    private static Dataset Data => s_model.Value.Data;
+    private static ModelSnapshot Snapshot => TestModels.SyntheticUntuned;
+    private static Dataset Data => TestModels.SyntheticData;
 
-    private static readonly RecommendationOptions s_plain = new() { MaxCategoryShare = 1, FreshnessBoost = 0, TrendingWeight = 0 };
+    private static readonly RecommendationOptions s_plain = new() { Scoring = { MaxCategoryShare = 1, FreshnessBoost = 0 }, Popularity = { TrendingWeight = 0 } };
 
     private static List<HistoryEvent> History(long userId) => Data.Interactions.Where(i => i.UserId == userId)
         .Select(i => new HistoryEvent(i.ItemId, i.Type, i.Value, i.OccurredAt)).ToList();
@@ -54,7 +41,7 @@ public sealed class EmbeddingSourceTests
         Assert.NotEmpty(list.ItemIds);
         Assert.DoesNotContain(list.ItemIds, seen.Contains);
         // The top of the list is the index's own answer for the same history weights (no other source mixed in).
-        var weights = engine.AggregateHistory(history, ScoringEngine.Clock(Snapshot, history, s_now), s_plain.DecayHalfLifeDays);
+        var weights = engine.AggregateHistory(history, ScoringEngine.Clock(Snapshot, history, s_now), s_plain.History.DecayHalfLifeDays);
         var direct = Snapshot.Embeddings.Recommend(weights, 10, id => !seen.Contains(id) && Snapshot.Catalog.IsActive(id));
         Assert.Equal(direct.Keys, list.ItemIds.Take(10));
     }

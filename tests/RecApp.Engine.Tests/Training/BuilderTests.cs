@@ -1,16 +1,10 @@
 using RecApp.Engine.Domain;
-using RecApp.Data;
-using RecApp.Data.Migrations;
-using RecApp.Data.Source;
 using RecApp.Engine;
 using RecApp.Engine.Model;
 using RecApp.Engine.Training;
 using RecApp.Engine.Embeddings;
-using RecApp.Data.Models;
-using RecApp.Api.Model;
-using RecApp.Refresher.Jobs;
 
-namespace RecApp.Tests.Engine;
+namespace RecApp.Engine.Tests;
 
 /// <summary>Each model part on small examples computed by hand (decay off, so every single purchase weighs ln 6).</summary>
 public sealed class BuilderTests
@@ -19,9 +13,7 @@ public sealed class BuilderTests
     private static readonly float s_w = MathF.Log(1 + 5); // one purchase, after log(1 + Σ)
 
     private static RecommendationOptions Plain() => new()
-    {
-        DecayHalfLifeDays = 0, Shrinkage = 0, PopularityDamping = 0, MinSegmentUsers = 2, UserNeighborMinItems = 1,
-    };
+    { History = { DecayHalfLifeDays = 0 }, Neighbors = { Shrinkage = 0, PopularityDamping = 0, UserNeighborMinItems = 1 }, Popularity = { MinSegmentUsers = 2 } };
 
     private static CatalogItem Item(long id, string category, decimal price = 10, params string[] tags) =>
         new(id, $"item {id}", category, tags, price, null, true, s_now.AddDays(-100));
@@ -44,9 +36,9 @@ public sealed class BuilderTests
         {
             Assert.True(o.EventWeight(order[i], null) > o.EventWeight(order[i - 1], null), $"{order[i]} should outweigh {order[i - 1]}");
         }
-        Assert.Equal(o.PurchaseWeight, o.EventWeight(InteractionType.Rating, 5f));
-        Assert.Equal(o.PurchaseWeight * 2 / 5, o.EventWeight(InteractionType.Rating, 2f), 5);
-        Assert.Equal(0.5f, o.Decay(o.DecayHalfLifeDays), 5);
+        Assert.Equal(o.History.PurchaseWeight, o.EventWeight(InteractionType.Rating, 5f));
+        Assert.Equal(o.History.PurchaseWeight * 2 / 5, o.EventWeight(InteractionType.Rating, 2f), 5);
+        Assert.Equal(0.5f, o.Decay(o.History.DecayHalfLifeDays), 5);
     }
 
     [Fact]
@@ -61,9 +53,7 @@ public sealed class BuilderTests
         Assert.False(plain.ContainsKey(4)); // nobody touched D
 
         var shaped = ItemNeighborBuilder.Build(Small(), new RecommendationOptions
-        {
-            DecayHalfLifeDays = 0, Shrinkage = 10, PopularityDamping = 0.5f,
-        }, s_now).Collaborative;
+        { History = { DecayHalfLifeDays = 0 }, Neighbors = { Shrinkage = 10, PopularityDamping = 0.5f } }, s_now).Collaborative;
         Assert.Equal(2f / 3 * 2 / 12 / MathF.Sqrt(3), shaped[1].Scores[0], 5); // shrink 2/(2+10), damp 3^-0.5
         Assert.Equal(1f / MathF.Sqrt(3) * 1 / 11 / 1, shaped[1].Scores[1], 5);
     }
@@ -74,7 +64,7 @@ public sealed class BuilderTests
         // u1 bought A long ago, then B and C; with a cap of 2 only (B, C) co-occur.
         var data = new Dataset([Item(1, "x"), Item(2, "x"), Item(3, "x")], [],
             [Buy(1, 1, daysAgo: 30), Buy(1, 2, daysAgo: 2), Buy(1, 3, daysAgo: 1)]);
-        var capped = ItemNeighborBuilder.Build(data, new RecommendationOptions { DecayHalfLifeDays = 0, Shrinkage = 0, MaxHistoryPerUser = 2 }, s_now).Collaborative;
+        var capped = ItemNeighborBuilder.Build(data, new RecommendationOptions { History = { DecayHalfLifeDays = 0 }, Neighbors = { Shrinkage = 0, MaxHistoryPerUser = 2 } }, s_now).Collaborative;
         Assert.False(capped.ContainsKey(1));
         Assert.Equal([3L], capped[2].Ids);
     }
@@ -124,7 +114,7 @@ public sealed class BuilderTests
     {
         var data = new Dataset([Item(1, "x"), Item(2, "x"), Item(3, "y")], [],
             [Buy(1, 1, daysAgo: 2), Buy(2, 2, daysAgo: 10), Buy(3, 3, daysAgo: 0)]);
-        var trending = PopularityBuilder.BuildTrending(data, new RecommendationOptions { TrendingHalfLifeDays = 2 }, s_now);
+        var trending = PopularityBuilder.BuildTrending(data, new RecommendationOptions { Popularity = { TrendingHalfLifeDays = 2 } }, s_now);
         Assert.Equal([3L, 1L], trending.Overall.Ids);
         Assert.Equal(5f, trending.Overall.Scores[0], 4);
         Assert.Equal(5f * 0.5f, trending.Overall.Scores[1], 4); // two days = one half-life
@@ -166,7 +156,7 @@ public sealed class BuilderTests
     [Fact]
     public void Max_similar_users_caps_the_neighbor_list()
     {
-        var model = UserModelBuilder.BuildNeighbors(Small(), new RecommendationOptions { DecayHalfLifeDays = 0, Shrinkage = 0, MaxSimilarUsers = 1, UserNeighborMinItems = 1 }, s_now);
+        var model = UserModelBuilder.BuildNeighbors(Small(), new RecommendationOptions { History = { DecayHalfLifeDays = 0 }, Neighbors = { Shrinkage = 0, MaxSimilarUsers = 1, UserNeighborMinItems = 1 } }, s_now);
         Assert.Equal([2L], model.Users[1].Neighbors.Ids);
     }
 

@@ -1,32 +1,19 @@
 using RecApp.Engine.Domain;
-using RecApp.Data;
-using RecApp.Data.Migrations;
-using RecApp.Data.Source;
 using RecApp.Engine;
 using RecApp.Engine.Model;
 using RecApp.Engine.Training;
 using RecApp.Engine.Embeddings;
-using RecApp.Data.Models;
-using RecApp.Api.Model;
-using RecApp.Refresher.Jobs;
 using RecApp.Engine.Scoring;
-using RecApp.Api.Recommendations;
 
-namespace RecApp.Tests.Engine;
+namespace RecApp.Engine.Tests;
 
 /// <summary>Pure scoring over a model built from synthetic data: tiers, exclusion, filters, inactive items, diversity.</summary>
 public sealed class ScoringEngineTests
 {
-    private static readonly DateTime s_now = new(2026, 11, 1, 0, 0, 0, DateTimeKind.Utc);
-    private static readonly Lazy<(Dataset Data, ModelSnapshot Snapshot)> s_model = new(() =>
-    {
-        var data = TestDatasets.Synthetic(600, 400, 12_000, end: s_now);
-        var model = GlobalModelBuilder.Build(data, new RecommendationOptions(), s_now);
-        return (data, ModelSnapshot.FromModel(data.Items, model));
-    });
+    private static readonly DateTime s_now = TestModels.End;
 
-    private static ModelSnapshot Snapshot => s_model.Value.Snapshot;
-    private static Dataset Data => s_model.Value.Data;
+    private static ModelSnapshot Snapshot => TestModels.Synthetic;
+    private static Dataset Data => TestModels.SyntheticData;
 
     private static List<HistoryEvent> History(long userId) => Data.Interactions.Where(i => i.UserId == userId)
         .OrderByDescending(i => i.OccurredAt).Select(i => new HistoryEvent(i.ItemId, i.Type, i.Value, i.OccurredAt)).ToList();
@@ -39,7 +26,7 @@ public sealed class ScoringEngineTests
     [Fact]
     public void Tier_follows_the_number_of_distinct_items()
     {
-        var engine = new ScoringEngine(new RecommendationOptions { MaxCategoryShare = 1, FreshnessBoost = 0, TrendingWeight = 0 });
+        var engine = new ScoringEngine(new RecommendationOptions { Scoring = { MaxCategoryShare = 1, FreshnessBoost = 0 }, Popularity = { TrendingWeight = 0 } });
         var none = engine.ForUser(Snapshot, 99_999, [], new Demographics(), RecommendationFilters.None, s_now);
         var two = engine.ForUser(Snapshot, 99_999, Events(1, 2, 2, 1), new Demographics(), RecommendationFilters.None, s_now);
         var three = engine.ForUser(Snapshot, 99_999, Events(1, 2, 3), new Demographics(), RecommendationFilters.None, s_now);
@@ -140,7 +127,7 @@ public sealed class ScoringEngineTests
     [Fact]
     public void No_category_takes_more_than_its_share_of_a_page()
     {
-        var options = new RecommendationOptions { MaxCategoryShare = 0.3, DiversityPageSize = 10 };
+        var options = new RecommendationOptions { Scoring = { MaxCategoryShare = 0.3, DiversityPageSize = 10 } };
         var engine = new ScoringEngine(options);
         // Five items of one category: the raw list leans heavily to it.
         var narrow = Events([.. Data.Items.Where(i => i.Active && i.Category == Data.Items[0].Category).Take(5).Select(i => i.Id)]);
@@ -150,7 +137,7 @@ public sealed class ScoringEngineTests
             var counts = list.ItemIds.Skip(page).Take(10).GroupBy(id => Snapshot.Catalog.Find(id)!.Category).Max(g => g.Count());
             Assert.True(counts <= 3, $"page at {page} has {counts} items of one category");
         }
-        var unconstrained = new ScoringEngine(new RecommendationOptions { MaxCategoryShare = 1 })
+        var unconstrained = new ScoringEngine(new RecommendationOptions { Scoring = { MaxCategoryShare = 1 } })
             .ForUser(Snapshot, 99_999, narrow, new Demographics(), RecommendationFilters.None, s_now);
         Assert.True(unconstrained.ItemIds.Take(10).GroupBy(id => Snapshot.Catalog.Find(id)!.Category).Max(g => g.Count()) > 3,
             "the test needs a user whose raw list is concentrated");
@@ -167,8 +154,8 @@ public sealed class ScoringEngineTests
         };
         var popularity = new PopularityModel(new Dictionary<Segment, ScoredIds> { [new Segment()] = new([1, 2], [1f, 1f]) });
         var snapshot = ModelSnapshot.Empty with { Catalog = Catalog.Create(items), Popularity = popularity };
-        var boosted = new ScoringEngine(new RecommendationOptions { FreshnessBoost = 0.5f }).Popular(snapshot, new Demographics(), RecommendationFilters.None, s_now);
-        var plain = new ScoringEngine(new RecommendationOptions { FreshnessBoost = 0 }).Popular(snapshot, new Demographics(), RecommendationFilters.None, s_now);
+        var boosted = new ScoringEngine(new RecommendationOptions { Scoring = { FreshnessBoost = 0.5f } }).Popular(snapshot, new Demographics(), RecommendationFilters.None, s_now);
+        var plain = new ScoringEngine(new RecommendationOptions { Scoring = { FreshnessBoost = 0 } }).Popular(snapshot, new Demographics(), RecommendationFilters.None, s_now);
         Assert.Equal([2L, 1L], boosted.ItemIds);
         Assert.Equal([1L, 2L], plain.ItemIds);
     }
@@ -183,7 +170,7 @@ public sealed class ScoringEngineTests
             Catalog = Catalog.Create(items),
             Popularity = new PopularityModel(new Dictionary<Segment, ScoredIds> { [new Segment(Category: "x")] = new([3, 2], [10f, 1f]) }),
         };
-        RankedList For(float boost) => new ScoringEngine(new RecommendationOptions { ContentPopularityBoost = boost, MaxCategoryShare = 1 })
+        RankedList For(float boost) => new ScoringEngine(new RecommendationOptions { Scoring = { ContentPopularityBoost = boost, MaxCategoryShare = 1 } })
             .ForUser(snapshot, 1, Events(1), new Demographics(), RecommendationFilters.None, s_now);
 
         Assert.Equal([3L, 2L], For(4).ItemIds);
@@ -204,9 +191,7 @@ public sealed class ScoringEngineTests
             Popularity = new PopularityModel(new Dictionary<Segment, ScoredIds> { [new Segment()] = new([11, 10], [1f, 0.01f]) }),
         };
         var options = new RecommendationOptions
-        {
-            CollaborativeWeight = 0.5f, ContentWeight = 0, PopularityWeight = 0.4f, MaxCategoryShare = 1, TrendingWeight = 0, ContentPopularityBoost = 0,
-        };
+        { Scoring = { CollaborativeWeight = 0.5f, ContentWeight = 0, PopularityWeight = 0.4f, MaxCategoryShare = 1, ContentPopularityBoost = 0 }, Popularity = { TrendingWeight = 0 } };
         var list = new ScoringEngine(options).ForUser(snapshot, 1, Events(1, 2, 3), new Demographics(), RecommendationFilters.None, s_now);
         Assert.Equal(RecommendationAlgorithm.Collaborative, list.Algorithm);
         Assert.Equal([10L, 11L], list.ItemIds.Take(2));
@@ -226,8 +211,8 @@ public sealed class ScoringEngineTests
             Popularity = new PopularityModel(new Dictionary<Segment, ScoredIds> { [new Segment()] = new([1, 2], [1f, 0.9f]) }),
             Trending = new TrendingModel(new ScoredIds([2], [3f]), new Dictionary<string, ScoredIds>()),
         };
-        var lifted = new ScoringEngine(new RecommendationOptions { TrendingWeight = 0.2f }).Popular(snapshot, new Demographics(), RecommendationFilters.None, s_now);
-        var plain = new ScoringEngine(new RecommendationOptions { TrendingWeight = 0 }).Popular(snapshot, new Demographics(), RecommendationFilters.None, s_now);
+        var lifted = new ScoringEngine(new RecommendationOptions { Popularity = { TrendingWeight = 0.2f } }).Popular(snapshot, new Demographics(), RecommendationFilters.None, s_now);
+        var plain = new ScoringEngine(new RecommendationOptions { Popularity = { TrendingWeight = 0 } }).Popular(snapshot, new Demographics(), RecommendationFilters.None, s_now);
         Assert.Equal([2L, 1L], lifted.ItemIds);
         Assert.Equal(0.9f + 0.2f, lifted.Scores[0], 4);
         Assert.Equal([1L, 2L], plain.ItemIds);
@@ -236,7 +221,7 @@ public sealed class ScoringEngineTests
     [Fact]
     public void Popular_falls_back_from_a_thin_segment_to_broader_ones()
     {
-        var engine = new ScoringEngine(new RecommendationOptions { MaxCategoryShare = 1, FreshnessBoost = 0, TrendingWeight = 0 }); // raw order: no re-rank, no boost
+        var engine = new ScoringEngine(new RecommendationOptions { Scoring = { MaxCategoryShare = 1, FreshnessBoost = 0 }, Popularity = { TrendingWeight = 0 } }); // raw order: no re-rank, no boost
         // A (gender, age) segment that is stored, and a geo too thin to narrow it further.
         var stored = Snapshot.Popularity.Lists.Keys.First(k => k is { GeoId: null, Gender: not null, AgeGroup: not null, Category: null });
         var thinGeo = Enumerable.Range(1, 100).First(g => !Snapshot.Popularity.Lists.ContainsKey(stored with { GeoId = g })

@@ -1,4 +1,4 @@
-namespace RecApp.Tests.Infrastructure;
+namespace RecApp.Engine.Tests;
 
 /// <summary>
 /// The real datasets some tests measure on (MovieLens latest-small, HetRec 2011 Last.fm 2K). Their licences forbid

@@ -1,8 +1,8 @@
 using RecApp.Engine.Embeddings;
 using RecApp.Engine.Training;
-using RecApp.Tests.Infrastructure;
+using RecApp.Engine.Tests;
 
-namespace RecApp.Tests.Engine.Embeddings;
+namespace RecApp.Engine.Tests.Embeddings;
 
 /// <summary>
 /// iALS alone with its default settings on the real shared datasets (<see cref="SharedDatasets"/>; seed 42 of their README's

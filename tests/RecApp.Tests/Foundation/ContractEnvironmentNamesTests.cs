@@ -4,14 +4,14 @@ using RecApp.Engine;
 
 namespace RecApp.Tests.Foundation;
 
-/// <summary>The one table mapping seed 002's environment names onto configuration keys (pure configuration logic).</summary>
-public sealed class SeedEnvironmentNamesTests
+/// <summary>The one table mapping the service contract's environment names onto configuration keys (pure configuration logic).</summary>
+public sealed class ContractEnvironmentNamesTests
 {
     private static ConfigurationManager Configuration(Dictionary<string, string?> settings)
     {
         var configuration = new ConfigurationManager();
         configuration.AddInMemoryCollection(settings);
-        configuration.AddSeedEnvironmentNames();
+        configuration.AddContractEnvironmentNames();
         return configuration;
     }
 
@@ -47,8 +47,8 @@ public sealed class SeedEnvironmentNamesTests
     [Fact]
     public void Every_seed_name_maps_to_one_key()
     {
-        Assert.Equal(SeedEnvironmentNames.All.Count, SeedEnvironmentNames.All.Select(n => n.Name).Distinct().Count());
-        Assert.Equal(SeedEnvironmentNames.All.Count, SeedEnvironmentNames.All.Select(n => n.Key).Distinct(StringComparer.OrdinalIgnoreCase).Count());
+        Assert.Equal(ContractEnvironmentNames.All.Count, ContractEnvironmentNames.All.Select(n => n.Name).Distinct().Count());
+        Assert.Equal(ContractEnvironmentNames.All.Count, ContractEnvironmentNames.All.Select(n => n.Key).Distinct(StringComparer.OrdinalIgnoreCase).Count());
     }
 
     [Fact]

@@ -2,8 +2,8 @@ using System.Net;
 
 namespace RecApp.Tests.Api;
 
-/// <summary>Seed 002's own admin routes are aliases of <c>POST /admin/refresh/{job}</c>.</summary>
-public sealed class SeedAdminRouteTests(ApiWorld world) : IClassFixture<ApiWorld>
+/// <summary>The service contract's own admin routes are aliases of <c>POST /admin/refresh/{job}</c>.</summary>
+public sealed class ContractAdminRouteTests(ApiWorld world) : IClassFixture<ApiWorld>
 {
     [Theory]
     [InlineData("/admin/refresh-popular-items", "popular")]

@@ -1,18 +1,11 @@
 using RecApp.Engine.Domain;
-using RecApp.Data;
-using RecApp.Data.Migrations;
-using RecApp.Data.Source;
 using RecApp.Engine;
 using RecApp.Engine.Model;
 using RecApp.Engine.Training;
 using RecApp.Engine.Embeddings;
-using RecApp.Data.Models;
-using RecApp.Api.Model;
-using RecApp.Refresher.Jobs;
 using RecApp.Engine.Scoring;
-using RecApp.Api.Recommendations;
 
-namespace RecApp.Tests.Engine;
+namespace RecApp.Engine.Tests;
 
 /// <summary>
 /// The served path's correctness, in memory: time is the data's clock (shifting every timestamp gives the same lists;
@@ -20,10 +13,9 @@ namespace RecApp.Tests.Engine;
 /// </summary>
 public sealed class ServedPathTests
 {
-    private static readonly DateTime s_end = new(2026, 11, 1, 0, 0, 0, DateTimeKind.Utc);
+    private static readonly DateTime s_end = TestModels.End;
 
-    // A budget no test build reaches, so every build makes the same choices.
-    private static RecommendationOptions Options() => new() { TuningBudget = TimeSpan.FromMinutes(10), TuningUsers = 200 };
+    private static RecommendationOptions Options() => TestModels.Tuned();
 
     private static Dataset Shift(Dataset data, TimeSpan by) => new(
         data.Items.Select(i => i with { CreatedAt = i.CreatedAt + by }).ToArray(),
@@ -38,11 +30,11 @@ public sealed class ServedPathTests
     [InlineData(20)]
     public void Shifting_every_timestamp_by_20_years_gives_the_same_lists(int years)
     {
-        var data = TestDatasets.Synthetic(600, 400, 12_000, end: s_end);
+        var data = TestModels.SyntheticData;
         var shifted = Shift(data, s_end.AddYears(years) - s_end);
         var options = Options();
         var engine = new ScoringEngine(options);
-        var original = ModelSnapshot.FromModel(data.Items, GlobalModelBuilder.Build(data, options));
+        var original = TestModels.Synthetic;
         var moved = ModelSnapshot.FromModel(shifted.Items, GlobalModelBuilder.Build(shifted, options));
 
         // Served as the API serves: with today's wall clock, whatever the data's dates.
@@ -51,8 +43,8 @@ public sealed class ServedPathTests
         Assert.Equal(original.Tuning.Blend, moved.Tuning.Blend);
         foreach (var userId in data.Interactions.Select(e => e.UserId).Distinct().Order().Take(40))
         {
-            var a = engine.ForUser(original, userId, History(data, userId, options.RecentHistory), new Demographics(), RecommendationFilters.None, now);
-            var b = engine.ForUser(moved, userId, History(shifted, userId, options.RecentHistory), new Demographics(), RecommendationFilters.None, now);
+            var a = engine.ForUser(original, userId, History(data, userId, options.History.RecentEvents), new Demographics(), RecommendationFilters.None, now);
+            var b = engine.ForUser(moved, userId, History(shifted, userId, options.History.RecentEvents), new Demographics(), RecommendationFilters.None, now);
             Assert.Equal(a.ItemIds, b.ItemIds);
             Assert.Equal(a.Algorithm, b.Algorithm);
             Assert.True(a.Scores[0] > a.Scores[^1], "scores must order the list, not tie at zero");
@@ -74,9 +66,9 @@ public sealed class ServedPathTests
     [Fact]
     public void Nothing_ever_interacted_with_comes_back_however_old()
     {
-        var data = TestDatasets.Synthetic(600, 400, 12_000, end: s_end);
+        var data = TestModels.SyntheticData;
         var options = Options();
-        var snapshot = ModelSnapshot.FromModel(data.Items, GlobalModelBuilder.Build(data, options));
+        var snapshot = TestModels.Synthetic;
         var engine = new ScoringEngine(options);
         var heavy = data.Interactions.GroupBy(e => e.UserId).OrderByDescending(g => g.Select(e => e.ItemId).Distinct().Count()).First().Key;
         // Only the 5 newest events weigh; the dozens before them must still be excluded.
@@ -109,9 +101,8 @@ public sealed class ServedPathTests
     [Fact]
     public void The_build_records_the_data_clock_and_a_validation_score_not_below_the_defaults()
     {
-        var data = TestDatasets.Synthetic(300, 500, 15_000, seed: 3, end: s_end);
-        var model = GlobalModelBuilder.Build(data, Options());
-        var tuning = model.Tuning;
+        var data = TestModels.SyntheticData;
+        var tuning = TestModels.Synthetic.Tuning;
         Assert.Equal(data.Interactions.Max(e => e.OccurredAt), tuning.DataClock);
         Assert.NotNull(tuning.Blend);
         Assert.NotNull(tuning.DecayHalfLifeDays);

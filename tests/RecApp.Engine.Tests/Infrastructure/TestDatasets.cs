@@ -1,10 +1,7 @@
 using RecApp.Engine.Domain;
-using RecApp.Data;
-using RecApp.Data.Migrations;
-using RecApp.Data.Source;
 using RecApp.Engine.Datasets;
 
-namespace RecApp.Tests.Engine;
+namespace RecApp.Engine.Tests;
 
 /// <summary>
 /// The product's synthetic generator (the Refresher's <c>seed</c> verb) at small custom sizes, for engine tests that
