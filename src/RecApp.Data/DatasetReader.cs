@@ -66,7 +66,7 @@ public sealed class DatasetReader(
     /// <summary>
     /// Reads everything now (no reuse). With <paramref name="source"/>: its items and users (one snapshot of it) and
     /// interactions, plus <c>recdb</c>'s users (filling demographics the source leaves unknown,
-    /// <see cref="SourceDatabase.Combine"/>) and interactions (the events posted to RecApp's API).
+    /// <see cref="UserReads.Combine"/>) and interactions (the events posted to RecApp's API).
     /// </summary>
     public static async Task<Dataset> ReadAllAsync(NpgsqlDataSource dataSource, SourceDatabase? source, CancellationToken cancellationToken)
     {
@@ -104,7 +104,7 @@ public sealed class DatasetReader(
         var byId = shopUsers.ToDictionary(u => u.Id);
         foreach (var own in ownUsers)
         {
-            byId[own.Id] = SourceDatabase.Combine(byId.GetValueOrDefault(own.Id), own)!;
+            byId[own.Id] = UserReads.Combine(byId.GetValueOrDefault(own.Id), own)!;
         }
         return new Dataset(shopItems, byId.Values.OrderBy(u => u.Id).ToList(), all.ToArray());
     }

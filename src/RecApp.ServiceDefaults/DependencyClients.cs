@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 using Aspire.Npgsql;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -93,22 +92,6 @@ public static partial class DependencyClients
             settings.Options = string.IsNullOrWhiteSpace(settings.Options) ? readOnly : $"{settings.Options} {readOnly}";
         }
         return settings.ConnectionString;
-    }
-
-    /// <summary>
-    /// A pooled EF Core context over the same <see cref="NpgsqlDataSource"/>, enriched by Aspire (tracing, metrics).
-    /// No retrying execution strategy: the API's writes run in their own transactions and answer 503 on an outage.
-    /// </summary>
-    public static IHostApplicationBuilder AddPostgresDbContext<TContext>(this IHostApplicationBuilder builder)
-        where TContext : DbContext
-    {
-        builder.Services.AddDbContextPool<TContext>((sp, options) => options.UseNpgsql(sp.GetRequiredService<NpgsqlDataSource>()));
-        builder.EnrichNpgsqlDbContext<TContext>(settings =>
-        {
-            settings.DisableRetry = true;
-            settings.DisableHealthChecks = true;
-        });
-        return builder;
     }
 
     /// <summary>

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using RecApp.Data.Source;
 
 namespace RecApp.Data.Catalog;
 
@@ -8,12 +7,12 @@ public static class CatalogRegistration
 {
     /// <summary>
     /// <see cref="CatalogStore"/> (recdb's items and users) and the <see cref="ICatalogReader"/> the serving catalog is
-    /// read through: the source database's when one is registered (<c>AddSourceDatabase</c> first), else recdb's.
+    /// read through: recdb's, unless the shop's database is registered (<c>AddSourceDatabase</c>, which replaces it).
     /// </summary>
     public static IServiceCollection AddCatalogStore(this IServiceCollection services)
     {
         services.TryAddSingleton<CatalogStore>();
-        services.TryAddSingleton<ICatalogReader>(sp => (ICatalogReader?)sp.GetService<SourceDatabase>() ?? sp.GetRequiredService<CatalogStore>());
+        services.TryAddSingleton<ICatalogReader>(sp => sp.GetRequiredService<CatalogStore>());
         return services;
     }
 }

@@ -26,7 +26,7 @@ namespace RecApp.Data.Source;
 /// sessions start read-only. Registered only when the connection is configured; consumers take it as an optional
 /// constructor parameter (null: the single-database mode, everything in <c>recdb</c>).
 /// </summary>
-public sealed class SourceDatabase : ICatalogReader
+public sealed class SourceDatabase : ICatalogReader, IShopUserReader
 {
     private readonly ILogger _logger;
     private readonly string _itemsQuery;
@@ -218,16 +218,6 @@ public sealed class SourceDatabase : ICatalogReader
         await reader.ReadAsync(cancellationToken);
         return new DataCounts(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4), reader.GetInt64(5), Estimated: false);
     }
-
-    /// <summary>
-    /// The one precedence rule for demographics: per field, the shop's non-null value wins (it owns its customers);
-    /// RecApp's own <c>users</c> row (<c>PUT /users</c>) fills what the shop leaves unknown, and covers users the shop
-    /// does not have.
-    /// </summary>
-    public static UserDemographics? Combine(UserDemographics? shop, UserDemographics? own) =>
-        shop is null ? own
-        : own is null ? shop
-        : new UserDemographics(shop.Id, shop.Gender ?? own.Gender, shop.AgeGroup ?? own.AgeGroup, shop.GeoId ?? own.GeoId);
 }
 
 public static class SourceDatabaseServiceCollectionExtensions
@@ -241,6 +231,9 @@ public static class SourceDatabaseServiceCollectionExtensions
         services.AddOptions<SourceDatabaseOptions>().BindConfiguration(SourceDatabaseOptions.SectionName).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SourceDatabaseOptions>, SourceDatabaseOptionsValidator>());
         services.TryAddSingleton<SourceDatabase>();
+        // The shop's database is what the catalog and the users are read through, whichever was registered first.
+        services.Replace(ServiceDescriptor.Singleton<ICatalogReader>(sp => sp.GetRequiredService<SourceDatabase>()));
+        services.TryAddSingleton<IShopUserReader>(sp => sp.GetRequiredService<SourceDatabase>());
         return services;
     }
 }

@@ -1,8 +1,13 @@
 using Npgsql;
 using RecApp.Engine.Domain;
-using RecApp.Data.Source;
 
 namespace RecApp.Data.Users;
+
+/// <summary>The shop's own record of a user (the source database), merged with recdb's by <see cref="UserReader"/>.</summary>
+public interface IShopUserReader
+{
+    Task<StoredUser> ReadUserAsync(long userId, int recent, CancellationToken cancellationToken);
+}
 
 /// <summary>A user as scoring reads them, and whether any database has their demographics row.</summary>
 public sealed record KnownUser(UserHistory History, Demographics Demographics, bool Known);
@@ -11,11 +16,11 @@ public sealed record KnownUser(UserHistory History, Demographics Demographics, b
 /// A user as scoring needs them, read fresh per call in one round trip per database: the <c>recent</c> newest events
 /// (index <c>ix_interactions_user_recent</c>), every item they ever interacted with (an index-only scan of the same
 /// index) and their demographics, so an interaction recorded a second ago already shapes the next list and nothing the
-/// user has is recommended again. With a <see cref="SourceDatabase"/> the same is read from it at the same time, and the
+/// user has is recommended again. With the shop's database (<see cref="IShopUserReader"/>) the same is read from it at the same time, and the
 /// two are merged by the one history rule (<see cref="UserHistory.From(IEnumerable{HistoryEvent}, int, IEnumerable{long})"/>)
-/// and the one demographics rule (<see cref="SourceDatabase.Combine"/>). The API's recommender and its console read users here.
+/// and the one demographics rule (<see cref="UserReads.Combine"/>). The API's recommender and its console read users here.
 /// </summary>
-public sealed class UserReader(NpgsqlDataSource dataSource, SourceDatabase? source = null)
+public sealed class UserReader(NpgsqlDataSource dataSource, IShopUserReader? source = null)
 {
     public async Task<(UserHistory History, Demographics Demographics)> ReadAsync(long userId, int recent, CancellationToken cancellationToken)
     {
@@ -36,7 +41,7 @@ public sealed class UserReader(NpgsqlDataSource dataSource, SourceDatabase? sour
         await Task.WhenAll(shopRead, ownRead);
         var (shop, own) = (await shopRead, await ownRead);
         var merged = UserHistory.From(shop.Recent.Concat(own.Recent), recent, shop.Seen.Concat(own.Seen));
-        var demographics = SourceDatabase.Combine(shop.Demographics, own.Demographics);
+        var demographics = UserReads.Combine(shop.Demographics, own.Demographics);
         return new KnownUser(merged, ToDemographics(demographics), demographics is not null);
     }
 

@@ -19,6 +19,16 @@ public sealed record StoredUser(IReadOnlyList<HistoryEvent> Recent, IReadOnlySet
 /// </summary>
 internal static class UserReads
 {
+    /// <summary>
+    /// The one precedence rule for demographics: per field, the shop's non-null value wins (it owns its customers);
+    /// RecApp's own <c>users</c> row (<c>PUT /users</c>) fills what the shop leaves unknown, and covers users the shop
+    /// does not have.
+    /// </summary>
+    public static UserDemographics? Combine(UserDemographics? shop, UserDemographics? own) =>
+        shop is null ? own
+        : own is null ? shop
+        : new UserDemographics(shop.Id, shop.Gender ?? own.Gender, shop.AgeGroup ?? own.AgeGroup, shop.GeoId ?? own.GeoId);
+
     /// <summary>Every user's demographics from <paramref name="query"/> (columns id, gender, age_group, geo_id), by binary COPY.</summary>
     public static async Task<List<UserDemographics>> ReadAllAsync(NpgsqlConnection connection, string query, CancellationToken cancellationToken)
     {
