@@ -24,7 +24,6 @@ public sealed class VariantRecommenders(
     IConfiguration configuration,
     IRecommender baseline,
     UserReader users,
-    IGlobalModel model,
     TimeProvider clock,
     IUserReadGuard readGuard)
 {
@@ -40,7 +39,7 @@ public sealed class VariantRecommenders(
         return _engines.GetOrAdd(key, _ =>
         {
             var (settings, changed) = SettingsFor(configuration, variant.Settings);
-            return new VariantRecommender(new Recommender(users, model, Options.Create(settings), clock, readGuard), settings, changed);
+            return new VariantRecommender(new Recommender(users, Options.Create(settings), clock, readGuard), settings, changed);
         });
     }
 
@@ -82,13 +81,8 @@ internal sealed class VariantRecommender(IRecommender inner, RecommendationOptio
         return ReferenceEquals(tuning, snapshot.Tuning) ? snapshot : snapshot with { Tuning = tuning };
     }
 
-    public Task<RankedList> ForUserAsync(long userId, RecommendationFilters filters, CancellationToken cancellationToken) =>
-        inner.ForUserAsync(userId, filters, cancellationToken);
 
-    public Task<RankedList> PopularAsync(Demographics demographics, RecommendationFilters filters, CancellationToken cancellationToken) =>
-        inner.PopularAsync(demographics, filters, cancellationToken);
 
-    public Task<RankedList?> SimilarAsync(long itemId, CancellationToken cancellationToken) => inner.SimilarAsync(itemId, cancellationToken);
 
     public Task<IReadOnlyDictionary<long, SourceContribution[]>> ExplainSourcesAsync(ModelSnapshot snapshot, long userId, CancellationToken cancellationToken) =>
         inner.ExplainSourcesAsync(Adjust(snapshot), userId, cancellationToken);

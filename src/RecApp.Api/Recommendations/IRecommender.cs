@@ -10,24 +10,18 @@ namespace RecApp.Api.Recommendations;
 /// </summary>
 public interface IRecommender
 {
-    /// <summary>The tiered answer for a user: popular (0 interactions), content (1–2), collaborative blend (3+).</summary>
-    Task<RankedList> ForUserAsync(long userId, RecommendationFilters filters, CancellationToken cancellationToken);
-
-    /// <summary>Popular items for a demographic segment.</summary>
-    Task<RankedList> PopularAsync(Demographics demographics, RecommendationFilters filters, CancellationToken cancellationToken);
-
-    /// <summary>Neighbors of an item; null when the item is unknown.</summary>
-    Task<RankedList?> SimilarAsync(long itemId, CancellationToken cancellationToken);
-
     /// <summary>Each candidate's score by source for a user (unfiltered), for operators; not on the request path.</summary>
     Task<IReadOnlyDictionary<long, SourceContribution[]>> ExplainSourcesAsync(ModelSnapshot snapshot, long userId, CancellationToken cancellationToken);
 
-    /// <summary>As <see cref="ForUserAsync(long, RecommendationFilters, CancellationToken)"/>, on a snapshot the caller took once for the request.</summary>
+    /// <summary>
+    /// The tiered answer for a user: popular (0 interactions), content (1–2), collaborative blend (3+), on the snapshot
+    /// the caller took once for the request.
+    /// </summary>
     Task<RankedList> ForUserAsync(ModelSnapshot snapshot, long userId, RecommendationFilters filters, CancellationToken cancellationToken);
 
-    /// <summary>As <see cref="PopularAsync(Demographics, RecommendationFilters, CancellationToken)"/>, on a snapshot the caller took once.</summary>
+    /// <summary>Popular items for a demographic segment.</summary>
     Task<RankedList> PopularAsync(ModelSnapshot snapshot, Demographics demographics, RecommendationFilters filters, CancellationToken cancellationToken);
 
-    /// <summary>As <see cref="SimilarAsync(long, CancellationToken)"/>, on a snapshot the caller took once.</summary>
+    /// <summary>Neighbors of an item; null when the item is unknown.</summary>
     Task<RankedList?> SimilarAsync(ModelSnapshot snapshot, long itemId, CancellationToken cancellationToken);
 }

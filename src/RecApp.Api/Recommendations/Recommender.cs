@@ -16,13 +16,10 @@ namespace RecApp.Api.Recommendations;
 /// (the API's breaker) that read, and only it, is bounded.
 /// </summary>
 public sealed class Recommender(
-    UserReader users, IGlobalModel model, IOptions<RecommendationOptions> options, TimeProvider clock, IUserReadGuard? readGuard = null)
+    UserReader users, IOptions<RecommendationOptions> options, TimeProvider clock, IUserReadGuard? readGuard = null)
     : IRecommender
 {
     private readonly ScoringEngine _engine = new(options.Value);
-
-    public Task<RankedList> ForUserAsync(long userId, RecommendationFilters filters, CancellationToken cancellationToken) =>
-        ForUserAsync(model.Current, userId, filters, cancellationToken);
 
     public async Task<RankedList> ForUserAsync(ModelSnapshot snapshot, long userId, RecommendationFilters filters, CancellationToken cancellationToken)
     {
@@ -40,14 +37,8 @@ public sealed class Recommender(
         return _engine.ExplainSources(snapshot, userId, history, demographics, RecommendationFilters.None, clock.GetUtcNow().UtcDateTime);
     }
 
-    public Task<RankedList> PopularAsync(Demographics demographics, RecommendationFilters filters, CancellationToken cancellationToken) =>
-        PopularAsync(model.Current, demographics, filters, cancellationToken);
-
     public Task<RankedList> PopularAsync(ModelSnapshot snapshot, Demographics demographics, RecommendationFilters filters, CancellationToken cancellationToken) =>
         Task.FromResult(_engine.Popular(snapshot, demographics, filters, clock.GetUtcNow().UtcDateTime));
-
-    public Task<RankedList?> SimilarAsync(long itemId, CancellationToken cancellationToken) =>
-        SimilarAsync(model.Current, itemId, cancellationToken);
 
     public Task<RankedList?> SimilarAsync(ModelSnapshot snapshot, long itemId, CancellationToken cancellationToken) =>
         Task.FromResult(_engine.Similar(snapshot, itemId));

@@ -95,8 +95,6 @@ public sealed class DegradationTests(ApiWorld world) : IClassFixture<ApiWorld>
     {
         private static readonly TimeSpan s_scoring = TimeSpan.FromMilliseconds(300);
 
-        public Task<RankedList> ForUserAsync(long userId, RecommendationFilters filters, CancellationToken cancellationToken) =>
-            engine.ForUserAsync(userId, filters, cancellationToken);
 
         public async Task<RankedList> ForUserAsync(ModelSnapshot snapshot, long userId, RecommendationFilters filters, CancellationToken cancellationToken)
         {
@@ -105,13 +103,10 @@ public sealed class DegradationTests(ApiWorld world) : IClassFixture<ApiWorld>
             return list;
         }
 
-        public Task<RankedList> PopularAsync(Demographics demographics, RecommendationFilters filters, CancellationToken cancellationToken) =>
-            engine.PopularAsync(demographics, filters, cancellationToken);
 
         public Task<RankedList> PopularAsync(ModelSnapshot snapshot, Demographics demographics, RecommendationFilters filters, CancellationToken cancellationToken) =>
             engine.PopularAsync(snapshot, demographics, filters, cancellationToken);
 
-        public Task<RankedList?> SimilarAsync(long itemId, CancellationToken cancellationToken) => engine.SimilarAsync(itemId, cancellationToken);
 
         public Task<RankedList?> SimilarAsync(ModelSnapshot snapshot, long itemId, CancellationToken cancellationToken) =>
             engine.SimilarAsync(snapshot, itemId, cancellationToken);

@@ -92,10 +92,10 @@ public sealed class GlobalModelTests
         var model = services.GetRequiredService<IGlobalModel>();
         Assert.False(await model.ReloadAsync(CancellationToken.None));
         var recommender = services.GetRequiredService<IRecommender>();
-        var list = await recommender.ForUserAsync(1, RecommendationFilters.None, CancellationToken.None);
+        var list = await recommender.ForUserAsync(services.GetRequiredService<IGlobalModel>().Current, 1, RecommendationFilters.None, CancellationToken.None);
         Assert.Empty(list.ItemIds);
         Assert.Equal(RecommendationAlgorithm.Popular, list.Algorithm);
-        Assert.Null(await recommender.SimilarAsync(1, CancellationToken.None));
+        Assert.Null(await recommender.SimilarAsync(services.GetRequiredService<IGlobalModel>().Current, 1, CancellationToken.None));
     }
 
     [Fact]
@@ -147,10 +147,10 @@ public sealed class GlobalModelTests
         await model.ReloadAsync(CancellationToken.None);
         var recommender = services.GetRequiredService<IRecommender>();
 
-        var popular = await recommender.PopularAsync(new Demographics(), RecommendationFilters.None, CancellationToken.None);
+        var popular = await recommender.PopularAsync(services.GetRequiredService<IGlobalModel>().Current, new Demographics(), RecommendationFilters.None, CancellationToken.None);
         var top = model.Current.Catalog.Find(popular.ItemIds[0])!;
         model.ApplyItemChange(top with { Active = false });
-        var after = await recommender.PopularAsync(new Demographics(), RecommendationFilters.None, CancellationToken.None);
+        var after = await recommender.PopularAsync(services.GetRequiredService<IGlobalModel>().Current, new Demographics(), RecommendationFilters.None, CancellationToken.None);
         Assert.DoesNotContain(top.Id, after.ItemIds);
 
         // By id: re-read from the database (here: reactivated and moved to a new category).
@@ -200,7 +200,7 @@ public sealed class GlobalModelTests
         var recommender = services.GetRequiredService<IRecommender>();
         const long newUser = 10_000;
 
-        var cold = await recommender.ForUserAsync(newUser, RecommendationFilters.None, CancellationToken.None);
+        var cold = await recommender.ForUserAsync(services.GetRequiredService<IGlobalModel>().Current, newUser, RecommendationFilters.None, CancellationToken.None);
         Assert.Equal(RecommendationAlgorithm.Popular, cold.Algorithm);
 
         var picked = new List<long>();
@@ -209,7 +209,7 @@ public sealed class GlobalModelTests
             await EngineDatabase.ExecuteAsync(dataSource,
                 $"INSERT INTO interactions (user_id, item_id, type, occurred_at) VALUES ({newUser}, {item}, 5, now())");
             picked.Add(item);
-            var list = await recommender.ForUserAsync(newUser, RecommendationFilters.None, CancellationToken.None);
+            var list = await recommender.ForUserAsync(services.GetRequiredService<IGlobalModel>().Current, newUser, RecommendationFilters.None, CancellationToken.None);
             Assert.Equal(expected, list.Algorithm);
             Assert.Empty(list.ItemIds.Intersect(picked));
         }
@@ -229,7 +229,7 @@ public sealed class GlobalModelTests
         await EngineDatabase.ExecuteAsync(dataSource,
             $"INSERT INTO users (id, gender, age_group, geo_id) VALUES (50000, '{key.Gender}', '{key.AgeGroup}', {key.GeoId})");
 
-        var list = await services.GetRequiredService<IRecommender>().ForUserAsync(50_000, RecommendationFilters.None, CancellationToken.None);
+        var list = await services.GetRequiredService<IRecommender>().ForUserAsync(services.GetRequiredService<IGlobalModel>().Current, 50_000, RecommendationFilters.None, CancellationToken.None);
         Assert.Equal(model.Current.Popularity.Lists[key].Ids.Take(10), list.ItemIds.Take(10));
     }
 }

@@ -96,7 +96,7 @@ public sealed class OneScoringPathTests
         foreach (var userId in run.Users)
         {
             var evaluated = run.For(userId);
-            var served = await recommender.ForUserAsync(userId, RecommendationFilters.None, CancellationToken.None);
+            var served = await recommender.ForUserAsync(services.GetRequiredService<IGlobalModel>().Current, userId, RecommendationFilters.None, CancellationToken.None);
             Assert.True(evaluated.ItemIds.SequenceEqual(served.ItemIds),
                 $"{name}, user {userId}: evaluated [{string.Join(',', evaluated.ItemIds.Take(10))}] served [{string.Join(',', served.ItemIds.Take(10))}]");
             Assert.Equal(evaluated.Algorithm, served.Algorithm);
@@ -121,7 +121,7 @@ public sealed class OneScoringPathTests
         var owned = heavy.Select(e => e.ItemId).ToHashSet();
         Assert.True(owned.Count > 20);
 
-        var list = await recommender.ForUserAsync(heavy.Key, RecommendationFilters.None, CancellationToken.None);
+        var list = await recommender.ForUserAsync(services.GetRequiredService<IGlobalModel>().Current, heavy.Key, RecommendationFilters.None, CancellationToken.None);
         Assert.NotEmpty(list.ItemIds);
         Assert.Empty(list.ItemIds.Intersect(owned));
 
@@ -129,7 +129,7 @@ public sealed class OneScoringPathTests
         var top = list.ItemIds[0];
         await EngineDatabase.ExecuteAsync(dataSource,
             $"INSERT INTO interactions (user_id, item_id, type, occurred_at) VALUES ({heavy.Key}, {top}, 1, now())");
-        var next = await recommender.ForUserAsync(heavy.Key, RecommendationFilters.None, CancellationToken.None);
+        var next = await recommender.ForUserAsync(services.GetRequiredService<IGlobalModel>().Current, heavy.Key, RecommendationFilters.None, CancellationToken.None);
         Assert.DoesNotContain(top, next.ItemIds);
     }
 }
