@@ -9,18 +9,11 @@ REDIS_PORT=${RECAPP_REDIS_PORT:-56379}
 SOLUTION=RecApp.sln
 RESULTS_DIR=$ROOT/TestResults   # TRX reports and the console log of ./dev.sh test (git-ignored; CI collects it)
 
+# shellcheck source=scripts/local-servers.sh
+. "$ROOT/scripts/local-servers.sh"
 log() { printf '\033[1m[dev]\033[0m %s\n' "$*"; }
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
-
-pg_bindir() {
-  local dir
-  for dir in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -rV); do
-    [ -x "$dir/pg_ctl" ] && { echo "$dir"; return 0; }
-  done
-  command -v pg_ctl >/dev/null && { dirname "$(command -v pg_ctl)"; return 0; }
-  return 1
-}
 
 # Installs what a fresh Debian machine lacks: redis-server, the PostgreSQL server binaries, and chromium (the console's
 # browser tests drive /usr/bin/chromium through Playwright, whose own browser download does not work). Another apt/dpkg
@@ -28,7 +21,7 @@ pg_bindir() {
 ensure_tools() {
   local need=()
   command -v redis-server >/dev/null || need+=(redis-server)
-  pg_bindir >/dev/null || need+=(postgresql)
+  [ -n "${PG_BIN:-}" ] || need+=(postgresql)
   command -v curl >/dev/null || need+=(curl)
   [ -x /usr/bin/chromium ] || need+=(chromium)
   if [ ${#need[@]} -gt 0 ]; then
@@ -37,43 +30,25 @@ ensure_tools() {
     DEBIAN_FRONTEND=noninteractive as_root apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${need[@]}" >/dev/null
   fi
   command -v dotnet >/dev/null || { echo "The .NET 10 SDK is required (dotnet on PATH)." >&2; exit 1; }
-}
-
-# Runs a PostgreSQL tool as the postgres user when we are root (the server refuses to run as root).
-pg() {
-  local tool=$1; shift
-  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$(pg_bindir)/$tool" "$@"; else "$(pg_bindir)/$tool" "$@"; fi
+  [ -n "${PG_BIN:-}" ] || PG_BIN=$(pg_bin)
 }
 
 start_postgres() {
-  local data=$DEV_DIR/pg/data
-  mkdir -p "$DEV_DIR/pg"
-  [ "$(id -u)" -eq 0 ] && chown -R postgres:postgres "$DEV_DIR/pg"
-  if [ ! -f "$data/PG_VERSION" ]; then
-    log "creating a PostgreSQL cluster in $data"
-    pg initdb -D "$data" --auth=trust -U recapp -E UTF8 --locale=C >/dev/null
+  mkdir -p "$DEV_DIR"
+  if [ ! -f "$DEV_DIR/pg/data/PG_VERSION" ]; then
+    log "creating a PostgreSQL cluster in $DEV_DIR/pg/data"
+    pg_create "$DEV_DIR/pg"
   fi
-  if ! pg pg_ctl -D "$data" status >/dev/null 2>&1; then
-    pg pg_ctl -D "$data" -l "$DEV_DIR/pg/server.log" -w -t 30 \
-      -o "-p $PG_PORT -k $DEV_DIR/pg -c listen_addresses=127.0.0.1 -c max_connections=200" start >/dev/null
-  fi
-  if ! pg psql -h 127.0.0.1 -p "$PG_PORT" -U recapp -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'recdb'" | grep -q 1; then
-    pg createdb -h 127.0.0.1 -p "$PG_PORT" -U recapp recdb
-  fi
+  pg_running "$DEV_DIR/pg" || pg_start "$DEV_DIR/pg" "$PG_PORT"
+  pg_ensure_database "$PG_PORT" recdb
   log "PostgreSQL on 127.0.0.1:$PG_PORT (database recdb)"
 }
 
-stop_postgres() {
-  [ -f "$DEV_DIR/pg/data/PG_VERSION" ] && pg pg_ctl -D "$DEV_DIR/pg/data" -m fast -w stop >/dev/null 2>&1 || true
-}
+stop_postgres() { pg_stop "$DEV_DIR/pg" fast; }
 
 start_redis() {
   mkdir -p "$DEV_DIR"
-  if ! redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; then
-    redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no --daemonize yes \
-      --pidfile "$DEV_DIR/redis.pid" --logfile "$DEV_DIR/redis.log" --maxmemory 512mb --maxmemory-policy allkeys-lru
-    for _ in $(seq 50); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
-  fi
+  redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 || redis_start "$DEV_DIR" "$REDIS_PORT" --maxmemory 512mb --maxmemory-policy allkeys-lru
   log "Redis on 127.0.0.1:$REDIS_PORT"
 }
 

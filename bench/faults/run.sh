@@ -35,8 +35,8 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 ROOT=$(pwd)
-# shellcheck source=../common.sh
-. "$ROOT/bench/common.sh"
+# shellcheck source=../../scripts/local-servers.sh
+. "$ROOT/scripts/local-servers.sh"
 BENCH_FAULTS="$ROOT/bench/faults"
 DATA_SIZE=${DATA_SIZE:-S}
 API_LOG_LEVEL=${API_LOG_LEVEL:-}

@@ -17,24 +17,14 @@ API_LOG_LEVEL=${API_LOG_LEVEL:-Warning}
 export SLOW_MS=250   # Caching:DistributedCacheHardTimeout's default: no request should wait on Redis longer
 BENCH_LOAD="$(pwd)/bench/load"
 
-need=()
-command -v wrk >/dev/null || need+=(wrk)
-command -v redis-server >/dev/null || need+=(redis-server)
-ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need+=(postgresql)
-if [ ${#need[@]} -gt 0 ]; then
-  apt-get update -qq && apt-get install -y -qq -o DPkg::Lock::Timeout=300 "${need[@]}" >/dev/null
-fi
-PG_BIN=$(dirname "$(ls /usr/lib/postgresql/*/bin/pg_ctl | sort -V | tail -1)")
-as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-load_avg() { cut -d' ' -f1 /proc/loadavg; }
-log() { echo "== $* (load average $(load_avg))"; }
+# shellcheck source=../../scripts/local-servers.sh
+. scripts/local-servers.sh
+bench_need wrk redis-server postgresql
 
 WORK=$(mktemp -d /tmp/recapp-bench.XXXXXX)
 chmod 755 "$WORK"
 RESULTS=$WORK/results
-mkdir -p "$RESULTS" "$WORK/pg"
-[ "$(id -u)" = 0 ] && chown postgres:postgres "$WORK/pg"
+mkdir -p "$RESULTS"
 PG_PORT=$(free_port) REDIS_PORT=$(free_port) A_PORT=$(free_port) B_PORT=$(free_port)
 A=http://127.0.0.1:$A_PORT B=http://127.0.0.1:$B_PORT
 pids=()
@@ -43,30 +33,12 @@ cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
   wait 2>/dev/null
   if [ -f "$WORK/redis.pid" ]; then kill -CONT "$(cat "$WORK/redis.pid")" 2>/dev/null; kill "$(cat "$WORK/redis.pid")" 2>/dev/null; fi
-  [ -f "$WORK/pg/data/PG_VERSION" ] && as_postgres "$PG_BIN/pg_ctl" -D "$WORK/pg/data" -m immediate -w stop >/dev/null 2>&1
+  pg_stop "$WORK/pg" immediate
   [ -n "${BENCH_RESULTS:-}" ] && mkdir -p "$BENCH_RESULTS" && cp -r "$RESULTS"/. "$BENCH_RESULTS"/
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-redis_start() {
-  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no --daemonize yes \
-    --dir "$WORK" --pidfile "$WORK/redis.pid" --logfile "$WORK/redis.log"
-  for _ in $(seq 100); do redis-cli -p "$REDIS_PORT" ping 2>/dev/null | grep -q PONG && return 0; sleep 0.05; done
-  echo "redis-server did not start" >&2; return 1
-}
-# wait_for SECONDS PID LOG COMMAND...: polls COMMAND until it succeeds; fails with LOG's tail when PID (the process
-# being waited for) exits or the time is up.
-wait_for() {
-  local deadline=$((SECONDS + $1)) pid=$2 log=$3; shift 3
-  until "$@" >/dev/null 2>&1; do
-    if ! kill -0 "$pid" 2>/dev/null || [ "$SECONDS" -ge "$deadline" ]; then
-      echo "gave up waiting for: $*" >&2; tail -20 "$log" >&2; return 1
-    fi
-    sleep 0.5
-  done
-}
 
 {
   echo "date=$(date -u '+%Y-%m-%d %H:%M UTC')"
@@ -79,10 +51,9 @@ wait_for() {
 } >"$RESULTS/meta"
 
 log "PostgreSQL and Redis in $WORK (ports $PG_PORT, $REDIS_PORT)"
-as_postgres "$PG_BIN/initdb" -D "$WORK/pg/data" --auth=trust -U recapp -E UTF8 --locale=C >/dev/null
-as_postgres "$PG_BIN/pg_ctl" -D "$WORK/pg/data" -l "$WORK/pg/server.log" -w -t 30 \
-  -o "-p $PG_PORT -k $WORK/pg -c listen_addresses=127.0.0.1 -c max_connections=200" start >/dev/null
-psql -h 127.0.0.1 -p "$PG_PORT" -U recapp -d postgres -qc "CREATE DATABASE recdb"
+pg_create "$WORK/pg"
+pg_start "$WORK/pg" "$PG_PORT"
+pg_ensure_database "$PG_PORT" recdb
 redis_start
 psql_() { psql -h 127.0.0.1 -p "$PG_PORT" -U recapp -d recdb -tAc "$1"; }
 

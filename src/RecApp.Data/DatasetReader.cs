@@ -17,7 +17,7 @@ namespace RecApp.Data;
 
 /// <summary>
 /// Reads the whole catalog, users and interactions with binary <c>COPY ... TO STDOUT</c> (three streaming reads,
-/// no query per row). A read younger than <see cref="RecommendationOptions.DatasetReuseWindow"/> is handed out
+/// no query per row). A read younger than <see cref="RecApp.Engine.StoreOptions.DatasetReuseWindow"/> is handed out
 /// again, so the start-up run of every job reads the tables once. With a <see cref="SourceDatabase"/> the catalog and
 /// users come from it, combined with RecApp's own users (demographics posted to the API) and interactions (events posted
 /// to the API), which live in <c>recdb</c>.

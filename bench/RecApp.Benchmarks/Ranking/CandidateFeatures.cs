@@ -40,7 +40,7 @@ internal sealed class CandidateFeatures
         _snapshot = snapshot;
         PerSource = perSource;
         _globalPopularity = [];
-        if (snapshot.Popularity.Lists.TryGetValue(new Segment(), out var list) && list.Ids.Length > 0)
+        if (snapshot.Popularity.Lists.TryGetValue(new Demographics(), out var list) && list.Ids.Length > 0)
         {
             var best = Math.Max(list.Scores[0], 1e-9f);
             for (var k = 0; k < list.Ids.Length; k++)

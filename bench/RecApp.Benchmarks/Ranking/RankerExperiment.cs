@@ -177,7 +177,7 @@ internal static class RankerExperiment
         {
             var userId = matrix.UserIds[users[k]];
             var candidates = engine.Candidates(validation, userId, histories[k],
-                demographics.GetValueOrDefault(userId) ?? new Demographics(), RecommendationFilters.None, clock);
+                demographics.GetValueOrDefault(userId), RecommendationFilters.None, clock);
             if (validationFeatures.Extract(candidates, histories[k], blend) is { } rows)
             {
                 Zero(rows, dropped);
@@ -215,7 +215,7 @@ internal static class RankerExperiment
             var userId = run.Users[u];
             var history = run.Histories.GetValueOrDefault(userId) ?? UserHistory.Empty;
             testCandidates[u] = engine.Candidates(run.Snapshot, userId, history,
-                demographics.GetValueOrDefault(userId) ?? new Demographics(), RecommendationFilters.None, clock);
+                demographics.GetValueOrDefault(userId), RecommendationFilters.None, clock);
             blendLists[u] = [.. engine.Rank(run.Snapshot, testCandidates[u], blend).ItemIds.Take(K)];
             testRows[u] = features.Extract(testCandidates[u], history, blend);
             if (testRows[u] is { } extracted)

@@ -36,7 +36,7 @@ public static class AdminKey
     public static IHostApplicationBuilder AddAdmin(this IHostApplicationBuilder builder)
     {
         builder.Services.AddSingleton<RecApp.Data.Jobs.RefreshRequestStore>();
-        builder.Services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.SectionName);
+        builder.Services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<AdminKeyFailures>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<AdminKeyFailures>());
         // No default scheme: only the admin routes' policy authenticates, so a public request never runs the handler

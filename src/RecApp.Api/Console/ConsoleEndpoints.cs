@@ -126,8 +126,8 @@ public static class ConsoleEndpoints
         {
             return Problems.NotFound("id", $"Item {id} is not in the catalog.");
         }
-        var overall = snapshot.Popularity.Lists.GetValueOrDefault(new Segment()) ?? ScoredIds.Empty;
-        var inCategory = snapshot.Popularity.Lists.GetValueOrDefault(new Segment(Category: item.Category)) ?? ScoredIds.Empty;
+        var overall = snapshot.Popularity.Lists.GetValueOrDefault(new Demographics()) ?? ScoredIds.Empty;
+        var inCategory = snapshot.Popularity.Lists.GetValueOrDefault(new Demographics(Category: item.Category)) ?? ScoredIds.Empty;
 
         ScoredItem[] similar = [];
         if (snapshot.Has(ModelParts.ItemNeighbors.Name))

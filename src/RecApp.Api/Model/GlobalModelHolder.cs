@@ -159,7 +159,7 @@ public sealed class GlobalModelRefreshService(IGlobalModel model, IOptions<Recom
     // Not disposed: a host may call StopAsync after Dispose, and a CancellationTokenSource without a timer holds nothing.
     private readonly CancellationTokenSource _stopping = new();
 
-    /// <summary>Start-up waits for the first load, at most <see cref="RecommendationOptions.SnapshotStartupWait"/>; a slower
+    /// <summary>Start-up waits for the first load, at most <see cref="RecApp.Engine.StoreOptions.SnapshotStartupWait"/>; a slower
     /// load finishes in the background while the empty model answers.</summary>
     public override async Task StartAsync(CancellationToken cancellationToken)
     {

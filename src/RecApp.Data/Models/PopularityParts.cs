@@ -36,7 +36,7 @@ public sealed class PopularityPart() : ModelPart<PopularityModel>("popularity", 
 
     protected override async Task<PopularityModel> ReadRowsAsync(NpgsqlConnection connection, long version, string? details, CancellationToken ct)
     {
-        var lists = new Dictionary<Segment, ScoredIds>();
+        var lists = new Dictionary<Demographics, ScoredIds>();
         await using var reader = await connection.BeginBinaryExportAsync(
             $"COPY (SELECT geo_id, gender, age_group, category, item_ids, scores FROM popular_items WHERE version = {version}) TO STDOUT (FORMAT BINARY)", ct);
         while (reader.StartRow() != -1)
@@ -45,7 +45,7 @@ public sealed class PopularityPart() : ModelPart<PopularityModel>("popularity", 
             var gender = reader.ReadNullableText();
             var age = reader.ReadNullableText();
             var category = reader.ReadNullableText();
-            lists[new Segment(geo, gender, age, category)] = reader.ReadScoredIds();
+            lists[new Demographics(GeoId: geo, Gender: gender, AgeGroup: age, Category: category)] = reader.ReadScoredIds();
         }
         return new PopularityModel(lists);
     }

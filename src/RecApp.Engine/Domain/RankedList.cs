@@ -18,9 +18,6 @@ public sealed record RecommendationFilters(decimal? PriceFrom = null, decimal? P
         && (GeoId is not { } geo || item.GeoId is null || item.GeoId == geo);
 }
 
-/// <summary>Who the popular list is for; null fields fall back to broader segments.</summary>
-public sealed record Demographics(string? Gender = null, string? AgeGroup = null, int? GeoId = null, string? Category = null);
-
 /// <summary>
 /// A complete ranked list (every page), best first. Immutable, so a cache can hand out the same instance.
 /// </summary>

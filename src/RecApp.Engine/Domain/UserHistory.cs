@@ -5,7 +5,7 @@ public readonly record struct HistoryEvent(long ItemId, InteractionType Type, fl
 
 /// <summary>
 /// A user's history as scoring reads it: <see cref="Recent"/>, the most recent events (at most
-/// <see cref="RecommendationOptions.RecentHistory"/>), weigh the profile; <see cref="Seen"/>, every item the user
+/// <see cref="RecApp.Engine.HistoryOptions.RecentEvents"/>), weigh the profile; <see cref="Seen"/>, every item the user
 /// ever interacted with, is never recommended again and sets the tier.
 /// </summary>
 public sealed record UserHistory(IReadOnlyList<HistoryEvent> Recent, IReadOnlySet<long> Seen)

@@ -8,7 +8,7 @@ namespace RecApp.Engine.Embeddings;
 /// Unlike EASE it never forms an item × item matrix: memory is (users + items) × k floats and a half-step costs
 /// O(rows·k² + cells·k) with conjugate gradient, so it scales to catalogs far past EASE's limit.
 /// Each iteration solves items against the users, then users against the items, so the stored user vectors are the
-/// solutions against the final item vectors (what <see cref="ItemEmbeddings.FoldIn"/> computes for a new history).
+/// solutions against the final item vectors (what <see cref="ItemEmbeddings.FoldIn(ReadOnlySpan{int}, ReadOnlySpan{float})"/> computes for a new history).
 /// </summary>
 public static class ImplicitAlsBuilder
 {

@@ -68,7 +68,7 @@ public sealed record ModelSnapshot(
     public static ModelSnapshot Empty { get; } = new(
         Catalog.Empty,
         new Dictionary<string, long>(),
-        new PopularityModel(new Dictionary<Segment, ScoredIds>()),
+        new PopularityModel(new Dictionary<Demographics, ScoredIds>()),
         new TrendingModel(ScoredIds.Empty, new Dictionary<string, ScoredIds>()),
         new ItemNeighborModel(new Dictionary<long, ScoredIds>(), new Dictionary<long, ScoredIds>()),
         new UserNeighborModel(new Dictionary<long, UserNeighborhood>()),

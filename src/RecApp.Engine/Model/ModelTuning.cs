@@ -7,7 +7,7 @@ namespace RecApp.Engine.Model;
 /// <summary>
 /// Weights of the learned blend of the 3+ tier: each candidate source adds <c>weight × (c + 1) / (c + rank)</c> for
 /// the items it proposes (weighted reciprocal-rank fusion). Fitted on a validation split at build time
-/// (<see cref="ModelTuner"/>); the configured defaults apply until a build has chosen.
+/// (<see cref="RecApp.Engine.Training.ModelTuner"/>); the configured defaults apply until a build has chosen.
 /// </summary>
 public sealed record BlendWeights(float ItemNeighbors, float UserNeighbors, float Content, float Popular, float Embeddings = 0f)
 {

@@ -69,7 +69,7 @@ public sealed class ContentSource(RecommendationOptions options) : ICandidateSou
         // Candidates beyond the neighbors: the most popular items of the user's top categories.
         foreach (var (category, _) in categories.OrderByDescending(c => c.Value).ThenBy(c => c.Key, StringComparer.Ordinal).Take(TopCategories))
         {
-            if (snapshot.Popularity.Lists.TryGetValue(new Segment(Category: category), out var list))
+            if (snapshot.Popularity.Lists.TryGetValue(new Demographics(Category: category), out var list))
             {
                 foreach (var id in list.Ids.Take(PopularPerCategory))
                 {
@@ -124,7 +124,7 @@ public sealed class ContentSource(RecommendationOptions options) : ICandidateSou
             if (!_byCategory.TryGetValue(item.Category, out var relative))
             {
                 relative = null;
-                if (model.Lists.TryGetValue(new Segment(Category: item.Category), out var list) && list.Ids.Length > 0)
+                if (model.Lists.TryGetValue(new Demographics(Category: item.Category), out var list) && list.Ids.Length > 0)
                 {
                     var best = Math.Max(list.Scores[0], 1e-9f);
                     relative = new Dictionary<long, float>(list.Ids.Length);

@@ -4,7 +4,7 @@ namespace RecApp.Engine.Scoring;
 
 /// <summary>
 /// Embeddings: the history folded into a user vector against the build's item vectors (implicit ALS), the
-/// <see cref="RecommendationOptions.EmbeddingCandidates"/> items with the highest dot product.
+/// <see cref="RecApp.Engine.EmbeddingOptions.Candidates"/> items with the highest dot product.
 /// </summary>
 public sealed class EmbeddingSource(RecommendationOptions options) : ICandidateSource
 {

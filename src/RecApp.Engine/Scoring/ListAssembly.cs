@@ -6,7 +6,7 @@ namespace RecApp.Engine.Scoring;
 /// <summary>
 /// Stage two's end, shared by every tier: the freshness boost (item age on the data's clock), a deterministic order
 /// (score, then id), popular items filling a short list below everything personal, the diversity re-rank per page, and
-/// the cut to <see cref="RecommendationOptions.MaxResults"/>.
+/// the cut to <see cref="RecApp.Engine.ScoringOptions.MaxResults"/>.
 /// </summary>
 public sealed class ListAssembly(RecommendationOptions options)
 {
@@ -42,7 +42,7 @@ public sealed class ListAssembly(RecommendationOptions options)
 
     /// <summary>
     /// The end of stage two: popular items (best first) fill a short list below everything personal, then diversity and
-    /// the cut to <see cref="RecommendationOptions.MaxResults"/>. <paramref name="ranked"/> is ordered, at most MaxResults × 4 long.
+    /// the cut to <see cref="RecApp.Engine.ScoringOptions.MaxResults"/>. <paramref name="ranked"/> is ordered, at most MaxResults × 4 long.
     /// </summary>
     internal RankedList Complete(ModelSnapshot snapshot, List<(long Id, float Score)> ranked, List<(long Id, float Score)> popular,
         Func<long, bool> ranks, RecommendationAlgorithm algorithm)
@@ -114,7 +114,7 @@ public sealed class ListAssembly(RecommendationOptions options)
     }
 
     /// <summary>
-    /// Fills pages of <see cref="RecommendationOptions.DiversityPageSize"/> in score order, deferring an item whose
+    /// Fills pages of <see cref="RecApp.Engine.ScoringOptions.DiversityPageSize"/> in score order, deferring an item whose
     /// category already has its share of the page; deferred items lead the next page. When nothing else is left,
     /// the share is relaxed rather than leaving a page short.
     /// </summary>

@@ -23,7 +23,7 @@ public sealed class PopularSource(RecommendationOptions options) : ICandidateSou
         var lists = snapshot.Popularity.Lists;
         var scores = new Dictionary<long, float>();
         var floor = 1f;
-        foreach (var segment in Segment.FallbackChain(d.GeoId, d.Gender, d.AgeGroup))
+        foreach (var segment in Demographics.FallbackChain(d.GeoId, d.Gender, d.AgeGroup))
         {
             ScoredIds? list = null;
             if (d.Category is not null && lists.TryGetValue(segment with { Category = d.Category }, out var byCategory))

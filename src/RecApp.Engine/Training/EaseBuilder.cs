@@ -13,8 +13,8 @@ namespace RecApp.Engine.Training;
 /// <c>P = (XᵀX + λI)⁻¹</c> over binary user histories. It needs one dense inverse: of the items × items Gram matrix
 /// (primal), or, when there are fewer users than items, of the users × users matrix <c>XXᵀ + λI</c> through the Woodbury
 /// identity <c>P = (I − Xᵀ(XXᵀ + λI)⁻¹X) / λ</c> (dual), so a catalog of 10k–20k items with a few thousand users costs
-/// seconds, not minutes. Either way the inverted dimension is at most <see cref="RecommendationOptions.EaseMaxItems"/>.
-/// Each row of B is kept sparse (its <see cref="RecommendationOptions.EaseNeighbors"/> largest positive and most negative
+/// seconds, not minutes. Either way the inverted dimension is at most <see cref="RecApp.Engine.NeighborOptions.EaseMaxItems"/>.
+/// Each row of B is kept sparse (its <see cref="RecApp.Engine.NeighborOptions.EaseNeighbors"/> largest positive and most negative
 /// weights) and stored as the item's collaborative neighbors, so scoring is unchanged.
 /// </summary>
 internal static class EaseBuilder

@@ -1,3 +1,4 @@
+using RecApp.Engine.Metrics;
 using RecApp.Engine;
 using RecApp.Engine.Domain;
 using RecApp.Engine.Embeddings;
@@ -21,7 +22,7 @@ public static class ItemNeighborBuilder
     internal static ItemNeighborModel Build(InteractionMatrix matrix, RecommendationOptions options) =>
         new(ChooseCollaborative(matrix, options, out _), Content(matrix, options));
 
-    /// <summary>The item neighbors and what the build chose for them and for scoring (<see cref="ModelTuner"/>).</summary>
+    /// <summary>The item neighbors and what the build chose for them and for scoring (<see cref="RecApp.Engine.Training.ModelTuner"/>).</summary>
     internal static (ItemNeighborModel Model, ModelTuning Tuning) BuildTuned(Dataset dataset, InteractionMatrix matrix, RecommendationOptions options, DateTime clock)
     {
         var tuned = ModelTuner.Tune(dataset, matrix, options, clock);
@@ -29,9 +30,9 @@ public static class ItemNeighborBuilder
     }
 
     /// <summary>
-    /// Without tuning (<see cref="RecommendationOptions.TuningBudget"/> 0): item-kNN, or EASE where it can run; in
+    /// Without tuning (<see cref="RecApp.Engine.TuningOptions.Budget"/> 0): item-kNN, or EASE where it can run; in
     /// <see cref="CollaborativeModel.Auto"/> both are built on a seeded 80/20 holdout of the training data and the one
-    /// with the better nDCG@10 is rebuilt on everything. With tuning, <see cref="ModelTuner"/> chooses.
+    /// with the better nDCG@10 is rebuilt on everything. With tuning, <see cref="RecApp.Engine.Training.ModelTuner"/> chooses.
     /// </summary>
     internal static Dictionary<long, ScoredIds> ChooseCollaborative(InteractionMatrix matrix, RecommendationOptions options, out CollaborativeModel chosen)
     {
@@ -84,16 +85,7 @@ public static class ItemNeighborBuilder
             }
             var top = scores.OrderByDescending(p => p.Value).ThenBy(p => p.Key).Take(k).Select(p => p.Key).ToArray();
             var truth = heldOut[u].Select(i => train.ItemIds[i]).ToHashSet();
-            double dcg = 0, ideal = 0;
-            for (var r = 0; r < top.Length; r++)
-            {
-                dcg += truth.Contains(top[r]) ? 1 / Math.Log2(r + 2) : 0;
-            }
-            for (var r = 0; r < Math.Min(k, truth.Count); r++)
-            {
-                ideal += 1 / Math.Log2(r + 2);
-            }
-            perUser[index] = ideal > 0 ? dcg / ideal : 0;
+            perUser[index] = RankingMetrics.Ndcg(top, truth, k);
         });
         return users.Length == 0 ? 0 : perUser.Sum() / users.Length;
     }

@@ -10,9 +10,9 @@ namespace RecApp.Engine.Training;
 /// <summary>
 /// Popular items per demographic segment and trending items. A segment is any subset of (geo, gender, age group)
 /// of the user side, each optionally narrowed to one category on the item side. Segments with fewer than
-/// <see cref="RecommendationOptions.MinSegmentUsers"/> users are thin and not stored; per-category lists are
+/// <see cref="RecApp.Engine.PopularityOptions.MinSegmentUsers"/> users are thin and not stored; per-category lists are
 /// stored for the global segment and one-dimension segments (multi-dimension segments filter their overall list).
-/// The lookup order is <see cref="FallbackChain"/>.
+/// The lookup order is <see cref="Demographics.FallbackChain"/>.
 /// </summary>
 public static class PopularityBuilder
 {
@@ -32,14 +32,14 @@ public static class PopularityBuilder
         var (categoryOf, categoryNames) = CategoryIndex(matrix.Items);
 
         // Group users per segment, for every subset of dimensions.
-        var groups = new List<(Segment Segment, SegmentDimensions Mask, List<int> Users)>();
-        foreach (var mask in Segment.Chain)
+        var groups = new List<(Demographics Demographics, SegmentDimensions Mask, List<int> Users)>();
+        foreach (var mask in Demographics.Chain)
         {
-            var byKey = new Dictionary<Segment, List<int>>();
+            var byKey = new Dictionary<Demographics, List<int>>();
             for (var u = 0; u < matrix.UserCount; u++)
             {
                 var d = demographics[u];
-                if ((mask != SegmentDimensions.None && d is null) || Segment.At(mask, d?.GeoId, d?.Gender, d?.AgeGroup) is not { } key)
+                if ((mask != SegmentDimensions.None && d is null) || Demographics.At(mask, d?.GeoId, d?.Gender, d?.AgeGroup) is not { } key)
                 {
                     continue;
                 }
@@ -58,7 +58,7 @@ public static class PopularityBuilder
             }
         }
 
-        var results = new List<KeyValuePair<Segment, ScoredIds>>[groups.Count];
+        var results = new List<KeyValuePair<Demographics, ScoredIds>>[groups.Count];
         Parallel.For(0, groups.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount },
             () => new float[matrix.ItemCount],
             (g, _, scratch) =>
@@ -81,7 +81,7 @@ public static class PopularityBuilder
                         scratch[item] += matrix.CellWeight[c];
                     }
                 }
-                var output = new List<KeyValuePair<Segment, ScoredIds>>();
+                var output = new List<KeyValuePair<Demographics, ScoredIds>>();
                 var overall = new TopK(options.Popularity.ListSize);
                 foreach (var item in touched)
                 {
@@ -113,7 +113,7 @@ public static class PopularityBuilder
             },
             _ => { });
 
-        var lists = new Dictionary<Segment, ScoredIds>();
+        var lists = new Dictionary<Demographics, ScoredIds>();
         foreach (var output in results)
         {
             foreach (var (segment, list) in output)
@@ -124,7 +124,7 @@ public static class PopularityBuilder
         return new PopularityModel(lists);
     }
 
-    /// <summary>Events of the last <see cref="RecommendationOptions.TrendingDays"/>, decayed with the trending half-life.</summary>
+    /// <summary>Events of the last <see cref="RecApp.Engine.PopularityOptions.TrendingDays"/>, decayed with the trending half-life.</summary>
     public static TrendingModel BuildTrending(Dataset dataset, RecommendationOptions options, DateTime asOf)
     {
         var items = dataset.Items.OrderBy(i => i.Id).ToArray();

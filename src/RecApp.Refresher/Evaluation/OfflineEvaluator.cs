@@ -1,3 +1,4 @@
+using RecApp.Engine.Metrics;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -96,7 +97,7 @@ public sealed record EvaluationReport(
 /// Offline evaluation through the serving code: per-user stratified random split of distinct items (every event on a
 /// test item goes to test), the model built on train by <see cref="GlobalModelBuilder"/> (the jobs' builders and
 /// tuning, the data's clock), and each test user's list from <see cref="ScoringEngine"/> with the serving history rule
-/// (<see cref="UserHistory.From"/>: the <see cref="RecommendationOptions.RecentHistory"/> newest events weigh, every
+/// (<see cref="UserHistory.From(IEnumerable{HistoryEvent}, int)"/>: the <see cref="RecApp.Engine.HistoryOptions.RecentEvents"/> newest events weigh, every
 /// train item is excluded), no filters.
 /// </summary>
 public static class OfflineEvaluator
@@ -232,24 +233,18 @@ public static class OfflineEvaluator
             var top = recommended[u].Take(k).ToArray();
             distinct.UnionWith(top);
             int hits = 0;
-            double dcg = 0, precisionSum = 0;
+            double precisionSum = 0;
             for (var rank = 1; rank <= top.Length; rank++)
             {
                 if (truth.Contains(top[rank - 1]))
                 {
                     hits++;
-                    dcg += 1 / Math.Log2(rank + 1);
                     precisionSum += (double)hits / rank;
                 }
             }
-            double ideal = 0;
-            for (var rank = 1; rank <= Math.Min(k, truth.Count); rank++)
-            {
-                ideal += 1 / Math.Log2(rank + 1);
-            }
             precision += (double)hits / k;
             recall += (double)hits / truth.Count;
-            ndcg += dcg / ideal;
+            ndcg += RankingMetrics.Ndcg(top, truth, k);
             map += precisionSum / truth.Count;
         }
         var n = Math.Max(users, 1);
@@ -276,7 +271,7 @@ public sealed class EvaluationRun(
     /// <summary>One user's full ranked list from <paramref name="source"/>, as the API would compute it on this model.</summary>
     public RankedList For(long userId, CandidateSource source = CandidateSource.Hybrid) =>
         engine.ForUser(Snapshot, userId, Histories.GetValueOrDefault(userId) ?? UserHistory.Empty,
-            demographics.GetValueOrDefault(userId) ?? new Demographics(), RecommendationFilters.None,
+            demographics.GetValueOrDefault(userId), RecommendationFilters.None,
             Model.Tuning.DataClock ?? DateTime.UtcNow, source);
 
     /// <summary>Every test user's top <paramref name="k"/> from <paramref name="source"/>, in <see cref="Users"/> order.</summary>

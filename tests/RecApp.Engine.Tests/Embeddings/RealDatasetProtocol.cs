@@ -1,3 +1,4 @@
+using RecApp.Engine.Metrics;
 using System.Globalization;
 using RecApp.Engine.Embeddings;
 using RecApp.Engine.Training;
@@ -136,16 +137,7 @@ internal sealed class RealDatasetProtocol
                 continue;
             }
             var top = recommend(u, k, split.TrainItems[u]);
-            double dcg = 0, ideal = 0;
-            for (var r = 0; r < Math.Min(k, top.Length); r++)
-            {
-                dcg += truth.Contains(top[r]) ? 1 / Math.Log2(r + 2) : 0;
-            }
-            for (var r = 0; r < Math.Min(k, truth.Count); r++)
-            {
-                ideal += 1 / Math.Log2(r + 2);
-            }
-            sum += dcg / ideal;
+            sum += RankingMetrics.Ndcg(top, truth, k);
             users++;
         }
         return users == 0 ? 0 : sum / users;

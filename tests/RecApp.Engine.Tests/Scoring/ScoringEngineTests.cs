@@ -38,7 +38,7 @@ public sealed class ScoringEngineTests
         Assert.Equal(200, two.ItemIds.Length);
         Assert.Equal(200, three.ItemIds.Length);
         // Cold users get the global popular order (minus nothing: no history, no demographics).
-        Assert.Equal(Snapshot.Popularity.Lists[new Segment()].Ids.Take(10), none.ItemIds.Take(10));
+        Assert.Equal(Snapshot.Popularity.Lists[new Demographics()].Ids.Take(10), none.ItemIds.Take(10));
     }
 
     [Fact]
@@ -152,7 +152,7 @@ public sealed class ScoringEngineTests
             new CatalogItem(1, "old", "x", [], 10, null, true, s_now.AddDays(-400)),
             new CatalogItem(2, "new", "x", [], 10, null, true, s_now.AddDays(-1)),
         };
-        var popularity = new PopularityModel(new Dictionary<Segment, ScoredIds> { [new Segment()] = new([1, 2], [1f, 1f]) });
+        var popularity = new PopularityModel(new Dictionary<Demographics, ScoredIds> { [new Demographics()] = new([1, 2], [1f, 1f]) });
         var snapshot = ModelSnapshot.Empty with { Catalog = Catalog.Create(items), Popularity = popularity };
         var boosted = new ScoringEngine(new RecommendationOptions { Scoring = { FreshnessBoost = 0.5f } }).Popular(snapshot, new Demographics(), RecommendationFilters.None, s_now);
         var plain = new ScoringEngine(new RecommendationOptions { Scoring = { FreshnessBoost = 0 } }).Popular(snapshot, new Demographics(), RecommendationFilters.None, s_now);
@@ -168,7 +168,7 @@ public sealed class ScoringEngineTests
         var snapshot = ModelSnapshot.Empty with
         {
             Catalog = Catalog.Create(items),
-            Popularity = new PopularityModel(new Dictionary<Segment, ScoredIds> { [new Segment(Category: "x")] = new([3, 2], [10f, 1f]) }),
+            Popularity = new PopularityModel(new Dictionary<Demographics, ScoredIds> { [new Demographics(Category: "x")] = new([3, 2], [10f, 1f]) }),
         };
         RankedList For(float boost) => new ScoringEngine(new RecommendationOptions { Scoring = { ContentPopularityBoost = boost, MaxCategoryShare = 1 } })
             .ForUser(snapshot, 1, Events(1), new Demographics(), RecommendationFilters.None, s_now);
@@ -188,7 +188,7 @@ public sealed class ScoringEngineTests
         {
             Catalog = Catalog.Create(items),
             ItemNeighbors = new ItemNeighborModel(neighbors, new Dictionary<long, ScoredIds>()),
-            Popularity = new PopularityModel(new Dictionary<Segment, ScoredIds> { [new Segment()] = new([11, 10], [1f, 0.01f]) }),
+            Popularity = new PopularityModel(new Dictionary<Demographics, ScoredIds> { [new Demographics()] = new([11, 10], [1f, 0.01f]) }),
         };
         var options = new RecommendationOptions
         { Scoring = { CollaborativeWeight = 0.5f, ContentWeight = 0, PopularityWeight = 0.4f, MaxCategoryShare = 1, ContentPopularityBoost = 0 }, Popularity = { TrendingWeight = 0 } };
@@ -208,7 +208,7 @@ public sealed class ScoringEngineTests
         var snapshot = ModelSnapshot.Empty with
         {
             Catalog = Catalog.Create(items),
-            Popularity = new PopularityModel(new Dictionary<Segment, ScoredIds> { [new Segment()] = new([1, 2], [1f, 0.9f]) }),
+            Popularity = new PopularityModel(new Dictionary<Demographics, ScoredIds> { [new Demographics()] = new([1, 2], [1f, 0.9f]) }),
             Trending = new TrendingModel(new ScoredIds([2], [3f]), new Dictionary<string, ScoredIds>()),
         };
         var lifted = new ScoringEngine(new RecommendationOptions { Popularity = { TrendingWeight = 0.2f } }).Popular(snapshot, new Demographics(), RecommendationFilters.None, s_now);
@@ -225,19 +225,19 @@ public sealed class ScoringEngineTests
         // A (gender, age) segment that is stored, and a geo too thin to narrow it further.
         var stored = Snapshot.Popularity.Lists.Keys.First(k => k is { GeoId: null, Gender: not null, AgeGroup: not null, Category: null });
         var thinGeo = Enumerable.Range(1, 100).First(g => !Snapshot.Popularity.Lists.ContainsKey(stored with { GeoId = g })
-            && !Snapshot.Popularity.Lists.ContainsKey(new Segment(g, stored.Gender)) && !Snapshot.Popularity.Lists.ContainsKey(new Segment(g, null, stored.AgeGroup)));
+            && !Snapshot.Popularity.Lists.ContainsKey(new Demographics(GeoId: g, Gender: stored.Gender)) && !Snapshot.Popularity.Lists.ContainsKey(new Demographics(GeoId: g, AgeGroup: stored.AgeGroup)));
         var segment = engine.Popular(Snapshot, new Demographics(stored.Gender, stored.AgeGroup, thinGeo), RecommendationFilters.None, s_now);
         var unknown = engine.Popular(Snapshot, new Demographics("x", "nobody", 999), RecommendationFilters.None, s_now);
         Assert.Equal(200, segment.ItemIds.Length);
         Assert.Equal(Snapshot.Popularity.Lists[stored].Ids.Take(20), segment.ItemIds.Take(20));
-        Assert.Equal(Snapshot.Popularity.Lists[new Segment()].Ids.Take(20), unknown.ItemIds.Take(20));
+        Assert.Equal(Snapshot.Popularity.Lists[new Demographics()].Ids.Take(20), unknown.ItemIds.Take(20));
     }
 
     [Fact]
     public void Similar_returns_neighbors_or_null_for_unknown_items()
     {
         var engine = new ScoringEngine(new RecommendationOptions());
-        var id = Snapshot.Popularity.Lists[new Segment()].Ids[0];
+        var id = Snapshot.Popularity.Lists[new Demographics()].Ids[0];
         var similar = engine.Similar(Snapshot, id)!;
         Assert.Equal(RecommendationAlgorithm.Similar, similar.Algorithm);
         Assert.NotEmpty(similar.ItemIds);

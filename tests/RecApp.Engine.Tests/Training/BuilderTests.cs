@@ -86,27 +86,27 @@ public sealed class BuilderTests
     public void Popularity_is_per_segment_with_thin_segments_left_out()
     {
         var model = PopularityBuilder.BuildPopularity(Small(), Plain(), s_now);
-        var global = model.Lists[new Segment()];
+        var global = model.Lists[new Demographics()];
         Assert.Equal([1L, 2L, 3L], global.Ids); // A and B tie at 3w: the smaller id first
         Assert.Equal(3 * s_w, global.Scores[0], 4);
         Assert.Equal(s_w, global.Scores[2], 4);
 
-        var women = model.Lists[new Segment(Gender: "f")];
+        var women = model.Lists[new Demographics(Gender: "f")];
         Assert.Equal([1L, 2L], women.Ids);
         Assert.Equal(2 * s_w, women.Scores[0], 4);
-        Assert.True(model.Lists.ContainsKey(new Segment(1, "f", "25-34")));
-        Assert.False(model.Lists.ContainsKey(new Segment(Gender: "m"))); // one user: thin
+        Assert.True(model.Lists.ContainsKey(new Demographics(GeoId: 1, Gender: "f", AgeGroup: "25-34")));
+        Assert.False(model.Lists.ContainsKey(new Demographics(Gender: "m"))); // one user: thin
 
-        Assert.Equal([3L], model.Lists[new Segment(Category: "y")].Ids);
-        Assert.Equal([1L, 2L], model.Lists[new Segment(Gender: "f", Category: "x")].Ids);
-        Assert.False(model.Lists.ContainsKey(new Segment(1, "f", "25-34", "x"))); // multi-dimension: filtered at read time
+        Assert.Equal([3L], model.Lists[new Demographics(Category: "y")].Ids);
+        Assert.Equal([1L, 2L], model.Lists[new Demographics(Gender: "f", Category: "x")].Ids);
+        Assert.False(model.Lists.ContainsKey(new Demographics(GeoId: 1, Gender: "f", AgeGroup: "25-34", Category: "x"))); // multi-dimension: filtered at read time
     }
 
     [Fact]
     public void Fallback_chain_goes_from_specific_to_global()
     {
-        var chain = Segment.FallbackChain(7, "f", null).ToArray();
-        Assert.Equal([new Segment(7, "f"), new Segment(7), new Segment(Gender: "f"), new Segment()], chain);
+        var chain = Demographics.FallbackChain(7, "f", null).ToArray();
+        Assert.Equal([new Demographics(GeoId: 7, Gender: "f"), new Demographics(GeoId: 7), new Demographics(Gender: "f"), new Demographics()], chain);
     }
 
     [Fact]
@@ -166,7 +166,7 @@ public sealed class BuilderTests
         var data = Small();
         var items = data.Items.Select(i => i.Id == 2 ? i with { Active = false } : i).ToArray();
         var model = GlobalModelBuilder.Build(new Dataset(items, data.Users, data.Interactions), Plain(), s_now);
-        Assert.DoesNotContain(2L, model.Popularity.Lists[new Segment()].Ids);
+        Assert.DoesNotContain(2L, model.Popularity.Lists[new Demographics()].Ids);
         Assert.DoesNotContain(2L, model.ItemNeighbors.Collaborative[1].Ids);
         Assert.DoesNotContain(2L, model.ItemNeighbors.Content[1].Ids);
         Assert.DoesNotContain(2L, model.UserNeighbors.Users[1].Items.Ids);

@@ -1,3 +1,4 @@
+using RecApp.Engine.Domain;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using RecApp.Engine;
@@ -17,7 +18,7 @@ public sealed class ModelStoreTests
     private static readonly DateTime s_now = new(2026, 11, 1, 0, 0, 0, DateTimeKind.Utc);
 
     private static PopularityModel Marked(float marker, int lists = 50) => new(Enumerable.Range(1, lists).ToDictionary(
-        g => new Segment(GeoId: g), _ => new ScoredIds([1, 2, 3], [marker, marker, marker])));
+        g => new Demographics(GeoId: g), _ => new ScoredIds([1, 2, 3], [marker, marker, marker])));
 
     [Fact]
     public async Task Every_part_round_trips_through_binary_copy()

@@ -1,11 +1,12 @@
-namespace RecApp.Engine.Model;
+namespace RecApp.Engine.Domain;
 
 /// <summary>
-/// A popularity segment; null means "any". Category narrows the item side, the rest the user side. The user-side
-/// dimensions are kept in the subsets of <see cref="Chain"/>, most specific first: a build stores a list per segment of
-/// each subset (when it has enough users), and a request falls back through the same order (<see cref="FallbackChain"/>).
+/// Who a list is for: a request's user parameters, and the key of a stored popular list (a segment); null means "any".
+/// Category narrows the item side, the rest the user side. The user-side dimensions are kept in the subsets of
+/// <see cref="Chain"/>, most specific first: a build stores a list per segment of each subset (when it has enough
+/// users), and a request falls back through the same order (<see cref="FallbackChain"/>).
 /// </summary>
-public readonly record struct Segment(int? GeoId = null, string? Gender = null, string? AgeGroup = null, string? Category = null)
+public readonly record struct Demographics(string? Gender = null, string? AgeGroup = null, int? GeoId = null, string? Category = null)
 {
     /// <summary>The user-side dimensions of each segment level, most specific first, ending with the global segment.</summary>
     internal static readonly SegmentDimensions[] Chain =
@@ -21,21 +22,21 @@ public readonly record struct Segment(int? GeoId = null, string? Gender = null, 
     ];
 
     /// <summary>The segment of these demographics at one level; null when the level needs a dimension they lack.</summary>
-    internal static Segment? At(SegmentDimensions level, int? geoId, string? gender, string? ageGroup)
+    internal static Demographics? At(SegmentDimensions level, int? geoId, string? gender, string? ageGroup)
     {
         if ((level.HasFlag(SegmentDimensions.Geo) && geoId is null) || (level.HasFlag(SegmentDimensions.Gender) && gender is null)
             || (level.HasFlag(SegmentDimensions.Age) && ageGroup is null))
         {
             return null;
         }
-        return new Segment(
-            level.HasFlag(SegmentDimensions.Geo) ? geoId : null,
-            level.HasFlag(SegmentDimensions.Gender) ? gender : null,
-            level.HasFlag(SegmentDimensions.Age) ? ageGroup : null);
+        return new Demographics(
+            GeoId: level.HasFlag(SegmentDimensions.Geo) ? geoId : null,
+            Gender: level.HasFlag(SegmentDimensions.Gender) ? gender : null,
+            AgeGroup: level.HasFlag(SegmentDimensions.Age) ? ageGroup : null);
     }
 
     /// <summary>Most specific first: the segments a request for these demographics tries, then the global segment.</summary>
-    public static IEnumerable<Segment> FallbackChain(int? geoId, string? gender, string? ageGroup)
+    public static IEnumerable<Demographics> FallbackChain(int? geoId, string? gender, string? ageGroup)
     {
         foreach (var level in Chain)
         {
