@@ -126,7 +126,7 @@ api_start() {  # $1 = a | b, $2 = port
 export -f refresher_start api_start pg_start as_postgres
 
 log "migrations and seed $DATA_SIZE (seed 42)"
-dotnet "$REFRESHER" seed --size "$DATA_SIZE" --seed 42 --if-empty
+dotnet "$REFRESHER" generate --size "$DATA_SIZE" --seed 42 --if-empty
 FAULTS_USERS=$(psql_ "SELECT max(id) FROM users") FAULTS_ITEMS=$(psql_ "SELECT max(id) FROM items")
 export FAULTS_USERS FAULTS_ITEMS
 

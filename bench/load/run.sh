@@ -70,10 +70,10 @@ done
 REFRESHER=src/RecApp.Refresher/bin/Release/net10.0/RecApp.Refresher.dll
 API=src/RecApp.Api/bin/Release/net10.0/RecApp.Api.dll
 
-# Schema and data. The seed verb applies the migrations first (DatabaseMigrator), so this line is the migration step;
+# Schema and data. The generate verb applies the migrations first (DatabaseMigrator), so this line is the migration step;
 # once migrations move to their own project, put that project's run here instead (one line) and keep the seed.
 log "migrations and seed S (seed 42)"
-dotnet "$REFRESHER" seed --size S --seed 42 --if-empty
+dotnet "$REFRESHER" generate --size S --seed 42 --if-empty
 
 log "model: the Refresher's start-up run of every job"
 dotnet "$REFRESHER" >"$WORK/refresher.log" 2>&1 & refresher=$!; pids+=("$refresher")

@@ -36,7 +36,7 @@ builder.AddProject<Projects.RecApp_Refresher>("refresher")
     .WithEnvironment("CACHE_CLEANUP_HOURS", cacheCleanupHours)
     .WithSourceDatabase(shop)
     // The demo data would be events in recdb, mixed into the shop's: with a source database the shop is the data.
-    .WithEnvironment("Refresher__SeedDemoDataWhenEmpty", shop is null ? "true" : "false")
+    .WithEnvironment("Refresher__LoadDemoDataWhenEmpty", shop is null ? "true" : "false")
     .WithEnvironment("Refresher__DemoDataSize", demoDataSize);
 
 // Two replicas behind Aspire's proxy (the cache has to stay correct across instances). The proxy listens on 5080, the

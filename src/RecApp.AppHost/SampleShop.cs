@@ -7,7 +7,7 @@ namespace RecApp.AppHost;
 /// database, <c>recdb</c>) or <c>sample</c>: a second database <c>maindb</c> on the same PostgreSQL server holding the
 /// sample shop (<c>samples/shop/sample-shop.sql</c>, created by the migration step through <c>maindb-owner</c>), which
 /// the Refresher and the API read as the SELECT-only role <c>shop_reader</c> through the mapping in
-/// <c>samples/shop/mapping.json</c>. The Refresher then seeds no demo data: the shop is the data.
+/// <c>samples/shop/mapping.json</c>. The Refresher then loads no demo data: the shop is the data.
 /// </summary>
 public sealed record SampleShop(
     IResourceBuilder<IResourceWithConnectionString> Owner,

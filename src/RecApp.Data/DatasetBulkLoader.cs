@@ -20,7 +20,7 @@ public sealed record BulkLoadResult(long Items, long Users, long Interactions, T
 /// <summary>
 /// Writes a <see cref="Dataset"/> into PostgreSQL with binary COPY, all in one transaction: a failure anywhere
 /// (a duplicate id, a constraint, a dropped connection, cancellation) leaves the database exactly as it was.
-/// When <c>interactions</c> is empty at the start (seeding a new database), its indexes are dropped and rebuilt
+/// When <c>interactions</c> is empty at the start (loading a new database), its indexes are dropped and rebuilt
 /// inside that transaction, since one sorted index build is much cheaper than millions of single inserts into it.
 /// Otherwise the rows are copied with the indexes in place: dropping an index takes an ACCESS EXCLUSIVE lock on the
 /// table until commit, which would block every history read of a live API for the whole load.
@@ -29,7 +29,7 @@ public sealed class DatasetBulkLoader(NpgsqlDataSource dataSource, ILogger<Datas
 {
     private const int ProgressEvery = 20_000;
 
-    /// <summary>True when the catalog is empty (what <c>seed --if-empty</c> and the demo seeding check).</summary>
+    /// <summary>True when the catalog is empty (what <c>generate --if-empty</c> and the demo data loading check).</summary>
     public async Task<bool> IsEmptyAsync(CancellationToken cancellationToken = default)
     {
         await using var command = dataSource.CreateCommand("SELECT NOT EXISTS (SELECT 1 FROM items)");

@@ -13,7 +13,7 @@ public static class RefresherExtensions
 {
     /// <summary>
     /// The Refresher worker: options (section <c>Refresher</c>, the service contract's environment names mapped onto it), leader election,
-    /// job history, on-demand requests, version announcements, demo seeding and the worker itself. The jobs are
+    /// job history, on-demand requests, version announcements, demo data loading and the worker itself. The jobs are
     /// every <see cref="RecApp.Refresher.Jobs.IModelJob"/> registered in the container.
     /// </summary>
     public static IHostApplicationBuilder AddRefresher(this IHostApplicationBuilder builder)
@@ -31,7 +31,7 @@ public static class RefresherExtensions
         builder.Services.AddSingleton<RefresherMetrics>();
         builder.Services.AddSingleton<RefreshRequestInbox>();
         builder.Services.AddSingleton<ModelVersionAnnouncer>();
-        builder.Services.AddSingleton<DemoDataSeeder>();
+        builder.Services.AddSingleton<DemoDataLoader>();
         builder.Services.AddHostedService<RefresherWorker>();
         return builder;
     }

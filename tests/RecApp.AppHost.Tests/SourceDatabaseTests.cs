@@ -35,6 +35,6 @@ public sealed class SourceDatabaseTests(SampleShopApplication application)
         Assert.Equal(("maindb", 200, 300), (data.GetProperty("source").GetString(), data.GetProperty("items").GetInt64(), data.GetProperty("users").GetInt64()));
         var items = popular.RootElement.GetProperty("items").Deserialize<long[]>()!;
         Assert.NotEmpty(items);
-        Assert.All(items, id => Assert.InRange(id, 1001, 1200)); // the shop's product ids: no demo data was seeded
+        Assert.All(items, id => Assert.InRange(id, 1001, 1200)); // the shop's product ids: no demo data was loaded
     }
 }

@@ -19,7 +19,7 @@ using Spectre.Console;
 namespace RecApp.Refresher.Cli;
 
 /// <summary>
-/// The Refresher's command line: no verb runs the worker; <c>seed</c> generates and loads synthetic data;
+/// The Refresher's command line: no verb runs the worker; <c>generate</c> generates and loads synthetic data;
 /// <c>import</c> loads MovieLens or generic files; <c>evaluate</c> measures the engine offline, in memory (with
 /// <c>--served-by</c>, through import, the build jobs and a running API: <see cref="EvaluateServedAction"/>). Data verbs read <c>ConnectionStrings:recdb</c> like the worker,
 /// apply migrations, and load in one transaction (a failure loads nothing).
@@ -34,13 +34,13 @@ public static class RefresherCommandLine
             TreatUnmatchedTokensAsErrors = false,
         };
         root.SetAction((_, cancellationToken) => runWorker(cancellationToken));
-        root.Subcommands.Add(SeedCommand());
+        root.Subcommands.Add(GenerateCommand());
         root.Subcommands.Add(ImportCommand());
         root.Subcommands.Add(EvaluateCommand());
         return root;
     }
 
-    private static Command SeedCommand()
+    private static Command GenerateCommand()
     {
         var size = new Option<string>("--size")
         {
@@ -54,7 +54,7 @@ public static class RefresherCommandLine
         {
             Description = $"UTC date the generated history ends at (default {SyntheticDatasetOptions.DefaultReferenceEnd:yyyy-MM-dd}, fixed for reproducibility).",
         };
-        var command = new Command("seed", "Generate synthetic catalog, users and interactions and bulk-load them.") { size, seed, ifEmpty, end };
+        var command = new Command("generate", "Generate synthetic catalog, users and interactions and bulk-load them.") { size, seed, ifEmpty, end };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             using var host = BuildToolHost();
@@ -255,7 +255,7 @@ public static class RefresherCommandLine
     {
         var builder = ToolHostBuilder();
         builder.AddPostgresDataSource("recdb");
-        builder.Services.AddSingleton<DatabaseMigrator>(); // seed and import apply the schema themselves (PrepareAsync)
+        builder.Services.AddSingleton<DatabaseMigrator>(); // generate and import apply the schema themselves (PrepareAsync)
         builder.Services.AddSingleton<DatasetBulkLoader>();
         addServices?.Invoke(builder.Services);
         return builder.Build();

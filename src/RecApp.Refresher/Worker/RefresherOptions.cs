@@ -49,7 +49,7 @@ public sealed class RefresherOptions
     public TimeSpan FailedJobRetryDelay { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>When the catalog is empty at start-up, generate and load demo data before the first jobs.</summary>
-    public bool SeedDemoDataWhenEmpty { get; set; }
+    public bool LoadDemoDataWhenEmpty { get; set; }
 
     /// <summary>Size of the demo data: <c>tiny</c>, <c>S</c> or <c>L</c>.</summary>
     [KnownDemoDataSize]

@@ -19,7 +19,7 @@ public sealed class RefresherWorker(
     JobRunStore history,
     RefreshRequestInbox inbox,
     ModelVersionAnnouncer announcer,
-    DemoDataSeeder demoData,
+    DemoDataLoader demoData,
     ModelStore store,
     TimeProvider time,
     RefresherMetrics metrics,
@@ -74,7 +74,7 @@ public sealed class RefresherWorker(
         {
             logger.LogWarning("Marked model versions {Versions} left 'building' by a previous leader as failed.", builds);
         }
-        await demoData.SeedIfEmptyAsync(cancellationToken);
+        await demoData.LoadIfEmptyAsync(cancellationToken);
 
         var next = await InitialScheduleAsync(cancellationToken);
         while (true)

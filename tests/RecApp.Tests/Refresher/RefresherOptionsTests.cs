@@ -39,7 +39,7 @@ public sealed class RefresherOptionsTests
         Assert.Equal(TimeSpan.FromMinutes(60), options.IntervalFor("similarities"));
         Assert.Equal(TimeSpan.FromHours(6), options.IntervalFor("cleanup"));
         Assert.Null(options.IntervalFor("something-else"));
-        Assert.False(options.SeedDemoDataWhenEmpty);
+        Assert.False(options.LoadDemoDataWhenEmpty);
         Assert.Equal("S", options.DemoDataSize);
     }
 

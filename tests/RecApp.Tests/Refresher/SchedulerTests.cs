@@ -100,7 +100,7 @@ public sealed class SchedulerTests
         popular.BeforeReturn = async () => itemsSeenByJob = await ScalarAsync<long>(database, "SELECT count(*) FROM items");
         await using var refresher = await StartAsync(database, "solo", [popular], new Dictionary<string, string>
         {
-            ["Refresher:SeedDemoDataWhenEmpty"] = "true",
+            ["Refresher:LoadDemoDataWhenEmpty"] = "true",
             ["Refresher:DemoDataSize"] = "tiny",
         });
 

@@ -6,17 +6,17 @@ using RecApp.Data;
 namespace RecApp.Refresher.Worker;
 
 /// <summary>
-/// Development convenience: when <see cref="RefresherOptions.SeedDemoDataWhenEmpty"/> is on and the catalog is
+/// Development convenience: when <see cref="RefresherOptions.LoadDemoDataWhenEmpty"/> is on and the catalog is
 /// empty, generates synthetic data and loads it, so a fresh <c>./dev.sh run</c> shows real recommendations.
 /// The history ends at today's midnight (UTC) so trending has recent data; the seed keeps it reproducible per day.
 /// </summary>
-public sealed class DemoDataSeeder(DatasetBulkLoader loader, IOptions<RefresherOptions> options, TimeProvider time, ILogger<DemoDataSeeder> logger)
+public sealed class DemoDataLoader(DatasetBulkLoader loader, IOptions<RefresherOptions> options, TimeProvider time, ILogger<DemoDataLoader> logger)
 {
     /// <summary>True when it loaded data.</summary>
-    public async Task<bool> SeedIfEmptyAsync(CancellationToken cancellationToken)
+    public async Task<bool> LoadIfEmptyAsync(CancellationToken cancellationToken)
     {
         var settings = options.Value;
-        if (!settings.SeedDemoDataWhenEmpty || !await loader.IsEmptyAsync(cancellationToken))
+        if (!settings.LoadDemoDataWhenEmpty || !await loader.IsEmptyAsync(cancellationToken))
         {
             return false;
         }
