@@ -32,13 +32,13 @@ public sealed class RecommendationOptionsTests
     [Theory]
     [InlineData("12", 12)]
     [InlineData(" 12 # neighbours per user", 12)]
-    public void The_seed_name_applies_with_a_trailing_comment(string raw, int expected)
+    public void The_contract_name_applies_with_a_trailing_comment(string raw, int expected)
     {
         Assert.Equal(expected, Resolve(new() { ["MAX_SIMILAR_USERS"] = raw }).Neighbors.MaxSimilarUsers);
     }
 
     [Fact]
-    public void The_dotnet_key_wins_and_then_the_seed_name_is_not_parsed()
+    public void The_dotnet_key_wins_and_then_the_contract_name_is_not_parsed()
     {
         var options = Resolve(new() { ["MAX_SIMILAR_USERS"] = "not a number", ["Recommendations:Neighbors:MaxSimilarUsers"] = "7" });
         Assert.Equal(7, options.Neighbors.MaxSimilarUsers);

@@ -16,7 +16,7 @@ public sealed class ContractEnvironmentNamesTests
     }
 
     [Fact]
-    public void Seed_names_become_their_keys_in_the_keys_units()
+    public void Contract_names_become_their_keys_in_the_keys_units()
     {
         var configuration = Configuration(new()
         {
@@ -30,8 +30,8 @@ public sealed class ContractEnvironmentNamesTests
         Assert.Equal(TimeSpan.FromSeconds(90), configuration.GetValue<TimeSpan>("Refresher:SimilaritiesRefreshInterval"));
         Assert.Equal(TimeSpan.FromHours(2), configuration.GetValue<TimeSpan>("Refresher:CleanupInterval"));
         // The engine's key, so RecommendationOptions can bind it like any other.
-        Assert.Equal(12, configuration.GetSection("Recommendations").GetValue<int>("MaxSimilarUsers"));
-        Assert.Contains("MaxSimilarUsers", configuration.GetSection("Recommendations").GetChildren().Select(c => c.Key));
+        Assert.Equal(12, configuration.GetSection("Recommendations:Neighbors").GetValue<int>("MaxSimilarUsers"));
+        Assert.Contains("MaxSimilarUsers", configuration.GetSection("Recommendations:Neighbors").GetChildren().Select(c => c.Key));
     }
 
     [Fact]
@@ -45,14 +45,14 @@ public sealed class ContractEnvironmentNamesTests
     }
 
     [Fact]
-    public void Every_seed_name_maps_to_one_key()
+    public void Every_contract_name_maps_to_one_key()
     {
         Assert.Equal(ContractEnvironmentNames.All.Count, ContractEnvironmentNames.All.Select(n => n.Name).Distinct().Count());
         Assert.Equal(ContractEnvironmentNames.All.Count, ContractEnvironmentNames.All.Select(n => n.Key).Distinct(StringComparer.OrdinalIgnoreCase).Count());
     }
 
     [Fact]
-    public void A_bad_seed_value_names_the_seed_setting()
+    public void A_bad_contract_value_names_the_contract_setting()
     {
         var configuration = Configuration(new() { ["DEFAULT_PAGE_SIZE"] = "twenty" });
 
