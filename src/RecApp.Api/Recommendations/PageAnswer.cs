@@ -17,8 +17,9 @@ namespace RecApp.Api.Recommendations;
 /// </summary>
 internal static class PageAnswer
 {
+    /// <summary>The page as a response; the caller records it as the arm's exposure (<see cref="ExperimentArm.Record"/>).</summary>
     public static RecommendationResponse Cut(
-        CachedList cached, RecApp.Engine.Model.Catalog catalog, RecommendationFilters filters, int page, int limit, long started)
+        CachedList cached, RecApp.Engine.Model.Catalog catalog, RecommendationFilters filters, int page, int limit, double elapsedMs)
     {
         var ids = cached.List.ItemIds;
         var skip = (long)(page - 1) * limit;
@@ -37,12 +38,10 @@ internal static class PageAnswer
             servable++;
         }
         var totalPages = (int)((servable + limit - 1) / limit);
-        long[] shown = [.. items];
-        cached.Arm?.Record(shown);
         return new RecommendationResponse(
-            shown,
+            [.. items],
             new Pagination(page, limit, totalPages, page < totalPages, page > 1),
-            ElapsedMs(started),
+            elapsedMs,
             cached.List.Algorithm.ToWireName(),
             cached.CacheHit,
             cached.List.ModelVersion,

@@ -24,7 +24,6 @@ public static class RecommendationEndpoints
     public static IEndpointRouteBuilder MapRecommendationEndpoints(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("").WithTags("Recommendations").RequireRateLimiting(ClientRateLimiting.Policy)
-            .AddEndpointFilter<ExperimentHeader>()
             .ProducesValidationProblem();
 
         group.MapPost("/popular", PopularAsync)
@@ -41,8 +40,8 @@ public static class RecommendationEndpoints
         return app;
     }
 
-    private static async Task<Ok<RecommendationResponse>> PopularAsync(
-        PopularRequest body, RankedListCache lists, IGlobalModel model, IOptionsMonitor<ApiOptions> options,
+    private static async Task<PageResult> PopularAsync(
+        PopularRequest body, RankedListCache lists, PageBodies pages, IGlobalModel model, IOptionsMonitor<ApiOptions> options,
         CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
@@ -51,37 +50,37 @@ public static class RecommendationEndpoints
         var (page, limit) = Paging.Resolve(body.Pagination?.Page, body.Pagination?.Limit, settings);
         var snapshot = model.Current; // once per request: the list and the page cut from it see the same model
         var cached = await lists.PopularAsync(snapshot, (body.UserParams ?? new UserParams()).ToDemographics(settings), filters, cancellationToken);
-        return TypedResults.Ok(PageAnswer.Cut(cached, snapshot.Catalog, filters, page, limit, started));
+        return pages.Serve(cached, snapshot.Catalog, filters, page, limit, started);
     }
 
-    private static Task<Ok<RecommendationResponse>> PersonalizedAsync(
-        PersonalizedRequest body, RankedListCache lists, IGlobalModel model, IOptionsMonitor<ApiOptions> options,
+    private static Task<PageResult> PersonalizedAsync(
+        PersonalizedRequest body, RankedListCache lists, PageBodies pages, IGlobalModel model, IOptionsMonitor<ApiOptions> options,
         CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         var filters = body.Filters?.ToFilters(body.GeoId) ?? PriceRange.Filters(null, null, null, body.GeoId);
         var (page, limit) = Paging.Resolve(body.Pagination?.Page, body.Pagination?.Limit, options.CurrentValue);
-        return ForUserAsync(body.UserId!.Value, filters, page, limit, lists, model, started, cancellationToken);
+        return ForUserAsync(body.UserId!.Value, filters, page, limit, lists, pages, model, started, cancellationToken);
     }
 
-    private static Task<Ok<RecommendationResponse>> UserRecommendationsAsync(
-        [AsParameters] UserRecommendationsQuery query, RankedListCache lists, IGlobalModel model,
+    private static Task<PageResult> UserRecommendationsAsync(
+        [AsParameters] UserRecommendationsQuery query, RankedListCache lists, PageBodies pages, IGlobalModel model,
         IOptionsMonitor<ApiOptions> options, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         var filters = PriceRange.Filters(query.PriceFrom, query.PriceTo, query.Category, query.GeoId);
         var (page, limit) = Paging.Resolve(query.Page, query.Limit, options.CurrentValue);
-        return ForUserAsync(query.UserId, filters, page, limit, lists, model, started, cancellationToken);
+        return ForUserAsync(query.UserId, filters, page, limit, lists, pages, model, started, cancellationToken);
     }
 
     /// <summary>What <c>POST /personalized</c> and <c>GET /users/{id}/recommendations</c> share once their inputs are read.</summary>
-    private static async Task<Ok<RecommendationResponse>> ForUserAsync(
-        long userId, RecommendationFilters filters, int page, int limit, RankedListCache lists,
+    private static async Task<PageResult> ForUserAsync(
+        long userId, RecommendationFilters filters, int page, int limit, RankedListCache lists, PageBodies pages,
         IGlobalModel model, long started, CancellationToken cancellationToken)
     {
         var snapshot = model.Current;
         var cached = await ForUserOrFallbackAsync(userId, filters, lists, snapshot, cancellationToken);
-        return TypedResults.Ok(PageAnswer.Cut(cached, snapshot.Catalog, filters, page, limit, started));
+        return pages.Serve(cached, snapshot.Catalog, filters, page, limit, started);
     }
 
     /// <summary>
@@ -99,8 +98,8 @@ public static class RecommendationEndpoints
         return lists.PopularAsync(snapshot, new Demographics(), filters, cancellationToken);
     }
 
-    private static async Task<Results<Ok<RecommendationResponse>, ProblemHttpResult>> SimilarAsync(
-        [AsParameters] SimilarItemsQuery query, RankedListCache lists, IGlobalModel model,
+    private static async Task<Results<PageResult, ProblemHttpResult>> SimilarAsync(
+        [AsParameters] SimilarItemsQuery query, RankedListCache lists, PageBodies pages, IGlobalModel model,
         IOptionsMonitor<ApiOptions> options, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
@@ -114,7 +113,7 @@ public static class RecommendationEndpoints
         try
         {
             var cached = await lists.SimilarAsync(snapshot, query.ItemId, cancellationToken);
-            return TypedResults.Ok(PageAnswer.Cut(cached, snapshot.Catalog, RecommendationFilters.None, page, limit, started));
+            return pages.Serve(cached, snapshot.Catalog, RecommendationFilters.None, page, limit, started);
         }
         catch (UnknownItemException)
         {
@@ -145,7 +144,8 @@ public static class RecommendationEndpoints
         var results = new BatchEntry[userIds.Length];
         for (var i = 0; i < results.Length; i++)
         {
-            var answer = PageAnswer.Cut(lookups[i], catalog, RecommendationFilters.None, 1, limit, started);
+            var answer = PageAnswer.Cut(lookups[i], catalog, RecommendationFilters.None, 1, limit, PageAnswer.ElapsedMs(started));
+            lookups[i].Arm?.Record(answer.Items);
             results[i] = new BatchEntry(userIds[i], answer.Items, answer.AlgorithmUsed, answer.CacheHit, answer.ModelVersion, answer.Degraded);
         }
         return TypedResults.Ok(new BatchResponse(results, PageAnswer.ElapsedMs(started)));

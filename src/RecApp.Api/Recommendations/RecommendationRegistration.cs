@@ -25,6 +25,7 @@ public static class RecommendationRegistration
         builder.Services.AddSingleton<DatabaseBreaker>();
         builder.Services.AddSingleton<IUserReadGuard>(services => services.GetRequiredService<DatabaseBreaker>()); // the engine's history read
         builder.Services.AddSingleton<RankedListCache>();
+        builder.Services.AddSingleton<PageBodies>();
         builder.Services.AddSingleton<CacheWarmer>();
         builder.Services.AddHostedService<ModelVersionFeed>();
         builder.Services.AddHealthChecks().AddCheck<ModelHealthCheck>("model", tags: [ServiceDefaultsExtensions.ReadyTag]);
