@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Load and resilience check of the API on the S dataset, every figure of docs/PERFORMANCE.md's summary in one run:
 #   (a) /alive next to cache hits, alternating, 2 rounds     (b) cache misses at 1, 2, 4 connections
+#   (b') miss-heavy: 64 connections, every request a different user over all of S (misses across every tier)
 #   (c) cross-instance eviction and item deactivation (A writes, B is probed)
 #   (d) Redis killed under load, then restarted              (e) Redis hung (SIGSTOP) under load, then resumed
-# Self-contained: its own PostgreSQL cluster and redis-server on free loopback ports in a temporary directory, the
+# Self-contained (bench/load/stack.sh): its own PostgreSQL cluster and redis-server on free loopback ports in a temporary directory, the
 # Release builds of the API and the Refresher, two API instances; everything is stopped and deleted on exit.
 # Prints a summary block at the end, ready to paste. Knobs: DURATION (wrk runs, default 10s), OUTAGE_DURATION
 # (default 20, seconds), ROUNDS (cross-instance rounds, default 50), BENCH_RESULTS (a directory to keep raw results),
@@ -17,81 +18,14 @@ API_LOG_LEVEL=${API_LOG_LEVEL:-Warning}
 export SLOW_MS=250   # Caching:DistributedCacheHardTimeout's default: no request should wait on Redis longer
 BENCH_LOAD="$(pwd)/bench/load"
 
-# shellcheck source=../../scripts/local-servers.sh
-. scripts/local-servers.sh
-bench_need wrk redis-server postgresql
-
-WORK=$(mktemp -d /tmp/recapp-bench.XXXXXX)
-chmod 755 "$WORK"
-RESULTS=$WORK/results
-mkdir -p "$RESULTS"
-PG_PORT=$(free_port) REDIS_PORT=$(free_port) A_PORT=$(free_port) B_PORT=$(free_port)
-A=http://127.0.0.1:$A_PORT B=http://127.0.0.1:$B_PORT
-pids=()
-cleanup() {
-  set +e
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-  wait 2>/dev/null
-  if [ -f "$WORK/redis.pid" ]; then kill -CONT "$(cat "$WORK/redis.pid")" 2>/dev/null; kill "$(cat "$WORK/redis.pid")" 2>/dev/null; fi
-  pg_stop "$WORK/pg" immediate
-  [ -n "${BENCH_RESULTS:-}" ] && mkdir -p "$BENCH_RESULTS" && cp -r "$RESULTS"/. "$BENCH_RESULTS"/
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
+# shellcheck source=stack.sh
+. "$BENCH_LOAD/stack.sh"
 {
-  echo "date=$(date -u '+%Y-%m-%d %H:%M UTC')"
-  echo "commit=$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src bench || echo '+changes')"
-  echo "cpus=$(nproc)"
-  echo "load_start=$(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "slow_ms=$SLOW_MS"
   echo "outage_s=$OUTAGE_DURATION"
-  echo "log_level=$API_LOG_LEVEL"
-} >"$RESULTS/meta"
-
-log "PostgreSQL and Redis in $WORK (ports $PG_PORT, $REDIS_PORT)"
-pg_create "$WORK/pg"
-pg_start "$WORK/pg" "$PG_PORT"
-pg_ensure_database "$PG_PORT" recdb
-redis_start
-psql_() { psql -h 127.0.0.1 -p "$PG_PORT" -U recapp -d recdb -tAc "$1"; }
-
-export ConnectionStrings__recdb="Host=127.0.0.1;Port=$PG_PORT;Username=recapp;Database=recdb"
-export ConnectionStrings__redis="127.0.0.1:$REDIS_PORT"
-export DOTNET_ENVIRONMENT=Production ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=$API_LOG_LEVEL
-# Lists are computed on demand only (no start-up warm-up), so "a user not asked for before" is a miss everywhere.
-export Admin__ApiKey=perf-key RateLimiting__Enabled=false Api__WarmUsers=0
-
-log "Release build"
-for project in src/RecApp.Api src/RecApp.Refresher; do
-  dotnet build "$project" -c Release -v quiet -nologo >"$WORK/build.log" 2>&1 || { cat "$WORK/build.log"; exit 1; }
-done
-REFRESHER=src/RecApp.Refresher/bin/Release/net10.0/RecApp.Refresher.dll
-API=src/RecApp.Api/bin/Release/net10.0/RecApp.Api.dll
-
-# Schema and data. The generate verb applies the migrations first (DatabaseMigrator), so this line is the migration step;
-# once migrations move to their own project, put that project's run here instead (one line) and keep the seed.
-log "migrations and seed S (seed 42)"
-dotnet "$REFRESHER" generate --size S --seed 42 --if-empty
-
-log "model: the Refresher's start-up run of every job"
-dotnet "$REFRESHER" >"$WORK/refresher.log" 2>&1 & refresher=$!; pids+=("$refresher")
-echo "load_model=$(load_avg)" >>"$RESULTS/meta"
-jobs_done() { [ "$(psql_ "SELECT count(*) FROM job_runs WHERE status = 'succeeded'" 2>/dev/null || echo 0)" -ge 4 ]; }
-wait_for 600 "$refresher" "$WORK/refresher.log" jobs_done
-psql_ "SELECT job || ': ' || duration_ms || ' ms' FROM job_runs WHERE status = 'succeeded' ORDER BY id"
-echo "model_build_s=$(psql_ "SELECT round(extract(epoch FROM max(finished_at) - min(started_at))::numeric, 1) FROM job_runs")" >>"$RESULTS/meta"
-echo "model_jobs=$(psql_ "SELECT string_agg(job || ' ' || round(duration_ms / 1000.0, 1) || ' s', ', ' ORDER BY id) FROM job_runs")" >>"$RESULTS/meta"
-kill "$refresher"; wait "$refresher" 2>/dev/null || true
-
-api_start() {  # $1 = port; answers once it serves a personalized list from the model
-  ASPNETCORE_URLS=http://127.0.0.1:$1 dotnet "$API" >"$WORK/api-$1.log" 2>&1 & pids+=($!)
-  wait_for 120 "$!" "$WORK/api-$1.log" sh -c "curl -fs http://127.0.0.1:$1/users/123/recommendations?limit=20 | grep -q '\"model_version\":[1-9]'"
-}
+  echo "slow_ms=$SLOW_MS"
+} >>"$RESULTS/meta"
 api_start "$A_PORT"
 HIT="/users/123/recommendations?limit=20"
-wrk_() { wrk --timeout 10s -s "$BENCH_LOAD/report.lua" "$@"; }   # prints, and its last line is RESULT ...
 
 # (a) Same process, same minute: /alive and a cache hit alternate, so a busy machine hits both alike.
 log "(a) warm-up, not reported (JIT, connection pools)"
@@ -109,6 +43,14 @@ for connections in 1 2 4; do
   log "(b) cache miss, $connections connection(s)"
   wrk --timeout 10s -t1 -c"$connections" -d"$DURATION" -s "$BENCH_LOAD/miss.lua" "$A" | tee "$RESULTS/miss_$connections"
 done
+
+# (b') Miss-heavy: 64 connections over all users of S in a scrambled order, each user once; then the cache is cleared
+# again so that (c) starts from the state it always had.
+curl -fs -X POST -H "X-Admin-Key: perf-key" "$A/admin/cache/clear" >/dev/null
+echo "load_miss_heavy=$(load_avg)" >>"$RESULTS/meta"
+log "(b') miss-heavy: 64 connections, every request a different user"
+wrk --timeout 10s -t2 -c64 -d"$DURATION" -s "$BENCH_LOAD/miss-all.lua" "$A" | tee "$RESULTS/miss_heavy"
+curl -fs -X POST -H "X-Admin-Key: perf-key" "$A/admin/cache/clear" >/dev/null
 
 # (c) A second instance on the same PostgreSQL and Redis; users 30001.. are untouched by (b).
 api_start "$B_PORT"
@@ -150,6 +92,14 @@ outage() {  # $1 = control | kill | hang, $2 = first probe user (recovery), $3 =
 outage control 0 0
 outage kill 31001 35001
 outage hang 33001 37001
+
+# Each API instance's resident memory after everything above (the L1 holds at most Caching:MaximumLocalEntries lists).
+{
+  echo "rss_a_mb=$(($(awk '/VmRSS/ {print $2}' "/proc/$(cat "$WORK/api-$A_PORT.pid")/status") / 1024))"
+  echo "rss_b_mb=$(($(awk '/VmRSS/ {print $2}' "/proc/$(cat "$WORK/api-$B_PORT.pid")/status") / 1024))"
+  echo "l1_budget=${Caching__MaximumLocalEntries:-10000}"
+  curl -fs "$A/stats" | python3 -c 'import json,sys; c=json.load(sys.stdin)["cache"]; t=c["tiers"]; print("cache_a=hit rate %.2f: %d L1 hits, %d L2 hits, %d engine runs" % (c["total"]["hit_rate"], t["l1_hits"], t["l2_hits"], t["factory_runs"]))' || echo "cache_a=?"
+} >>"$RESULTS/meta"
 
 echo
 echo "==== summary: paste into docs/PERFORMANCE.md ===="

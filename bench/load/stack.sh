@@ -1,0 +1,77 @@
+# The stack both load scripts run on (sourced by bench/load/run.sh and bench/load/memory.sh, never run): its own
+# PostgreSQL cluster and redis-server on free loopback ports in a temporary directory, migrations and the S dataset
+# (seed 42), the model from the Refresher's start-up run, and the Release API, started per instance with api_start.
+# Expects: cwd = the repository root, BENCH_LOAD, API_LOG_LEVEL. Sets: WORK, RESULTS (meta holds the run's facts),
+# PG_PORT, REDIS_PORT, A_PORT, B_PORT, A, B, pids (stopped on exit), psql_, api_start PORT, wrk_.
+# shellcheck source=../../scripts/local-servers.sh
+. scripts/local-servers.sh
+bench_need wrk redis-server postgresql
+
+WORK=$(mktemp -d /tmp/recapp-bench.XXXXXX)
+chmod 755 "$WORK"
+RESULTS=$WORK/results
+mkdir -p "$RESULTS"
+PG_PORT=$(free_port) REDIS_PORT=$(free_port) A_PORT=$(free_port) B_PORT=$(free_port)
+A=http://127.0.0.1:$A_PORT B=http://127.0.0.1:$B_PORT
+pids=()
+cleanup() {
+  set +e
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+  wait 2>/dev/null
+  if [ -f "$WORK/redis.pid" ]; then kill -CONT "$(cat "$WORK/redis.pid")" 2>/dev/null; kill "$(cat "$WORK/redis.pid")" 2>/dev/null; fi
+  pg_stop "$WORK/pg" immediate
+  [ -n "${BENCH_RESULTS:-}" ] && mkdir -p "$BENCH_RESULTS" && cp -r "$RESULTS"/. "$BENCH_RESULTS"/
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+{
+  echo "date=$(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo "commit=$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src bench || echo '+changes')"
+  echo "cpus=$(nproc)"
+  echo "load_start=$(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "log_level=$API_LOG_LEVEL"
+} >"$RESULTS/meta"
+
+log "PostgreSQL and Redis in $WORK (ports $PG_PORT, $REDIS_PORT)"
+pg_create "$WORK/pg"
+pg_start "$WORK/pg" "$PG_PORT"
+pg_ensure_database "$PG_PORT" recdb
+redis_start
+psql_() { psql -h 127.0.0.1 -p "$PG_PORT" -U recapp -d recdb -tAc "$1"; }
+
+export ConnectionStrings__recdb="Host=127.0.0.1;Port=$PG_PORT;Username=recapp;Database=recdb"
+export ConnectionStrings__redis="127.0.0.1:$REDIS_PORT"
+export DOTNET_ENVIRONMENT=Production ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=$API_LOG_LEVEL
+# Lists are computed on demand only (no start-up warm-up), so "a user not asked for before" is a miss everywhere.
+export Admin__ApiKey=perf-key RateLimiting__Enabled=false Api__WarmUsers=0
+
+log "Release build"
+for project in src/RecApp.Api src/RecApp.Refresher; do
+  dotnet build "$project" -c Release -v quiet -nologo >"$WORK/build.log" 2>&1 || { cat "$WORK/build.log"; exit 1; }
+done
+REFRESHER=src/RecApp.Refresher/bin/Release/net10.0/RecApp.Refresher.dll
+API=src/RecApp.Api/bin/Release/net10.0/RecApp.Api.dll
+
+# Schema and data. The generate verb applies the migrations first (DatabaseMigrator), so this line is the migration step;
+# once migrations move to their own project, put that project's run here instead (one line) and keep the seed.
+log "migrations and seed S (seed 42)"
+dotnet "$REFRESHER" generate --size S --seed 42 --if-empty
+
+log "model: the Refresher's start-up run of every job"
+dotnet "$REFRESHER" >"$WORK/refresher.log" 2>&1 & refresher=$!; pids+=("$refresher")
+echo "load_model=$(load_avg)" >>"$RESULTS/meta"
+jobs_done() { [ "$(psql_ "SELECT count(*) FROM job_runs WHERE status = 'succeeded'" 2>/dev/null || echo 0)" -ge 4 ]; }
+wait_for 600 "$refresher" "$WORK/refresher.log" jobs_done
+psql_ "SELECT job || ': ' || duration_ms || ' ms' FROM job_runs WHERE status = 'succeeded' ORDER BY id"
+echo "model_build_s=$(psql_ "SELECT round(extract(epoch FROM max(finished_at) - min(started_at))::numeric, 1) FROM job_runs")" >>"$RESULTS/meta"
+echo "model_jobs=$(psql_ "SELECT string_agg(job || ' ' || round(duration_ms / 1000.0, 1) || ' s', ', ' ORDER BY id) FROM job_runs")" >>"$RESULTS/meta"
+kill "$refresher"; wait "$refresher" 2>/dev/null || true
+
+api_start() {  # $1 = port; answers once it serves a personalized list from the model
+  ASPNETCORE_URLS=http://127.0.0.1:$1 dotnet "$API" >"$WORK/api-$1.log" 2>&1 & pids+=($!)
+  echo $! >"$WORK/api-$1.pid"
+  wait_for 120 "$!" "$WORK/api-$1.log" sh -c "curl -fs http://127.0.0.1:$1/users/123/recommendations?limit=20 | grep -q '\"model_version\":[1-9]'"
+}
+wrk_() { wrk --timeout 10s -s "$BENCH_LOAD/report.lua" "$@"; }   # prints, and its last line is RESULT ...
