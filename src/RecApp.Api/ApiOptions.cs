@@ -47,6 +47,14 @@ public sealed class ApiOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:00.010", "1.00:00:00", ErrorMessage = "Api:ModelPollInterval must be between 10 ms and 1 day.")]
     public TimeSpan ModelPollInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Most engine runs (cache misses: history read plus scoring) at once; the rest wait their turn in order. Scoring
+    /// is CPU work, so more runs than cores only make each slower, and a run queued behind them would start its
+    /// bounded database read late and fall back to the popular list. 0: twice the processor count.
+    /// </summary>
+    [Range(0, 1024, ErrorMessage = "Api:MaxConcurrentEngineRuns must be between 0 (twice the processor count) and 1024.")]
+    public int MaxConcurrentEngineRuns { get; set; }
+
     /// <summary>Accepted values of <c>user_params.gender</c>.</summary>
     [MinLength(1, ErrorMessage = "Api:Genders must name at least one value.")]
     public string[] Genders { get; set; } = ["f", "m"];

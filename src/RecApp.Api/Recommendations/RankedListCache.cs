@@ -2,6 +2,7 @@ using System.Collections;
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.CompilerServices;
+using System.Threading.RateLimiting;
 using Microsoft.Extensions.Caching.Hybrid;
 using Microsoft.Extensions.Options;
 using RecApp.Api.Experiments;
@@ -63,6 +64,14 @@ public sealed class RankedListCache(
 
     private EntryOptions? _entries;
 
+    /// <summary>Engine runs at once (<see cref="ApiOptions.MaxConcurrentEngineRuns"/>); the rest queue, oldest first.</summary>
+    private readonly ConcurrencyLimiter _engineRuns = new(new ConcurrencyLimiterOptions
+    {
+        PermitLimit = options.CurrentValue.MaxConcurrentEngineRuns is > 0 and var limit ? limit : 2 * Environment.ProcessorCount,
+        QueueLimit = int.MaxValue,
+        QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+    });
+
     public static string UserTag(long userId) => "user:" + userId.ToString(CultureInfo.InvariantCulture);
 
     public static string ItemTag(long itemId) => "item:" + itemId.ToString(CultureInfo.InvariantCulture);
@@ -99,7 +108,7 @@ public sealed class RankedListCache(
         var arm = experiments.ArmFor(ExperimentSurface.Personalized, userId);
         // The engine bounds its history read with the DatabaseBreaker (IUserReadGuard); scoring is not bounded.
         var lookup = new Lookup<(ModelSnapshot Snapshot, long UserId, RecommendationFilters Filters)>(
-            arm?.Recommender ?? recommender, (snapshot, userId, filters), static a => UserTag(a.UserId), PersonalizedTag,
+            _engineRuns, arm?.Recommender ?? recommender, (snapshot, userId, filters), static a => UserTag(a.UserId), PersonalizedTag,
             static async (r, a, ct) => await r.ForUserAsync(a.Snapshot, a.UserId, a.Filters, ct),
             arm?.Tag);
         var key = UserKey(userId, snapshot.Version, filters);
@@ -127,7 +136,7 @@ public sealed class RankedListCache(
     {
         var segment = SegmentOf(demographics);
         var lookup = new Lookup<(ModelSnapshot Snapshot, Demographics Demographics, RecommendationFilters Filters, string Segment)>(
-            recommender, (snapshot, demographics, filters, segment), static a => "segment:" + a.Segment, "popular",
+            _engineRuns, recommender, (snapshot, demographics, filters, segment), static a => "segment:" + a.Segment, "popular",
             static async (r, a, ct) => await r.PopularAsync(a.Snapshot, a.Demographics, a.Filters, ct));
         var key = new DefaultInterpolatedStringHandler(8, 2, CultureInfo.InvariantCulture);
         key.AppendLiteral("rec:p:v");
@@ -141,7 +150,7 @@ public sealed class RankedListCache(
     /// <summary>Neighbors of an item. Throws <see cref="UnknownItemException"/> (never cached) for an unknown item.</summary>
     public async ValueTask<CachedList> SimilarAsync(ModelSnapshot snapshot, long itemId, CancellationToken cancellationToken)
     {
-        var lookup = new Lookup<(ModelSnapshot Snapshot, long ItemId)>(recommender, (snapshot, itemId), static a => ItemTag(a.ItemId), "similar",
+        var lookup = new Lookup<(ModelSnapshot Snapshot, long ItemId)>(_engineRuns, recommender, (snapshot, itemId), static a => ItemTag(a.ItemId), "similar",
             static async (r, a, ct) => await r.SimilarAsync(a.Snapshot, a.ItemId, ct) ?? throw new UnknownItemException(a.ItemId));
         return await ReadAsync(RecommendationKind.Similar,
             string.Create(CultureInfo.InvariantCulture, $"rec:s:{itemId}:v{snapshot.Version}"), lookup, Entries().Popular, cancellationToken);
@@ -220,6 +229,7 @@ public sealed class RankedListCache(
     /// it (a miss), so an L1 hit builds no tag strings. Immutable: the cache may reuse it for a background refresh.
     /// </summary>
     private sealed class Lookup<TArgs>(
+        RateLimiter engineRuns,
         IRecommender recommender,
         TArgs args,
         Func<TArgs, string> ownTag,
@@ -229,6 +239,8 @@ public sealed class RankedListCache(
     {
         public async ValueTask<RankedList> ComputeAsync(CancellationToken cancellationToken)
         {
+            // The queue is unbounded: a permit always comes, unless the request is cancelled while it waits.
+            using var permit = await engineRuns.AcquireAsync(1, cancellationToken);
             using var activity = RecommendationMetrics.Source.StartActivity("engine " + kindTag);
             var list = await compute(recommender, args, cancellationToken);
             activity?.SetTag("algorithm", list.Algorithm.ToString());

@@ -25,6 +25,7 @@ public sealed class StartupConfigurationTests
         { "RecApp.Api", "MAX_SIMILAR_USERS", "many", "MAX_SIMILAR_USERS" },
         { "RecApp.Api", "Api__PopularTtl", "00:00:00", "Api:PopularTtl" },
         { "RecApp.Api", "Api__WarmUsers", "-1", "Api:WarmUsers" },
+        { "RecApp.Api", "Api__MaxConcurrentEngineRuns", "-1", "Api:MaxConcurrentEngineRuns" },
         { "RecApp.Api", "RateLimiting__AdminBurst", "0", "RateLimiting:AdminBurst" },
         { "RecApp.Api", "RateLimiting__UnlimitedNetworks__0", "10.0.0.0/33", "10.0.0.0/33" },
         { "RecApp.Api", "HealthChecks__Timeout", "00:01:00", "Timeout" },
