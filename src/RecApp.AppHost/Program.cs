@@ -39,11 +39,19 @@ builder.AddProject<Projects.RecApp_Refresher>("refresher")
     .WithEnvironment("Refresher__LoadDemoDataWhenEmpty", shop is null ? "true" : "false")
     .WithEnvironment("Refresher__DemoDataSize", demoDataSize);
 
-// Two replicas behind Aspire's proxy (the cache has to stay correct across instances). The proxy listens on 5080, the
-// port of the API's http launch profile, so the API has the same address with and without the AppHost.
+// Two replicas behind Aspire's proxy (the cache has to stay correct across instances). In run mode the proxy listens on
+// 5080, the port of the API's http launch profile (stated here too), so the API has the same address with and without
+// the AppHost. Not when publishing: azd maps an external http binding to the main ingress (80/443) only if it names no
+// port, and refuses one that does.
 builder.AddProject<Projects.RecApp_Api>("api")
     .WithReplicas(2)
-    .WithEndpoint("http", endpoint => endpoint.Port = 5080, createIfNotExists: false)
+    .WithEndpoint("http", endpoint =>
+    {
+        if (builder.ExecutionContext.IsRunMode)
+        {
+            endpoint.Port = 5080;
+        }
+    }, createIfNotExists: false)
     .WithExternalHttpEndpoints()
     // The operator console is served by the API: a link of its own on the api resource in the dashboard.
     .WithUrlForEndpoint("http", _ => new ResourceUrlAnnotation { Url = "/console/", DisplayText = "Console" })
