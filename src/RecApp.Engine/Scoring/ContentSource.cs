@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using RecApp.Engine.Domain;
 using RecApp.Engine.Model;
 
@@ -80,7 +82,7 @@ public sealed class ContentSource(RecommendationOptions options) : ICandidateSou
                 }
             }
         }
-        var popularity = new CategoryPopularity(snapshot.Popularity);
+        var popularity = CategoryPopularity.Of(snapshot.Popularity);
         foreach (var id in scores.Keys.ToArray())
         {
             if (snapshot.Catalog.Find(id) is not { } item)
@@ -114,28 +116,39 @@ public sealed class ContentSource(RecommendationOptions options) : ICandidateSou
         }
     }
 
-    /// <summary>An item's popularity in its category (global segment list), relative to the category's best; 0 when unlisted.</summary>
+    /// <summary>
+    /// An item's popularity in its category (global segment list), relative to the category's best; 0 when unlisted.
+    /// One per popularity model, shared by every request on it (the model is immutable): the per-category tables were
+    /// rebuilt per request before, a large share of the source's cost.
+    /// </summary>
     private sealed class CategoryPopularity(PopularityModel model)
     {
-        private readonly Dictionary<string, Dictionary<long, float>?> _byCategory = new(StringComparer.Ordinal);
+        private static readonly ConditionalWeakTable<PopularityModel, CategoryPopularity> Shared = new();
+
+        private readonly ConcurrentDictionary<string, Dictionary<long, float>?> _byCategory = new(StringComparer.Ordinal);
+
+        public static CategoryPopularity Of(PopularityModel model) => Shared.GetValue(model, static m => new CategoryPopularity(m));
 
         public float Relative(CatalogItem item)
         {
-            if (!_byCategory.TryGetValue(item.Category, out var relative))
-            {
-                relative = null;
-                if (model.Lists.TryGetValue(new Demographics(Category: item.Category), out var list) && list.Ids.Length > 0)
-                {
-                    var best = Math.Max(list.Scores[0], 1e-9f);
-                    relative = new Dictionary<long, float>(list.Ids.Length);
-                    for (var k = 0; k < list.Ids.Length; k++)
-                    {
-                        relative[list.Ids[k]] = list.Scores[k] / best;
-                    }
-                }
-                _byCategory[item.Category] = relative;
-            }
+            // Built at most once per category and never changed after: concurrent readers only read.
+            var relative = _byCategory.GetOrAdd(item.Category, Build, model);
             return relative?.GetValueOrDefault(item.Id) ?? 0f;
+        }
+
+        private static Dictionary<long, float>? Build(string category, PopularityModel model)
+        {
+            if (!model.Lists.TryGetValue(new Demographics(Category: category), out var list) || list.Ids.Length == 0)
+            {
+                return null;
+            }
+            var best = Math.Max(list.Scores[0], 1e-9f);
+            var relative = new Dictionary<long, float>(list.Ids.Length);
+            for (var k = 0; k < list.Ids.Length; k++)
+            {
+                relative[list.Ids[k]] = list.Scores[k] / best;
+            }
+            return relative;
         }
     }
 }
