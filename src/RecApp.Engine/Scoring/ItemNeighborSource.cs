@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using RecApp.Engine.Model;
 
 namespace RecApp.Engine.Scoring;
@@ -30,9 +32,15 @@ public sealed class ItemNeighborSource : ICandidateSource
             for (var k = 0; k < list.Ids.Length; k++)
             {
                 var id = list.Ids[k];
-                if (allowed(id))
+                // An id already summed was admitted before (allowed is fixed for the request): one lookup, no second check.
+                ref var sum = ref CollectionsMarshal.GetValueRefOrNullRef(scores, id);
+                if (!Unsafe.IsNullRef(ref sum))
                 {
-                    scores[id] = scores.GetValueOrDefault(id) + weight * list.Scores[k];
+                    sum += weight * list.Scores[k];
+                }
+                else if (allowed(id))
+                {
+                    scores[id] = 0f + weight * list.Scores[k];
                 }
             }
         }

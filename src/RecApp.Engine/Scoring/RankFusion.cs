@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using RecApp.Engine.Model;
 
 namespace RecApp.Engine.Scoring;
@@ -85,7 +86,8 @@ public static class RankFusion
             }
             foreach (var (id, score) in sources[s])
             {
-                final[id] = final.GetValueOrDefault(id) + weight * score;
+                ref var sum = ref CollectionsMarshal.GetValueRefOrAddDefault(final, id, out _);
+                sum += weight * score;
             }
         }
         return final;
