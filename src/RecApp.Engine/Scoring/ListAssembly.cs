@@ -1,3 +1,4 @@
+using System.Buffers;
 using RecApp.Engine.Domain;
 using RecApp.Engine.Model;
 
@@ -13,15 +14,16 @@ public sealed class ListAssembly(RecommendationOptions options)
     /// <summary>Freshness boost (item age measured from the data's clock), deterministic order, diversity, then popular items to fill a short list.</summary>
     public RankedList Finish(ModelSnapshot snapshot, Dictionary<long, float> scores, Dictionary<long, float> popular, RecommendationAlgorithm algorithm, DateTime now)
     {
-        if (options.Scoring.FreshnessBoost > 0 && options.Scoring.FreshnessDays > 0)
+        // The boosted scores go straight into the array the order reads (scores itself is left as it was).
+        var boost = options.Scoring.FreshnessBoost > 0 && options.Scoring.FreshnessDays > 0;
+        var pairs = new (long Id, float Score)[scores.Count];
+        var n = 0;
+        foreach (var (id, score) in scores)
         {
-            foreach (var id in scores.Keys.ToArray())
-            {
-                scores[id] *= Freshness(snapshot.Catalog, id, now);
-            }
+            pairs[n++] = (id, boost ? score * Freshness(snapshot.Catalog, id, now) : score);
         }
         // A few pages beyond the list length leave the diversity re-rank room to defer items.
-        var ranked = Order(scores, options.Scoring.MaxResults * 4);
+        var ranked = Order(pairs, options.Scoring.MaxResults * 4);
         var fill = ranked.Count < options.Scoring.MaxResults && popular.Count > 0 && !ReferenceEquals(scores, popular) ? Order(popular, int.MaxValue) : [];
         return Complete(snapshot, ranked, fill, scores.ContainsKey, algorithm);
     }
@@ -70,8 +72,16 @@ public sealed class ListAssembly(RecommendationOptions options)
         return new RankedList(ids, values, algorithm, snapshot.Version);
     }
 
-    internal static List<(long Id, float Score)> Order(Dictionary<long, float> scores, int limit) =>
-        Order([.. scores.Select(p => (p.Key, p.Value))], limit);
+    internal static List<(long Id, float Score)> Order(Dictionary<long, float> scores, int limit)
+    {
+        var pairs = new (long Id, float Score)[scores.Count];
+        var n = 0;
+        foreach (var (id, score) in scores)
+        {
+            pairs[n++] = (id, score);
+        }
+        return Order(pairs, limit);
+    }
 
     /// <summary>The best <paramref name="limit"/> pairs, by score descending then id ascending (reorders <paramref name="scores"/>).</summary>
     internal static List<(long Id, float Score)> Order(Span<(long Id, float Score)> scores, int limit)
@@ -79,6 +89,10 @@ public sealed class ListAssembly(RecommendationOptions options)
         static int Compare((long Id, float Score) a, (long Id, float Score) b) =>
             a.Score != b.Score ? b.Score.CompareTo(a.Score) : a.Id.CompareTo(b.Id);
 
+        if (OrderByKeys(scores, limit) is { } fast)
+        {
+            return fast;
+        }
         List<(long Id, float Score)> list;
         if (limit < scores.Length / 4)
         {
@@ -111,6 +125,52 @@ public sealed class ListAssembly(RecommendationOptions options)
             list.Add(pair);
         }
         return list;
+    }
+
+    /// <summary>
+    /// The same order as <c>Compare</c> (score descending, equal scores, −0 and +0 included, by id ascending) as one
+    /// unsigned 64-bit key per pair, sorted with the primitive sort (no comparison delegate per step: scoring orders
+    /// thousands of candidates per source per request). Keys are unique because ids are, so the result is the one
+    /// total order whatever the algorithm. Null (the caller falls back) when a score is NaN or an id is outside
+    /// [0, 2³²), where the key would not reproduce <c>Compare</c>.
+    /// </summary>
+    private static List<(long Id, float Score)>? OrderByKeys(Span<(long Id, float Score)> scores, int limit)
+    {
+        var count = Math.Min(Math.Max(limit, 0), scores.Length);
+        if (scores.Length < 2)
+        {
+            return null;
+        }
+        var keys = ArrayPool<ulong>.Shared.Rent(scores.Length);
+        var positions = ArrayPool<int>.Shared.Rent(scores.Length);
+        try
+        {
+            for (var i = 0; i < scores.Length; i++)
+            {
+                var (id, score) = scores[i];
+                if (float.IsNaN(score) || (ulong)id > uint.MaxValue)
+                {
+                    return null;
+                }
+                // Order-preserving bits of the score (−0 as +0: Compare treats them as equal), inverted for descending.
+                var bits = BitConverter.SingleToUInt32Bits(score == 0f ? 0f : score);
+                var ascending = (bits & 0x8000_0000u) != 0 ? ~bits : bits | 0x8000_0000u;
+                keys[i] = ((ulong)~ascending << 32) | (uint)id;
+                positions[i] = i;
+            }
+            Array.Sort(keys, positions, 0, scores.Length);
+            var list = new List<(long Id, float Score)>(count);
+            for (var i = 0; i < count; i++)
+            {
+                list.Add(scores[positions[i]]);
+            }
+            return list;
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(positions);
+            ArrayPool<ulong>.Shared.Return(keys);
+        }
     }
 
     /// <summary>

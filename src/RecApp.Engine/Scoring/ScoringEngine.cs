@@ -162,8 +162,9 @@ public sealed class ScoringEngine
     {
         var final = candidates.Sources is { } sources
             ? RankFusion.WeightedSum(sources, s => blend[s])
-            // Finish adjusts scores in place: single sources are copied so candidates can be ranked again.
-            : new Dictionary<long, float>(candidates.Single!);
+            // Finish leaves the scores as they are, so candidates can be ranked again (the popular tier's single source
+            // is the popular list itself: it fills nothing then, as every popular item is already ranked).
+            : candidates.Single!;
         return _list.Finish(snapshot, final, candidates.Popular, candidates.Algorithm, candidates.Clock);
     }
 
