@@ -1,0 +1,87 @@
+using RecApp.Engine.Domain;
+using RecApp.Engine.Model;
+using RecApp.Engine.Scoring;
+
+namespace RecApp.Engine.Tests;
+
+/// <summary>
+/// The miss path's cheaper building blocks (issue 18) give exactly what the code they replaced gave: the key-sorted
+/// order equals the comparison order (ties by id, −0 equal to +0, any limit), the fallback takes NaN scores and ids
+/// past 32 bits, and the catalog's array lookup answers like its dictionary.
+/// </summary>
+public sealed class MissPathExactnessTests
+{
+    private static List<(long Id, float Score)> Reference(IEnumerable<(long Id, float Score)> pairs, int limit) =>
+        [.. pairs.OrderBy(p => p, Comparer<(long Id, float Score)>.Create(static (a, b) =>
+            a.Score != b.Score ? b.Score.CompareTo(a.Score) : a.Id.CompareTo(b.Id))).Take(limit)];
+
+    [Theory]
+    [InlineData(1, 0)]
+    [InlineData(2, 5)]
+    [InlineData(3, 50)]
+    [InlineData(4, 800)]
+    [InlineData(5, int.MaxValue)]
+    public void Order_matches_the_comparison_order_for_any_limit(int seed, int limit)
+    {
+        var random = new Random(seed);
+        // Few distinct scores (many ties), both zeros, negatives, infinities, ids up to 2^32 − 1.
+        float[] palette = [0f, -0f, 1f, -1f, 0.5f, 1e-30f, -1e-30f, float.PositiveInfinity, float.NegativeInfinity, 3.25f];
+        var ids = new HashSet<long>();
+        while (ids.Count < 3000)
+        {
+            ids.Add(random.Next(4) == 0 ? uint.MaxValue - random.Next(100) : random.Next(1, 100_000));
+        }
+        var pairs = ids.Select(id => (id, random.Next(3) == 0 ? palette[random.Next(palette.Length)] : (float)random.NextDouble())).ToArray();
+
+        var ordered = ListAssembly.Order(pairs.ToArray(), limit);
+
+        Assert.Equal(Reference(pairs, limit), ordered);
+        // Bit for bit: −0 stays −0.
+        Assert.Equal(Reference(pairs, limit).Select(p => BitConverter.SingleToInt32Bits(p.Score)), ordered.Select(p => BitConverter.SingleToInt32Bits(p.Score)));
+    }
+
+    [Fact]
+    public void Order_falls_back_for_nan_scores_and_wide_ids()
+    {
+        (long Id, float Score)[] wide = [(1L << 40, 1f), (3, 1f), (-5, 2f), (7, 0.5f)];
+        Assert.Equal(Reference(wide, 3), ListAssembly.Order(wide.ToArray(), 3));
+        (long Id, float Score)[] nan = [(1, float.NaN), (2, 1f), (3, 0f)];
+        // Whatever the comparison sort makes of NaN, the keyed sort is not used for it.
+        var expected = nan.ToArray();
+        expected.AsSpan().Sort(static (a, b) => a.Score != b.Score ? b.Score.CompareTo(a.Score) : a.Id.CompareTo(b.Id));
+        Assert.Equal(expected, ListAssembly.Order(nan.ToArray(), 3));
+    }
+
+    [Fact]
+    public void Dictionary_order_equals_the_span_order()
+    {
+        var random = new Random(9);
+        var scores = Enumerable.Range(1, 500).ToDictionary(i => (long)i * 3, _ => (float)Math.Round(random.NextDouble(), 2));
+        Assert.Equal(Reference(scores.Select(p => (p.Key, p.Value)), 40), ListAssembly.Order(scores, 40));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Catalog_lookup_is_the_same_dense_or_sparse(bool sparse)
+    {
+        var items = Enumerable.Range(1, 300)
+            .Select(i => new CatalogItem(sparse ? i * 1_000_000L : i, $"item {i}", $"c{i % 7}", [], 10m, null, i % 5 != 0, new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc)))
+            .ToList();
+        var catalog = Catalog.Create(items);
+        foreach (var item in items)
+        {
+            Assert.Same(item, catalog.Find(item.Id));
+            Assert.Equal(item.Active, catalog.IsActive(item.Id));
+        }
+        foreach (var missing in new[] { 0L, -1L, 301L, long.MaxValue, long.MinValue, 299_999_999L })
+        {
+            Assert.Null(catalog.Find(missing));
+            Assert.False(catalog.IsActive(missing));
+        }
+        var changed = catalog.With([items[0] with { Active = false }, items[0] with { Id = sparse ? 7L : 5000 }]);
+        Assert.False(changed.IsActive(items[0].Id));
+        Assert.NotNull(changed.Find(sparse ? 7L : 5000));
+        Assert.True(catalog.IsActive(items[0].Id));
+    }
+}
