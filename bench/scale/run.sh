@@ -114,11 +114,7 @@ run_size() {
   put load_seed "$(load_avg)"
   local t0 t1 pid hwm="" rss
   t0=$(now)
-  # No command timeout for the seed alone: the bulk loader rebuilds the interactions indexes with plain commands under
-  # Npgsql's default 30 s Command Timeout, which XL's index builds exceed (the load then fails and rolls back whole).
-  # The Refresher and the API below keep the connection string as deployed.
-  ConnectionStrings__recdb="$ConnectionStrings__recdb;Command Timeout=0" \
-    dotnet "$REFRESHER" generate --size "$size" --seed 42 >"$OUT/generate.log" 2>&1 & pid=$!; pids+=("$pid")
+  dotnet "$REFRESHER" generate --size "$size" --seed 42 >"$OUT/generate.log" 2>&1 & pid=$!; pids+=("$pid")
   while kill -0 "$pid" 2>/dev/null; do
     rss=$(proc_kb "$pid" VmHWM); [ -n "$rss" ] && hwm=$rss
     past_deadline && fail seed "time limit of $limit_min min exceeded after $(elapsed "$t0" "$(now)") s ($(grep -o '[a-z]* *[0-9]*%' "$OUT/generate.log" | tail -1))"

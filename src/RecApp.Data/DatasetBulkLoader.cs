@@ -192,7 +192,9 @@ public sealed class DatasetBulkLoader(NpgsqlDataSource dataSource, ILogger<Datas
 
     private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand(sql, connection);
+        // No time limit: rebuilding an index over 50M interactions (size XL) takes minutes, longer than Npgsql's 30 s
+        // default, which rolled the whole load back. The caller's token still stops it.
+        await using var command = new NpgsqlCommand(sql, connection) { CommandTimeout = 0 };
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 }

@@ -44,7 +44,7 @@ public static class RefresherCommandLine
     {
         var size = new Option<string>("--size")
         {
-            Description = "Dataset size: tiny (tests), S (16k items, 50k users, 1.4M interactions), L (100k, 200k, 5M).",
+            Description = "Dataset size: tiny (tests), S (16k items, 50k users, 1.4M interactions), L (100k, 200k, 5M), XL (1M, 2M, 50M).",
             Required = true,
         };
         size.AcceptOnlyFromAmong([.. SyntheticDatasetSize.All.Select(s => s.Name)]);
