@@ -57,7 +57,7 @@ public sealed class DatasetSourceTests
     [InlineData("")]
     [InlineData("--synthetic S --format generic --path .")]
     [InlineData("--format generic")]
-    [InlineData("--synthetic XL")]
+    [InlineData("--synthetic XXL")]
     public void Ambiguous_or_incomplete_sources_are_parse_errors(string arguments)
     {
         var (command, _) = Create();

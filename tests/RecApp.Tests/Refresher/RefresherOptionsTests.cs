@@ -105,7 +105,7 @@ public sealed class RefresherOptionsTests
         var error = Assert.Throws<OptionsValidationException>(() => Resolve(new()
         {
             ["Refresher:SimilaritiesRefreshInterval"] = "00:00:00",
-            ["Refresher:DemoDataSize"] = "XL",
+            ["Refresher:DemoDataSize"] = "XXL",
         }));
         Assert.Contains("SimilaritiesRefreshInterval", error.Message);
         Assert.Contains("DemoDataSize", error.Message);
