@@ -1,5 +1,4 @@
 using RecApp.Benchmarks.Ranking;
-using RecApp.Engine;
 using RecApp.Engine.Domain;
 using RecApp.Engine.Model;
 using RecApp.Engine.Scoring;

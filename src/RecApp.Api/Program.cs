@@ -8,7 +8,6 @@ using RecApp.Api.Recommendations;
 using RecApp.Api.Stats;
 using RecApp.Api.Validation;
 using RecApp.Api.Caching;
-using RecApp.Engine;
 using RecApp.Engine.Domain;
 using RecApp.Data;
 using RecApp.Data.Migrations;

@@ -1,6 +1,5 @@
 using Npgsql;
 using NpgsqlTypes;
-using RecApp.Engine;
 using RecApp.Engine.Domain;
 using RecApp.Engine.Model;
 using RecApp.Engine.Embeddings;

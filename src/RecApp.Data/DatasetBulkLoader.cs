@@ -1,9 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using NpgsqlTypes;
-using RecApp.Engine;
 using RecApp.Engine.Domain;
-using RecApp.Engine.Model;
 using RecApp.Engine.Embeddings;
 using RecApp.Data.Models;
 using RecApp.Data.Migrations;

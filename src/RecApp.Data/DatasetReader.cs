@@ -5,12 +5,9 @@ using Npgsql;
 using NpgsqlTypes;
 using RecApp.Engine;
 using RecApp.Engine.Domain;
-using RecApp.Engine.Model;
 using RecApp.Engine.Embeddings;
 using RecApp.Data.Catalog;
-using RecApp.Data.Models;
 using RecApp.Data.Users;
-using RecApp.Data.Migrations;
 using RecApp.Data.Source;
 
 namespace RecApp.Data;

@@ -1,5 +1,3 @@
-using RecApp.Engine.Domain;
-
 namespace RecApp.Engine;
 
 /// <summary>

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using RecApp.Engine.Domain;
 using RecApp.Data;
 using RecApp.Data.Migrations;
 using RecApp.Data.Source;

@@ -1,10 +1,8 @@
 using System.CommandLine;
-using RecApp.Engine;
 using RecApp.Engine.Domain;
 using RecApp.Data;
 using RecApp.Data.Migrations;
 using RecApp.Data.Source;
-using RecApp.Engine.Model;
 using RecApp.Engine.Training;
 using RecApp.Engine.Embeddings;
 using RecApp.Data.Models;

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using RecApp.ServiceDefaults;
 using RecApp.Engine;
 using RecApp.Engine.Datasets;
 using RecApp.Engine.Domain;

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text.Json;
 using Aspire.Hosting.Testing;
 
 namespace RecApp.AppHost.Tests;

@@ -6,12 +6,10 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using OpenTelemetry.Logs;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 using RecApp.Api.Caching;
 using RecApp.Engine.Domain;
-using RecApp.Engine.Scoring;
 using RecApp.Api.Recommendations;
 using RecApp.ServiceDefaults;
 using IHost = Microsoft.Extensions.Hosting.IHost; // BenchmarkDotNet.Engines has an IHost too

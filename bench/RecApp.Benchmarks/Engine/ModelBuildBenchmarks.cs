@@ -1,13 +1,11 @@
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Engines;
 using RecApp.Engine.Domain;
-using RecApp.Data;
 using RecApp.Data.Migrations;
 using RecApp.Data.Source;
 using RecApp.Engine;
 using RecApp.Engine.Model;
 using RecApp.Engine.Training;
-using RecApp.Engine.Embeddings;
 using RecApp.Data.Models;
 using RecApp.Api.Model;
 

@@ -2,13 +2,11 @@ using BenchmarkDotNet.Attributes;
 using RecApp.Engine;
 using RecApp.Engine.Model;
 using RecApp.Engine.Training;
-using RecApp.Engine.Embeddings;
 using RecApp.Data;
 using RecApp.Data.Models;
 using RecApp.Api.Model;
 using RecApp.Engine.Domain;
 using RecApp.Engine.Scoring;
-using RecApp.Api.Recommendations;
 
 namespace RecApp.Benchmarks.Engine;
 

@@ -1,11 +1,9 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Caching.Hybrid;
-using Npgsql;
 using RecApp.Api.Catalog;
 using RecApp.Api.Recommendations;
 using RecApp.Api.Stats;
 using RecApp.Api.Validation;
-using RecApp.Engine;
 using RecApp.Engine.Model;
 using RecApp.Engine.Training;
 using RecApp.Engine.Embeddings;

@@ -1,7 +1,5 @@
 using System.ComponentModel.DataAnnotations;
-using RecApp.Engine.Domain;
 using RecApp.Data;
-using RecApp.Data.Migrations;
 using RecApp.Data.Source;
 
 namespace RecApp.Api.Caching;

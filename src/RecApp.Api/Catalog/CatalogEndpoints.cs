@@ -4,7 +4,6 @@ using Microsoft.Extensions.Options;
 using RecApp.Api.Recommendations;
 using RecApp.Api.Validation;
 using RecApp.Engine.Domain;
-using RecApp.Data;
 using RecApp.Data.Catalog;
 using RecApp.Data.Source;
 

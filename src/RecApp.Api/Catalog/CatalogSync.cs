@@ -2,7 +2,6 @@ using System.Globalization;
 using RecApp.Api.PubSub;
 using RecApp.Engine.Domain;
 using RecApp.Data;
-using RecApp.Data.Migrations;
 using RecApp.Data.Source;
 using RecApp.Engine;
 using RecApp.Engine.Model;

@@ -7,7 +7,6 @@ using RecApp.Api.Validation;
 using RecApp.Engine.Domain;
 using RecApp.Engine;
 using RecApp.Engine.Model;
-using RecApp.Engine.Training;
 using RecApp.Engine.Embeddings;
 using RecApp.Api.Model;
 using RecApp.Engine.Scoring;

@@ -1,8 +1,6 @@
 using System.Threading.Channels;
 using RecApp.Api.PubSub;
-using RecApp.Engine.Domain;
 using RecApp.Data;
-using RecApp.Data.Migrations;
 using RecApp.Data.Source;
 using RecApp.Engine;
 using RecApp.Engine.Model;

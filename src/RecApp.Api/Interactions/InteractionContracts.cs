@@ -4,7 +4,6 @@ using System.Text.Json.Serialization;
 using Microsoft.Extensions.Validation;
 using RecApp.Api.Validation;
 using RecApp.Engine.Domain;
-using RecApp.Data;
 using RecApp.Data.Migrations;
 using RecApp.Data.Source;
 

@@ -1,10 +1,8 @@
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using RecApp.Engine;
 using RecApp.Engine.Domain;
 using RecApp.Engine.Model;
-using RecApp.Data;
 using RecApp.Data.Models;
 using RecApp.Data.Catalog;
 

@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Options;
 using RecApp.Data.Interactions;
 using RecApp.Engine.Domain;
-using RecApp.Engine.Scoring;
 
 namespace RecApp.Api.Recommendations;
 

@@ -1,10 +1,7 @@
-using RecApp.Engine;
 using RecApp.Engine.Model;
-using RecApp.Engine.Training;
 using RecApp.Engine.Embeddings;
 using RecApp.Data;
 using RecApp.Data.Models;
-using RecApp.Api.Model;
 
 namespace RecApp.Api.Recommendations;
 

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using RecApp.Engine;
 using RecApp.Engine.Model;
 using RecApp.Engine.Training;
 using RecApp.Engine.Embeddings;
@@ -7,7 +6,6 @@ using RecApp.Data;
 using RecApp.Data.Models;
 using RecApp.Api.Model;
 using RecApp.Engine.Domain;
-using RecApp.Engine.Scoring;
 
 namespace RecApp.Api.Recommendations;
 

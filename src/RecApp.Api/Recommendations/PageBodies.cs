@@ -4,7 +4,6 @@ using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Microsoft.Extensions.Options;
 using RecApp.Engine.Domain;
-using RecApp.Engine.Model;
 using CatalogSnapshot = RecApp.Engine.Model.Catalog;
 
 namespace RecApp.Api.Recommendations;

@@ -6,16 +6,13 @@ using System.Threading.RateLimiting;
 using Microsoft.Extensions.Caching.Hybrid;
 using Microsoft.Extensions.Options;
 using RecApp.Api.Experiments;
-using RecApp.Api.Validation;
 using RecApp.Engine;
 using RecApp.Engine.Model;
-using RecApp.Engine.Training;
 using RecApp.Engine.Embeddings;
 using RecApp.Data;
 using RecApp.Data.Models;
 using RecApp.Api.Model;
 using RecApp.Engine.Domain;
-using RecApp.Engine.Scoring;
 using RecApp.Data.Experiments;
 
 namespace RecApp.Api.Recommendations;

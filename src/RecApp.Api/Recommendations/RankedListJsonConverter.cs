@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using RecApp.Engine.Domain;
-using RecApp.Engine.Scoring;
 
 namespace RecApp.Api.Recommendations;
 

@@ -2,7 +2,6 @@ using System.ComponentModel.DataAnnotations;
 using Microsoft.AspNetCore.Mvc;
 using RecApp.Api.Validation;
 using RecApp.Engine.Domain;
-using RecApp.Engine.Scoring;
 
 namespace RecApp.Api.Recommendations;
 

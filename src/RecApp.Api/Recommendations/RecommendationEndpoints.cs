@@ -1,17 +1,13 @@
 using System.Diagnostics;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
-using RecApp.Api.Experiments;
 using RecApp.Api.Validation;
-using RecApp.Engine;
 using RecApp.Engine.Model;
-using RecApp.Engine.Training;
 using RecApp.Engine.Embeddings;
 using RecApp.Data;
 using RecApp.Data.Models;
 using RecApp.Api.Model;
 using RecApp.Engine.Domain;
-using RecApp.Engine.Scoring;
 
 namespace RecApp.Api.Recommendations;
 

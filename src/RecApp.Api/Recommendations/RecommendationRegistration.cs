@@ -1,8 +1,6 @@
 using Microsoft.Extensions.Caching.Hybrid;
-using RecApp.Engine;
 using RecApp.ServiceDefaults;
 using RecApp.Engine.Domain;
-using RecApp.Engine.Scoring;
 
 namespace RecApp.Api.Recommendations;
 

@@ -1,6 +1,4 @@
-using RecApp.Engine;
 using RecApp.Engine.Model;
-using RecApp.Engine.Training;
 using RecApp.Engine.Embeddings;
 using RecApp.Data;
 using RecApp.Data.Models;

@@ -1,9 +1,7 @@
-using System.Reflection;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Npgsql;
-using RecApp.Engine;
 using RecApp.Engine.Domain;
 using RecApp.Engine.Model;
 using RecApp.Engine.Embeddings;

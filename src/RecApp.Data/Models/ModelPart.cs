@@ -1,8 +1,6 @@
 using Npgsql;
-using RecApp.Engine;
 using RecApp.Engine.Domain;
 using RecApp.Engine.Model;
-using RecApp.Engine.Embeddings;
 using RecApp.Data;
 using RecApp.Data.Migrations;
 using RecApp.Data.Source;

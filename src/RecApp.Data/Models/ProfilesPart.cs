@@ -1,10 +1,8 @@
 using System.Text.Json;
 using Npgsql;
 using NpgsqlTypes;
-using RecApp.Engine;
 using RecApp.Engine.Domain;
 using RecApp.Engine.Model;
-using RecApp.Engine.Embeddings;
 using RecApp.Data;
 using RecApp.Data.Migrations;
 using RecApp.Data.Source;

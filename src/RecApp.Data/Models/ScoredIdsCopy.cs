@@ -1,7 +1,6 @@
 using Npgsql;
 using NpgsqlTypes;
 using RecApp.Engine;
-using RecApp.Engine.Domain;
 using RecApp.Engine.Model;
 using RecApp.Engine.Embeddings;
 using RecApp.Data;

@@ -1,9 +1,7 @@
 using System.Text.Json;
 using Npgsql;
-using RecApp.Engine;
 using RecApp.Engine.Domain;
 using RecApp.Engine.Model;
-using RecApp.Engine.Embeddings;
 using RecApp.Data;
 using RecApp.Data.Migrations;
 using RecApp.Data.Source;

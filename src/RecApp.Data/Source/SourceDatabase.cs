@@ -4,15 +4,11 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
-using RecApp.Engine;
 using RecApp.Engine.Domain;
-using RecApp.Engine.Model;
 using RecApp.Engine.Embeddings;
 using RecApp.Data;
 using RecApp.Data.Catalog;
-using RecApp.Data.Models;
 using RecApp.Data.Users;
-using RecApp.Data.Migrations;
 
 namespace RecApp.Data.Source;
 

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Options;
-using RecApp.Engine;
 using RecApp.Engine.Domain;
 using RecApp.Engine.Model;
 using RecApp.Engine.Embeddings;

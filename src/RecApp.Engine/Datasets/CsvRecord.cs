@@ -1,5 +1,4 @@
 using System.Text;
-using RecApp.Engine.Domain;
 
 namespace RecApp.Engine.Datasets;
 

@@ -1,5 +1,3 @@
-using RecApp.Engine.Domain;
-
 namespace RecApp.Engine.Datasets;
 
 /// <summary>The file layouts the <c>import</c> verb reads; names as typed on the command line.</summary>

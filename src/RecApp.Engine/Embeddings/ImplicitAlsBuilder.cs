@@ -1,5 +1,3 @@
-using RecApp.Engine;
-
 namespace RecApp.Engine.Embeddings;
 
 /// <summary>

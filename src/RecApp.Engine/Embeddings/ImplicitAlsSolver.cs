@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
-using RecApp.Engine;
 
 namespace RecApp.Engine.Embeddings;
 

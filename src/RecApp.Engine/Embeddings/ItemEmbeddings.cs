@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Numerics.Tensors;
-using RecApp.Engine;
 
 namespace RecApp.Engine.Embeddings;
 

@@ -1,5 +1,3 @@
-using RecApp.Engine;
-
 namespace RecApp.Engine.Embeddings;
 
 /// <summary>Item indices best first (score descending, index ascending on ties) with their scores.</summary>

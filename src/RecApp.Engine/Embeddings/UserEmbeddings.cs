@@ -1,5 +1,3 @@
-using RecApp.Engine;
-
 namespace RecApp.Engine.Embeddings;
 
 /// <summary>One k-dimensional vector per user index (row-major); a user without cells has the zero vector.</summary>

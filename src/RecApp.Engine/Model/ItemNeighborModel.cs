@@ -1,5 +1,3 @@
-using RecApp.Engine.Domain;
-
 namespace RecApp.Engine.Model;
 
 /// <summary>Top-K neighbors per item id, collaborative and content.</summary>

@@ -1,7 +1,5 @@
-using RecApp.Engine;
 using RecApp.Engine.Domain;
 using RecApp.Engine.Embeddings;
-
 
 namespace RecApp.Engine.Model;
 

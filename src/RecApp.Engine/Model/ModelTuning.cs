@@ -1,6 +1,4 @@
-using RecApp.Engine;
 using RecApp.Engine.Domain;
-using RecApp.Engine.Embeddings;
 
 namespace RecApp.Engine.Model;
 

@@ -1,5 +1,3 @@
-using RecApp.Engine.Domain;
-
 namespace RecApp.Engine.Model;
 
 /// <summary>Weighted preferences of one user; category and tag weights each sum to 1.</summary>

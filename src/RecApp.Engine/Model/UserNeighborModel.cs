@@ -1,5 +1,3 @@
-using RecApp.Engine.Domain;
-
 namespace RecApp.Engine.Model;
 
 /// <summary>A user's nearest users and the items those users liked, weighted by similarity (precomputed candidates).</summary>

@@ -1,6 +1,4 @@
-using RecApp.Engine;
 using RecApp.Engine.Domain;
-using RecApp.Engine.Embeddings;
 using RecApp.Engine.Model;
 
 namespace RecApp.Engine.Scoring;

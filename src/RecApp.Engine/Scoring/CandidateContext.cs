@@ -1,4 +1,3 @@
-using RecApp.Engine.Domain;
 using RecApp.Engine.Model;
 
 namespace RecApp.Engine.Scoring;

@@ -1,6 +1,5 @@
 using System.Numerics;
 using System.Runtime.InteropServices;
-using RecApp.Engine;
 using RecApp.Engine.Domain;
 using RecApp.Engine.Embeddings;
 using RecApp.Engine.Model;

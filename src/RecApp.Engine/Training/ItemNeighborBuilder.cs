@@ -1,10 +1,6 @@
 using RecApp.Engine.Metrics;
-using RecApp.Engine;
 using RecApp.Engine.Domain;
-using RecApp.Engine.Embeddings;
 using RecApp.Engine.Model;
-using RecApp.Engine.Scoring;
-
 
 namespace RecApp.Engine.Training;
 

@@ -1,7 +1,5 @@
 using System.Diagnostics;
-using RecApp.Engine;
 using RecApp.Engine.Domain;
-using RecApp.Engine.Embeddings;
 using RecApp.Engine.Metrics;
 using RecApp.Engine.Model;
 using RecApp.Engine.Scoring;

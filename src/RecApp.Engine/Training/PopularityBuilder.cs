@@ -1,9 +1,5 @@
-using RecApp.Engine;
 using RecApp.Engine.Domain;
-using RecApp.Engine.Embeddings;
 using RecApp.Engine.Model;
-using RecApp.Engine.Scoring;
-
 
 namespace RecApp.Engine.Training;
 

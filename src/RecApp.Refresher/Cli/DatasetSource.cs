@@ -1,6 +1,5 @@
 using System.CommandLine;
 using RecApp.Engine.Domain;
-using RecApp.Data;
 using RecApp.Data.Migrations;
 using RecApp.Data.Source;
 using RecApp.Engine.Datasets;

@@ -1,10 +1,8 @@
 using System.Globalization;
 using System.Net;
 using System.Text.Json;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
-using RecApp.Engine;
 using RecApp.Engine.Domain;
 using RecApp.Engine.Model;
 using RecApp.Engine.Datasets;

@@ -1,8 +1,6 @@
 using System.Diagnostics;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using RecApp.Engine;
 using RecApp.Engine.Domain;
@@ -10,7 +8,6 @@ using RecApp.Engine.Model;
 using RecApp.Engine.Training;
 using RecApp.Data;
 using RecApp.Data.Models;
-using RecApp.ServiceDefaults;
 using RecApp.Data.Jobs;
 
 namespace RecApp.Refresher.Jobs;

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Options;
 using RecApp.Engine.Datasets;
-using RecApp.Engine.Domain;
 using RecApp.Data;
 
 namespace RecApp.Refresher.Worker;

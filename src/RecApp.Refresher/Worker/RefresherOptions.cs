@@ -1,6 +1,5 @@
 using System.ComponentModel.DataAnnotations;
 using RecApp.ServiceDefaults;
-using RecApp.Engine;
 using RecApp.Engine.Model;
 using RecApp.Engine.Training;
 using RecApp.Engine.Embeddings;

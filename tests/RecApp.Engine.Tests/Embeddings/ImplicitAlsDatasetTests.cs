@@ -1,5 +1,4 @@
 using RecApp.Engine.Embeddings;
-using RecApp.Engine.Training;
 using RecApp.Engine.Tests;
 
 namespace RecApp.Engine.Tests.Embeddings;

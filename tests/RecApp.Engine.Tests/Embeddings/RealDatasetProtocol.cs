@@ -1,7 +1,6 @@
 using RecApp.Engine.Metrics;
 using System.Globalization;
 using RecApp.Engine.Embeddings;
-using RecApp.Engine.Training;
 using RecApp.Engine.Tests;
 
 namespace RecApp.Engine.Tests.Embeddings;

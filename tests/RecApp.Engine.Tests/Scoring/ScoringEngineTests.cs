@@ -1,7 +1,5 @@
 using RecApp.Engine.Domain;
-using RecApp.Engine;
 using RecApp.Engine.Model;
-using RecApp.Engine.Training;
 using RecApp.Engine.Embeddings;
 using RecApp.Engine.Scoring;
 

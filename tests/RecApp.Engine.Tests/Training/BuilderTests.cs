@@ -1,8 +1,6 @@
 using RecApp.Engine.Domain;
-using RecApp.Engine;
 using RecApp.Engine.Model;
 using RecApp.Engine.Training;
-using RecApp.Engine.Embeddings;
 
 namespace RecApp.Engine.Tests;
 

@@ -1,7 +1,6 @@
 using System.Buffers;
 using RecApp.Api.Recommendations;
 using RecApp.Engine.Domain;
-using RecApp.Engine.Scoring;
 
 namespace RecApp.Tests.Api;
 

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Microsoft.Extensions.Caching.Hybrid;
 using RecApp.Tests.Infrastructure;
 using StackExchange.Redis;
 

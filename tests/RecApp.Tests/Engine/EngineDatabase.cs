@@ -1,9 +1,7 @@
 using Npgsql;
 using NpgsqlTypes;
 using RecApp.Engine.Domain;
-using RecApp.Data;
 using RecApp.Data.Migrations;
-using RecApp.Data.Source;
 
 namespace RecApp.Tests.Engine;
 

@@ -1,16 +1,12 @@
 using RecApp.Engine.Domain;
-using RecApp.Data;
 using RecApp.Data.Migrations;
 using RecApp.Data.Source;
 using RecApp.Refresher.Evaluation;
 using RecApp.Engine;
-using RecApp.Engine.Model;
 using RecApp.Engine.Training;
-using RecApp.Engine.Embeddings;
 using RecApp.Data.Models;
 using RecApp.Api.Model;
 using RecApp.Refresher.Jobs;
-
 
 namespace RecApp.Tests.Engine;
 

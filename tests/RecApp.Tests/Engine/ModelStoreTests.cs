@@ -4,10 +4,8 @@ using Npgsql;
 using RecApp.Engine;
 using RecApp.Engine.Model;
 using RecApp.Engine.Training;
-using RecApp.Engine.Embeddings;
 using RecApp.Data;
 using RecApp.Data.Models;
-using RecApp.Api.Model;
 using RecApp.Refresher.Jobs;
 
 namespace RecApp.Tests.Engine;

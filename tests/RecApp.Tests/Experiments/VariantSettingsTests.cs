@@ -1,19 +1,16 @@
 using Microsoft.Extensions.Configuration;
 using RecApp.Api.Experiments;
 using RecApp.Engine.Domain;
-using RecApp.Data;
 using RecApp.Data.Migrations;
 using RecApp.Data.Source;
 using RecApp.Engine;
 using RecApp.Engine.Model;
 using RecApp.Engine.Training;
-using RecApp.Engine.Embeddings;
 using RecApp.Data.Models;
 using RecApp.Api.Model;
 using RecApp.Refresher.Jobs;
 using RecApp.Engine.Scoring;
 using RecApp.Api.Recommendations;
-using RecApp.Tests.Engine;
 
 namespace RecApp.Tests.Experiments;
 

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Configuration;
 using RecApp.ServiceDefaults;
-using RecApp.Engine;
 
 namespace RecApp.Tests.Foundation;
 

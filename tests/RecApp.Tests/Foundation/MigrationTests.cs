@@ -1,9 +1,7 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
-using RecApp.Engine.Domain;
 using RecApp.Data;
 using RecApp.Data.Migrations;
-using RecApp.Data.Source;
 using RecApp.Tests.Infrastructure;
 
 namespace RecApp.Tests.Foundation;

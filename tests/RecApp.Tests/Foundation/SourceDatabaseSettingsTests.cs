@@ -2,7 +2,6 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using RecApp.Engine;
 using RecApp.Engine.Domain;
 using RecApp.Data;
 using RecApp.Data.Migrations;

@@ -3,7 +3,6 @@ using Npgsql;
 using RecApp.Engine.Domain;
 using RecApp.Data;
 using RecApp.Data.Migrations;
-using RecApp.Data.Source;
 using RecApp.Engine.Datasets;
 using RecApp.Tests.Infrastructure;
 

@@ -1,5 +1,4 @@
 using RecApp.Engine.Domain;
-using RecApp.Data;
 using RecApp.Data.Migrations;
 using RecApp.Data.Source;
 using RecApp.Engine.Datasets;

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using RecApp.Engine.Datasets;
-using RecApp.Engine.Domain;
 using RecApp.Data;
 using RecApp.Refresher.Cli;
 

@@ -1,4 +1,3 @@
-using RecApp.Refresher.Worker;
 using static RecApp.Tests.Refresher.RefresherHost;
 
 namespace RecApp.Tests.Refresher;
