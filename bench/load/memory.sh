@@ -3,7 +3,8 @@
 # setting one API instance is started, then 64 connections ask for every user of S once (misses filling the L1 to its
 # budget), then 64 connections repeat one cached list (hits); the instance's resident memory (now and peak) is read at
 # the end. The settings: server GC with DATAS (the .NET 10 default for server GC), server GC without DATAS, server GC
-# with ConserveMemory 5, and workstation (concurrent) GC. Prints one table row per setting.
+# with ConserveMemory 5, server GC with DATAS aiming at a 10% GC cost (GCDTargetTCP, hex), the default GC with half the
+# L1 budget, and workstation (concurrent) GC. Prints one table row per setting.
 # Knobs: DURATION (each wrk run, default 20s), BENCH_RESULTS (a directory to keep raw results).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -17,6 +18,8 @@ settings=(
   "server GC, DATAS|DOTNET_gcServer=1 DOTNET_GCDynamicAdaptationMode=1"
   "server GC, no DATAS|DOTNET_gcServer=1 DOTNET_GCDynamicAdaptationMode=0"
   "server GC, DATAS, ConserveMemory 5|DOTNET_gcServer=1 DOTNET_GCDynamicAdaptationMode=1 DOTNET_GCConserveMemory=5"
+  "server GC, DATAS, throughput cost target 10% (default 2%)|DOTNET_gcServer=1 DOTNET_GCDynamicAdaptationMode=1 DOTNET_GCDTargetTCP=a"
+  "server GC, DATAS, L1 budget 5,000 lists|DOTNET_gcServer=1 DOTNET_GCDynamicAdaptationMode=1 Caching__MaximumLocalEntries=5000"
   "workstation GC (concurrent)|DOTNET_gcServer=0 DOTNET_gcConcurrent=1"
 )
 rows=()
