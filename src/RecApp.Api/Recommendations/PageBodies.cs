@@ -12,8 +12,8 @@ namespace RecApp.Api.Recommendations;
 /// The JSON of a page, cut from a cached list and serialized once, then written as bytes on every later hit on the
 /// same list: a hit looks up the list in the cache and copies two byte arrays around its elapsed time, instead of
 /// checking every item against the catalog and serializing a new response. A page is keyed by everything it depends
-/// on: the list instance (a new list after an eviction or a new model is a new instance), the catalog instance (every
-/// item change makes a new one, so a deactivated item disappears from the next answer), the filters, page, limit and
+/// on: the list instance (a new list after an eviction or a new model is a new instance), the catalog's version (every
+/// item change makes a new catalog, so a deactivated item disappears from the next answer), the filters, page, limit and
 /// the answer's labels. Pages live as long as their list does (weakly attached to it), at most
 /// <see cref="PagesPerList"/> per list.
 /// </summary>
@@ -40,22 +40,22 @@ public sealed class PageBodies
     /// <summary>The answer for one page of <paramref name="cached"/>; records the page as the arm's exposure in an experiment.</summary>
     public PageResult Serve(CachedList cached, CatalogSnapshot catalog, RecommendationFilters filters, int page, int limit, long started)
     {
-        var key = new PageKey(catalog, filters, page, limit, cached.CacheHit, cached.Arm?.Label, cached.Degraded);
+        var key = new PageKey(catalog.Version, filters, page, limit, cached.CacheHit, cached.Arm?.Label, cached.Degraded);
         var shelf = s_shelves.GetValue(cached.List, s_newShelf);
         if (shelf.Find(key) is not { } body)
         {
-            body = Render(cached, key);
+            body = Render(cached, catalog, key);
             shelf.Add(body);
         }
         cached.Arm?.Record(body.Items);
         return new PageResult(body, started);
     }
 
-    private PageBody Render(CachedList cached, PageKey key)
+    private PageBody Render(CachedList cached, CatalogSnapshot catalog, PageKey key)
     {
         // Serialized by the contract's own JSON type with a zero elapsed time, then split around it: the bytes are
         // exactly what the serializer writes, and only the time is written per request.
-        var response = PageAnswer.Cut(cached, key.Catalog, key.Filters, key.Page, key.Limit, elapsedMs: 0);
+        var response = PageAnswer.Cut(cached, catalog, key.Filters, key.Page, key.Limit, elapsedMs: 0);
         var json = JsonSerializer.SerializeToUtf8Bytes(response, _json);
         var at = json.AsSpan().IndexOf(_elapsedMarker);
         if (at < 0)
@@ -66,9 +66,10 @@ public sealed class PageBodies
         return new PageBody(key, response.Items, json[..headLength], json[(headLength + 1)..], response.Experiment);
     }
 
-    /// <summary>Everything a page's bytes depend on besides the list itself.</summary>
+    /// <summary>Everything a page's bytes depend on besides the list itself (the catalog by version: a page kept for
+    /// hours must not keep an old catalog alive).</summary>
     internal readonly record struct PageKey(
-        CatalogSnapshot Catalog, RecommendationFilters Filters, int Page, int Limit, bool CacheHit, string? Experiment, string? Degraded);
+        long CatalogVersion, RecommendationFilters Filters, int Page, int Limit, bool CacheHit, string? Experiment, string? Degraded);
 
     /// <summary>The pages of one list: a small array replaced on write, read without locks.</summary>
     private sealed class Shelf

@@ -17,6 +17,14 @@ public sealed class Catalog
     // hash lookup. Null when the ids are sparse; Find then uses the dictionary.
     private readonly CatalogItem?[]? _dense;
 
+    private static long s_created;
+
+    /// <summary>
+    /// Which catalog this is: greater for every catalog created later in this process, so work done against one
+    /// catalog can be keyed by it without holding the catalog alive.
+    /// </summary>
+    public long Version { get; } = Interlocked.Increment(ref s_created);
+
     private Catalog(Dictionary<long, CatalogItem> items)
     {
         _items = items;
