@@ -305,7 +305,9 @@ def summary(args):
 
     if meta.get("rss_a_mb"):
         rows.append(("API RSS after the run (each instance)", "≤ 400 MB",
-                     f"**A {meta['rss_a_mb']} MB, B {meta['rss_b_mb']} MB** (L1 budget {meta.get('l1_budget', '?')} lists; "
+                     f"**A {meta['rss_a_mb']} MB, B {meta['rss_b_mb']} MB** ("
+                     + (f"A's managed heap {meta['gc_heap_a_mb']} MB; " if meta.get("gc_heap_a_mb") else "")
+                     + f"L1 budget {meta.get('l1_budget', '?')} lists; "
                      f"A's {meta.get('cache_a', '?')})", "–"))
     print(f"Run {meta.get('date', '?')} on commit {meta.get('commit', '?')} ({meta.get('cpus', '?')} cores; "
           f"load average at start {meta.get('load_start', '?')}; services' log level {meta.get('log_level', '?')}).")

@@ -8,7 +8,8 @@
 # Release builds of the API and the Refresher, two API instances; everything is stopped and deleted on exit.
 # Prints a summary block at the end, ready to paste. Knobs: DURATION (wrk runs, default 10s), OUTAGE_DURATION
 # (default 20, seconds), ROUNDS (cross-instance rounds, default 50), BENCH_RESULTS (a directory to keep raw results),
-# API_LOG_LEVEL (the services' Logging:LogLevel:Default, default Warning; appsettings.json ships Information).
+# API_LOG_LEVEL (the services' Logging:LogLevel:Default, default Warning; appsettings.json ships Information), GCDUMP
+# (set: A's managed heap at the end, with dotnet-gcdump).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 DURATION=${DURATION:-10s}
@@ -94,6 +95,12 @@ outage kill 31001 35001
 outage hang 33001 37001
 
 # Each API instance's resident memory after everything above (the L1 holds at most Caching:MaximumLocalEntries lists).
+# GCDUMP=1: also A's managed heap at that moment (dotnet-gcdump, a dotnet tool), to tell live objects from GC room.
+if [ -n "${GCDUMP:-}" ]; then
+  dotnet-gcdump collect -p "$(cat "$WORK/api-$A_PORT.pid")" -o "$RESULTS/api-a.gcdump" >/dev/null
+  dotnet-gcdump report "$RESULTS/api-a.gcdump" >"$RESULTS/api-a.gcdump.txt"
+  echo "gc_heap_a_mb=$(awk 'NR == 1 {gsub(",", "", $1); print int($1 / 1048576)}' "$RESULTS/api-a.gcdump.txt")" >>"$RESULTS/meta"
+fi
 {
   echo "rss_a_mb=$(($(awk '/VmRSS/ {print $2}' "/proc/$(cat "$WORK/api-$A_PORT.pid")/status") / 1024))"
   echo "rss_b_mb=$(($(awk '/VmRSS/ {print $2}' "/proc/$(cat "$WORK/api-$B_PORT.pid")/status") / 1024))"
