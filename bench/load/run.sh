@@ -9,7 +9,7 @@
 # Prints a summary block at the end, ready to paste. Knobs: DURATION (wrk runs, default 10s), OUTAGE_DURATION
 # (default 20, seconds), ROUNDS (cross-instance rounds, default 50), BENCH_RESULTS (a directory to keep raw results),
 # API_LOG_LEVEL (the services' Logging:LogLevel:Default, default Warning; appsettings.json ships Information), GCDUMP
-# (set: A's managed heap at the end, with dotnet-gcdump).
+# (set: A's managed heap at the end, with dotnet-gcdump: `dotnet tool install -g dotnet-gcdump`, on PATH).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 DURATION=${DURATION:-10s}
