@@ -9,6 +9,8 @@
 #   as_postgres COMMAND...        runs COMMAND as the postgres user when we are root (the server refuses root)
 #   free_port                     a free TCP port on 127.0.0.1
 #   load_avg / log MESSAGE        the 1-minute load average; a "== MESSAGE (load average N)" line
+#   run_facts                     key=value lines every result file starts with: date, commit (+changes when src or
+#                                 bench differ from it), cores, load average at the start
 #   wait_for SECONDS PID LOG CMD… polls CMD until it succeeds; fails with LOG's tail when PID exits or time is up
 #   pg_create DIR PORT            initdb (trust, superuser recapp, UTF8, C locale) in DIR/data, owned by postgres
 #   pg_start DIR PORT             starts that cluster on 127.0.0.1:PORT (socket in DIR, log DIR/server.log), waits
@@ -46,6 +48,12 @@ as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 load_avg() { cut -d' ' -f1 /proc/loadavg; }
 log() { echo "== $* (load average $(load_avg))"; }
+run_facts() {
+  echo "date=$(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo "commit=$(git rev-parse --short HEAD 2>/dev/null)$(git diff --quiet HEAD -- src bench 2>/dev/null || echo '+changes')"
+  echo "cpus=$(nproc)"
+  echo "load_start=$(cut -d' ' -f1-3 /proc/loadavg)"
+}
 
 wait_for() {
   local deadline=$((SECONDS + $1)) pid=$2 log=$3; shift 3

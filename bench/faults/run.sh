@@ -82,11 +82,8 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 {
-  echo "date=$(date -u '+%Y-%m-%d %H:%M UTC')"
-  echo "commit=$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src bench || echo '+changes')"
-  echo "cpus=$(nproc)"
+  run_facts
   echo "machine=$(. /etc/os-release && echo "$PRETTY_NAME"), $(free -g | awk '/^Mem:/ {print $2}') GiB"
-  echo "load_start=$(cut -d' ' -f1-3 /proc/loadavg)"
   echo "data=$DATA_SIZE (seed 42)"
   echo "log_level=${API_LOG_LEVEL:-shipped}"
 } >"$RESULTS/meta"

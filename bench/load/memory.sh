@@ -22,6 +22,7 @@ settings=(
   "server GC, DATAS, L1 budget 5,000 lists|DOTNET_gcServer=1 DOTNET_GCDynamicAdaptationMode=1 Caching__MaximumLocalEntries=5000"
   "workstation GC (concurrent)|DOTNET_gcServer=0 DOTNET_gcConcurrent=1"
 )
+field() { tr ' ' '\n' <<<"$1" | sed -n "s/^$2=//p"; }   # $1 = a RESULT line, $2 = a key in it
 rows=()
 for setting in "${settings[@]}"; do
   name=${setting%%|*}
@@ -34,7 +35,6 @@ for setting in "${settings[@]}"; do
   wrk_ -t2 -c64 -d"$DURATION" "$A/users/123/recommendations?limit=20" | tee "$RESULTS/memory_hit_$pid"
   rss=$(awk '/VmRSS/ {print int($2 / 1024)}' "/proc/$pid/status") peak=$(awk '/VmHWM/ {print int($2 / 1024)}' "/proc/$pid/status")
   miss=$(grep RESULT "$RESULTS/memory_miss_$pid") hit=$(grep RESULT "$RESULTS/memory_hit_$pid")
-  field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
   rows+=("| $name | $rss MB | $peak MB | $(field "$miss" rps) req/s, p99 $(field "$miss" p99) ms | $(field "$hit" rps) req/s | $(load_avg) |")
   kill "$pid"; wait "$pid" 2>/dev/null || true
 done

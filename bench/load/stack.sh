@@ -27,10 +27,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 {
-  echo "date=$(date -u '+%Y-%m-%d %H:%M UTC')"
-  echo "commit=$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src bench || echo '+changes')"
-  echo "cpus=$(nproc)"
-  echo "load_start=$(cut -d' ' -f1-3 /proc/loadavg)"
+  run_facts
   echo "log_level=$API_LOG_LEVEL"
 } >"$RESULTS/meta"
 

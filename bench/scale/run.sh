@@ -42,13 +42,10 @@ kb_to_mb() { [ -n "${1:-}" ] && awk -v k="$1" 'BEGIN { printf "%.0f", k / 1024 }
 proc_kb() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status" 2>/dev/null; }   # $1 = pid, $2 = VmRSS | VmHWM
 
 {
-  echo "date=$(date -u '+%Y-%m-%d %H:%M UTC')"
-  echo "commit=$(git rev-parse --short HEAD 2>/dev/null)$(git diff --quiet HEAD -- src 2>/dev/null || echo '+changes')"
-  echo "cpus=$(nproc)"
+  run_facts
   echo "memory_gb=$(awk '/^MemTotal/ { printf "%.0f", $2 / 1048576 }' /proc/meminfo)"
   echo "nice=$(nice)"
   echo "sizes=$SIZES"
-  echo "load_start=$(cut -d' ' -f1-3 /proc/loadavg)"
 } >"$BENCH_RESULTS/meta"
 
 log "Release build (src/RecApp.Api, src/RecApp.Refresher)"

@@ -74,6 +74,7 @@ public sealed class PageBodies
     /// <summary>The pages of one list: a small array replaced on write, read without locks.</summary>
     private sealed class Shelf
     {
+        private readonly Lock _writing = new();
         private PageBody[] _pages = [];
 
         public PageBody? Find(in PageKey key)
@@ -90,7 +91,7 @@ public sealed class PageBodies
 
         public void Add(PageBody body)
         {
-            lock (this)
+            lock (_writing)
             {
                 var pages = _pages;
                 // Oldest out first; two racing renders of one page both land, which only wastes a slot.
