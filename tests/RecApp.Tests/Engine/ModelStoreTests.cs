@@ -52,7 +52,14 @@ public sealed class ModelStoreTests
             Assert.Equal(profile.InteractionCount, stored.InteractionCount);
             Assert.Equal(profile.AvgPrice, stored.AvgPrice);
             Assert.Equal(profile.Categories.OrderBy(p => p.Key), stored.Categories.OrderBy(p => p.Key));
+            Assert.Equal(profile.Tags.OrderBy(p => p.Key), stored.Tags.OrderBy(p => p.Key));
+            Assert.IsType<PackedNameWeights>(stored.Categories);
         }
+        // A name read back is one string for the whole model, whichever users' profiles hold it.
+        var profiles = read.Get(ModelParts.Profiles)!.Users.Values;
+        var names = profiles.SelectMany(p => p.Categories.Keys.Concat(p.Tags.Keys)).ToList();
+        Assert.True(names.Count > names.Distinct().Count());
+        Assert.Equal(names.Distinct().Count(), names.Distinct(ReferenceEqualityComparer.Instance).Count());
         Assert.Equal(model.Tuning, read.Get(ModelParts.Tuning));
 
         // The embeddings come back bit for bit: the snapshot built in memory and the one loaded score alike.
