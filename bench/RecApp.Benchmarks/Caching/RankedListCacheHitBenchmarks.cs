@@ -20,7 +20,7 @@ namespace RecApp.Benchmarks.Caching;
 /// An L1 hit on a user's <see cref="RankedList"/> through the API's own registration: <c>HybridCache</c> resolved
 /// from <see cref="CacheRegistration.AddRecommendationCache"/> (FusionCache with Redis L2 and backplane on the
 /// Aspire-registered multiplexer, a throwaway redis-server), read the way <c>RankedListCache</c> reads it (state,
-/// static factory, entry options and the entry's three tags). <see cref="Telemetry"/> says what listens: nothing,
+/// static factory, entry options and the entry's tags). <see cref="Telemetry"/> says what listens: nothing,
 /// OpenTelemetry tracing of FusionCache's activity source only, OpenTelemetry metrics of its meter only, that tracing
 /// with the OpenTelemetry logging provider, or the service defaults the API always has (all of it, with ASP.NET Core,
 /// HTTP client and runtime instrumentation).
@@ -56,6 +56,13 @@ public class RankedListCacheHitBenchmarks
 
     [Params(Listeners.None, Listeners.CacheTracing, Listeners.CacheMetrics, Listeners.CacheTracingAndLogExport, Listeners.ServiceDefaults)]
     public Listeners Telemetry { get; set; }
+
+    /// <summary>
+    /// Tags on the entry: 1 is what <c>RankedListCache</c> gives a user's list (the user's tag; "every list" is the cache's
+    /// own clear, which every read checks anyway); 3 is the earlier shape (user, kind, all lists), for comparison.
+    /// </summary>
+    [Params(1, 3)]
+    public int TagCount { get; set; }
 
     [GlobalSetup]
     public void Setup()
@@ -96,7 +103,7 @@ public class RankedListCacheHitBenchmarks
         _host = builder.Build();
         _host.StartAsync().GetAwaiter().GetResult(); // the API's hosted services, /stats' meter listener among them
         _cache = _host.Services.GetRequiredService<HybridCache>();
-        _tags = new ListTags(UserId);
+        _tags = new ListTags(UserId, TagCount);
 
         var list = new RankedList(
             [.. Enumerable.Range(1, 200).Select(i => (long)i)], [.. Enumerable.Range(1, 200).Select(i => 1f / i)],
@@ -121,14 +128,17 @@ public class RankedListCacheHitBenchmarks
         _cache.GetOrCreateAsync<ListTags, RankedList>(Key, _tags, static (_, _) => throw new InvalidOperationException("the factory must not run on a hit"),
             s_entry, _tags);
 
-    /// <summary>Yields the entry's tags lazily, like RankedListCache's factory state (user, kind, all lists).</summary>
-    private sealed class ListTags(long userId) : IEnumerable<string>
+    /// <summary>Yields the entry's tags lazily, like RankedListCache's factory state.</summary>
+    private sealed class ListTags(long userId, int count) : IEnumerable<string>
     {
         public IEnumerator<string> GetEnumerator()
         {
             yield return "user:" + userId;
-            yield return "personalized";
-            yield return "recs";
+            if (count > 1)
+            {
+                yield return "personalized";
+                yield return "recs";
+            }
         }
 
         IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();

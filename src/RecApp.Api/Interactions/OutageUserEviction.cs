@@ -28,7 +28,7 @@ public sealed class OutageUserEviction(
     TimeProvider clock,
     ILogger<OutageUserEviction> logger) : BackgroundService
 {
-    /// <summary>More changed users than this in one poll clears every personalized list instead.</summary>
+    /// <summary>More changed users than this in one poll clears every list instead (the cache's clear: one check per read, not a tag per entry).</summary>
     private const int MaxUsersPerPoll = 5_000;
 
     private long _seenId = -1;
@@ -93,7 +93,7 @@ public sealed class OutageUserEviction(
         }
         if (users.Count > MaxUsersPerPoll)
         {
-            await cache.RemoveByTagAsync(RankedListCache.PersonalizedTag, cancellationToken);
+            await cache.RemoveByTagAsync(RankedListCache.AllRecommendationsTag, cancellationToken);
         }
         else
         {
