@@ -158,7 +158,17 @@ public sealed class ListAssembly(RecommendationOptions options)
                 keys[i] = ((ulong)~ascending << 32) | (uint)id;
                 positions[i] = i;
             }
-            Array.Sort(keys, positions, 0, scores.Length);
+            if (count < scores.Length / 2)
+            {
+                // Only the first `count` are kept (the tuner keeps 40 of a user's thousands of candidates): select them,
+                // then sort those. Keys are unique, so the result is the full sort's prefix.
+                SelectSmallest(keys.AsSpan(0, scores.Length), positions.AsSpan(0, scores.Length), count);
+                Array.Sort(keys, positions, 0, count);
+            }
+            else
+            {
+                Array.Sort(keys, positions, 0, scores.Length);
+            }
             var list = new List<(long Id, float Score)>(count);
             for (var i = 0; i < count; i++)
             {
@@ -170,6 +180,59 @@ public sealed class ListAssembly(RecommendationOptions options)
         {
             ArrayPool<int>.Shared.Return(positions);
             ArrayPool<ulong>.Shared.Return(keys);
+        }
+    }
+
+    /// <summary>
+    /// Moves the <paramref name="count"/> smallest of the distinct <paramref name="keys"/> (each with its position) to the
+    /// front, in no particular order: quickselect with a median-of-three pivot, falling back to a sort should the
+    /// partitions keep coming out lopsided.
+    /// </summary>
+    private static void SelectSmallest(Span<ulong> keys, Span<int> positions, int count)
+    {
+        var (left, right, target) = (0, keys.Length - 1, count - 1);
+        for (var round = 0; left < right; round++)
+        {
+            if (round == 64)
+            {
+                keys[left..(right + 1)].Sort(positions[left..(right + 1)]);
+                return;
+            }
+            var middle = left + (right - left) / 2;
+            var (a, b, c) = (keys[left], keys[middle], keys[right]);
+            var pivot = a < b ? (b < c ? b : a < c ? c : a) : (a < c ? a : b < c ? c : b);
+            var (i, j) = (left, right);
+            while (i <= j)
+            {
+                while (keys[i] < pivot)
+                {
+                    i++;
+                }
+                while (keys[j] > pivot)
+                {
+                    j--;
+                }
+                if (i <= j)
+                {
+                    (keys[i], keys[j]) = (keys[j], keys[i]);
+                    (positions[i], positions[j]) = (positions[j], positions[i]);
+                    i++;
+                    j--;
+                }
+            }
+            // [left, j] ≤ pivot ≤ [i, right]; anything between is the pivot itself.
+            if (target <= j)
+            {
+                right = j;
+            }
+            else if (target >= i)
+            {
+                left = i;
+            }
+            else
+            {
+                return;
+            }
         }
     }
 
@@ -188,31 +251,45 @@ public sealed class ListAssembly(RecommendationOptions options)
         }
         var limit = Math.Min(ranked.Count, options.Scoring.MaxResults);
         var result = new List<(long Id, float Score)>(limit);
-        var pending = new LinkedList<(long Id, float Score)>(ranked);
+        // Pending items are those not taken, in ranked order; `first` is the first of them. Categories are looked up once.
+        var taken = new bool[ranked.Count];
+        var categories = new string?[ranked.Count];
+        var first = 0;
         var perCategory = new Dictionary<string, int>(StringComparer.Ordinal);
-        while (result.Count < limit && pending.Count > 0)
+        void Take(int i)
+        {
+            taken[i] = true;
+            result.Add(ranked[i]);
+        }
+        while (result.Count < limit)
         {
             perCategory.Clear();
             var pageEnd = Math.Min(limit, result.Count + pageSize);
-            var node = pending.First;
-            while (result.Count < pageEnd && node is not null)
+            for (var i = first; i < ranked.Count && result.Count < pageEnd; i++)
             {
-                var next = node.Next;
-                var category = catalog.Find(node.Value.Id)?.Category ?? "";
+                if (taken[i])
+                {
+                    continue;
+                }
+                var category = categories[i] ??= catalog.Find(ranked[i].Id)?.Category ?? "";
                 var used = perCategory.GetValueOrDefault(category);
                 if (used < cap)
                 {
                     perCategory[category] = used + 1;
-                    result.Add(node.Value);
-                    pending.Remove(node);
+                    Take(i);
                 }
-                node = next;
             }
             // Relax: not enough variety left to fill this page within the share.
-            while (result.Count < pageEnd && pending.First is { } first)
+            for (; result.Count < pageEnd; first++)
             {
-                result.Add(first.Value);
-                pending.RemoveFirst();
+                if (!taken[first])
+                {
+                    Take(first);
+                }
+            }
+            while (first < ranked.Count && taken[first])
+            {
+                first++;
             }
         }
         // Scores stay monotone for callers that read them as ranks.
