@@ -80,15 +80,11 @@ public sealed class ScoringEngine
         ModelSnapshot snapshot, long userId, UserHistory history, Demographics demographics,
         RecommendationFilters filters, DateTime now, CandidateSource source = CandidateSource.Hybrid)
     {
-        var clock = Clock(snapshot, history.Recent, now);
-        var weights = AggregateHistory(history.Recent, clock, snapshot.Tuning.DecayHalfLifeDays ?? options.History.DecayHalfLifeDays);
-        var seen = history.Seen;
-        var tier = UserTier.Of(Math.Max(seen.Count, weights.Count));
-        var catalog = snapshot.Catalog;
-        bool Allowed(long id) => !seen.Contains(id) && !weights.ContainsKey(id) && filters.Admits(catalog.Find(id));
+        var (clock, weights, allowed) = Ask(snapshot, history, filters, now);
+        var tier = UserTier.Of(Math.Max(history.Seen.Count, weights.Count));
 
-        var popular = _sources.Popular.Score(snapshot, demographics with { Category = filters.Category ?? demographics.Category }, Allowed);
-        var context = new CandidateContext(snapshot, userId, weights, Allowed, popular);
+        var popular = _sources.Popular.Score(snapshot, demographics with { Category = filters.Category ?? demographics.Category }, allowed);
+        var context = new CandidateContext(snapshot, userId, weights, allowed, popular);
         var result = new UserCandidates(clock, popular);
         switch (source)
         {
@@ -124,6 +120,36 @@ public sealed class ScoringEngine
                 break;
         }
         return result;
+    }
+
+    /// <summary>
+    /// <paramref name="candidates"/> (stage one on another snapshot) with the blend source <paramref name="source"/> asked
+    /// again on <paramref name="snapshot"/>, which differs from that snapshot only in the part this source reads (the
+    /// tuner adds the embeddings to its validation model): the other sources, the tier and the popular list are reused.
+    /// </summary>
+    internal UserCandidates WithSource(
+        ModelSnapshot snapshot, UserCandidates candidates, int source, long userId, UserHistory history, RecommendationFilters filters, DateTime now)
+    {
+        if (candidates.Sources is not { } sources)
+        {
+            return candidates; // a single-source tier: the blend's sources take no part
+        }
+        var (_, weights, allowed) = Ask(snapshot, history, filters, now);
+        var context = new CandidateContext(snapshot, userId, weights, allowed, candidates.Popular);
+        var replaced = (Dictionary<long, float>[])sources.Clone();
+        replaced[source] = RankFusion.RankScores(_sources.All[source].Propose(context), options.Scoring.BlendRankConstant);
+        return new UserCandidates(candidates.Clock, candidates.Popular) { Algorithm = candidates.Algorithm, Sources = replaced };
+    }
+
+    /// <summary>What every source is asked with: the clock, the weighted history, and which items may be proposed.</summary>
+    private (DateTime Clock, Dictionary<long, float> Weights, Func<long, bool> Allowed) Ask(
+        ModelSnapshot snapshot, UserHistory history, RecommendationFilters filters, DateTime now)
+    {
+        var clock = Clock(snapshot, history.Recent, now);
+        var weights = AggregateHistory(history.Recent, clock, snapshot.Tuning.DecayHalfLifeDays ?? options.History.DecayHalfLifeDays);
+        var seen = history.Seen;
+        var catalog = snapshot.Catalog;
+        return (clock, weights, id => !seen.Contains(id) && !weights.ContainsKey(id) && filters.Admits(catalog.Find(id)));
     }
 
     /// <summary>

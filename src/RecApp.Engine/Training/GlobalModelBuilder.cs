@@ -5,8 +5,9 @@ using RecApp.Engine.Model;
 namespace RecApp.Engine.Training;
 
 /// <summary>
-/// Builds every part from one dataset, sharing one interaction matrix, with the same builders and the same tuning the
-/// Refresher's jobs use (the evaluator and benchmarks use it). Time is the data's clock: the newest interaction.
+/// Builds every part from one dataset, sharing its interaction matrices (one per decay half-life: <see cref="DecayedMatrices"/>),
+/// with the same builders and the same tuning the Refresher's jobs use (the evaluator and benchmarks use it). Time is the
+/// data's clock: the newest interaction.
 /// </summary>
 public static class GlobalModelBuilder
 {
@@ -19,34 +20,36 @@ public static class GlobalModelBuilder
     /// The similarities job's parts from one interaction matrix: item neighbors with what the tuning chose (the model,
     /// λ, decay, blend), user neighbors, and item embeddings (fitted only when the tuning kept them).
     /// </summary>
-    public static SimilarityParts BuildSimilarities(Dataset dataset, RecommendationOptions options, DateTime asOf)
-    {
-        var matrix = InteractionMatrix.Build(dataset, options, asOf);
-        var (itemNeighbors, tuning) = ItemNeighborBuilder.BuildTuned(dataset, matrix, options, asOf);
-        return new SimilarityParts(
-            itemNeighbors,
-            UserModelBuilder.BuildNeighbors(matrix, options),
-            ItemEmbeddingBuilder.Build(dataset, matrix, options, tuning, asOf),
-            tuning);
-    }
+    public static SimilarityParts BuildSimilarities(Dataset dataset, RecommendationOptions options, DateTime asOf) =>
+        BuildSimilarities(new DecayedMatrices(dataset, options, asOf), dataset, options, asOf);
 
     public static GlobalModel Build(Dataset dataset, RecommendationOptions options, DateTime asOf)
     {
-        var matrix = InteractionMatrix.Build(dataset, options, asOf);
-        var (itemNeighbors, tuning) = ItemNeighborBuilder.BuildTuned(dataset, matrix, options, asOf);
-        var popularityOptions = options.ForPopularity();
-        var popularityMatrix = ReferenceEquals(popularityOptions, options) ? matrix : InteractionMatrix.Build(dataset, popularityOptions, asOf);
+        var matrices = new DecayedMatrices(dataset, options, asOf);
+        var similarities = BuildSimilarities(matrices, dataset, options, asOf);
         return new GlobalModel(
-            PopularityBuilder.BuildPopularity(popularityMatrix, dataset.Users, options),
+            PopularityBuilder.BuildPopularity(matrices.WithHalfLife(options.Popularity.HalfLifeDays), dataset.Users, options),
             PopularityBuilder.BuildTrending(dataset, options, asOf),
-            itemNeighbors,
-            UserModelBuilder.BuildNeighbors(matrix, options),
-            UserModelBuilder.BuildProfiles(matrix, options))
+            similarities.ItemNeighbors,
+            similarities.UserNeighbors,
+            UserModelBuilder.BuildProfiles(matrices.Configured, options))
         {
-            ItemModel = tuning.ItemModel == "ease" ? CollaborativeModel.Ease : CollaborativeModel.Knn,
-            Tuning = tuning,
-            Embeddings = ItemEmbeddingBuilder.Build(dataset, matrix, options, tuning, asOf),
+            ItemModel = similarities.Tuning.ItemModel == "ease" ? CollaborativeModel.Ease : CollaborativeModel.Knn,
+            Tuning = similarities.Tuning,
+            Embeddings = similarities.Embeddings,
         };
+    }
+
+    private static SimilarityParts BuildSimilarities(DecayedMatrices matrices, Dataset dataset, RecommendationOptions options, DateTime asOf)
+    {
+        var (collaborative, tuning) = ModelTuner.Tune(dataset, matrices, options, asOf);
+        // The rest needs the tuning's choices at most. Each part is parallel inside; side by side they also fill each
+        // other's serial stretches (the embeddings' decayed matrix, dictionaries).
+        var matrix = matrices.Configured;
+        var content = Task.Run(() => ItemNeighborBuilder.Content(matrix, options));
+        var userNeighbors = Task.Run(() => UserModelBuilder.BuildNeighbors(matrix, options));
+        var embeddings = ItemEmbeddingBuilder.Build(matrices, options, tuning);
+        return new SimilarityParts(new ItemNeighborModel(collaborative, content.Result), userNeighbors.Result, embeddings, tuning);
     }
 }
 

@@ -18,13 +18,6 @@ public static class ItemNeighborBuilder
     internal static ItemNeighborModel Build(InteractionMatrix matrix, RecommendationOptions options) =>
         new(ChooseCollaborative(matrix, options, out _), Content(matrix, options));
 
-    /// <summary>The item neighbors and what the build chose for them and for scoring (<see cref="RecApp.Engine.Training.ModelTuner"/>).</summary>
-    internal static (ItemNeighborModel Model, ModelTuning Tuning) BuildTuned(Dataset dataset, InteractionMatrix matrix, RecommendationOptions options, DateTime clock)
-    {
-        var tuned = ModelTuner.Tune(dataset, matrix, options, clock);
-        return (new ItemNeighborModel(tuned.Collaborative, Content(matrix, options)), tuned.Tuning);
-    }
-
     /// <summary>
     /// Without tuning (<see cref="RecApp.Engine.TuningOptions.Budget"/> 0): item-kNN, or EASE where it can run; in
     /// <see cref="CollaborativeModel.Auto"/> both are built on a seeded 80/20 holdout of the training data and the one

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using RecApp.Engine.Domain;
 using RecApp.Engine.Metrics;
@@ -45,9 +46,10 @@ internal static class ModelTuner
 
     public sealed record Result(Dictionary<long, ScoredIds> Collaborative, ModelTuning Tuning);
 
-    public static Result Tune(Dataset dataset, InteractionMatrix matrix, RecommendationOptions options, DateTime clock)
+    public static Result Tune(Dataset dataset, DecayedMatrices matrices, RecommendationOptions options, DateTime clock)
     {
         var watch = Stopwatch.StartNew();
+        var matrix = matrices.Configured;
         var tuning = new ModelTuning { DataClock = clock };
         if (options.Tuning.Budget <= TimeSpan.Zero || matrix.UserCount == 0)
         {
@@ -55,7 +57,7 @@ internal static class ModelTuner
             return new Result(fixedModel, tuning with { ItemModel = Name(chosenFixed) });
         }
 
-        var search = new Search(dataset, matrix, options, clock);
+        var search = new Search(dataset, matrices, options, clock);
         var collaborative = search.ChooseCollaborative();
         tuning = tuning with { ItemModel = collaborative.Model, EaseLambda = collaborative.Lambda };
         if (search.ValidationUsers.Length > 0)
@@ -91,6 +93,7 @@ internal static class ModelTuner
     private sealed class Search
     {
         private readonly Dataset _dataset;
+        private readonly DecayedMatrices _matrices;
         private readonly InteractionMatrix _matrix;
         private readonly RecommendationOptions _options;
         private readonly DateTime _clock;
@@ -102,12 +105,13 @@ internal static class ModelTuner
         private readonly ScoringEngine _engine;
         private readonly BlendWeights _defaults;
 
-        public Search(Dataset dataset, InteractionMatrix matrix, RecommendationOptions options, DateTime clock)
+        public Search(Dataset dataset, DecayedMatrices matrices, RecommendationOptions options, DateTime clock)
         {
-            (_dataset, _matrix, _options, _clock) = (dataset, matrix, options, clock);
-            (_train, _heldOut) = matrix.HoldOut(HoldOutFraction, seed: 17, options.Tuning.TrainUsers);
+            (_dataset, _matrices, _options, _clock) = (dataset, matrices, options, clock);
+            _matrix = matrices.Configured;
+            (_train, _heldOut) = _matrix.HoldOut(HoldOutFraction, seed: 17, options.Tuning.TrainUsers);
             ValidationUsers = Sample(_heldOut.Keys, options.Tuning.Users, seed: 23);
-            _truth = ValidationUsers.Select(u => _heldOut[u].Select(i => matrix.ItemIds[i]).ToHashSet()).ToArray();
+            _truth = ValidationUsers.Select(u => _heldOut[u].Select(i => _matrix.ItemIds[i]).ToHashSet()).ToArray();
             _engine = new ScoringEngine(WithMaxResults(options, K));
             _defaults = BlendWeights.From(options);
         }
@@ -166,20 +170,29 @@ internal static class ModelTuner
         /// <summary>The model the validation users are scored on: every part built from the validation training data.</summary>
         public ModelSnapshot ValidationModel(Dictionary<long, ScoredIds> collaborative)
         {
+            // Independent parts, each parallel inside: side by side they also fill each other's serial stretches (the
+            // popular lists' matrix, the pass over every event for trending, dictionaries).
             // Popular lists weigh events with their own half-life: the same split of a matrix built with it.
-            var popularityOptions = _options.ForPopularity();
-            var popularityTrain = ReferenceEquals(popularityOptions, _options) ? _train : HeldOutSplit(popularityOptions);
+            var popularity = Task.Run(() => PopularityBuilder.BuildPopularity(TrainSplit(_options.Popularity.HalfLifeDays), _dataset.Users, _options));
+            var trending = Task.Run(() => PopularityBuilder.BuildTrending(WithoutHeldOut(_dataset, _matrix, _heldOut), _options, _clock));
+            var content = Task.Run(() => ItemNeighborBuilder.Content(_train, _options));
+            var profiles = Task.Run(() => UserModelBuilder.BuildProfiles(_train, _options));
+            var userNeighbors = UserModelBuilder.BuildNeighbors(_train, _options);
             return ModelSnapshot.FromModel(_dataset.Items, new GlobalModel(
-                PopularityBuilder.BuildPopularity(popularityTrain, _dataset.Users, _options),
-                PopularityBuilder.BuildTrending(WithoutHeldOut(_dataset, _matrix, _heldOut), _options, _clock),
-                new ItemNeighborModel(collaborative, ItemNeighborBuilder.Content(_train, _options)),
-                UserModelBuilder.BuildNeighbors(_train, _options),
-                UserModelBuilder.BuildProfiles(_train, _options)));
+                popularity.Result, trending.Result, new ItemNeighborModel(collaborative, content.Result), userNeighbors, profiles.Result));
         }
 
-        /// <summary>The same held-out split of a matrix weighted with <paramref name="options"/>.</summary>
-        private InteractionMatrix HeldOutSplit(RecommendationOptions options) =>
-            InteractionMatrix.Build(_dataset, options, _clock).HoldOut(HoldOutFraction, seed: 17, options.Tuning.TrainUsers).Train;
+        /// <summary>
+        /// The same held-out split of the matrix weighted with another decay half-life, made once per half-life (the
+        /// popular lists' and the chosen decay's are often the same).
+        /// </summary>
+        private InteractionMatrix TrainSplit(double halfLifeDays) =>
+            halfLifeDays == _options.History.DecayHalfLifeDays
+                ? _train
+                : _trainSplits.GetOrAdd(halfLifeDays, h => new Lazy<InteractionMatrix>(
+                    () => _matrices.WithHalfLife(h).HoldOut(HoldOutFraction, seed: 17, _options.Tuning.TrainUsers).Train)).Value;
+
+        private readonly ConcurrentDictionary<double, Lazy<InteractionMatrix>> _trainSplits = new();
 
         /// <summary>
         /// Step 2: the history's decay half-life, the configured one or none, through the engine with the configured blend.
@@ -213,14 +226,13 @@ internal static class ModelTuner
         public (ModelSnapshot Scored, UserCandidates[] Candidates, double DefaultsNdcg) WithEmbeddings(
             ModelSnapshot scored, UserCandidates[] candidates, double defaultsNdcg, double halfLife)
         {
-            var train = halfLife == _options.History.DecayHalfLifeDays ? _train : HeldOutSplit(_options.WithDecay(halfLife));
-            var embeddings = ItemEmbeddingBuilder.Build(train, _options, ItemEmbeddingBuilder.Settings(_matrix, _options));
+            var embeddings = ItemEmbeddingBuilder.Build(TrainSplit(halfLife), _options, ItemEmbeddingBuilder.Settings(_matrix, _options));
             if (embeddings.Count == 0)
             {
                 return (scored, candidates, defaultsNdcg);
             }
             scored = scored with { Embeddings = embeddings };
-            candidates = Candidates(scored);
+            candidates = WithEmbeddingSource(scored, candidates);
             Tried++;
             return (scored, candidates, Measure(_engine, scored, candidates, _truth, _defaults));
         }
@@ -261,6 +273,20 @@ internal static class ModelTuner
             return candidates;
         }
 
+        /// <summary>
+        /// <paramref name="candidates"/> (on the same model without embeddings) with the embedding source asked on
+        /// <paramref name="snapshot"/>: no other source reads the embeddings, so theirs are kept.
+        /// </summary>
+        private UserCandidates[] WithEmbeddingSource(ModelSnapshot snapshot, UserCandidates[] candidates)
+        {
+            var source = BlendWeights.IndexOf(BlendWeights.EmbeddingsSource);
+            var (histories, userIds) = (_histories!, _userIds!);
+            var updated = new UserCandidates[candidates.Length];
+            Parallel.For(0, candidates.Length, u => updated[u] = _engine.WithSource(snapshot, candidates[u], source, userIds[u], histories[u],
+                RecommendationFilters.None, _clock));
+            return updated;
+        }
+
         private UserHistory[]? _histories;
         private long[]? _userIds;
         private Dictionary<long, Demographics>? _demographics;
@@ -294,12 +320,20 @@ internal static class ModelTuner
 
             public double Measure(BlendWeights blend)
             {
+                // The ascent comes back to blends it measured (in a later pass, in the search without embeddings: 11 of
+                // 116 at S); the candidates are fixed, so the score is too.
+                if (_measured.TryGetValue(blend, out var measured))
+                {
+                    return measured;
+                }
                 var (engine, truth, scored, prepared, fixedNdcg) = (_search._engine, _search._truth, _scored, _prepared, _fixedNdcg);
                 var sums = new double[prepared.Length];
                 Parallel.For(0, prepared.Length, u =>
                     sums[u] = prepared[u] is { } p ? RankingMetrics.Ndcg(engine.Rank(scored, p, blend).ItemIds, truth[u], K) : fixedNdcg[u]);
-                return sums.Length == 0 ? 0 : sums.Average();
+                return _measured[blend] = sums.Length == 0 ? 0 : sums.Average();
             }
+
+            private readonly Dictionary<BlendWeights, double> _measured = [];
 
             /// <summary>Coordinate ascent from <paramref name="start"/>; <paramref name="fixedToZero"/> is a source left out (its weight stays 0).</summary>
             public (BlendWeights Weights, double Score) Ascend(BlendWeights start, double startScore, int fixedToZero)

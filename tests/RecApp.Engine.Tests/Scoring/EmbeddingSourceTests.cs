@@ -96,11 +96,11 @@ public sealed class EmbeddingSourceTests
     public void A_build_whose_tuning_left_the_embedding_source_out_does_not_fit_it()
     {
         var options = new RecommendationOptions();
-        var matrix = InteractionMatrix.Build(Data, options, s_now);
+        var matrices = new DecayedMatrices(Data, options, s_now);
         var kept = new ModelTuning { DataClock = s_now, DecayHalfLifeDays = 0, Blend = new BlendWeights(1, 0, 0, 0, 0.5f) };
         var dropped = kept with { Blend = kept.Blend! with { Embeddings = 0f } };
 
-        Assert.True(RecApp.Engine.Training.ItemEmbeddingBuilder.Build(Data, matrix, options, kept, s_now).Count > 0);
-        Assert.Equal(0, RecApp.Engine.Training.ItemEmbeddingBuilder.Build(Data, matrix, options, dropped, s_now).Count);
+        Assert.True(RecApp.Engine.Training.ItemEmbeddingBuilder.Build(matrices, options, kept).Count > 0);
+        Assert.Equal(0, RecApp.Engine.Training.ItemEmbeddingBuilder.Build(matrices, options, dropped).Count);
     }
 }
