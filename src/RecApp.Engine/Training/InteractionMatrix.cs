@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using RecApp.Engine.Domain;
 using RecApp.Engine.Embeddings;
 using RecApp.Engine.Scoring;
@@ -128,56 +129,59 @@ internal sealed class InteractionMatrix
         eventUser = null!;
         eventItem = null!;
 
-        // Pass 3: per user, sort by item and merge duplicates into one cell.
-        var userStart = new int[userCount + 1];
-        var cellItem = new int[kept];
-        var cellWeight = new float[kept];
-        var cellTicks = new long[kept];
-        var cells = 0;
-        var keys = new int[0];
-        var order = new int[0];
-        for (var u = 0; u < userCount; u++)
+        // Pass 3: per user, sort by item and merge duplicates into one cell. Users are independent, so this runs in
+        // parallel over ranges of users: each user's events are sorted in place and their distinct items counted, then
+        // the cells are written at the offsets those counts give (the same sort and sums as one user at a time).
+        var order = new int[kept];
+        var distinct = new int[userCount];
+        ForUserRanges(userCount, u =>
         {
-            userStart[u] = cells;
             var from = start[u];
             var length = start[u + 1] - from;
-            if (keys.Length < length)
+            for (var k = from; k < from + length; k++)
             {
-                keys = new int[length * 2];
-                order = new int[length * 2];
+                order[k] = k;
             }
-            for (var k = 0; k < length; k++)
+            Array.Sort(bucketItem, order, from, length);
+            for (var k = from; k < from + length; k++)
             {
-                keys[k] = bucketItem[from + k];
-                order[k] = from + k;
+                distinct[u] += k == from || bucketItem[k] != bucketItem[k - 1] ? 1 : 0;
             }
-            Array.Sort(keys, order, 0, length);
-            var k2 = 0;
-            while (k2 < length)
+        });
+        var userStart = new int[userCount + 1];
+        for (var u = 0; u < userCount; u++)
+        {
+            userStart[u + 1] = userStart[u] + distinct[u];
+        }
+        var cells = userStart[userCount];
+        var cellItem = new int[cells];
+        var cellWeight = new float[cells];
+        var cellTicks = new long[cells];
+        ForUserRanges(userCount, u =>
+        {
+            var cell = userStart[u];
+            var (k, end) = (start[u], start[u + 1]);
+            while (k < end)
             {
-                var item = keys[k2];
+                var item = bucketItem[k];
                 var sum = 0.0; // double: the sum of a few floats does not depend on their order
                 var last = long.MinValue;
-                while (k2 < length && keys[k2] == item)
+                while (k < end && bucketItem[k] == item)
                 {
-                    sum += bucketWeight[order[k2]];
-                    last = Math.Max(last, bucketTicks[order[k2]]);
-                    k2++;
+                    sum += bucketWeight[order[k]];
+                    last = Math.Max(last, bucketTicks[order[k]]);
+                    k++;
                 }
-                cellItem[cells] = item;
-                cellWeight[cells] = (float)Math.Log(1 + sum);
-                cellTicks[cells] = last;
-                cells++;
+                cellItem[cell] = item;
+                cellWeight[cell] = (float)Math.Log(1 + sum);
+                cellTicks[cell] = last;
+                cell++;
             }
-        }
-        userStart[userCount] = cells;
-        Array.Resize(ref cellItem, cells);
-        Array.Resize(ref cellWeight, cells);
-        Array.Resize(ref cellTicks, cells);
+        });
 
         // Most recent first per user; ties by item index for determinism.
         var recent = new int[cells];
-        for (var u = 0; u < userCount; u++)
+        ForUserRanges(userCount, u =>
         {
             var from = userStart[u];
             var length = userStart[u + 1] - from;
@@ -186,7 +190,7 @@ internal sealed class InteractionMatrix
                 recent[from + k] = from + k;
             }
             SortRecent(recent.AsSpan(from, length), cellTicks, cellItem);
-        }
+        });
 
         var itemUserCount = new int[items.Length];
         for (var c = 0; c < cells; c++)
@@ -291,6 +295,22 @@ internal sealed class InteractionMatrix
             ItemUserCount = itemUsers,
         };
         return (train, heldOut);
+    }
+
+    /// <summary>Runs <paramref name="perUser"/> for every user, in parallel over ranges of users (one user is too little work for a task).</summary>
+    private static void ForUserRanges(int userCount, Action<int> perUser)
+    {
+        if (userCount == 0)
+        {
+            return; // Partitioner.Create rejects an empty range
+        }
+        Parallel.ForEach(Partitioner.Create(0, userCount, Math.Max(256, userCount / 64 + 1)), range =>
+        {
+            for (var u = range.Item1; u < range.Item2; u++)
+            {
+                perUser(u);
+            }
+        });
     }
 
     private static void SortRecent(Span<int> cells, long[] ticks, int[] items) =>
