@@ -11,7 +11,8 @@ namespace RecApp.Benchmarks.Engine;
 /// The engine's share of one cache miss at size S (issue 18), phase by phase: the whole <c>ForUser</c>, stage one
 /// (every candidate source and the rank scores), each source alone, and stage two (fusion, freshness, order, popular
 /// fill, diversity). Users with 3+ items (the blend tier, what a miss on the load's users costs), 100 newest events
-/// each. Per user; the history read and the HTTP/cache layers are not included.
+/// each. Per user; the history read and the HTTP/cache layers are not included. The phases and the sources run as
+/// <c>ForUser</c> runs them: with a pooled scratch (<see cref="ScoringScratch"/>) rented per user and returned after.
 /// Run: <c>dotnet run -c Release --project bench/RecApp.Benchmarks -- --filter '*MissBenchmarks*'</c>.
 /// </summary>
 [MemoryDiagnoser]
@@ -76,7 +77,9 @@ public class MissBenchmarks
         var total = 0;
         foreach (var (userId, history) in _users)
         {
-            total += _engine.Candidates(_snapshot, userId, history, Segment, RecommendationFilters.None, EngineData.Now).Popular.Count;
+            var scratch = ScoringScratch.Rent();
+            total += _engine.Candidates(_snapshot, userId, history, Segment, RecommendationFilters.None, EngineData.Now, CandidateSource.Hybrid, scratch).Popular.Count;
+            ScoringScratch.Return(scratch);
         }
         return total;
     }
@@ -89,7 +92,9 @@ public class MissBenchmarks
         foreach (var candidates in _candidates)
         {
             // Rank reads the rank-scored sources without changing them.
-            total += _engine.Rank(_snapshot, candidates, blend).ItemIds.Length;
+            var scratch = ScoringScratch.Rent();
+            total += _engine.Rank(_snapshot, candidates, blend, scratch).ItemIds.Length;
+            ScoringScratch.Return(scratch);
         }
         return total;
     }
@@ -112,7 +117,9 @@ public class MissBenchmarks
         var total = 0;
         foreach (var context in _contexts)
         {
-            total += _sources.Popular.Score(_snapshot, Segment, context.Allowed).Count;
+            var scratch = ScoringScratch.Rent();
+            total += _sources.Popular.Score(_snapshot, Segment, context.Allowed, scratch.Scores()).Count;
+            ScoringScratch.Return(scratch);
         }
         return total;
     }
@@ -122,7 +129,9 @@ public class MissBenchmarks
         var total = 0;
         foreach (var context in _contexts)
         {
-            total += source.Propose(context).Count;
+            var scratch = ScoringScratch.Rent();
+            total += source.Propose(context with { Scratch = scratch }).Count;
+            ScoringScratch.Return(scratch);
         }
         return total;
     }

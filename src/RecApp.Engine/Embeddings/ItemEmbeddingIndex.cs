@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace RecApp.Engine.Embeddings;
 
 /// <summary>
@@ -53,34 +55,52 @@ public sealed class ItemEmbeddingIndex
     /// the confidence values the vectors were trained with), best first, each admitted by <paramref name="allowed"/>.
     /// History items the vectors do not know are left out of the fold-in. Empty when nothing in the history is known.
     /// </summary>
-    public Dictionary<long, float> Recommend(IReadOnlyDictionary<long, float> history, int count, Func<long, bool> allowed)
+    public Dictionary<long, float> Recommend(IReadOnlyDictionary<long, float> history, int count, Func<long, bool> allowed) =>
+        Recommend(history, count, allowed, []);
+
+    /// <summary>The same into <paramref name="result"/> (empty); every working buffer pooled (the embedding source runs on every miss).</summary>
+    internal Dictionary<long, float> Recommend(IReadOnlyDictionary<long, float> history, int count, Func<long, bool> allowed, Dictionary<long, float> result)
     {
         if (Vectors is null || count <= 0 || history.Count == 0)
         {
-            return [];
+            return result;
         }
-        // Distinct indices in ascending order, each with its weight (the fold-in's input).
-        var known = new List<(int Index, float Value)>(history.Count);
-        foreach (var (id, weight) in history)
+        var indices = ArrayPool<int>.Shared.Rent(history.Count);
+        var values = ArrayPool<float>.Shared.Rent(history.Count);
+        var user = ArrayPool<float>.Shared.Rent(Vectors.Factors);
+        var fetch = OverFetch(count);
+        var bestIndices = ArrayPool<int>.Shared.Rent(fetch);
+        var bestScores = ArrayPool<float>.Shared.Rent(fetch);
+        try
         {
-            if (_index.TryGetValue(id, out var i))
+            // Distinct indices in ascending order, each with its weight (the fold-in's input).
+            var known = 0;
+            foreach (var (id, weight) in history)
             {
-                known.Add((i, weight));
+                if (_index.TryGetValue(id, out var i))
+                {
+                    (indices[known], values[known]) = (i, weight);
+                    known++;
+                }
             }
+            if (known == 0)
+            {
+                return result;
+            }
+            Array.Sort(indices, values, 0, known);
+            var vector = user.AsSpan(0, Vectors.Factors);
+            Vectors.FoldIn(indices.AsSpan(0, known), values.AsSpan(0, known), vector);
+            var found = Vectors.Recommend(vector, indices.AsSpan(0, known), bestIndices.AsSpan(0, fetch), bestScores.AsSpan(0, fetch));
+            return Admitted(bestIndices.AsSpan(0, found), bestScores.AsSpan(0, found), count, allowed, result);
         }
-        if (known.Count == 0)
+        finally
         {
-            return [];
+            ArrayPool<float>.Shared.Return(bestScores);
+            ArrayPool<int>.Shared.Return(bestIndices);
+            ArrayPool<float>.Shared.Return(user);
+            ArrayPool<float>.Shared.Return(values);
+            ArrayPool<int>.Shared.Return(indices);
         }
-        known.Sort(static (a, b) => a.Index.CompareTo(b.Index));
-        var indices = new int[known.Count];
-        var values = new float[known.Count];
-        for (var k = 0; k < known.Count; k++)
-        {
-            (indices[k], values[k]) = known[k];
-        }
-        var user = Vectors.FoldIn(indices, values);
-        return Admitted(Vectors.Recommend(user, OverFetch(count), indices), count, allowed);
     }
 
     /// <summary>Up to <paramref name="count"/> items closest to <paramref name="itemId"/> by cosine, each admitted by <paramref name="allowed"/>.</summary>
@@ -90,22 +110,23 @@ public sealed class ItemEmbeddingIndex
         {
             return [];
         }
-        return Admitted(Vectors.Similar(index, OverFetch(count), []), count, allowed);
+        var best = Vectors.Similar(index, OverFetch(count), []);
+        return Admitted(best.Indices, best.Scores, count, allowed, []);
     }
 
     /// <summary>How many to fetch for <paramref name="count"/>: the filter (seen items, request filters, inactive items) may drop some of the best.</summary>
     private int OverFetch(int count) => Math.Min(Count, 2 * count + 50);
 
-    /// <summary>The first <paramref name="count"/> of <paramref name="best"/> that <paramref name="allowed"/> admits, by item id.</summary>
-    private Dictionary<long, float> Admitted(ScoredIndices best, int count, Func<long, bool> allowed)
+    /// <summary>The first <paramref name="count"/> of the best items that <paramref name="allowed"/> admits, by item id, into <paramref name="result"/>.</summary>
+    private Dictionary<long, float> Admitted(
+        ReadOnlySpan<int> bestIndices, ReadOnlySpan<float> bestScores, int count, Func<long, bool> allowed, Dictionary<long, float> result)
     {
-        var result = new Dictionary<long, float>();
-        for (var k = 0; k < best.Indices.Length && result.Count < count; k++)
+        for (var k = 0; k < bestIndices.Length && result.Count < count; k++)
         {
-            var id = ItemIds[best.Indices[k]];
+            var id = ItemIds[bestIndices[k]];
             if (allowed(id))
             {
-                result[id] = best.Scores[k];
+                result[id] = bestScores[k];
             }
         }
         return result;

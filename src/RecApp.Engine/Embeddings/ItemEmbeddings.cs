@@ -5,10 +5,11 @@ namespace RecApp.Engine.Embeddings;
 
 /// <summary>
 /// One k-dimensional vector per item index, with exact top-K retrieval: a query scores every item with one SIMD dot
-/// product each, i.e. items × k multiply-adds (100k items × 64 factors = 6.4M, about a millisecond on one core), then a
-/// heap keeps the best K. That is fine up to a few hundred thousand items; past ~1M items, or when a query must stay
-/// well under a millisecond, an approximate index (HNSW over these vectors, with inner product for recommendations
-/// and cosine for similar items) would take over and only re-rank its few hundred candidates exactly here.
+/// product each, i.e. items × k multiply-adds (100k items × 64 factors = 6.4M, about a millisecond on one core), into a
+/// pooled buffer, then the best K are selected by key (<see cref="BestFirst"/>). That is fine up to a few hundred
+/// thousand items; past ~1M items, or when a query must stay well under a millisecond, an approximate index (HNSW over
+/// these vectors, with inner product for recommendations and cosine for similar items) would take over and only
+/// re-rank its few hundred candidates exactly here.
 /// Immutable and thread-safe.
 /// </summary>
 public sealed class ItemEmbeddings
@@ -17,6 +18,11 @@ public sealed class ItemEmbeddings
     private readonly float[] _unitVectors;
     private readonly float[] _gram;
     private readonly bool[] _candidate;
+
+    // The exact fold-in's working space (a k × k matrix of doubles, 32 KB at k = 64) per thread: a solve runs start to
+    // end on one thread and overwrites everything it reads, so reuse cannot carry anything from one user to the next.
+    [ThreadStatic]
+    private static ImplicitAlsSolver.Scratch? t_foldInScratch;
 
     public ItemEmbeddings(float[] vectors, int count, int factors, float[] gram, bool[] candidate, ImplicitAlsSettings settings)
     {
@@ -74,22 +80,34 @@ public sealed class ItemEmbeddings
     /// </summary>
     public float[] FoldIn(ReadOnlySpan<int> items, ReadOnlySpan<float> values)
     {
-        if (items.Length != values.Length)
+        var x = new float[Factors];
+        FoldIn(items, values, x);
+        return x;
+    }
+
+    /// <summary>The same fold-in written to <paramref name="user"/> (<see cref="Factors"/> values).</summary>
+    internal void FoldIn(ReadOnlySpan<int> items, ReadOnlySpan<float> values, Span<float> user)
+    {
+        if (items.Length != values.Length || user.Length != Factors)
         {
-            throw new ArgumentException("One value per item.", nameof(values));
+            throw new ArgumentException($"One value per item and room for {Factors} values.");
         }
         foreach (var item in items)
         {
             ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)item, (uint)Count, nameof(items));
         }
-        var x = new float[Factors];
+        user.Clear();
         if (items.IsEmpty)
         {
-            return x;
+            return;
         }
         var lambda = ImplicitAlsSolver.RowRegularization(Settings, items.Length);
-        ImplicitAlsSolver.SolveExact(x, _gram, _vectors, items, values, Settings.Alpha, lambda, new ImplicitAlsSolver.Scratch(Factors));
-        return x;
+        var scratch = t_foldInScratch;
+        if (scratch is null || scratch.Residual.Length != Factors)
+        {
+            t_foldInScratch = scratch = new ImplicitAlsSolver.Scratch(Factors);
+        }
+        ImplicitAlsSolver.SolveExact(user, _gram, _vectors, items, values, Settings.Alpha, lambda, scratch);
     }
 
     /// <summary>
@@ -137,29 +155,54 @@ public sealed class ItemEmbeddings
     /// <summary>Exact top <paramref name="k"/> candidate items by dot product with a user vector, minus <paramref name="exclude"/>.</summary>
     public ScoredIndices Recommend(ReadOnlySpan<float> user, int k, ReadOnlySpan<int> exclude)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(k);
+        var (indices, scores) = (new int[Math.Min(k, Count)], new float[Math.Min(k, Count)]);
+        var count = Recommend(user, exclude, indices, scores);
+        return count == 0 ? ScoredIndices.Empty : new ScoredIndices(indices[..count], scores[..count]);
+    }
+
+    /// <summary>
+    /// The same top <c>indices.Length</c> written to <paramref name="indices"/> and <paramref name="scores"/>, best first;
+    /// returns how many there are.
+    /// </summary>
+    internal int Recommend(ReadOnlySpan<float> user, ReadOnlySpan<int> exclude, Span<int> indices, Span<float> scores)
+    {
         if (user.Length != Factors)
         {
             throw new ArgumentException($"Expected a vector of {Factors} values.", nameof(user));
         }
-        return Best(_vectors, user, k, exclude, self: -1);
+        return Best(_vectors, user, exclude, self: -1, indices, scores);
     }
 
     /// <summary>Exact top <paramref name="k"/> candidate items by cosine with <paramref name="item"/> (never itself), minus <paramref name="exclude"/>.</summary>
     public ScoredIndices Similar(int item, int k, ReadOnlySpan<int> exclude)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)item, (uint)Count, nameof(item));
-        var query = _unitVectors.AsSpan(item * Factors, Factors);
-        return TensorPrimitives.Norm(query) == 0 ? ScoredIndices.Empty : Best(_unitVectors, query, k, exclude, item);
-    }
-
-    private ScoredIndices Best(float[] vectors, ReadOnlySpan<float> query, int k, ReadOnlySpan<int> exclude, int self)
-    {
         ArgumentOutOfRangeException.ThrowIfNegative(k);
-        if (k == 0 || Count == 0)
+        var query = _unitVectors.AsSpan(item * Factors, Factors);
+        if (TensorPrimitives.Norm(query) == 0)
         {
             return ScoredIndices.Empty;
         }
+        var (indices, scores) = (new int[Math.Min(k, Count)], new float[Math.Min(k, Count)]);
+        var count = Best(_unitVectors, query, exclude, item, indices, scores);
+        return count == 0 ? ScoredIndices.Empty : new ScoredIndices(indices[..count], scores[..count]);
+    }
+
+    /// <summary>
+    /// The best <c>bestIndices.Length</c> candidate items by dot product with <paramref name="query"/> (score descending,
+    /// index ascending), minus <paramref name="exclude"/> and <paramref name="self"/>: every item scored into a pooled
+    /// buffer, then the best selected by key (<see cref="BestFirst"/>). Returns how many were written.
+    /// </summary>
+    private int Best(float[] vectors, ReadOnlySpan<float> query, ReadOnlySpan<int> exclude, int self, Span<int> bestIndices, Span<float> bestScores)
+    {
+        var k = bestIndices.Length;
+        if (k == 0 || Count == 0)
+        {
+            return 0;
+        }
         var scores = ArrayPool<float>.Shared.Rent(Count);
+        var keys = ArrayPool<ulong>.Shared.Rent(Count);
         try
         {
             var all = vectors.AsSpan();
@@ -178,20 +221,45 @@ public sealed class ItemEmbeddings
             {
                 scores[self] = float.NegativeInfinity;
             }
-            var top = new TopK(k);
+            var n = 0;
             for (var i = 0; i < Count; i++)
             {
                 if (_candidate[i] && scores[i] != float.NegativeInfinity)
                 {
-                    top.Add(i, scores[i]);
+                    if (!BestFirst.TryKey(i, scores[i], out keys[n++]))
+                    {
+                        return BestByHeap(scores, bestIndices, bestScores); // a NaN score: the heap's order, as before keys
+                    }
                 }
             }
-            var (indices, best) = top.ToSorted();
-            return new ScoredIndices(indices, best);
+            var count = BestFirst.SortBest(keys.AsSpan(0, n), [], k);
+            for (var j = 0; j < count; j++)
+            {
+                var index = (int)BestFirst.IdOf(keys[j]);
+                (bestIndices[j], bestScores[j]) = (index, scores[index]);
+            }
+            return count;
         }
         finally
         {
+            ArrayPool<ulong>.Shared.Return(keys);
             ArrayPool<float>.Shared.Return(scores);
         }
+    }
+
+    private int BestByHeap(float[] scores, Span<int> bestIndices, Span<float> bestScores)
+    {
+        var top = new TopK(bestIndices.Length);
+        for (var i = 0; i < Count; i++)
+        {
+            if (_candidate[i] && scores[i] != float.NegativeInfinity)
+            {
+                top.Add(i, scores[i]);
+            }
+        }
+        var (indices, best) = top.ToSorted();
+        indices.CopyTo(bestIndices);
+        best.CopyTo(bestScores);
+        return indices.Length;
     }
 }

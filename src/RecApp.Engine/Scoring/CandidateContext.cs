@@ -13,7 +13,11 @@ public sealed record CandidateContext(
     long UserId,
     IReadOnlyDictionary<long, float> History,
     Func<long, bool> Allowed,
-    IReadOnlyDictionary<long, float> Popular);
+    IReadOnlyDictionary<long, float> Popular)
+{
+    /// <summary>Where the sources take their dictionaries from: the request's pooled scratch on the serving path.</summary>
+    internal ScoringScratch Scratch { get; init; } = ScoringScratch.None;
+}
 
 /// <summary>
 /// One way of nominating items for a user, by name: the name the blend weighs it by (<see cref="BlendWeights.SourceNames"/>)
@@ -24,6 +28,9 @@ public interface ICandidateSource
 {
     string Name { get; }
 
-    /// <summary>A new dictionary of candidate ids and scores (the caller may change it).</summary>
+    /// <summary>
+    /// A dictionary of candidate ids and scores that the caller may change: new, or the request's own from its pooled
+    /// scratch (on the serving path, until the request ends).
+    /// </summary>
     Dictionary<long, float> Propose(CandidateContext context);
 }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using RecApp.Engine.Domain;
 using RecApp.Engine.Model;
 
@@ -30,9 +31,10 @@ public sealed class ContentSource(RecommendationOptions options) : ICandidateSou
     public Dictionary<long, float> Propose(CandidateContext context)
     {
         var (snapshot, userId, weights, allowed) = (context.Snapshot, context.UserId, context.History, context.Allowed);
-        var scores = RankFusion.Normalize(ItemNeighborSource.Sum(snapshot.ItemNeighbors.Content, weights, allowed));
-        var categories = new Dictionary<string, float>(StringComparer.Ordinal);
-        var tags = new Dictionary<string, float>(StringComparer.Ordinal);
+        var scratch = context.Scratch;
+        var scores = RankFusion.Normalize(ItemNeighborSource.Sum(snapshot.ItemNeighbors.Content, weights, allowed, scratch.Scores()));
+        var categories = scratch.Names();
+        var tags = scratch.Names();
         var total = 0f;
         foreach (var (itemId, weight) in weights)
         {
@@ -40,23 +42,17 @@ public sealed class ContentSource(RecommendationOptions options) : ICandidateSou
             {
                 continue;
             }
-            categories[item.Category] = categories.GetValueOrDefault(item.Category) + weight;
+            CollectionsMarshal.GetValueRefOrAddDefault(categories, item.Category, out _) += weight;
             foreach (var tag in item.Tags)
             {
-                tags[tag] = tags.GetValueOrDefault(tag) + weight;
+                CollectionsMarshal.GetValueRefOrAddDefault(tags, tag, out _) += weight;
             }
             total += weight;
         }
         if (total > 0)
         {
-            foreach (var key in categories.Keys.ToArray())
-            {
-                categories[key] /= total;
-            }
-            foreach (var key in tags.Keys.ToArray())
-            {
-                tags[key] /= total;
-            }
+            Divide(categories, total);
+            Divide(tags, total);
         }
         if (snapshot.Profiles.Users.TryGetValue(userId, out var stored))
         {
@@ -69,21 +65,39 @@ public sealed class ContentSource(RecommendationOptions options) : ICandidateSou
         }
 
         // Candidates beyond the neighbors: the most popular items of the user's top categories.
-        foreach (var (category, _) in categories.OrderByDescending(c => c.Value).ThenBy(c => c.Key, StringComparer.Ordinal).Take(TopCategories))
+        var (previous, previousWeight) = ((string?)null, 0f);
+        for (var taken = 0; taken < TopCategories; taken++)
         {
+            // The next strongest category after the previous one (weight descending, then name): a few passes over a
+            // few dozen categories instead of sorting them.
+            var (category, categoryWeight) = ((string?)null, 0f);
+            foreach (var (name, weight) in categories)
+            {
+                if ((previous is null || Before(previous, previousWeight, name, weight))
+                    && (category is null || Before(name, weight, category, categoryWeight)))
+                {
+                    (category, categoryWeight) = (name, weight);
+                }
+            }
+            if (category is null)
+            {
+                break;
+            }
+            (previous, previousWeight) = (category, categoryWeight);
             if (snapshot.Popularity.Lists.TryGetValue(new Demographics(Category: category), out var list))
             {
-                foreach (var id in list.Ids.Take(PopularPerCategory))
+                for (var k = 0; k < Math.Min(PopularPerCategory, list.Ids.Length); k++)
                 {
-                    if (allowed(id))
+                    if (allowed(list.Ids[k]))
                     {
-                        scores.TryAdd(id, 0f);
+                        scores.TryAdd(list.Ids[k], 0f);
                     }
                 }
             }
         }
         var popularity = CategoryPopularity.Of(snapshot.Popularity);
-        foreach (var id in scores.Keys.ToArray())
+        // Values change in place (no key added or removed), so the enumeration stays valid.
+        foreach (var (id, _) in scores)
         {
             if (snapshot.Catalog.Find(id) is not { } item)
             {
@@ -94,24 +108,36 @@ public sealed class ContentSource(RecommendationOptions options) : ICandidateSou
             {
                 tagAffinity += tags.GetValueOrDefault(tag);
             }
-            scores[id] += CategoryShare * categories.GetValueOrDefault(item.Category) + (1f - CategoryShare) * Math.Min(1f, tagAffinity);
+            ref var score = ref CollectionsMarshal.GetValueRefOrNullRef(scores, id);
+            score += CategoryShare * categories.GetValueOrDefault(item.Category) + (1f - CategoryShare) * Math.Min(1f, tagAffinity);
             if (options.Scoring.ContentPopularityBoost > 0)
             {
-                scores[id] *= 1f + options.Scoring.ContentPopularityBoost * popularity.Relative(item);
+                score *= 1f + options.Scoring.ContentPopularityBoost * popularity.Relative(item);
             }
         }
         return scores;
 
+        static bool Before(string a, float weightA, string b, float weightB) =>
+            weightA.CompareTo(weightB) is var byWeight && (byWeight > 0 || (byWeight == 0 && string.CompareOrdinal(a, b) < 0));
+
+        static void Divide(Dictionary<string, float> weights, float total)
+        {
+            foreach (var (key, _) in weights)
+            {
+                CollectionsMarshal.GetValueRefOrNullRef(weights, key) /= total;
+            }
+        }
+
         static void Merge(Dictionary<string, float> fresh, IReadOnlyDictionary<string, float> stored, bool halve)
         {
             var factor = halve ? 0.5f : 1f; // fresh and stored profiles weigh alike when both exist
-            foreach (var key in fresh.Keys.ToArray())
+            foreach (var (key, _) in fresh)
             {
-                fresh[key] *= factor;
+                CollectionsMarshal.GetValueRefOrNullRef(fresh, key) *= factor;
             }
             foreach (var (key, value) in stored)
             {
-                fresh[key] = fresh.GetValueOrDefault(key) + value * factor;
+                CollectionsMarshal.GetValueRefOrAddDefault(fresh, key, out _) += value * factor;
             }
         }
     }

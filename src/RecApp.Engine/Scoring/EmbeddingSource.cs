@@ -11,5 +11,5 @@ public sealed class EmbeddingSource(RecommendationOptions options) : ICandidateS
     public string Name => BlendWeights.EmbeddingsSource;
 
     public Dictionary<long, float> Propose(CandidateContext context) =>
-        context.Snapshot.Embeddings.Recommend(context.History, options.Embeddings.Candidates, context.Allowed);
+        context.Snapshot.Embeddings.Recommend(context.History, options.Embeddings.Candidates, context.Allowed, context.Scratch.Scores());
 }

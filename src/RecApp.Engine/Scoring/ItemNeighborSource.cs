@@ -16,13 +16,13 @@ public sealed class ItemNeighborSource : ICandidateSource
 
     /// <summary>The summed neighbor scores, negative ones included (the source alone, in offline evaluation).</summary>
     public Dictionary<long, float> Raw(CandidateContext context) =>
-        Sum(context.Snapshot.ItemNeighbors.Collaborative, context.History, context.Allowed);
+        Sum(context.Snapshot.ItemNeighbors.Collaborative, context.History, context.Allowed, context.Scratch.Scores());
 
-    /// <summary>For each weighted item, its neighbors' scores times its weight, summed per neighbor.</summary>
+    /// <summary>For each weighted item, its neighbors' scores times its weight, summed per neighbor into <paramref name="scores"/> (empty).</summary>
     internal static Dictionary<long, float> Sum(
-        IReadOnlyDictionary<long, ScoredIds> neighbors, IReadOnlyDictionary<long, float> weights, Func<long, bool> allowed)
+        IReadOnlyDictionary<long, ScoredIds> neighbors, IReadOnlyDictionary<long, float> weights, Func<long, bool> allowed,
+        Dictionary<long, float> scores)
     {
-        var scores = new Dictionary<long, float>();
         foreach (var (itemId, weight) in weights)
         {
             if (!neighbors.TryGetValue(itemId, out var list))

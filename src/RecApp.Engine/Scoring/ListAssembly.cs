@@ -1,5 +1,6 @@
 using System.Buffers;
 using RecApp.Engine.Domain;
+using RecApp.Engine.Embeddings;
 using RecApp.Engine.Model;
 
 namespace RecApp.Engine.Scoring;
@@ -12,20 +13,36 @@ namespace RecApp.Engine.Scoring;
 public sealed class ListAssembly(RecommendationOptions options)
 {
     /// <summary>Freshness boost (item age measured from the data's clock), deterministic order, diversity, then popular items to fill a short list.</summary>
-    public RankedList Finish(ModelSnapshot snapshot, Dictionary<long, float> scores, Dictionary<long, float> popular, RecommendationAlgorithm algorithm, DateTime now)
+    public RankedList Finish(ModelSnapshot snapshot, Dictionary<long, float> scores, Dictionary<long, float> popular, RecommendationAlgorithm algorithm, DateTime now) =>
+        Finish(snapshot, scores, popular, algorithm, now, ScoringScratch.None);
+
+    /// <summary>The same with its working lists from <paramref name="scratch"/>.</summary>
+    internal RankedList Finish(
+        ModelSnapshot snapshot, Dictionary<long, float> scores, Dictionary<long, float> popular, RecommendationAlgorithm algorithm, DateTime now,
+        ScoringScratch scratch)
     {
         // The boosted scores go straight into the array the order reads (scores itself is left as it was).
         var boost = options.Scoring.FreshnessBoost > 0 && options.Scoring.FreshnessDays > 0;
-        var pairs = new (long Id, float Score)[scores.Count];
-        var n = 0;
-        foreach (var (id, score) in scores)
+        var pairs = ArrayPool<(long Id, float Score)>.Shared.Rent(scores.Count);
+        List<(long Id, float Score)> ranked;
+        try
         {
-            pairs[n++] = (id, boost ? score * Freshness(snapshot.Catalog, id, now) : score);
+            var n = 0;
+            foreach (var (id, score) in scores)
+            {
+                pairs[n++] = (id, boost ? score * Freshness(snapshot.Catalog, id, now) : score);
+            }
+            // A few pages beyond the list length leave the diversity re-rank room to defer items.
+            ranked = scratch.Pairs();
+            var count = OrderInPlace(pairs.AsSpan(0, n), options.Scoring.MaxResults * 4);
+            ranked.AddRange(pairs.AsSpan(0, count));
         }
-        // A few pages beyond the list length leave the diversity re-rank room to defer items.
-        var ranked = Order(pairs, options.Scoring.MaxResults * 4);
+        finally
+        {
+            ArrayPool<(long Id, float Score)>.Shared.Return(pairs);
+        }
         var fill = ranked.Count < options.Scoring.MaxResults && popular.Count > 0 && !ReferenceEquals(scores, popular) ? Order(popular, int.MaxValue) : [];
-        return Complete(snapshot, ranked, fill, scores.ContainsKey, algorithm);
+        return Complete(snapshot, ranked, fill, scores.ContainsKey, algorithm, scratch);
     }
 
     /// <summary>The freshness factor of an item (1 when it is not new): <c>1 + FreshnessBoost × (1 − age / FreshnessDays)</c>.</summary>
@@ -47,7 +64,7 @@ public sealed class ListAssembly(RecommendationOptions options)
     /// the cut to <see cref="RecApp.Engine.ScoringOptions.MaxResults"/>. <paramref name="ranked"/> is ordered, at most MaxResults × 4 long.
     /// </summary>
     internal RankedList Complete(ModelSnapshot snapshot, List<(long Id, float Score)> ranked, List<(long Id, float Score)> popular,
-        Func<long, bool> ranks, RecommendationAlgorithm algorithm)
+        Func<long, bool> ranks, RecommendationAlgorithm algorithm, ScoringScratch scratch)
     {
         if (ranked.Count < options.Scoring.MaxResults && popular.Count > 0)
         {
@@ -61,7 +78,7 @@ public sealed class ListAssembly(RecommendationOptions options)
                 }
             }
         }
-        var diverse = Diversify(snapshot.Catalog, ranked);
+        var diverse = Diversify(snapshot.Catalog, ranked, scratch);
         var count = Math.Min(diverse.Count, options.Scoring.MaxResults);
         var ids = new long[count];
         var values = new float[count];
@@ -74,26 +91,54 @@ public sealed class ListAssembly(RecommendationOptions options)
 
     internal static List<(long Id, float Score)> Order(Dictionary<long, float> scores, int limit)
     {
-        var pairs = new (long Id, float Score)[scores.Count];
+        var pairs = ArrayPool<(long Id, float Score)>.Shared.Rent(scores.Count);
+        try
+        {
+            return Order(pairs.AsSpan(0, CopyPairs(scores, pairs)), limit);
+        }
+        finally
+        {
+            ArrayPool<(long Id, float Score)>.Shared.Return(pairs);
+        }
+    }
+
+    /// <summary>Copies the pairs of <paramref name="scores"/> into <paramref name="pairs"/>; returns how many.</summary>
+    internal static int CopyPairs(Dictionary<long, float> scores, (long Id, float Score)[] pairs)
+    {
         var n = 0;
         foreach (var (id, score) in scores)
         {
             pairs[n++] = (id, score);
         }
-        return Order(pairs, limit);
+        return n;
     }
 
     /// <summary>The best <paramref name="limit"/> pairs, by score descending then id ascending (reorders <paramref name="scores"/>).</summary>
     internal static List<(long Id, float Score)> Order(Span<(long Id, float Score)> scores, int limit)
     {
+        var count = OrderInPlace(scores, limit);
+        var list = new List<(long Id, float Score)>(count);
+        foreach (var pair in scores[..count])
+        {
+            list.Add(pair);
+        }
+        return list;
+    }
+
+    /// <summary>
+    /// Reorders <paramref name="scores"/> so that it starts with its best <paramref name="limit"/> pairs, by score
+    /// descending then id ascending; returns how many that is (no list made: scoring orders whole sources per request).
+    /// </summary>
+    internal static int OrderInPlace(Span<(long Id, float Score)> scores, int limit)
+    {
         static int Compare((long Id, float Score) a, (long Id, float Score) b) =>
             a.Score != b.Score ? b.Score.CompareTo(a.Score) : a.Id.CompareTo(b.Id);
 
-        if (OrderByKeys(scores, limit) is { } fast)
+        var count = Math.Min(Math.Max(limit, 0), scores.Length);
+        if (scores.Length >= 2 && OrderByKeys(scores, count))
         {
-            return fast;
+            return count;
         }
-        List<(long Id, float Score)> list;
         if (limit < scores.Length / 4)
         {
             // The best `limit` of many: a bounded heap whose root is the worst kept pair, instead of sorting everything.
@@ -110,129 +155,51 @@ public sealed class ListAssembly(RecommendationOptions options)
                     heap.DequeueEnqueue(pair, pair);
                 }
             }
-            list = new List<(long Id, float Score)>(heap.Count);
-            while (heap.Count > 0)
+            // The heap gives the worst kept pair first: fill the front from the back.
+            count = heap.Count;
+            for (var i = count - 1; i >= 0; i--)
             {
-                list.Add(heap.Dequeue());
+                scores[i] = heap.Dequeue();
             }
-            list.Reverse();
-            return list;
+            return count;
         }
         scores.Sort(Compare);
-        list = new List<(long Id, float Score)>(Math.Min(limit, scores.Length));
-        foreach (var pair in scores[..Math.Min(limit, scores.Length)])
-        {
-            list.Add(pair);
-        }
-        return list;
+        return count;
     }
 
     /// <summary>
-    /// The same order as <c>Compare</c> (score descending, equal scores, −0 and +0 included, by id ascending) as one
-    /// unsigned 64-bit key per pair, sorted with the primitive sort (no comparison delegate per step: scoring orders
-    /// thousands of candidates per source per request). Keys are unique because ids are, so the result is the one
-    /// total order whatever the algorithm. Null (the caller falls back) when a score is NaN or an id is outside
-    /// [0, 2³²), where the key would not reproduce <c>Compare</c>.
+    /// The same order as the comparison (see <see cref="BestFirst"/>) by one 64-bit key per pair: puts the best
+    /// <paramref name="count"/> first. False, leaving <paramref name="scores"/> as it was, when a score is NaN or an id
+    /// is outside [0, 2³²) (the caller falls back to comparisons).
     /// </summary>
-    private static List<(long Id, float Score)>? OrderByKeys(Span<(long Id, float Score)> scores, int limit)
+    private static bool OrderByKeys(Span<(long Id, float Score)> scores, int count)
     {
-        var count = Math.Min(Math.Max(limit, 0), scores.Length);
-        if (scores.Length < 2)
-        {
-            return null;
-        }
         var keys = ArrayPool<ulong>.Shared.Rent(scores.Length);
         var positions = ArrayPool<int>.Shared.Rent(scores.Length);
+        var best = ArrayPool<(long Id, float Score)>.Shared.Rent(count);
         try
         {
             for (var i = 0; i < scores.Length; i++)
             {
-                var (id, score) = scores[i];
-                if (float.IsNaN(score) || (ulong)id > uint.MaxValue)
+                if (!BestFirst.TryKey(scores[i].Id, scores[i].Score, out keys[i]))
                 {
-                    return null;
+                    return false;
                 }
-                // Order-preserving bits of the score (−0 as +0: Compare treats them as equal), inverted for descending.
-                var bits = BitConverter.SingleToUInt32Bits(score == 0f ? 0f : score);
-                var ascending = (bits & 0x8000_0000u) != 0 ? ~bits : bits | 0x8000_0000u;
-                keys[i] = ((ulong)~ascending << 32) | (uint)id;
                 positions[i] = i;
             }
-            if (count < scores.Length / 2)
-            {
-                // Only the first `count` are kept (the tuner keeps 40 of a user's thousands of candidates): select them,
-                // then sort those. Keys are unique, so the result is the full sort's prefix.
-                SelectSmallest(keys.AsSpan(0, scores.Length), positions.AsSpan(0, scores.Length), count);
-                Array.Sort(keys, positions, 0, count);
-            }
-            else
-            {
-                Array.Sort(keys, positions, 0, scores.Length);
-            }
-            var list = new List<(long Id, float Score)>(count);
+            BestFirst.SortBest(keys.AsSpan(0, scores.Length), positions.AsSpan(0, scores.Length), count);
             for (var i = 0; i < count; i++)
             {
-                list.Add(scores[positions[i]]);
+                best[i] = scores[positions[i]];
             }
-            return list;
+            best.AsSpan(0, count).CopyTo(scores);
+            return true;
         }
         finally
         {
+            ArrayPool<(long Id, float Score)>.Shared.Return(best);
             ArrayPool<int>.Shared.Return(positions);
             ArrayPool<ulong>.Shared.Return(keys);
-        }
-    }
-
-    /// <summary>
-    /// Moves the <paramref name="count"/> smallest of the distinct <paramref name="keys"/> (each with its position) to the
-    /// front, in no particular order: quickselect with a median-of-three pivot, falling back to a sort should the
-    /// partitions keep coming out lopsided.
-    /// </summary>
-    private static void SelectSmallest(Span<ulong> keys, Span<int> positions, int count)
-    {
-        var (left, right, target) = (0, keys.Length - 1, count - 1);
-        for (var round = 0; left < right; round++)
-        {
-            if (round == 64)
-            {
-                keys[left..(right + 1)].Sort(positions[left..(right + 1)]);
-                return;
-            }
-            var middle = left + (right - left) / 2;
-            var (a, b, c) = (keys[left], keys[middle], keys[right]);
-            var pivot = a < b ? (b < c ? b : a < c ? c : a) : (a < c ? a : b < c ? c : b);
-            var (i, j) = (left, right);
-            while (i <= j)
-            {
-                while (keys[i] < pivot)
-                {
-                    i++;
-                }
-                while (keys[j] > pivot)
-                {
-                    j--;
-                }
-                if (i <= j)
-                {
-                    (keys[i], keys[j]) = (keys[j], keys[i]);
-                    (positions[i], positions[j]) = (positions[j], positions[i]);
-                    i++;
-                    j--;
-                }
-            }
-            // [left, j] ≤ pivot ≤ [i, right]; anything between is the pivot itself.
-            if (target <= j)
-            {
-                right = j;
-            }
-            else if (target >= i)
-            {
-                left = i;
-            }
-            else
-            {
-                return;
-            }
         }
     }
 
@@ -241,7 +208,7 @@ public sealed class ListAssembly(RecommendationOptions options)
     /// category already has its share of the page; deferred items lead the next page. When nothing else is left,
     /// the share is relaxed rather than leaving a page short.
     /// </summary>
-    private List<(long Id, float Score)> Diversify(Catalog catalog, List<(long Id, float Score)> ranked)
+    private List<(long Id, float Score)> Diversify(Catalog catalog, List<(long Id, float Score)> ranked, ScoringScratch scratch)
     {
         var pageSize = Math.Max(1, options.Scoring.DiversityPageSize);
         var cap = Math.Max(1, (int)Math.Floor(options.Scoring.MaxCategoryShare * pageSize));
@@ -250,47 +217,56 @@ public sealed class ListAssembly(RecommendationOptions options)
             return ranked;
         }
         var limit = Math.Min(ranked.Count, options.Scoring.MaxResults);
-        var result = new List<(long Id, float Score)>(limit);
+        var result = scratch.Pairs();
+        result.EnsureCapacity(limit);
         // Pending items are those not taken, in ranked order; `first` is the first of them. Categories are looked up once.
-        var taken = new bool[ranked.Count];
-        var categories = new string?[ranked.Count];
-        var first = 0;
-        var perCategory = new Dictionary<string, int>(StringComparer.Ordinal);
-        void Take(int i)
+        var taken = ArrayPool<bool>.Shared.Rent(ranked.Count);
+        var categories = ArrayPool<string?>.Shared.Rent(ranked.Count);
+        try
         {
-            taken[i] = true;
-            result.Add(ranked[i]);
+            taken.AsSpan(0, ranked.Count).Clear();
+            categories.AsSpan(0, ranked.Count).Clear();
+            var first = 0;
+            var perCategory = new Dictionary<string, int>(StringComparer.Ordinal);
+            while (result.Count < limit)
+            {
+                perCategory.Clear();
+                var pageEnd = Math.Min(limit, result.Count + pageSize);
+                for (var i = first; i < ranked.Count && result.Count < pageEnd; i++)
+                {
+                    if (taken[i])
+                    {
+                        continue;
+                    }
+                    var category = categories[i] ??= catalog.Find(ranked[i].Id)?.Category ?? "";
+                    var used = perCategory.GetValueOrDefault(category);
+                    if (used < cap)
+                    {
+                        perCategory[category] = used + 1;
+                        taken[i] = true;
+                        result.Add(ranked[i]);
+                    }
+                }
+                // Relax: not enough variety left to fill this page within the share.
+                for (; result.Count < pageEnd; first++)
+                {
+                    if (!taken[first])
+                    {
+                        taken[first] = true;
+                        result.Add(ranked[first]);
+                    }
+                }
+                while (first < ranked.Count && taken[first])
+                {
+                    first++;
+                }
+            }
         }
-        while (result.Count < limit)
+        finally
         {
-            perCategory.Clear();
-            var pageEnd = Math.Min(limit, result.Count + pageSize);
-            for (var i = first; i < ranked.Count && result.Count < pageEnd; i++)
-            {
-                if (taken[i])
-                {
-                    continue;
-                }
-                var category = categories[i] ??= catalog.Find(ranked[i].Id)?.Category ?? "";
-                var used = perCategory.GetValueOrDefault(category);
-                if (used < cap)
-                {
-                    perCategory[category] = used + 1;
-                    Take(i);
-                }
-            }
-            // Relax: not enough variety left to fill this page within the share.
-            for (; result.Count < pageEnd; first++)
-            {
-                if (!taken[first])
-                {
-                    Take(first);
-                }
-            }
-            while (first < ranked.Count && taken[first])
-            {
-                first++;
-            }
+            // The names are the catalog's: cleared, so the pool keeps no catalog alive.
+            ArrayPool<string?>.Shared.Return(categories, clearArray: true);
+            ArrayPool<bool>.Shared.Return(taken);
         }
         // Scores stay monotone for callers that read them as ranks.
         for (var i = 1; i < result.Count; i++)

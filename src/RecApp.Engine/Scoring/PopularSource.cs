@@ -12,16 +12,27 @@ public sealed class PopularSource(RecommendationOptions options) : ICandidateSou
     public string Name => BlendWeights.PopularSource;
 
     /// <summary>A copy of the context's popular list (computed once per request).</summary>
-    public Dictionary<long, float> Propose(CandidateContext context) => new(context.Popular);
+    public Dictionary<long, float> Propose(CandidateContext context)
+    {
+        var copy = context.Scratch.Scores();
+        foreach (var (id, score) in context.Popular)
+        {
+            copy.Add(id, score);
+        }
+        return copy;
+    }
 
     /// <summary>
     /// The segment's list, then broader segments to fill: each chain step uses its per-category list when one is
     /// stored, else its overall list narrowed to the category; trending items get a bonus on top. Scores in (0, 1], relative to the best of the first list used.
     /// </summary>
-    public Dictionary<long, float> Score(ModelSnapshot snapshot, Demographics d, Func<long, bool> allowed)
+    public Dictionary<long, float> Score(ModelSnapshot snapshot, Demographics d, Func<long, bool> allowed) =>
+        Score(snapshot, d, allowed, []);
+
+    /// <summary>The same into <paramref name="scores"/> (empty).</summary>
+    internal Dictionary<long, float> Score(ModelSnapshot snapshot, Demographics d, Func<long, bool> allowed, Dictionary<long, float> scores)
     {
         var lists = snapshot.Popularity.Lists;
-        var scores = new Dictionary<long, float>();
         var floor = 1f;
         foreach (var segment in Demographics.FallbackChain(d.GeoId, d.Gender, d.AgeGroup))
         {

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.InteropServices;
 using RecApp.Engine.Model;
 
@@ -16,10 +17,18 @@ public static class RankFusion
     public static Dictionary<long, float> RankScores(Dictionary<long, float> scores, float rankConstant)
     {
         var c = Math.Max(rankConstant, 0f);
-        var ranked = ListAssembly.Order(scores, int.MaxValue);
-        for (var rank = 1; rank <= ranked.Count; rank++)
+        var ranked = ArrayPool<(long Id, float Score)>.Shared.Rent(scores.Count);
+        try
         {
-            scores[ranked[rank - 1].Id] = (c + 1) / (c + rank);
+            var count = ListAssembly.OrderInPlace(ranked.AsSpan(0, ListAssembly.CopyPairs(scores, ranked)), int.MaxValue);
+            for (var rank = 1; rank <= count; rank++)
+            {
+                scores[ranked[rank - 1].Id] = (c + 1) / (c + rank);
+            }
+        }
+        finally
+        {
+            ArrayPool<(long Id, float Score)>.Shared.Return(ranked);
         }
         return scores;
     }
@@ -49,9 +58,10 @@ public static class RankFusion
         }
         if (max > 0f)
         {
-            foreach (var key in scores.Keys.ToArray())
+            // Values change in place (no key added or removed), so the enumeration stays valid.
+            foreach (var (key, _) in scores)
             {
-                scores[key] /= max;
+                CollectionsMarshal.GetValueRefOrNullRef(scores, key) /= max;
             }
         }
         return scores;
@@ -72,14 +82,14 @@ public static class RankFusion
 
     /// <summary>
     /// The weighted sum of rank-scored sources, added in source order (fixed: the sum's float result depends on it);
-    /// sources with weight 0 take no part.
+    /// sources with weight 0 take no part. Into <paramref name="final"/> (empty).
     /// </summary>
-    internal static Dictionary<long, float> WeightedSum(Dictionary<long, float>[] sources, Func<int, float> weightOf)
+    internal static Dictionary<long, float> WeightedSum(Dictionary<long, float>[] sources, BlendWeights weights, Dictionary<long, float> final)
     {
-        var final = new Dictionary<long, float>(sources[0].Count + sources[BlendWeights.IndexOf(BlendWeights.PopularSource)].Count);
+        final.EnsureCapacity(sources[0].Count + sources[BlendWeights.IndexOf(BlendWeights.PopularSource)].Count);
         for (var s = 0; s < sources.Length; s++)
         {
-            var weight = weightOf(s);
+            var weight = weights[s];
             if (weight == 0f)
             {
                 continue;

@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Runtime.InteropServices;
 using RecApp.Engine.Domain;
 using RecApp.Engine.Model;
 
@@ -54,8 +56,12 @@ public sealed class ScoringEngine
         ModelSnapshot snapshot, long userId, UserHistory history, Demographics demographics,
         RecommendationFilters filters, DateTime now, CandidateSource source = CandidateSource.Hybrid)
     {
-        var candidates = Candidates(snapshot, userId, history, demographics, filters, now, source);
-        return Rank(snapshot, candidates, snapshot.Tuning.Blend ?? BlendWeights.From(options));
+        // Every working dictionary of this request comes from a pooled scratch; the list returned owns its own arrays.
+        var scratch = ScoringScratch.Rent();
+        var candidates = Candidates(snapshot, userId, history, demographics, filters, now, source, scratch);
+        var list = Rank(snapshot, candidates, snapshot.Tuning.Blend ?? BlendWeights.From(options), scratch);
+        ScoringScratch.Return(scratch); // not on an exception: that scratch is left to the GC, never reused half-filled
+        return list;
     }
 
     /// <summary>
@@ -78,13 +84,23 @@ public sealed class ScoringEngine
     /// <summary>Stage one: every source's candidates for the user (rank-scored for the blend), and the tier.</summary>
     internal UserCandidates Candidates(
         ModelSnapshot snapshot, long userId, UserHistory history, Demographics demographics,
-        RecommendationFilters filters, DateTime now, CandidateSource source = CandidateSource.Hybrid)
+        RecommendationFilters filters, DateTime now, CandidateSource source = CandidateSource.Hybrid) =>
+        Candidates(snapshot, userId, history, demographics, filters, now, source, ScoringScratch.None);
+
+    /// <summary>
+    /// Stage one with its dictionaries from <paramref name="scratch"/>: what it returns is valid until the scratch is
+    /// returned (<see cref="ScoringScratch.None"/>: for good).
+    /// </summary>
+    internal UserCandidates Candidates(
+        ModelSnapshot snapshot, long userId, UserHistory history, Demographics demographics,
+        RecommendationFilters filters, DateTime now, CandidateSource source, ScoringScratch scratch)
     {
-        var (clock, weights, allowed) = Ask(snapshot, history, filters, now);
+        var (clock, weights, allowed) = Ask(snapshot, history, filters, now, scratch);
         var tier = UserTier.Of(Math.Max(history.Seen.Count, weights.Count));
 
-        var popular = _sources.Popular.Score(snapshot, demographics with { Category = filters.Category ?? demographics.Category }, allowed);
-        var context = new CandidateContext(snapshot, userId, weights, allowed, popular);
+        var popular = _sources.Popular.Score(
+            snapshot, demographics with { Category = filters.Category ?? demographics.Category }, allowed, scratch.Scores());
+        var context = new CandidateContext(snapshot, userId, weights, allowed, popular) { Scratch = scratch };
         var result = new UserCandidates(clock, popular);
         switch (source)
         {
@@ -114,7 +130,12 @@ public sealed class ScoringEngine
                         result.Single = RankFusion.Blend((RankFusion.Normalize(_sources.Content.Propose(context)), 1f), (popular, ContentLedPopularShare));
                         break;
                     default:
-                        result.Sources = [.. _sources.All.Select(s => RankFusion.RankScores(s.Propose(context), options.Scoring.BlendRankConstant))];
+                        var sources = new Dictionary<long, float>[_sources.All.Count];
+                        for (var s = 0; s < sources.Length; s++)
+                        {
+                            sources[s] = RankFusion.RankScores(_sources.All[s].Propose(context), options.Scoring.BlendRankConstant);
+                        }
+                        result.Sources = sources;
                         break;
                 }
                 break;
@@ -134,7 +155,7 @@ public sealed class ScoringEngine
         {
             return candidates; // a single-source tier: the blend's sources take no part
         }
-        var (_, weights, allowed) = Ask(snapshot, history, filters, now);
+        var (_, weights, allowed) = Ask(snapshot, history, filters, now, ScoringScratch.None);
         var context = new CandidateContext(snapshot, userId, weights, allowed, candidates.Popular);
         var replaced = (Dictionary<long, float>[])sources.Clone();
         replaced[source] = RankFusion.RankScores(_sources.All[source].Propose(context), options.Scoring.BlendRankConstant);
@@ -143,10 +164,11 @@ public sealed class ScoringEngine
 
     /// <summary>What every source is asked with: the clock, the weighted history, and which items may be proposed.</summary>
     private (DateTime Clock, Dictionary<long, float> Weights, Func<long, bool> Allowed) Ask(
-        ModelSnapshot snapshot, UserHistory history, RecommendationFilters filters, DateTime now)
+        ModelSnapshot snapshot, UserHistory history, RecommendationFilters filters, DateTime now, ScoringScratch scratch)
     {
         var clock = Clock(snapshot, history.Recent, now);
-        var weights = AggregateHistory(history.Recent, clock, snapshot.Tuning.DecayHalfLifeDays ?? options.History.DecayHalfLifeDays);
+        var weights = AggregateHistory(
+            history.Recent, clock, snapshot.Tuning.DecayHalfLifeDays ?? options.History.DecayHalfLifeDays, scratch.Scores());
         var seen = history.Seen;
         var catalog = snapshot.Catalog;
         return (clock, weights, id => !seen.Contains(id) && !weights.ContainsKey(id) && filters.Admits(catalog.Find(id)));
@@ -184,14 +206,18 @@ public sealed class ScoringEngine
     }
 
     /// <summary>Stage two: the blend (3+ tier) with <paramref name="blend"/>, then freshness, order and diversity.</summary>
-    internal RankedList Rank(ModelSnapshot snapshot, UserCandidates candidates, BlendWeights blend)
+    internal RankedList Rank(ModelSnapshot snapshot, UserCandidates candidates, BlendWeights blend) =>
+        Rank(snapshot, candidates, blend, ScoringScratch.None);
+
+    /// <summary>Stage two with its working dictionaries from <paramref name="scratch"/>.</summary>
+    internal RankedList Rank(ModelSnapshot snapshot, UserCandidates candidates, BlendWeights blend, ScoringScratch scratch)
     {
         var final = candidates.Sources is { } sources
-            ? RankFusion.WeightedSum(sources, s => blend[s])
+            ? RankFusion.WeightedSum(sources, blend, scratch.Scores())
             // Finish leaves the scores as they are, so candidates can be ranked again (the popular tier's single source
             // is the popular list itself: it fills nothing then, as every popular item is already ranked).
             : candidates.Single!;
-        return _list.Finish(snapshot, final, candidates.Popular, candidates.Algorithm, candidates.Clock);
+        return _list.Finish(snapshot, final, candidates.Popular, candidates.Algorithm, candidates.Clock, scratch);
     }
 
     /// <summary>Popular items for a segment (the fallback chain fills thin or filtered-out lists).</summary>
@@ -216,7 +242,7 @@ public sealed class ScoringEngine
         var catalog = snapshot.Catalog;
         bool Allowed(long id) => id != itemId && catalog.IsActive(id);
         var one = new Dictionary<long, float> { [itemId] = 1f };
-        var collaborative = RankFusion.Positive(ItemNeighborSource.Sum(snapshot.ItemNeighbors.Collaborative, one, Allowed));
+        var collaborative = RankFusion.Positive(ItemNeighborSource.Sum(snapshot.ItemNeighbors.Collaborative, one, Allowed, []));
         if (collaborative.Count == 0)
         {
             // No collaborative neighbors (e.g. an item kNN could not pair): the embedding space still places it.
@@ -224,24 +250,28 @@ public sealed class ScoringEngine
         }
         var scores = RankFusion.Blend(
             (RankFusion.Normalize(collaborative), SimilarCollaborativeShare),
-            (RankFusion.Normalize(ItemNeighborSource.Sum(snapshot.ItemNeighbors.Content, one, Allowed)), 1f - SimilarCollaborativeShare));
+            (RankFusion.Normalize(ItemNeighborSource.Sum(snapshot.ItemNeighbors.Content, one, Allowed, [])), 1f - SimilarCollaborativeShare));
         var ranked = ListAssembly.Order(scores, options.Scoring.MaxResults);
         return new RankedList(ranked.Select(p => p.Id).ToArray(), ranked.Select(p => p.Score).ToArray(),
             RecommendationAlgorithm.Similar, snapshot.Version);
     }
 
     /// <summary>Distinct items with <c>log(1 + Σ type weight × decay)</c>, as the model builders weigh them (age from <paramref name="clock"/>).</summary>
-    internal Dictionary<long, float> AggregateHistory(IReadOnlyList<HistoryEvent> history, DateTime clock, double halfLifeDays)
+    internal Dictionary<long, float> AggregateHistory(IReadOnlyList<HistoryEvent> history, DateTime clock, double halfLifeDays) =>
+        AggregateHistory(history, clock, halfLifeDays, []);
+
+    /// <summary>The same into <paramref name="sums"/> (empty).</summary>
+    private Dictionary<long, float> AggregateHistory(IReadOnlyList<HistoryEvent> history, DateTime clock, double halfLifeDays, Dictionary<long, float> sums)
     {
-        var sums = new Dictionary<long, float>();
         foreach (var e in history)
         {
             var w = options.EventWeight(e.Type, e.Value) * RecommendationOptions.Decay((clock - e.OccurredAt).TotalDays, halfLifeDays);
             sums[e.ItemId] = sums.GetValueOrDefault(e.ItemId) + w;
         }
-        foreach (var id in sums.Keys.ToArray())
+        // Values change in place (no key added or removed), so the enumeration stays valid.
+        foreach (var (id, sum) in sums)
         {
-            sums[id] = MathF.Log(1f + sums[id]);
+            CollectionsMarshal.GetValueRefOrNullRef(sums, id) = MathF.Log(1f + sum);
         }
         return sums;
     }
@@ -298,29 +328,37 @@ public sealed class ScoringEngine
             weights[s] = blend[s];
             used |= weights[s] != 0f ? 1 << s : 0;
         }
-        var pairs = new (long Id, float Score)[candidates.Ids.Length];
-        var n = 0;
-        for (var i = 0; i < candidates.Ids.Length; i++)
+        var pairs = ArrayPool<(long Id, float Score)>.Shared.Rent(candidates.Ids.Length);
+        List<(long Id, float Score)> ranked;
+        try
         {
-            var present = candidates.Present[i] & used;
-            if (present == 0)
+            var n = 0;
+            for (var i = 0; i < candidates.Ids.Length; i++)
             {
-                continue;
-            }
-            // Sources added in order from 0, as the dictionary blend does, so the sums are bit-identical.
-            var score = 0f;
-            for (var s = 0; s < sourceCount; s++)
-            {
-                if ((present & (1 << s)) != 0)
+                var present = candidates.Present[i] & used;
+                if (present == 0)
                 {
-                    score += weights[s] * candidates.Columns[i * sourceCount + s];
+                    continue;
                 }
+                // Sources added in order from 0, as the dictionary blend does, so the sums are bit-identical.
+                var score = 0f;
+                for (var s = 0; s < sourceCount; s++)
+                {
+                    if ((present & (1 << s)) != 0)
+                    {
+                        score += weights[s] * candidates.Columns[i * sourceCount + s];
+                    }
+                }
+                pairs[n++] = (candidates.Ids[i], score * candidates.Freshness[i]);
             }
-            pairs[n++] = (candidates.Ids[i], score * candidates.Freshness[i]);
+            ranked = ListAssembly.Order(pairs.AsSpan(0, n), options.Scoring.MaxResults * 4);
         }
-        var ranked = ListAssembly.Order(pairs.AsSpan(0, n), options.Scoring.MaxResults * 4);
+        finally
+        {
+            ArrayPool<(long Id, float Score)>.Shared.Return(pairs);
+        }
         return _list.Complete(snapshot, ranked, candidates.Popular,
-            id => candidates.Index.TryGetValue(id, out var i) && (candidates.Present[i] & used) != 0, candidates.Algorithm);
+            id => candidates.Index.TryGetValue(id, out var i) && (candidates.Present[i] & used) != 0, candidates.Algorithm, ScoringScratch.None);
     }
 }
 

@@ -9,7 +9,7 @@ public sealed class UserNeighborSource : ICandidateSource
 
     public Dictionary<long, float> Propose(CandidateContext context)
     {
-        var scores = new Dictionary<long, float>();
+        var scores = context.Scratch.Scores();
         if (context.Snapshot.UserNeighbors.Users.TryGetValue(context.UserId, out var neighborhood))
         {
             for (var k = 0; k < neighborhood.Items.Ids.Length; k++)
