@@ -77,6 +77,30 @@ public static class CacheRegistration
         options.FailSafeActivationLogLevel = LogLevel.Debug;
         // Engine failures are handled (outage fallback) or logged by the API's exception handler.
         options.FactoryErrorsLogLevel = LogLevel.Debug;
+        options.DefaultEntryOptionsProvider = new RankedListEntries(settings);
+    }
+
+    /// <summary>
+    /// A ranked list is a function of (user or segment, filters, model version) and of the data behind its tag, and a
+    /// change reaches the other instances as a tag removal (tags have their own entry options, which notify). So a list
+    /// stored after a miss tells no one: with the default, every miss was a Redis PUBLISH that every other instance
+    /// received and handled, N - 1 messages per miss with N replicas. Other keys keep the defaults (a removal notifies).
+    /// </summary>
+    private sealed class RankedListEntries : FusionCacheEntryOptionsProvider
+    {
+        private readonly FusionCacheEntryOptions _lists = new();
+
+        public RankedListEntries(CachingOptions settings)
+        {
+            ConfigureDefaultEntries(_lists, settings);
+            _lists.SkipBackplaneNotifications = true;
+        }
+
+        public override FusionCacheEntryOptions? GetEntryOptions(FusionCacheEntryOptionsProviderContext ctx, string key, out bool canMutate)
+        {
+            canMutate = false; // shared: FusionCache copies it before changing anything
+            return key.StartsWith(RankedListCache.KeyPrefix, StringComparison.Ordinal) ? _lists : null;
+        }
     }
 
     private static void ConfigureDefaultEntries(FusionCacheEntryOptions entry, CachingOptions settings)

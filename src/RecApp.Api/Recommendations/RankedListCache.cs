@@ -57,6 +57,9 @@ public sealed class RankedListCache(
     /// </summary>
     public const string AllRecommendationsTag = "*";
 
+    /// <summary>What every ranked list's cache key starts with (the cache registration gives these keys their own entry options).</summary>
+    public const string KeyPrefix = "rec:";
+
     private const string PriceFormat = "0.##########";
 
     /// <summary>When each list this process's engine produced was finished (weak: gone with the list).</summary>
@@ -139,7 +142,8 @@ public sealed class RankedListCache(
             _engineRuns, recommender, (snapshot, demographics, filters, segment), static a => "segment:" + a.Segment, "engine popular",
             static async (r, a, ct) => await r.PopularAsync(a.Snapshot, a.Demographics, a.Filters, ct));
         var key = new DefaultInterpolatedStringHandler(8, 2, CultureInfo.InvariantCulture);
-        key.AppendLiteral("rec:p:v");
+        key.AppendLiteral(KeyPrefix);
+        key.AppendLiteral("p:v");
         key.AppendFormatted(snapshot.Version);
         key.AppendLiteral(":");
         key.AppendFormatted(segment);
@@ -153,7 +157,7 @@ public sealed class RankedListCache(
         var lookup = new Lookup<(ModelSnapshot Snapshot, long ItemId)>(_engineRuns, recommender, (snapshot, itemId), static a => ItemTag(a.ItemId), "engine similar",
             static async (r, a, ct) => await r.SimilarAsync(a.Snapshot, a.ItemId, ct) ?? throw new UnknownItemException(a.ItemId));
         return await ReadAsync(RecommendationKind.Similar,
-            string.Create(CultureInfo.InvariantCulture, $"rec:s:{itemId}:v{snapshot.Version}"), lookup, Entries().Popular, cancellationToken);
+            string.Create(CultureInfo.InvariantCulture, $"{KeyPrefix}s:{itemId}:v{snapshot.Version}"), lookup, Entries().Popular, cancellationToken);
     }
 
     /// <summary>
@@ -177,7 +181,8 @@ public sealed class RankedListCache(
     private static string UserKey(long userId, long version, RecommendationFilters filters)
     {
         var key = new DefaultInterpolatedStringHandler(8, 2, CultureInfo.InvariantCulture);
-        key.AppendLiteral("rec:u:");
+        key.AppendLiteral(KeyPrefix);
+        key.AppendLiteral("u:");
         key.AppendFormatted(userId);
         key.AppendLiteral(":v");
         key.AppendFormatted(version);

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Caching.Hybrid;
+using RecApp.Api.Recommendations;
 using RecApp.Tests.Infrastructure;
 
 namespace RecApp.Tests.Caching;
@@ -92,6 +93,33 @@ public sealed class HybridCacheTests : IAsyncLifetime
         await LocalProcess.WaitUntilAsync(
             async () => await b.Cache.GetOrCreateAsync("keyed", _ => ValueTask.FromResult(2)) == 2,
             TimeSpan.FromSeconds(10), "instance B to drop the removed key");
+    }
+
+    [Fact]
+    public async Task A_ranked_list_stored_after_a_miss_notifies_no_other_instance_while_other_keys_still_do()
+    {
+        await using var a = await CacheInstance.StartAsync(_redis.ConnectionString, _prefix);
+        await using var b = await CacheInstance.StartAsync(_redis.ConnectionString, _prefix);
+        var entry = new HybridCacheEntryOptions { Expiration = TimeSpan.FromMinutes(5), LocalCacheExpiration = TimeSpan.FromMinutes(5) };
+        var (sent, received) = (a.Tiers.Read().BackplaneSent, b.Tiers.Read().BackplaneReceived);
+
+        // Lists first, then one other key, all with entry options as RankedListCache passes them.
+        for (var user = 1; user <= 5; user++)
+        {
+            await a.Cache.GetOrCreateAsync($"{RankedListCache.KeyPrefix}u:{user}:v1", _ => ValueTask.FromResult(user), entry, [RankedListCache.UserTag(user)]);
+        }
+        await a.Cache.GetOrCreateAsync("other", _ => ValueTask.FromResult(0), entry);
+
+        // The messages go out in the background: wait for the other key's, then count.
+        await LocalProcess.WaitUntilAsync(() => Task.FromResult(b.Tiers.Read().BackplaneReceived > received),
+            TimeSpan.FromSeconds(10), "instance B to receive the other key's notification");
+        Assert.Equal(sent + 1, a.Tiers.Read().BackplaneSent);
+        Assert.Equal(received + 1, b.Tiers.Read().BackplaneReceived);
+
+        // A change to a list's data still travels: as its tag's removal.
+        await a.Cache.RemoveByTagAsync(RankedListCache.UserTag(3));
+        await LocalProcess.WaitUntilAsync(() => Task.FromResult(b.Tiers.Read().BackplaneReceived > received + 1),
+            TimeSpan.FromSeconds(10), "instance B to receive the tag removal");
     }
 
     [Fact]
