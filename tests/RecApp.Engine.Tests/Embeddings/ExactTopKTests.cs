@@ -1,0 +1,88 @@
+using RecApp.Engine.Embeddings;
+
+namespace RecApp.Engine.Tests;
+
+/// <summary>
+/// The embedding top K keys only the items above a bound taken from a sample of the scores; whatever the sample shows,
+/// the answer is the naive sort's (score descending, index ascending), with exclusions and non-candidates left out.
+/// </summary>
+public sealed class ExactTopKTests
+{
+    private const int Factors = 8;
+
+    private static ItemEmbeddings Embeddings(float[] vectors, bool[] candidate) =>
+        new(vectors, candidate.Length, Factors, new float[Factors * Factors], candidate,
+            new ImplicitAlsSettings { Factors = Factors });
+
+    private static int[] Naive(float[] vectors, bool[] candidate, float[] query, int k, IReadOnlySet<int> exclude) =>
+        [.. Enumerable.Range(0, candidate.Length)
+            .Where(i => candidate[i] && !exclude.Contains(i))
+            .Select(i => (Index: i, Score: Dot(vectors, i, query)))
+            .OrderByDescending(p => p.Score).ThenBy(p => p.Index)
+            .Take(k).Select(p => p.Index)];
+
+    private static float Dot(float[] vectors, int item, float[] query) =>
+        System.Numerics.Tensors.TensorPrimitives.Dot(vectors.AsSpan(item * Factors, Factors), query);
+
+    [Theory]
+    [InlineData(1, 5000, 50)]
+    [InlineData(2, 20000, 450)]
+    [InlineData(3, 3000, 400)] // fewer than eight items per wanted one: every item keyed
+    [InlineData(4, 4000, 1)]
+    public void Random_vectors_give_the_naive_top_k(int seed, int items, int k)
+    {
+        var random = new Random(seed);
+        var vectors = new float[items * Factors];
+        for (var i = 0; i < vectors.Length; i++)
+        {
+            // Coarse values, so many items tie exactly and the index decides.
+            vectors[i] = random.Next(-4, 5) / 4f;
+        }
+        var candidate = Enumerable.Range(0, items).Select(_ => random.Next(10) != 0).ToArray();
+        for (var round = 0; round < 5; round++)
+        {
+            var query = Enumerable.Range(0, Factors).Select(_ => (float)random.NextDouble() - 0.3f).ToArray();
+            var exclude = Enumerable.Range(0, 30).Select(_ => random.Next(items)).ToHashSet();
+
+            var top = Embeddings(vectors, candidate).Recommend(query, k, [.. exclude.Order()]);
+
+            Assert.Equal(Naive(vectors, candidate, query, k, exclude), top.Indices);
+            Assert.Equal(top.Indices.Select(i => Dot(vectors, i, query)), top.Scores);
+        }
+    }
+
+    [Fact]
+    public void A_sample_that_holds_only_the_best_items_still_gives_the_naive_top_k()
+    {
+        // Every item the evenly strided sample reads scores highest, so the bound sits above the k-th best: the top K
+        // must come from keying every item.
+        const int items = 8192, k = 200;
+        var stride = items / 1024;
+        var vectors = new float[items * Factors];
+        for (var i = 0; i < items; i++)
+        {
+            vectors[i * Factors] = i % stride == 0 ? 10f + i % 7 : 1f + i % 5;
+        }
+        var candidate = Enumerable.Repeat(true, items).ToArray();
+        var query = new float[Factors];
+        query[0] = 1f;
+
+        var top = Embeddings(vectors, candidate).Recommend(query, k, []);
+
+        Assert.Equal(Naive(vectors, candidate, query, k, new HashSet<int>()), top.Indices);
+    }
+
+    [Fact]
+    public void Fewer_candidates_than_wanted_returns_them_all()
+    {
+        const int items = 4096;
+        var vectors = Enumerable.Range(0, items * Factors).Select(i => (i % 13) / 13f).ToArray();
+        var candidate = Enumerable.Range(0, items).Select(i => i % 100 == 0).ToArray();
+        var query = Enumerable.Repeat(1f, Factors).ToArray();
+
+        var top = Embeddings(vectors, candidate).Recommend(query, 100, []);
+
+        Assert.Equal(Naive(vectors, candidate, query, 100, new HashSet<int>()), top.Indices);
+        Assert.Equal(41, top.Indices.Length);
+    }
+}
