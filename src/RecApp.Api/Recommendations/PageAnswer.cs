@@ -25,7 +25,7 @@ internal static class PageAnswer
         var servable = 0L;
         foreach (var id in ids)
         {
-            if (!filters.Admits(catalog.Find(id)))
+            if (!catalog.Admits(filters, id))
             {
                 continue;
             }

@@ -6,6 +6,9 @@ public sealed record RecommendationFilters(decimal? PriceFrom = null, decimal? P
 {
     public static RecommendationFilters None { get; } = new();
 
+    /// <summary>No constraint beyond the item being active.</summary>
+    public bool IsNone => PriceFrom is null && PriceTo is null && Category is null && GeoId is null;
+
     /// <summary>
     /// The one servability rule, used when ranking and again when answering: the item exists and is active, its price
     /// is within the range, its category matches, and it has the requested geo or none.

@@ -17,6 +17,11 @@ public sealed class Catalog
     // hash lookup. Null when the ids are sparse; Find then uses the dictionary.
     private readonly CatalogItem?[]? _dense;
 
+    // Whether each dense id is active, one byte each: the unfiltered request's servability check runs thousands of times
+    // per cache miss, and reading the item object for its flag was 7% of the API's CPU per miss (perf, 64-connection
+    // misses at S), most of it waiting on memory.
+    private readonly bool[]? _activeDense;
+
     private static long s_created;
 
     /// <summary>
@@ -40,9 +45,11 @@ public sealed class Catalog
         if (max >= 0 && max < 4L * items.Count + 1024)
         {
             _dense = new CatalogItem?[max + 1];
+            _activeDense = new bool[max + 1];
             foreach (var (id, item) in items)
             {
                 _dense[id] = item;
+                _activeDense[id] = item.Active;
             }
         }
     }
@@ -64,7 +71,11 @@ public sealed class Catalog
     public CatalogItem? Find(long id) =>
         _dense is { } dense ? ((ulong)id < (ulong)dense.Length ? dense[id] : null) : _items.GetValueOrDefault(id);
 
-    public bool IsActive(long id) => Find(id) is { Active: true };
+    public bool IsActive(long id) =>
+        _activeDense is { } active ? (ulong)id < (ulong)active.Length && active[id] : Find(id) is { Active: true };
+
+    /// <summary>Whether <paramref name="filters"/> admit the item <paramref name="id"/> (<see cref="RecommendationFilters.Admits"/>).</summary>
+    public bool Admits(RecommendationFilters filters, long id) => filters.IsNone ? IsActive(id) : filters.Admits(Find(id));
 
     public IEnumerable<CatalogItem> Items => _items.Values;
 

@@ -171,7 +171,7 @@ public sealed class ScoringEngine
             history.Recent, clock, snapshot.Tuning.DecayHalfLifeDays ?? options.History.DecayHalfLifeDays, scratch.Scores());
         var seen = history.Seen;
         var catalog = snapshot.Catalog;
-        return (clock, weights, id => !seen.Contains(id) && !weights.ContainsKey(id) && filters.Admits(catalog.Find(id)));
+        return (clock, weights, id => !seen.Contains(id) && !weights.ContainsKey(id) && catalog.Admits(filters, id));
     }
 
     /// <summary>
@@ -225,7 +225,7 @@ public sealed class ScoringEngine
     {
         var catalog = snapshot.Catalog;
         var popular = _sources.Popular.Score(snapshot, demographics with { Category = filters.Category ?? demographics.Category },
-            id => filters.Admits(catalog.Find(id)));
+            id => catalog.Admits(filters, id));
         return _list.Finish(snapshot, popular, popular, RecommendationAlgorithm.Popular, snapshot.Tuning.DataClock ?? now);
     }
 

@@ -84,4 +84,30 @@ public sealed class MissPathExactnessTests
         Assert.NotNull(changed.Find(sparse ? 7L : 5000));
         Assert.True(catalog.IsActive(items[0].Id));
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void The_catalog_admits_exactly_what_the_filter_rule_admits(bool sparse)
+    {
+        var items = Enumerable.Range(1, 300)
+            .Select(i => new CatalogItem(sparse ? i * 1_000_000L : i, $"item {i}", $"c{i % 3}", [], 10m * (i % 9), i % 4 == 0 ? null : i % 3,
+                i % 5 != 0, new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc)))
+            .ToList();
+        var catalog = Catalog.Create(items);
+        RecommendationFilters[] filters =
+        [
+            RecommendationFilters.None, new(), new(PriceFrom: 30m), new(PriceTo: 40m), new(Category: "c1"), new(GeoId: 2),
+            new(10m, 60m, "c2", 1),
+        ];
+        var ids = items.Select(i => i.Id).Concat([0L, -1L, 301L, long.MaxValue, long.MinValue, 299_999_999L]);
+        foreach (var filter in filters)
+        {
+            Assert.All(ids, id => Assert.Equal(filter.Admits(catalog.Find(id)), catalog.Admits(filter, id)));
+        }
+        Assert.True(filters[0].IsNone && filters[1].IsNone);
+        Assert.DoesNotContain(filters[2..], f => f.IsNone);
+        Assert.Contains(ids, id => catalog.Admits(RecommendationFilters.None, id));
+        Assert.Contains(ids, id => !catalog.Admits(RecommendationFilters.None, id) && catalog.Find(id) is not null);
+    }
 }
