@@ -304,8 +304,10 @@ def summary(args):
                      f"backplane {sec(rec['backplane'])}{note}", load(fault)))
 
     if meta.get("rss_a_mb"):
-        rows.append(("API RSS after the run (each instance)", "≤ 400 MB",
+        rows.append(("API RSS after the run (each instance), 25 s idle", "≤ 400 MB",
                      f"**A {meta['rss_a_mb']} MB, B {meta['rss_b_mb']} MB** ("
+                     + (f"at the end of the last phase A {meta['rss_end_a_mb']}, B {meta['rss_end_b_mb']} MB; "
+                        f"peak A {meta['rss_peak_a_mb']}, B {meta['rss_peak_b_mb']} MB; " if meta.get("rss_end_a_mb") else "")
                      + (f"A's managed heap {meta['gc_heap_a_mb']} MB; " if meta.get("gc_heap_a_mb") else "")
                      + f"L1 budget {meta.get('l1_budget', '?')} lists; "
                      f"A's {meta.get('cache_a', '?')})", "–"))

@@ -101,9 +101,18 @@ if [ -n "${GCDUMP:-}" ]; then
   dotnet-gcdump report "$RESULTS/api-a.gcdump" >"$RESULTS/api-a.gcdump.txt"
   echo "gc_heap_a_mb=$(awk 'NR == 1 {gsub(",", "", $1); print int($1 / 1048576)}' "$RESULTS/api-a.gcdump.txt")" >>"$RESULTS/meta"
 fi
+# Read three times: at the end of the last phase, at the peak (VmHWM), and after Memory:IdleTrimAfter (10 s) of idle
+# plus one timer period, when the API has compacted its heap and returned the free part (IdleHeapTrim).
+status_mb() { echo $(($(awk -v f="$2:" '$1 == f {print $2}' "/proc/$(cat "$WORK/api-$1.pid")/status") / 1024)); }
+rss_end_a=$(status_mb "$A_PORT" VmRSS) rss_end_b=$(status_mb "$B_PORT" VmRSS)
+sleep 25
 {
-  echo "rss_a_mb=$(($(awk '/VmRSS/ {print $2}' "/proc/$(cat "$WORK/api-$A_PORT.pid")/status") / 1024))"
-  echo "rss_b_mb=$(($(awk '/VmRSS/ {print $2}' "/proc/$(cat "$WORK/api-$B_PORT.pid")/status") / 1024))"
+  echo "rss_end_a_mb=$rss_end_a"
+  echo "rss_end_b_mb=$rss_end_b"
+  echo "rss_peak_a_mb=$(status_mb "$A_PORT" VmHWM)"
+  echo "rss_peak_b_mb=$(status_mb "$B_PORT" VmHWM)"
+  echo "rss_a_mb=$(status_mb "$A_PORT" VmRSS)"
+  echo "rss_b_mb=$(status_mb "$B_PORT" VmRSS)"
   echo "l1_budget=${Caching__MaximumLocalEntries:-10000}"
   curl -fs "$A/stats" | python3 -c 'import json,sys; c=json.load(sys.stdin)["cache"]; t=c["tiers"]; print("cache_a=hit rate %.2f: %d L1 hits, %d L2 hits, %d engine runs" % (c["total"]["hit_rate"], t["l1_hits"], t["l2_hits"], t["factory_runs"]))' || echo "cache_a=?"
 } >>"$RESULTS/meta"

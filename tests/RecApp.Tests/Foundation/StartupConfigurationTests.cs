@@ -31,6 +31,8 @@ public sealed class StartupConfigurationTests
         { "RecApp.Api", "HealthChecks__Timeout", "00:01:00", "Timeout" },
         { "RecApp.Api", "Database__WriteTimeout", "0", "WriteTimeout" },
         { "RecApp.Refresher", "ConnectionStrings__recdb", "", "ConnectionStrings__recdb" },
+        { "RecApp.Api", "Memory__IdleTrimAfter", "-00:00:05", "Memory:IdleTrimAfter" },
+        { "RecApp.Refresher", "Memory__IdleTrimMinimumAllocation", "-1", "Memory:IdleTrimMinimumAllocation" },
     };
 
     [Theory]
