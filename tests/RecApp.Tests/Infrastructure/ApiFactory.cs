@@ -15,6 +15,8 @@ public sealed class ApiFactory(string postgres, string redis, IReadOnlyDictionar
         builder.UseEnvironment("Testing");
         builder.UseSetting("ConnectionStrings:recdb", postgres);
         builder.UseSetting("ConnectionStrings:redis", redis);
+        // The heap is the whole test process's, shared by many hosts: no host may pause it for a trim (IdleHeapTrim).
+        builder.UseSetting("Memory:IdleTrimAfter", "00:00:00");
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             builder.UseSetting(key, value);

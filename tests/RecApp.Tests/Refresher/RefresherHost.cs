@@ -48,6 +48,8 @@ internal sealed class RefresherHost : IAsyncDisposable
             ["Refresher:LeaderCheckInterval"] = "00:00:00.300",
             ["Refresher:RequestPollInterval"] = "00:01:00", // long: on-demand tests must be woken by NOTIFY, not by polling
             ["Logging:LogLevel:Default"] = "Warning",
+            // The heap is the whole test process's, shared by many hosts: no host may pause it for a trim.
+            ["Memory:IdleTrimAfter"] = "00:00:00",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())
         {
