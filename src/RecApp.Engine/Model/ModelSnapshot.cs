@@ -22,6 +22,9 @@ public sealed class Catalog
     // misses at S), most of it waiting on memory.
     private readonly bool[]? _activeDense;
 
+    // Each dense id's creation time, for the freshness boost every candidate of a miss gets (same reason).
+    private readonly DateTime[]? _createdDense;
+
     private static long s_created;
 
     /// <summary>
@@ -46,10 +49,12 @@ public sealed class Catalog
         {
             _dense = new CatalogItem?[max + 1];
             _activeDense = new bool[max + 1];
+            _createdDense = new DateTime[max + 1];
             foreach (var (id, item) in items)
             {
                 _dense[id] = item;
                 _activeDense[id] = item.Active;
+                _createdDense[id] = item.CreatedAt;
             }
         }
     }
@@ -73,6 +78,20 @@ public sealed class Catalog
 
     public bool IsActive(long id) =>
         _activeDense is { } active ? (ulong)id < (ulong)active.Length && active[id] : Find(id) is { Active: true };
+
+    /// <summary>When the item <paramref name="id"/> was created; false when the catalog has no such item.</summary>
+    public bool TryGetCreatedAt(long id, out DateTime createdAt)
+    {
+        if (_createdDense is { } created)
+        {
+            var known = (ulong)id < (ulong)created.Length && _dense![id] is not null;
+            createdAt = known ? created[id] : default;
+            return known;
+        }
+        var item = Find(id);
+        createdAt = item?.CreatedAt ?? default;
+        return item is not null;
+    }
 
     /// <summary>Whether <paramref name="filters"/> admit the item <paramref name="id"/> (<see cref="RecommendationFilters.Admits"/>).</summary>
     public bool Admits(RecommendationFilters filters, long id) => filters.IsNone ? IsActive(id) : filters.Admits(Find(id));

@@ -48,9 +48,9 @@ public sealed class ListAssembly(RecommendationOptions options)
     /// <summary>The freshness factor of an item (1 when it is not new): <c>1 + FreshnessBoost × (1 − age / FreshnessDays)</c>.</summary>
     internal float Freshness(Catalog catalog, long id, DateTime now)
     {
-        if (options.Scoring.FreshnessBoost > 0 && options.Scoring.FreshnessDays > 0 && catalog.Find(id) is { } item)
+        if (options.Scoring.FreshnessBoost > 0 && options.Scoring.FreshnessDays > 0 && catalog.TryGetCreatedAt(id, out var createdAt))
         {
-            var age = (now - item.CreatedAt).TotalDays;
+            var age = (now - createdAt).TotalDays;
             if (age < options.Scoring.FreshnessDays)
             {
                 return 1f + options.Scoring.FreshnessBoost * (float)(1 - Math.Max(age, 0) / options.Scoring.FreshnessDays);

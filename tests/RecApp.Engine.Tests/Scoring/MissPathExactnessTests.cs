@@ -66,7 +66,7 @@ public sealed class MissPathExactnessTests
     public void Catalog_lookup_is_the_same_dense_or_sparse(bool sparse)
     {
         var items = Enumerable.Range(1, 300)
-            .Select(i => new CatalogItem(sparse ? i * 1_000_000L : i, $"item {i}", $"c{i % 7}", [], 10m, null, i % 5 != 0, new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc)))
+            .Select(i => new CatalogItem(sparse ? i * 1_000_000L : i, $"item {i}", $"c{i % 7}", [], 10m, null, i % 5 != 0, new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc).AddHours(i)))
             .ToList();
         var catalog = Catalog.Create(items);
         foreach (var item in items)
@@ -74,10 +74,12 @@ public sealed class MissPathExactnessTests
             Assert.Same(item, catalog.Find(item.Id));
             Assert.Equal(item.Active, catalog.IsActive(item.Id));
         }
+        Assert.All(items, item => Assert.Equal((true, item.CreatedAt), (catalog.TryGetCreatedAt(item.Id, out var created), created)));
         foreach (var missing in new[] { 0L, -1L, 301L, long.MaxValue, long.MinValue, 299_999_999L })
         {
             Assert.Null(catalog.Find(missing));
             Assert.False(catalog.IsActive(missing));
+            Assert.False(catalog.TryGetCreatedAt(missing, out _));
         }
         var changed = catalog.With([items[0] with { Active = false }, items[0] with { Id = sparse ? 7L : 5000 }]);
         Assert.False(changed.IsActive(items[0].Id));
