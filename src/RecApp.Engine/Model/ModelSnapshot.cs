@@ -25,6 +25,11 @@ public sealed class Catalog
     // Each dense id's creation time, for the freshness boost every candidate of a miss gets (same reason).
     private readonly DateTime[]? _createdDense;
 
+    // Each category name as a small number (ordinal order; "" always present, the category of an unknown item), and
+    // each dense id's number: diversity counts categories per page for every ranked item of a miss.
+    private readonly Dictionary<string, int> _categoryIndex;
+    private readonly int[]? _categoryDense;
+
     private static long s_created;
 
     /// <summary>
@@ -36,6 +41,12 @@ public sealed class Catalog
     private Catalog(Dictionary<long, CatalogItem> items)
     {
         _items = items;
+        var names = new SortedSet<string>(items.Values.Select(item => item.Category), StringComparer.Ordinal) { "" };
+        _categoryIndex = new Dictionary<string, int>(names.Count, StringComparer.Ordinal);
+        foreach (var name in names)
+        {
+            _categoryIndex[name] = _categoryIndex.Count;
+        }
         var max = -1L;
         foreach (var id in items.Keys)
         {
@@ -50,11 +61,14 @@ public sealed class Catalog
             _dense = new CatalogItem?[max + 1];
             _activeDense = new bool[max + 1];
             _createdDense = new DateTime[max + 1];
+            _categoryDense = new int[max + 1];
+            Array.Fill(_categoryDense, _categoryIndex[""]);
             foreach (var (id, item) in items)
             {
                 _dense[id] = item;
                 _activeDense[id] = item.Active;
                 _createdDense[id] = item.CreatedAt;
+                _categoryDense[id] = _categoryIndex[item.Category];
             }
         }
     }
@@ -78,6 +92,15 @@ public sealed class Catalog
 
     public bool IsActive(long id) =>
         _activeDense is { } active ? (ulong)id < (ulong)active.Length && active[id] : Find(id) is { Active: true };
+
+    /// <summary>How many distinct categories <see cref="CategoryNumber"/> gives (every item's, and "" for unknown items).</summary>
+    public int CategoryCount => _categoryIndex.Count;
+
+    /// <summary>The item's category as a number below <see cref="CategoryCount"/>; an unknown item's is the number of "".</summary>
+    public int CategoryNumber(long id) =>
+        _categoryDense is { } dense
+            ? ((ulong)id < (ulong)dense.Length ? dense[id] : _categoryIndex[""])
+            : _categoryIndex[Find(id)?.Category ?? ""];
 
     /// <summary>When the item <paramref name="id"/> was created; false when the catalog has no such item.</summary>
     public bool TryGetCreatedAt(long id, out DateTime createdAt)

@@ -221,16 +221,16 @@ public sealed class ListAssembly(RecommendationOptions options)
         result.EnsureCapacity(limit);
         // Pending items are those not taken, in ranked order; `first` is the first of them. Categories are looked up once.
         var taken = ArrayPool<bool>.Shared.Rent(ranked.Count);
-        var categories = ArrayPool<string?>.Shared.Rent(ranked.Count);
+        var categories = ArrayPool<int>.Shared.Rent(ranked.Count);
+        var perCategory = ArrayPool<int>.Shared.Rent(catalog.CategoryCount);
         try
         {
             taken.AsSpan(0, ranked.Count).Clear();
-            categories.AsSpan(0, ranked.Count).Clear();
+            categories.AsSpan(0, ranked.Count).Fill(-1);
             var first = 0;
-            var perCategory = new Dictionary<string, int>(StringComparer.Ordinal);
             while (result.Count < limit)
             {
-                perCategory.Clear();
+                perCategory.AsSpan(0, catalog.CategoryCount).Clear();
                 var pageEnd = Math.Min(limit, result.Count + pageSize);
                 for (var i = first; i < ranked.Count && result.Count < pageEnd; i++)
                 {
@@ -238,11 +238,14 @@ public sealed class ListAssembly(RecommendationOptions options)
                     {
                         continue;
                     }
-                    var category = categories[i] ??= catalog.Find(ranked[i].Id)?.Category ?? "";
-                    var used = perCategory.GetValueOrDefault(category);
+                    if (categories[i] < 0)
+                    {
+                        categories[i] = catalog.CategoryNumber(ranked[i].Id);
+                    }
+                    ref var used = ref perCategory[categories[i]];
                     if (used < cap)
                     {
-                        perCategory[category] = used + 1;
+                        used++;
                         taken[i] = true;
                         result.Add(ranked[i]);
                     }
@@ -264,8 +267,8 @@ public sealed class ListAssembly(RecommendationOptions options)
         }
         finally
         {
-            // The names are the catalog's: cleared, so the pool keeps no catalog alive.
-            ArrayPool<string?>.Shared.Return(categories, clearArray: true);
+            ArrayPool<int>.Shared.Return(perCategory);
+            ArrayPool<int>.Shared.Return(categories);
             ArrayPool<bool>.Shared.Return(taken);
         }
         // Scores stay monotone for callers that read them as ranks.

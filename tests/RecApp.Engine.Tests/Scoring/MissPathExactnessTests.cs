@@ -75,6 +75,13 @@ public sealed class MissPathExactnessTests
             Assert.Equal(item.Active, catalog.IsActive(item.Id));
         }
         Assert.All(items, item => Assert.Equal((true, item.CreatedAt), (catalog.TryGetCreatedAt(item.Id, out var created), created)));
+        // Category numbers group exactly as the names do; an unknown item counts as the category "".
+        string CategoryOf(long id) => catalog.Find(id)?.Category ?? "";
+        var probe = items.Select(i => i.Id).Concat([0L, -1L, 301L, 299_999_999L]).ToList();
+        Assert.All(probe, a => Assert.All(probe, b =>
+            Assert.Equal(CategoryOf(a) == CategoryOf(b), catalog.CategoryNumber(a) == catalog.CategoryNumber(b))));
+        Assert.All(probe, id => Assert.InRange(catalog.CategoryNumber(id), 0, catalog.CategoryCount - 1));
+        Assert.Equal(8, catalog.CategoryCount); // c0..c6 and ""
         foreach (var missing in new[] { 0L, -1L, 301L, long.MaxValue, long.MinValue, 299_999_999L })
         {
             Assert.Null(catalog.Find(missing));
