@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using System.Text.RegularExpressions;
+using System.Data.Common;
 using Aspire.Npgsql;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -15,7 +15,7 @@ namespace RecApp.ServiceDefaults;
 /// RecApp's settings on top: short connect timeouts and fail-fast Redis so a dependency outage degrades answers
 /// instead of stalling them, and one health check per dependency named after its connection.
 /// </summary>
-public static partial class DependencyClients
+public static class DependencyClients
 {
     /// <summary>PostgreSQL connect timeout used when the connection string sets none (Npgsql's own default is 15 s).</summary>
     public const int DefaultPostgresConnectTimeoutSeconds = 3;
@@ -57,7 +57,8 @@ public static partial class DependencyClients
     private static IHostApplicationBuilder AddPostgresDataSource(
         this IHostApplicationBuilder builder, string connectionName, bool critical, bool keyed, bool readOnly)
     {
-        var connectionString = WithPostgresDefaults(builder.Configuration.GetRequiredConnectionString(connectionName));
+        // The shop's database is not RecApp's to tune: it may sit behind a pooler that cannot keep prepared statements.
+        var connectionString = WithPostgresDefaults(builder.Configuration.GetRequiredConnectionString(connectionName), autoPrepare: !readOnly);
         if (readOnly)
         {
             connectionString = WithReadOnlySessions(connectionString);
@@ -141,30 +142,28 @@ public static partial class DependencyClients
 
     /// <summary>
     /// The connection string with RecApp's defaults for what it leaves unset: <see cref="DefaultPostgresConnectTimeoutSeconds"/>
-    /// and <see cref="DefaultPostgresMaxAutoPrepare"/>. A value the string sets, even Npgsql's own default, is kept.
+    /// and, with <paramref name="autoPrepare"/>, <see cref="DefaultPostgresMaxAutoPrepare"/>. A value the string sets, even
+    /// Npgsql's own default, is kept.
     /// </summary>
-    public static string WithPostgresDefaults(string connectionString)
+    public static string WithPostgresDefaults(string connectionString, bool autoPrepare = true)
     {
-        var (timeout, autoPrepare) = (ExplicitTimeout().IsMatch(connectionString), ExplicitMaxAutoPrepare().IsMatch(connectionString));
-        if (timeout && autoPrepare)
+        // Keys as the string spells them (case-insensitive, quoting understood), before Npgsql normalizes them.
+        var given = new DbConnectionStringBuilder { ConnectionString = connectionString };
+        var setTimeout = !given.ContainsKey("Timeout");
+        var setAutoPrepare = autoPrepare && !given.ContainsKey("Max Auto Prepare") && !given.ContainsKey("MaxAutoPrepare");
+        if (!setTimeout && !setAutoPrepare)
         {
             return connectionString;
         }
         var settings = new NpgsqlConnectionStringBuilder(connectionString);
-        if (!timeout)
+        if (setTimeout)
         {
             settings.Timeout = DefaultPostgresConnectTimeoutSeconds;
         }
-        if (!autoPrepare)
+        if (setAutoPrepare)
         {
             settings.MaxAutoPrepare = DefaultPostgresMaxAutoPrepare;
         }
         return settings.ConnectionString;
     }
-
-    [GeneratedRegex(@"(^|;)\s*Timeout\s*=", RegexOptions.IgnoreCase)]
-    private static partial Regex ExplicitTimeout();
-
-    [GeneratedRegex(@"(^|;)\s*Max\s*Auto\s*Prepare\s*=", RegexOptions.IgnoreCase)]
-    private static partial Regex ExplicitMaxAutoPrepare();
 }

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Options;
 namespace RecApp.ServiceDefaults;
 
 /// <summary>Section <c>Memory</c>: when a service hands the memory of a burst back to the operating system.</summary>
-public sealed class MemoryOptions
+public sealed class MemoryOptions : IValidatableObject
 {
     public const string SectionName = "Memory";
 
@@ -20,20 +20,38 @@ public sealed class MemoryOptions
     /// <summary>What a service must have allocated since its last trim for the next one to be worth its pause.</summary>
     [Range(0L, long.MaxValue, ErrorMessage = "Memory:IdleTrimMinimumAllocation must not be negative.")]
     public long IdleTrimMinimumAllocation { get; set; } = 256L * 1024 * 1024;
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (IdleTrimAfter > TimeSpan.Zero && IdleTrimAfter < TimeSpan.FromSeconds(1))
+        {
+            yield return new ValidationResult(
+                $"Memory:IdleTrimAfter ({IdleTrimAfter}) must be 00:00:00 (off) or at least 1 s.", [nameof(IdleTrimAfter)]);
+        }
+    }
 }
 
 /// <summary>
 /// When to trim, apart from the clock and the collector: fed each period's allocation, it says trim once a period
-/// allocated under the idle rate, at least <c>minimumAllocation</c> bytes were allocated since the last trim, and this
-/// idle stretch has not been trimmed yet (so steady light traffic never pays the pause twice in a row).
+/// allocated under the idle rate, at least <c>minimumAllocation</c> bytes were allocated since the last trim, this
+/// quiet stretch has not been trimmed yet, and <see cref="MinimumGap"/> has passed since the last trim (so traffic that
+/// swings between busy and quiet pays the pause at most once per gap).
 /// </summary>
 public sealed class IdleTrimPolicy(TimeSpan period, long minimumAllocation)
 {
-    /// <summary>Below this allocation rate a service counts as idle (its polls and probes allocate a few KB a second).</summary>
+    /// <summary>
+    /// Below this allocation rate a service counts as idle: its polls and probes allocate a few KB a second, a few
+    /// hundred cache hits a second stay under it too (those requests wait for the pause).
+    /// </summary>
     public const long IdleBytesPerSecond = 1024 * 1024;
 
+    /// <summary>The shortest time between two trims.</summary>
+    public static readonly TimeSpan MinimumGap = TimeSpan.FromMinutes(5);
+
     private readonly long _idleLimit = (long)(IdleBytesPerSecond * period.TotalSeconds);
+    private readonly int _gapPeriods = (int)Math.Ceiling(MinimumGap / period);
     private bool _trimmedThisIdle;
+    private int _periodsSinceTrim = int.MaxValue;
 
     public long AllocatedSinceTrim { get; private set; }
 
@@ -41,15 +59,16 @@ public sealed class IdleTrimPolicy(TimeSpan period, long minimumAllocation)
     public bool ShouldTrim(long allocated)
     {
         AllocatedSinceTrim += allocated;
+        _periodsSinceTrim = _periodsSinceTrim == int.MaxValue ? int.MaxValue : _periodsSinceTrim + 1;
         if (allocated >= _idleLimit)
         {
             _trimmedThisIdle = false;
             return false;
         }
-        return !_trimmedThisIdle && AllocatedSinceTrim >= minimumAllocation;
+        return !_trimmedThisIdle && AllocatedSinceTrim >= minimumAllocation && _periodsSinceTrim >= _gapPeriods;
     }
 
-    public void Trimmed() => (AllocatedSinceTrim, _trimmedThisIdle) = (0, true);
+    public void Trimmed() => (AllocatedSinceTrim, _trimmedThisIdle, _periodsSinceTrim) = (0, true, 0);
 }
 
 /// <summary>
@@ -58,7 +77,8 @@ public sealed class IdleTrimPolicy(TimeSpan period, long minimumAllocation)
 /// committed 364 MB for 175 MB live). Once a service has been nearly idle for <see cref="MemoryOptions.IdleTrimAfter"/>
 /// (<see cref="IdleTrimPolicy"/>), one aggressive collection compacts the heap and decommits what is free: 347 MB
 /// resident, in a 331 ms pause on a busy 2-core machine (a background collection returned nothing: 552 → 550 MB).
-/// The pause falls in an idle stretch by construction; requests arriving during it wait for it.
+/// The pause falls in a quiet stretch, at most once per <see cref="IdleTrimPolicy.MinimumGap"/>; requests arriving
+/// during it wait for it.
 /// </summary>
 public sealed class IdleHeapTrim(IOptions<MemoryOptions> options, TimeProvider clock, ILogger<IdleHeapTrim> logger) : BackgroundService
 {

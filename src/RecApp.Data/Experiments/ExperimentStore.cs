@@ -37,7 +37,7 @@ public sealed class ExperimentStore(NpgsqlDataSource dataSource)
     {
         try
         {
-            return await ChangeStatusAsync(name, "UPDATE experiments SET status = 'running', started_at = now(), stopped_at = NULL WHERE name = $1 RETURNING *", cancellationToken);
+            return await ChangeStatusAsync(name, "UPDATE experiments SET status = 'running', started_at = now(), stopped_at = NULL WHERE name = $1 RETURNING " + DefinitionColumns, cancellationToken);
         }
         catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
         {
@@ -49,18 +49,18 @@ public sealed class ExperimentStore(NpgsqlDataSource dataSource)
     }
 
     public Task<ExperimentDefinition?> StopAsync(string name, CancellationToken cancellationToken) =>
-        ChangeStatusAsync(name, "UPDATE experiments SET status = 'stopped', stopped_at = now() WHERE name = $1 AND status = 'running' RETURNING *", cancellationToken);
+        ChangeStatusAsync(name, "UPDATE experiments SET status = 'stopped', stopped_at = now() WHERE name = $1 AND status = 'running' RETURNING " + DefinitionColumns, cancellationToken);
 
     public async Task<ExperimentDefinition?> GetAsync(string name, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("SELECT * FROM experiments WHERE name = $1");
+        await using var command = dataSource.CreateCommand($"SELECT {DefinitionColumns} FROM experiments WHERE name = $1");
         command.Parameters.Add(new NpgsqlParameter { Value = name });
         return (await ReadAsync(command, cancellationToken)).FirstOrDefault();
     }
 
     public async Task<IReadOnlyList<ExperimentDefinition>> ListAsync(CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("SELECT * FROM experiments ORDER BY created_at DESC, name");
+        await using var command = dataSource.CreateCommand($"SELECT {DefinitionColumns} FROM experiments ORDER BY created_at DESC, name");
         return await ReadAsync(command, cancellationToken);
     }
 
@@ -125,6 +125,10 @@ public sealed class ExperimentStore(NpgsqlDataSource dataSource)
         command.Parameters.Add(new NpgsqlParameter { Value = name });
         return (await ReadAsync(command, cancellationToken)).FirstOrDefault();
     }
+
+    // Named, not *: a statement prepared on a pooled connection (automatic preparation) would fail once a migration
+    // changed the table's columns under a running service.
+    private const string DefinitionColumns = "name, surface, salt, variants, status, created_at, started_at, stopped_at";
 
     private static async Task<List<ExperimentDefinition>> ReadAsync(NpgsqlCommand command, CancellationToken cancellationToken)
     {

@@ -25,7 +25,7 @@ public sealed class Catalog
     // Each dense id's creation time, for the freshness boost every candidate of a miss gets (same reason).
     private readonly DateTime[]? _createdDense;
 
-    // Each category name as a small number (ordinal order; "" always present, the category of an unknown item), and
+    // Each category name as a small number ("" always present, the category of an unknown item), and
     // each dense id's number: diversity counts categories per page for every ranked item of a miss.
     private readonly Dictionary<string, int> _categoryIndex;
     private readonly int[]? _categoryDense;
@@ -41,11 +41,10 @@ public sealed class Catalog
     private Catalog(Dictionary<long, CatalogItem> items)
     {
         _items = items;
-        var names = new SortedSet<string>(items.Values.Select(item => item.Category), StringComparer.Ordinal) { "" };
-        _categoryIndex = new Dictionary<string, int>(names.Count, StringComparer.Ordinal);
-        foreach (var name in names)
+        _categoryIndex = new Dictionary<string, int>(StringComparer.Ordinal) { [""] = 0 };
+        foreach (var item in items.Values)
         {
-            _categoryIndex[name] = _categoryIndex.Count;
+            _categoryIndex.TryAdd(item.Category, _categoryIndex.Count);
         }
         var max = -1L;
         foreach (var id in items.Keys)

@@ -222,16 +222,19 @@ public sealed class ListAssembly(RecommendationOptions options)
         // Pending items are those not taken, in ranked order; `first` is the first of them. Categories are looked up once.
         var taken = ArrayPool<bool>.Shared.Rent(ranked.Count);
         var categories = ArrayPool<int>.Shared.Rent(ranked.Count);
+        // Counts per category number; a page resets only the counts it used (a catalog may have thousands of categories).
         var perCategory = ArrayPool<int>.Shared.Rent(catalog.CategoryCount);
+        var used = ArrayPool<int>.Shared.Rent(pageSize);
         try
         {
             taken.AsSpan(0, ranked.Count).Clear();
             categories.AsSpan(0, ranked.Count).Fill(-1);
+            perCategory.AsSpan(0, catalog.CategoryCount).Clear();
             var first = 0;
             while (result.Count < limit)
             {
-                perCategory.AsSpan(0, catalog.CategoryCount).Clear();
                 var pageEnd = Math.Min(limit, result.Count + pageSize);
+                var usedCount = 0;
                 for (var i = first; i < ranked.Count && result.Count < pageEnd; i++)
                 {
                     if (taken[i])
@@ -242,13 +245,20 @@ public sealed class ListAssembly(RecommendationOptions options)
                     {
                         categories[i] = catalog.CategoryNumber(ranked[i].Id);
                     }
-                    ref var used = ref perCategory[categories[i]];
-                    if (used < cap)
+                    ref var count = ref perCategory[categories[i]];
+                    if (count < cap)
                     {
-                        used++;
+                        if (count++ == 0)
+                        {
+                            used[usedCount++] = categories[i];
+                        }
                         taken[i] = true;
                         result.Add(ranked[i]);
                     }
+                }
+                foreach (var category in used.AsSpan(0, usedCount))
+                {
+                    perCategory[category] = 0;
                 }
                 // Relax: not enough variety left to fill this page within the share.
                 for (; result.Count < pageEnd; first++)
@@ -267,6 +277,7 @@ public sealed class ListAssembly(RecommendationOptions options)
         }
         finally
         {
+            ArrayPool<int>.Shared.Return(used);
             ArrayPool<int>.Shared.Return(perCategory);
             ArrayPool<int>.Shared.Return(categories);
             ArrayPool<bool>.Shared.Return(taken);

@@ -1,3 +1,4 @@
+using RecApp.Engine;
 using RecApp.Engine.Embeddings;
 
 namespace RecApp.Engine.Tests;
@@ -35,8 +36,8 @@ public sealed class ExactTopKTests
         var vectors = new float[items * Factors];
         for (var i = 0; i < vectors.Length; i++)
         {
-            // Coarse values, so many items tie exactly and the index decides.
-            vectors[i] = random.Next(-4, 5) / 4f;
+            // Coarse values: equal vectors (and so equal scores, ordered by index) occur among this many items.
+            vectors[i] = random.Next(-2, 3) / 2f;
         }
         var candidate = Enumerable.Range(0, items).Select(_ => random.Next(10) != 0).ToArray();
         for (var round = 0; round < 5; round++)
@@ -84,5 +85,26 @@ public sealed class ExactTopKTests
 
         Assert.Equal(Naive(vectors, candidate, query, 100, new HashSet<int>()), top.Indices);
         Assert.Equal(41, top.Indices.Length);
+    }
+
+    [Fact]
+    public void A_nan_score_on_the_sampled_path_gives_the_heap_order_as_before()
+    {
+        const int items = 5000, k = 40;
+        var random = new Random(9);
+        var vectors = Enumerable.Range(0, items * Factors).Select(_ => (float)random.NextDouble()).ToArray();
+        vectors[1234 * Factors] = float.NaN;
+        var candidate = Enumerable.Repeat(true, items).ToArray();
+        var query = Enumerable.Repeat(1f, Factors).ToArray();
+
+        var top = Embeddings(vectors, candidate).Recommend(query, k, []);
+
+        // As before the bound: any NaN among the scores sends the whole top K to the heap, in the heap's order.
+        var heap = new TopK(k);
+        for (var i = 0; i < items; i++)
+        {
+            heap.Add(i, Dot(vectors, i, query));
+        }
+        Assert.Equal(heap.ToSorted().Indices, top.Indices);
     }
 }

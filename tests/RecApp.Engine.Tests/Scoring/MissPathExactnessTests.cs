@@ -119,4 +119,23 @@ public sealed class MissPathExactnessTests
         Assert.Contains(ids, id => catalog.Admits(RecommendationFilters.None, id));
         Assert.Contains(ids, id => !catalog.Admits(RecommendationFilters.None, id) && catalog.Find(id) is not null);
     }
+
+    [Fact]
+    public void IsNone_is_false_whenever_any_filter_is_set()
+    {
+        // Reflection, so a filter added later without a place in IsNone fails here instead of being skipped silently.
+        var properties = typeof(RecommendationFilters).GetProperties()
+            .Where(p => p.CanWrite && Nullable.GetUnderlyingType(p.PropertyType) is not null || p.PropertyType == typeof(string))
+            .ToList();
+        Assert.Equal(4, properties.Count);
+        foreach (var property in properties)
+        {
+            var value = Nullable.GetUnderlyingType(property.PropertyType) is { } underlying
+                ? Convert.ChangeType(1, underlying) : (object)"x";
+            var filters = new RecommendationFilters();
+            property.SetValue(filters, value);
+            Assert.False(filters.IsNone, property.Name);
+        }
+        Assert.True(new RecommendationFilters().IsNone);
+    }
 }

@@ -46,7 +46,26 @@ public sealed class IdleTrimPolicyTests
 
         Assert.All(Enumerable.Range(0, 40), _ => Assert.False(policy.ShouldTrim(9 * MB))); // same idle stretch
         Assert.False(policy.ShouldTrim(50 * MB)); // a busy period ends it
-        Assert.True(policy.ShouldTrim(1 * MB));
+        Assert.True(policy.ShouldTrim(1 * MB));   // 42 periods of 10 s: past the 5-minute gap
+    }
+
+    [Fact]
+    public void Bursts_closer_than_the_minimum_gap_share_one_trim()
+    {
+        var policy = new IdleTrimPolicy(s_period, minimumAllocation: 256 * MB);
+        Assert.False(policy.ShouldTrim(300 * MB));
+        Assert.True(policy.ShouldTrim(0));
+        policy.Trimmed();
+
+        // A burst and a quiet period every 20 s: no second trim until 5 minutes (30 periods) have passed.
+        var periods = 0;
+        var trimmed = false;
+        while (!trimmed)
+        {
+            trimmed = policy.ShouldTrim(periods % 2 == 0 ? 300 * MB : 0);
+            periods++;
+        }
+        Assert.Equal(IdleTrimPolicy.MinimumGap / s_period, periods, 0.0);
     }
 
     [Fact]

@@ -23,6 +23,8 @@ public sealed class PostgresConnectionDefaultsTests(ApiWorld world) : IClassFixt
     [InlineData("Host=h;Timeout=15;Max Auto Prepare=0", 15, 0)]
     [InlineData("Host=h;maxautoprepare=5", DependencyClients.DefaultPostgresConnectTimeoutSeconds, 5)]
     [InlineData("Host=h;Timeout=9", 9, DependencyClients.DefaultPostgresMaxAutoPrepare)]
+    [InlineData("Host=h;Command Timeout=60", DependencyClients.DefaultPostgresConnectTimeoutSeconds, DependencyClients.DefaultPostgresMaxAutoPrepare)]
+    [InlineData("Host=h;Password=\"a;Timeout=1;Max Auto Prepare=0\"", DependencyClients.DefaultPostgresConnectTimeoutSeconds, DependencyClients.DefaultPostgresMaxAutoPrepare)]
     public void A_value_the_connection_string_sets_is_kept(string connectionString, int timeout, int maxAutoPrepare)
     {
         var settings = new NpgsqlConnectionStringBuilder(DependencyClients.WithPostgresDefaults(connectionString));
@@ -31,26 +33,33 @@ public sealed class PostgresConnectionDefaultsTests(ApiWorld world) : IClassFixt
     }
 
     [Fact]
+    public void The_shops_database_keeps_npgsqls_own_preparation_setting()
+    {
+        var settings = new NpgsqlConnectionStringBuilder(DependencyClients.WithPostgresDefaults("Host=shop", autoPrepare: false));
+
+        Assert.Equal((DependencyClients.DefaultPostgresConnectTimeoutSeconds, 0), (settings.Timeout, settings.MaxAutoPrepare));
+    }
+
+    [Fact]
     public async Task The_api_prepares_the_history_read_it_repeats()
     {
         await using var api = new ApiFactory(world.ConnectionString, world.RedisConnectionString);
         _ = api.Server; // starts the host
-        var users = api.Services.GetRequiredService<UserReader>();
-        var dataSource = api.Services.GetRequiredService<NpgsqlDataSource>();
+        var apiDataSource = api.Services.GetRequiredService<NpgsqlDataSource>();
+        Assert.Equal(DependencyClients.DefaultPostgresMaxAutoPrepare,
+            new NpgsqlConnectionStringBuilder(apiDataSource.ConnectionString).MaxAutoPrepare);
 
-        // A connection prepares a statement on its fifth use; the pool may hand out several connections, so keep reading
-        // until the one that answers the check has prepared it.
-        long prepared = 0;
-        await LocalProcess.WaitUntilAsync(async () =>
+        // The API's connection settings on one pooled connection, so the check below sees the session that read.
+        await using var single = NpgsqlDataSource.Create(
+            new NpgsqlConnectionStringBuilder(apiDataSource.ConnectionString) { MaxPoolSize = 1 }.ConnectionString);
+        var users = new UserReader(single);
+        for (var read = 0; read < 6; read++) // Npgsql prepares a statement on its fifth use (Auto Prepare Min Usages)
         {
             await users.ReadAsync(1, 20, TestContext.Current.CancellationToken);
-            await using var connection = await dataSource.OpenConnectionAsync(TestContext.Current.CancellationToken);
-            await using var count = new NpgsqlCommand(
-                "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE '%FROM interactions WHERE user_id%'", connection);
-            prepared = (long)(await count.ExecuteScalarAsync(TestContext.Current.CancellationToken))!;
-            return prepared > 0;
-        }, TimeSpan.FromSeconds(20), "the history read to be prepared on a pooled connection");
+        }
+        await using var count = single.CreateCommand(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE '%FROM interactions WHERE user_id%'");
 
-        Assert.True(prepared > 0);
+        Assert.True((long)(await count.ExecuteScalarAsync(TestContext.Current.CancellationToken))! >= 2); // the recent events and the seen items
     }
 }

@@ -33,6 +33,7 @@ public sealed class StartupConfigurationTests
         { "RecApp.Refresher", "ConnectionStrings__recdb", "", "ConnectionStrings__recdb" },
         { "RecApp.Api", "Memory__IdleTrimAfter", "-00:00:05", "Memory:IdleTrimAfter" },
         { "RecApp.Refresher", "Memory__IdleTrimMinimumAllocation", "-1", "Memory:IdleTrimMinimumAllocation" },
+        { "RecApp.Api", "Memory__IdleTrimAfter", "00:00:00.0005", "Memory:IdleTrimAfter" },
     };
 
     [Theory]
