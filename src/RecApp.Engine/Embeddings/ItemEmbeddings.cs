@@ -284,8 +284,9 @@ public sealed class ItemEmbeddings
     /// A score that about twice <paramref name="k"/> items reach, from the scores of every stride-th item (about
     /// <see cref="BoundSampleSize"/> of them, spread over all items): the sample's (2k × positions read / items)-th best.
     /// The k-th best item lies above it unless the sample holds twice its expected share of the top k (for 450 of 16,000
-    /// items: 58 where 29 are expected); the caller checks and keys every item then. Keying and selecting among ~2k items
-    /// instead of all of them was about a tenth of the API's CPU per cache miss (perf, docs/PERFORMANCE.md).
+    /// items, 1,000 positions read: 57 where 28 are expected); the caller checks and keys every item then. Keying and
+    /// selecting among ~2k items instead of all of them was about a tenth of the API's CPU per cache miss (perf,
+    /// docs/PERFORMANCE.md).
     /// </summary>
     private float SampledBound(float[] scores, int k)
     {
