@@ -145,10 +145,16 @@ public sealed class ItemEmbeddings
         {
             throw new ArgumentException($"Expected a query of {Factors} values and room for {Count} scores.");
         }
-        var vectors = _vectors.AsSpan();
+        ScoreAll(_vectors, query, scores);
+    }
+
+    /// <summary>One dot product per row of <paramref name="vectors"/> (the vectors or their unit versions) with <paramref name="query"/>.</summary>
+    private void ScoreAll(float[] vectors, ReadOnlySpan<float> query, Span<float> scores)
+    {
+        var all = vectors.AsSpan();
         for (var i = 0; i < Count; i++)
         {
-            scores[i] = TensorPrimitives.Dot(vectors.Slice(i * Factors, Factors), query);
+            scores[i] = TensorPrimitives.Dot(all.Slice(i * Factors, Factors), query);
         }
     }
 
@@ -157,8 +163,7 @@ public sealed class ItemEmbeddings
     {
         ArgumentOutOfRangeException.ThrowIfNegative(k);
         var (indices, scores) = (new int[Math.Min(k, Count)], new float[Math.Min(k, Count)]);
-        var count = Recommend(user, exclude, indices, scores);
-        return count == 0 ? ScoredIndices.Empty : new ScoredIndices(indices[..count], scores[..count]);
+        return Packed(indices, scores, Recommend(user, exclude, indices, scores));
     }
 
     /// <summary>
@@ -185,9 +190,12 @@ public sealed class ItemEmbeddings
             return ScoredIndices.Empty;
         }
         var (indices, scores) = (new int[Math.Min(k, Count)], new float[Math.Min(k, Count)]);
-        var count = Best(_unitVectors, query, exclude, item, indices, scores);
-        return count == 0 ? ScoredIndices.Empty : new ScoredIndices(indices[..count], scores[..count]);
+        return Packed(indices, scores, Best(_unitVectors, query, exclude, item, indices, scores));
     }
+
+    /// <summary>The first <paramref name="count"/> of a top K written into full-size arrays, as one result.</summary>
+    private static ScoredIndices Packed(int[] indices, float[] scores, int count) =>
+        count == 0 ? ScoredIndices.Empty : new ScoredIndices(indices[..count], scores[..count]);
 
     /// <summary>
     /// The best <c>bestIndices.Length</c> candidate items by dot product with <paramref name="query"/> (score descending,
@@ -205,11 +213,7 @@ public sealed class ItemEmbeddings
         var keys = ArrayPool<ulong>.Shared.Rent(Count);
         try
         {
-            var all = vectors.AsSpan();
-            for (var i = 0; i < Count; i++)
-            {
-                scores[i] = TensorPrimitives.Dot(all.Slice(i * Factors, Factors), query);
-            }
+            ScoreAll(vectors, query, scores);
             foreach (var excluded in exclude)
             {
                 if ((uint)excluded < (uint)Count)
