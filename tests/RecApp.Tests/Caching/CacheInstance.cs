@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using RecApp.Api.Caching;
 using RecApp.ServiceDefaults;
 using StackExchange.Redis;
+using ZiggyCreatures.Caching.Fusion;
 
 namespace RecApp.Tests.Caching;
 
@@ -24,6 +25,7 @@ internal sealed class CacheInstance : IAsyncDisposable
         Cache = host.Services.GetRequiredService<HybridCache>();
         Redis = host.Services.GetRequiredService<IConnectionMultiplexer>();
         Tiers = host.Services.GetRequiredService<CacheTierStatistics>();
+        Fusion = host.Services.GetRequiredService<IFusionCache>();
     }
 
     public HybridCache Cache { get; }
@@ -31,6 +33,9 @@ internal sealed class CacheInstance : IAsyncDisposable
     public IConnectionMultiplexer Redis { get; }
 
     public CacheTierStatistics Tiers { get; }
+
+    /// <summary>The same cache as <see cref="Cache"/>, for FusionCache's own events.</summary>
+    public IFusionCache Fusion { get; }
 
     public static async Task<CacheInstance> StartAsync(string redisConnectionString, string keyPrefix, IDictionary<string, string?>? settings = null)
     {
