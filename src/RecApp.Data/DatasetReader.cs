@@ -14,40 +14,43 @@ namespace RecApp.Data;
 
 /// <summary>
 /// Reads the whole catalog, users and interactions with binary <c>COPY ... TO STDOUT</c> (three streaming reads,
-/// no query per row). A read younger than <see cref="RecApp.Engine.StoreOptions.DatasetReuseWindow"/> is handed out
-/// again, so the start-up run of every job reads the tables once. With a <see cref="SourceDatabase"/> the catalog and
-/// users come from it, combined with RecApp's own users (demographics posted to the API) and interactions (events posted
-/// to the API), which live in <c>recdb</c>.
+/// no query per row). A read last used less than <see cref="RecApp.Engine.StoreOptions.DatasetReuseWindow"/> ago is
+/// handed out again, so the start-up run of every job reads the tables once. Each <see cref="ReadAsync"/> is paired with
+/// a <see cref="Release"/> when the job is done: the dataset is kept while a job holds it and the window runs from the
+/// last release, because a build at 50M interactions outlasts any fixed window counted from the read. With a
+/// <see cref="SourceDatabase"/> the catalog and users come from it, combined with RecApp's own users (demographics posted
+/// to the API) and interactions (events posted to the API), which live in <c>recdb</c>.
 /// </summary>
 public sealed class DatasetReader(
     NpgsqlDataSource dataSource, IOptions<RecommendationOptions> options, TimeProvider clock, ILogger<DatasetReader> logger,
-    SourceDatabase? source = null)
+    SourceDatabase? source = null) : IDisposable
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
-    // Replaced under _gate; cleared by the expiry continuation with a compare-and-swap (no thread blocked on the gate).
-    private Cached? _last;
-
-    private sealed record Cached(Dataset Dataset, DateTimeOffset ReadAt);
+    // Set under _gate; dropped by the expiry timer, so the Refresher does not hold a whole dataset between runs.
+    private Dataset? _last;
+    private DateTimeOffset _lastUsed;
+    private int _holders;
+    private ITimer? _expiry;
 
     public async Task<Dataset> ReadAsync(CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken);
         try
         {
-            if (Volatile.Read(ref _last) is { } last && clock.GetUtcNow() - last.ReadAt < options.Value.Store.DatasetReuseWindow)
+            if (_last is { } last && (_holders > 0 || clock.GetUtcNow() - _lastUsed < options.Value.Store.DatasetReuseWindow))
             {
-                return last.Dataset;
+                _holders++;
+                KeepFor(options.Value.Store.DatasetReuseWindow);
+                return last;
             }
-            Volatile.Write(ref _last, null); // let the old copy be collected before the new one is read
+            _last = null; // let the old copy be collected before the new one is read
             var started = Stopwatch.StartNew();
             var dataset = await ReadAllAsync(dataSource, source, cancellationToken);
             logger.LogInformation("Read {Items} items, {Users} users, {Interactions} interactions in {Elapsed} ms.",
                 dataset.Items.Count, dataset.Users.Count, dataset.Interactions.Length, started.ElapsedMilliseconds);
-            var entry = new Cached(dataset, clock.GetUtcNow());
-            Volatile.Write(ref _last, entry);
-            // Drop the copy once the window has passed, so the Refresher does not hold a whole dataset between runs.
-            _ = Task.Delay(options.Value.Store.DatasetReuseWindow, clock, CancellationToken.None).ContinueWith(
-                _ => Interlocked.CompareExchange(ref _last, null, entry), TaskScheduler.Default);
+            _last = dataset;
+            _holders++;
+            KeepFor(options.Value.Store.DatasetReuseWindow);
             return dataset;
         }
         finally
@@ -55,6 +58,52 @@ public sealed class DatasetReader(
             _gate.Release();
         }
     }
+
+    /// <summary>A job is done with the dataset <see cref="ReadAsync"/> gave it: the reuse window starts again now.</summary>
+    public void Release()
+    {
+        _gate.Wait();
+        try
+        {
+            _holders = Math.Max(0, _holders - 1);
+            if (_last is not null)
+            {
+                KeepFor(options.Value.Store.DatasetReuseWindow);
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private void KeepFor(TimeSpan window)
+    {
+        _lastUsed = clock.GetUtcNow();
+        _expiry ??= clock.CreateTimer(_ => Expire(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _expiry.Change(window, Timeout.InfiniteTimeSpan);
+    }
+
+    private void Expire()
+    {
+        // Never blocks the timer thread behind a read in progress: a busy gate means the dataset is in use.
+        if (_gate.Wait(0))
+        {
+            try
+            {
+                if (_holders == 0 && clock.GetUtcNow() - _lastUsed >= options.Value.Store.DatasetReuseWindow)
+                {
+                    _last = null;
+                }
+            }
+            finally
+            {
+                _gate.Release();
+            }
+        }
+    }
+
+    public void Dispose() => _expiry?.Dispose();
 
     /// <summary>Reads everything now (no reuse), from <c>recdb</c> alone.</summary>
     public static Task<Dataset> ReadAllAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken) =>
@@ -74,28 +123,29 @@ public sealed class DatasetReader(
             await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
             var items = await CatalogStore.ReadItemsAsync(connection, null, cancellationToken);
             var users = await ReadUsersAsync(connection, cancellationToken);
-            var interactions = await ReadInteractionsAsync(connection, transaction, new List<Interaction>(), cancellationToken);
+            var interactions = await ReadInteractionsAsync(connection, transaction, [], cancellationToken);
             await transaction.CommitAsync(cancellationToken);
-            return new Dataset(items, users, interactions.ToArray());
+            return new Dataset(items, users, interactions);
         }
 
         List<CatalogItem> shopItems;
         List<UserDemographics> shopUsers;
-        List<Interaction> all;
+        List<Interaction> fromShop;
         await using (var shop = await source.DataSource.OpenConnectionAsync(cancellationToken))
         {
             await using var snapshot = await shop.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
             shopItems = await source.ReadItemsAsync(shop, null, cancellationToken);
             shopUsers = await source.ReadUsersAsync(shop, cancellationToken);
-            all = await source.ReadInteractionsAsync(shop, cancellationToken);
+            fromShop = await source.ReadInteractionsAsync(shop, cancellationToken);
             await snapshot.CommitAsync(cancellationToken);
         }
         List<UserDemographics> ownUsers;
+        Interaction[] all;
         await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
         {
             await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
             ownUsers = await ReadUsersAsync(connection, cancellationToken);
-            all = await ReadInteractionsAsync(connection, transaction, all, cancellationToken);
+            all = await ReadInteractionsAsync(connection, transaction, fromShop, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
         }
         var byId = shopUsers.ToDictionary(u => u.Id);
@@ -103,21 +153,28 @@ public sealed class DatasetReader(
         {
             byId[own.Id] = UserReads.Combine(byId.GetValueOrDefault(own.Id), own)!;
         }
-        return new Dataset(shopItems, byId.Values.OrderBy(u => u.Id).ToList(), all.ToArray());
+        return new Dataset(shopItems, byId.Values.OrderBy(u => u.Id).ToList(), all);
     }
 
     private static Task<List<UserDemographics>> ReadUsersAsync(NpgsqlConnection connection, CancellationToken cancellationToken) =>
         UserReads.ReadAllAsync(connection, "SELECT id, gender, age_group, geo_id FROM users ORDER BY id", cancellationToken);
 
-    /// <summary>Appends <c>recdb</c>'s interactions to <paramref name="interactions"/>.</summary>
-    private static async Task<List<Interaction>> ReadInteractionsAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, List<Interaction> interactions, CancellationToken cancellationToken)
+    /// <summary>
+    /// <paramref name="before"/> followed by <c>recdb</c>'s interactions, in one array sized from a count taken in the same
+    /// snapshot: at 50M interactions (2 GB) a growing list reallocated past its first capacity while the old array was
+    /// live and <c>ToArray</c> copied once more, three copies at the peak instead of one.
+    /// </summary>
+    private static async Task<Interaction[]> ReadInteractionsAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, List<Interaction> before, CancellationToken cancellationToken)
     {
+        long expected;
         await using (var count = new NpgsqlCommand("SELECT count(*) FROM interactions", connection, transaction))
         {
-            var expected = (long)(await count.ExecuteScalarAsync(cancellationToken))!;
-            interactions.EnsureCapacity((int)Math.Min(interactions.Count + expected, int.MaxValue / 64));
+            expected = (long)(await count.ExecuteScalarAsync(cancellationToken))!;
         }
+        var all = new Interaction[(int)Math.Min(before.Count + expected, Array.MaxLength)];
+        before.CopyTo(all);
+        var n = before.Count;
         await using var reader = await connection.BeginBinaryExportAsync(
             "COPY (SELECT user_id, item_id, type, value, occurred_at FROM interactions) TO STDOUT (FORMAT BINARY)", cancellationToken);
         while (reader.StartRow() != -1)
@@ -127,12 +184,16 @@ public sealed class DatasetReader(
             var type = reader.Read<short>(NpgsqlDbType.Smallint);
             float? value = reader.ReadNullable<float>(NpgsqlDbType.Real);
             var at = reader.Read<DateTime>(NpgsqlDbType.TimestampTz);
-            interactions.Add(new Interaction(user, item, (InteractionType)type, value, at));
-            if ((interactions.Count & 0xFFFF) == 0)
+            if (n == all.Length)
+            {
+                throw new InvalidOperationException($"The interactions table returned more rows than the {expected} it counted in the same snapshot.");
+            }
+            all[n++] = new Interaction(user, item, (InteractionType)type, value, at);
+            if ((n & 0xFFFF) == 0)
             {
                 cancellationToken.ThrowIfCancellationRequested();
             }
         }
-        return interactions;
+        return n == all.Length ? all : all[..n];
     }
 }

@@ -319,7 +319,7 @@ public sealed class StoreOptions : OptionsSection
     /// <summary>How long start-up waits for the first snapshot load before serving from the empty model.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")] public TimeSpan SnapshotStartupWait { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>A job reuses a dataset read this recently (the start-up run builds every part from one read).</summary>
+    /// <summary>A job reuses a dataset the previous job released this recently (the start-up run builds every part from one read).</summary>
     [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")] public TimeSpan DatasetReuseWindow { get; set; } = TimeSpan.FromSeconds(120);
 
     /// <summary>Cleanup keeps this many retired versions per part (for inspection), drops the rest.</summary>

@@ -27,6 +27,18 @@ public abstract class BuildJob(DatasetReader reader, ModelStore store, IOptions<
     public async Task<ModelJobResult> RunAsync(CancellationToken cancellationToken)
     {
         var dataset = await reader.ReadAsync(cancellationToken);
+        try
+        {
+            return await BuildAndPublishAsync(dataset, cancellationToken);
+        }
+        finally
+        {
+            reader.Release();
+        }
+    }
+
+    private async Task<ModelJobResult> BuildAndPublishAsync(Dataset dataset, CancellationToken cancellationToken)
+    {
         var started = Stopwatch.StartNew();
         // The data's own clock: decay, trending and "recent" are measured from the newest interaction, so imported
         // historical data is modelled as it was on its last day.

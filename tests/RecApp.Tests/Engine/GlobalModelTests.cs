@@ -1,6 +1,9 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 using Npgsql;
 using RecApp.Engine.Domain;
 using RecApp.Data;
@@ -79,6 +82,29 @@ public sealed class GlobalModelTests
         Assert.Equal(data.Users, read.Users);
         Assert.Equal(rated.OrderBy(e => (e.UserId, e.ItemId, e.OccurredAt)).Select(e => (e.UserId, e.ItemId, e.Type, e.Value, e.OccurredAt)),
             read.Interactions.OrderBy(e => (e.UserId, e.ItemId, e.OccurredAt)).Select(e => (e.UserId, e.ItemId, e.Type, e.Value, e.OccurredAt)));
+    }
+
+    [Fact]
+    public async Task A_dataset_is_reused_within_the_window_counted_from_the_last_job_that_released_it()
+    {
+        await using var dataSource = await EngineDatabase.CreateAsync();
+        await EngineDatabase.LoadAsync(dataSource, TestDatasets.Synthetic(50, 30, 400, end: s_now));
+        var clock = new FakeTimeProvider(s_now);
+        var window = TimeSpan.FromMinutes(2);
+        var options = Options.Create(new RecommendationOptions { Store = { DatasetReuseWindow = window } });
+        using var reader = new DatasetReader(dataSource, options, clock, NullLogger<DatasetReader>.Instance);
+
+        var first = await reader.ReadAsync(CancellationToken.None);
+        clock.Advance(window * 3); // a build longer than the window (a large data set), still holding the dataset
+        reader.Release();
+        clock.Advance(window / 2);
+        Assert.Same(first, await reader.ReadAsync(CancellationToken.None));
+
+        reader.Release();
+        clock.Advance(window);
+        var fresh = await reader.ReadAsync(CancellationToken.None);
+        Assert.NotSame(first, fresh);
+        Assert.Equal(first.Interactions.Length, fresh.Interactions.Length);
     }
 
     [Fact]
