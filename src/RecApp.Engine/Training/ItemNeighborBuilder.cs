@@ -102,8 +102,9 @@ public static class ItemNeighborBuilder
         }
 
         var results = new ScoredIds?[n];
+        var scratches = new ScratchPool<Scratch>(() => new Scratch(n, options.Neighbors.ItemNeighbors));
         Parallel.For(0, n, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount },
-            () => new Scratch(n, options.Neighbors.ItemNeighbors),
+            scratches.Rent,
             (i, _, s) =>
             {
                 if (userCounts[i] == 0)
@@ -150,7 +151,7 @@ public static class ItemNeighborBuilder
                 results[i] = PopularityBuilder.ToScoredIds(s.Top, matrix.ItemIds);
                 return s;
             },
-            _ => { });
+            scratches.Return);
         return ToDictionary(matrix.ItemIds, results);
     }
 
@@ -198,8 +199,9 @@ public static class ItemNeighborBuilder
         var maxUsers = Math.Max(1, matrix.ItemUserCount.Length == 0 ? 1 : matrix.ItemUserCount.Max());
         var k = options.Neighbors.ContentNeighbors;
         var results = new ScoredIds?[n];
+        var scratches = new ScratchPool<Scratch>(() => new Scratch(n, k));
         Parallel.For(0, n, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount },
-            () => new Scratch(n, k),
+            scratches.Rent,
             (i, _, s) =>
             {
                 if (!items[i].Active || k <= 0)
@@ -265,7 +267,7 @@ public static class ItemNeighborBuilder
                 results[i] = PopularityBuilder.ToScoredIds(s.Top, matrix.ItemIds);
                 return s;
             },
-            _ => { });
+            scratches.Return);
         return ToDictionary(matrix.ItemIds, results);
     }
 

@@ -55,8 +55,9 @@ public static class PopularityBuilder
         }
 
         var results = new List<KeyValuePair<Demographics, ScoredIds>>[groups.Count];
+        var scratches = new ScratchPool<float[]>(() => new float[matrix.ItemCount]);
         Parallel.For(0, groups.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount },
-            () => new float[matrix.ItemCount],
+            scratches.Rent,
             (g, _, scratch) =>
             {
                 var (segment, mask, members) = groups[g];
@@ -107,7 +108,7 @@ public static class PopularityBuilder
                 results[g] = output;
                 return scratch;
             },
-            _ => { });
+            scratches.Return);
 
         var lists = new Dictionary<Demographics, ScoredIds>();
         foreach (var output in results)
@@ -120,8 +121,11 @@ public static class PopularityBuilder
         return new PopularityModel(lists);
     }
 
-    /// <summary>Events of the last <see cref="RecApp.Engine.PopularityOptions.TrendingDays"/>, decayed with the trending half-life.</summary>
-    public static TrendingModel BuildTrending(Dataset dataset, RecommendationOptions options, DateTime asOf)
+    /// <summary>
+    /// Events of the last <see cref="RecApp.Engine.PopularityOptions.TrendingDays"/>, decayed with the trending half-life.
+    /// <paramref name="include"/>, when given, leaves events out (the tuner's held-out ones) without copying the rest.
+    /// </summary>
+    public static TrendingModel BuildTrending(Dataset dataset, RecommendationOptions options, DateTime asOf, Func<Interaction, bool>? include = null)
     {
         var items = dataset.Items.OrderBy(i => i.Id).ToArray();
         var index = new Dictionary<long, int>(items.Length);
@@ -133,7 +137,8 @@ public static class PopularityBuilder
         var since = asOf.AddDays(-options.Popularity.TrendingDays);
         foreach (var e in dataset.Interactions)
         {
-            if (e.OccurredAt < since || e.OccurredAt > asOf || !index.TryGetValue(e.ItemId, out var item) || !items[item].Active)
+            if (e.OccurredAt < since || e.OccurredAt > asOf || !index.TryGetValue(e.ItemId, out var item) || !items[item].Active
+                || (include is not null && !include(e)))
             {
                 continue;
             }

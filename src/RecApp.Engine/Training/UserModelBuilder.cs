@@ -128,8 +128,9 @@ public static class UserModelBuilder
         }
 
         var results = new UserNeighborhood?[userCount];
+        var scratches = new ScratchPool<Scratch>(() => new Scratch(Math.Max(userCount, matrix.ItemCount), options));
         Parallel.For(0, userCount, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount },
-            () => new Scratch(Math.Max(userCount, matrix.ItemCount), options),
+            scratches.Rent,
             (u, _, s) =>
             {
                 // Only the 3+ tier blends user neighbors: users with fewer distinct items never need them.
@@ -164,7 +165,7 @@ public static class UserModelBuilder
                 {
                     var cosine = s.Cells[v].Dot / (norms[u] * norms[v]);
                     s.Neighbors.Add(v, cosine * s.Cells[v].Count / (s.Cells[v].Count + options.Neighbors.Shrinkage));
-                                        s.Cells[v] = default;
+                    s.Cells[v] = default;
                 }
                 s.Touched.Clear();
                 if (s.Neighbors.Count == 0)
@@ -196,7 +197,7 @@ public static class UserModelBuilder
                 foreach (var j in s.Touched)
                 {
                     s.Items.Add(j, s.Cells[j].Dot);
-                                        s.Cells[j] = default;
+                    s.Cells[j] = default;
                 }
                 s.Touched.Clear();
 
@@ -209,7 +210,7 @@ public static class UserModelBuilder
                     new ScoredIds(neighborIds, similarities), PopularityBuilder.ToScoredIds(s.Items, matrix.ItemIds));
                 return s;
             },
-            _ => { });
+            scratches.Return);
 
         var dictionary = new Dictionary<long, UserNeighborhood>();
         for (var u = 0; u < userCount; u++)
