@@ -63,27 +63,38 @@ public sealed class UserNeighborsPart() : ModelPart<UserNeighborModel>("user_nei
     {
         await using var writer = await connection.BeginBinaryImportAsync(
             "COPY user_neighbors (version, user_id, neighbor_ids, scores, item_ids, item_scores) FROM STDIN (FORMAT BINARY)", ct);
-        foreach (var (userId, neighborhood) in value.Users)
+        foreach (var userId in value.UserIds)
         {
             await writer.StartRowAsync(ct);
             await writer.WriteAsync(version, NpgsqlDbType.Bigint, ct);
             await writer.WriteAsync(userId, NpgsqlDbType.Bigint, ct);
-            await writer.WriteScoredIdsAsync(neighborhood.Neighbors, ct);
-            await writer.WriteScoredIdsAsync(neighborhood.Items, ct);
+            await writer.WriteScoredIdsAsync(value.Neighbors(userId), ct);
+            await writer.WriteScoredIdsAsync(value.Items(userId), ct);
         }
         return (long)await writer.CompleteAsync(ct);
     }
 
     protected override async Task<UserNeighborModel> ReadRowsAsync(NpgsqlConnection connection, long version, string? details, CancellationToken ct)
     {
-        var users = new Dictionary<long, UserNeighborhood>();
+        // Sized first, so 2M rows fill arrays made once.
+        UserNeighborModel.Builder users;
+        await using (var size = new NpgsqlCommand(
+            $"SELECT count(*), coalesce(sum(cardinality(item_ids)), 0) FROM user_neighbors WHERE version = {version}", connection))
+        await using (var counted = await size.ExecuteReaderAsync(ct))
+        {
+            await counted.ReadAsync(ct);
+            users = new UserNeighborModel.Builder((int)counted.GetInt64(0), counted.GetInt64(1));
+        }
+        // Only the candidates: serving never reads the neighbors themselves, and at 2M users they were 0.6 GB of each
+        // API instance's heap. The table keeps them for inspection.
         await using var reader = await connection.BeginBinaryExportAsync(
-            $"COPY (SELECT user_id, neighbor_ids, scores, item_ids, item_scores FROM user_neighbors WHERE version = {version}) TO STDOUT (FORMAT BINARY)", ct);
+            $"COPY (SELECT user_id, item_ids, item_scores FROM user_neighbors WHERE version = {version}) TO STDOUT (FORMAT BINARY)", ct);
         while (reader.StartRow() != -1)
         {
             var userId = reader.Read<long>(NpgsqlDbType.Bigint);
-            users[userId] = new UserNeighborhood(reader.ReadScoredIds(), reader.ReadScoredIds());
+            var items = reader.ReadScoredIds();
+            users.Add(userId, items.Ids, items.Scores);
         }
-        return new UserNeighborModel(users);
+        return users.Build();
     }
 }

@@ -155,7 +155,7 @@ public sealed record ModelSnapshot(
         new PopularityModel(new Dictionary<Demographics, ScoredIds>()),
         new TrendingModel(ScoredIds.Empty, new Dictionary<string, ScoredIds>()),
         new ItemNeighborModel(new Dictionary<long, ScoredIds>(), new Dictionary<long, ScoredIds>()),
-        new UserNeighborModel(new Dictionary<long, UserNeighborhood>()),
+        UserNeighborModel.Empty,
         new ProfileModel(new Dictionary<long, UserProfile>()));
 
     public long Version => PartVersions.Count == 0 ? 0 : PartVersions.Values.Max();

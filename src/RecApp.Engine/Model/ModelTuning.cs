@@ -140,6 +140,9 @@ public sealed record ModelTuning
     public int SettingsTried { get; init; }
     public double TuningSeconds { get; init; }
 
+    /// <summary>What the build sampled or chose instead because of the data's size (null when nothing).</summary>
+    public string? ScaleChoices { get; init; }
+
     /// <summary>The decay half-life's setting, the tuned value it replaces.</summary>
     public static readonly string DecaySetting = $"{nameof(RecommendationOptions.History)}:{nameof(HistoryOptions.DecayHalfLifeDays)}";
 

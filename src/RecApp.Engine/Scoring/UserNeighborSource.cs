@@ -10,13 +10,13 @@ public sealed class UserNeighborSource : ICandidateSource
     public Dictionary<long, float> Propose(CandidateContext context)
     {
         var scores = context.Scratch.Scores();
-        if (context.Snapshot.UserNeighbors.Users.TryGetValue(context.UserId, out var neighborhood))
+        if (context.Snapshot.UserNeighbors.TryGetItems(context.UserId, out var ids, out var itemScores))
         {
-            for (var k = 0; k < neighborhood.Items.Ids.Length; k++)
+            for (var k = 0; k < ids.Length; k++)
             {
-                if (context.Allowed(neighborhood.Items.Ids[k]))
+                if (context.Allowed(ids[k]))
                 {
-                    scores[neighborhood.Items.Ids[k]] = neighborhood.Items.Scores[k];
+                    scores[ids[k]] = itemScores[k];
                 }
             }
         }

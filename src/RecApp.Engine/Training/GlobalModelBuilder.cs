@@ -49,6 +49,7 @@ public static class GlobalModelBuilder
         var content = Task.Run(() => ItemNeighborBuilder.Content(matrix, options));
         var userNeighbors = Task.Run(() => UserModelBuilder.BuildNeighbors(matrix, options));
         var embeddings = ItemEmbeddingBuilder.Build(matrices, options, tuning);
+        tuning = tuning with { ScaleChoices = ScaleChoices.Describe(matrix, options, embeddings) };
         return new SimilarityParts(new ItemNeighborModel(collaborative, content.Result), userNeighbors.Result, embeddings, tuning);
     }
 }

@@ -127,7 +127,7 @@ public static class UserModelBuilder
             norms[u] = (float)Math.Sqrt(sum);
         }
 
-        var results = new UserNeighborhood?[userCount];
+        var results = new (ScoredIds Neighbors, ScoredIds Items)?[userCount];
         var scratches = new ScratchPool<Scratch>(() => new Scratch(Math.Max(userCount, matrix.ItemCount), options));
         Parallel.For(0, userCount, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount },
             scratches.Rent,
@@ -206,21 +206,21 @@ public static class UserModelBuilder
                 {
                     neighborIds[k] = matrix.UserIds[neighbors[k]];
                 }
-                results[u] = new UserNeighborhood(
-                    new ScoredIds(neighborIds, similarities), PopularityBuilder.ToScoredIds(s.Items, matrix.ItemIds));
+                results[u] = (new ScoredIds(neighborIds, similarities), PopularityBuilder.ToScoredIds(s.Items, matrix.ItemIds));
                 return s;
             },
             scratches.Return);
 
-        var dictionary = new Dictionary<long, UserNeighborhood>();
+        var model = new UserNeighborModel.Builder(
+            results.Count(r => r is not null), results.Sum(r => r is { } row ? (long)row.Items.Ids.Length : 0));
         for (var u = 0; u < userCount; u++)
         {
-            if (results[u] is { } neighborhood)
+            if (results[u] is { } row)
             {
-                dictionary[matrix.UserIds[u]] = neighborhood;
+                model.Add(matrix.UserIds[u], row.Items.Ids, row.Items.Scores, row.Neighbors);
             }
         }
-        return new UserNeighborModel(dictionary);
+        return model.Build();
     }
 
     private sealed class Scratch(int size, RecommendationOptions options)

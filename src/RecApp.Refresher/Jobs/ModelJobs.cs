@@ -87,9 +87,9 @@ public sealed class SimilaritiesJob(DatasetReader reader, ModelStore store, IOpt
     {
         var parts = GlobalModelBuilder.BuildSimilarities(dataset, Options, asOf);
         var tuning = parts.Tuning;
-        Logger.LogInformation("Similarities: {Model} (EASE λ {Lambda}), decay half-life {HalfLife} days, blend {Blend}; validation nDCG@10 {Chosen} (defaults {Defaults}) on {Users} users, {Tried} settings in {Seconds} s.",
+        Logger.LogInformation("Similarities: {Model} (EASE λ {Lambda}), decay half-life {HalfLife} days, blend {Blend}; validation nDCG@10 {Chosen} (defaults {Defaults}) on {Users} users, {Tried} settings in {Seconds} s; for the data's size: {ScaleChoices}.",
             tuning.ItemModel, tuning.EaseLambda, tuning.DecayHalfLifeDays, tuning.Blend, tuning.ValidationNdcg, tuning.DefaultsValidationNdcg,
-            tuning.ValidationUsers, tuning.SettingsTried, tuning.TuningSeconds);
+            tuning.ValidationUsers, tuning.SettingsTried, tuning.TuningSeconds, tuning.ScaleChoices ?? "nothing");
         return
         [
             ModelParts.ItemNeighbors.Write(parts.ItemNeighbors),

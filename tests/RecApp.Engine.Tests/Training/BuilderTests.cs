@@ -139,23 +139,41 @@ public sealed class BuilderTests
     public void User_neighbors_are_cosine_and_carry_their_items()
     {
         var model = UserModelBuilder.BuildNeighbors(Small(), Plain(), s_now);
-        var u1 = model.Users[1];
+        var (neighbors, items) = (model.Neighbors(1), model.Items(1));
         // u1 {A,B}: u2 {A,B} cos 1; u3 {A,C} cos 1/2; u4 {B} cos 1/√2.
-        Assert.Equal([2L, 4L, 3L], u1.Neighbors.Ids);
-        Assert.Equal(1f, u1.Neighbors.Scores[0], 4);
-        Assert.Equal(1f / MathF.Sqrt(2), u1.Neighbors.Scores[1], 4);
-        Assert.Equal(0.5f, u1.Neighbors.Scores[2], 4);
+        Assert.Equal([2L, 4L, 3L], neighbors.Ids);
+        Assert.Equal(1f, neighbors.Scores[0], 4);
+        Assert.Equal(1f / MathF.Sqrt(2), neighbors.Scores[1], 4);
+        Assert.Equal(0.5f, neighbors.Scores[2], 4);
         // Items: A = (1 + 1/2) w, B = (1 + 1/√2) w, C = w/2.
-        Assert.Equal([2L, 1L, 3L], u1.Items.Ids);
-        Assert.Equal((1 + 1 / MathF.Sqrt(2)) * s_w, u1.Items.Scores[0], 4);
-        Assert.Equal(0.5f * s_w, u1.Items.Scores[2], 4);
+        Assert.Equal([2L, 1L, 3L], items.Ids);
+        Assert.Equal((1 + 1 / MathF.Sqrt(2)) * s_w, items.Scores[0], 4);
+        Assert.Equal(0.5f * s_w, items.Scores[2], 4);
     }
 
     [Fact]
     public void Max_similar_users_caps_the_neighbor_list()
     {
         var model = UserModelBuilder.BuildNeighbors(Small(), new RecommendationOptions { History = { DecayHalfLifeDays = 0 }, Neighbors = { Shrinkage = 0, MaxSimilarUsers = 1, UserNeighborMinItems = 1 } }, s_now);
-        Assert.Equal([2L], model.Users[1].Neighbors.Ids);
+        Assert.Equal([2L], model.Neighbors(1).Ids);
+    }
+
+    [Fact]
+    public void The_tuning_record_names_what_the_data_size_made_the_build_sample_or_choose()
+    {
+        Assert.Null(GlobalModelBuilder.Build(Small(), Plain(), s_now).Tuning.ScaleChoices);
+
+        var small = Plain();
+        small.Neighbors.EaseMaxItems = 2;
+        small.Neighbors.MaxUsersPerItem = 2;
+        small.Neighbors.UserNeighborItemUsers = 2;
+        var choices = GlobalModelBuilder.Build(Small(), small, s_now).Tuning.ScaleChoices;
+
+        Assert.NotNull(choices);
+        Assert.Contains("EASE needs at most 2 items, the data has 4", choices);
+        // Items 1 and 2 have three users each.
+        Assert.Contains("item-kNN scores 2 items with more than 2 users", choices);
+        Assert.Contains("user neighbors meet through 2 items with more than 2 users", choices);
     }
 
     [Fact]
@@ -167,6 +185,6 @@ public sealed class BuilderTests
         Assert.DoesNotContain(2L, model.Popularity.Lists[new Demographics()].Ids);
         Assert.DoesNotContain(2L, model.ItemNeighbors.Collaborative[1].Ids);
         Assert.DoesNotContain(2L, model.ItemNeighbors.Content[1].Ids);
-        Assert.DoesNotContain(2L, model.UserNeighbors.Users[1].Items.Ids);
+        Assert.DoesNotContain(2L, model.UserNeighbors.Items(1).Ids);
     }
 }

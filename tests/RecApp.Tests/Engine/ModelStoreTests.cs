@@ -31,7 +31,7 @@ public sealed class ModelStoreTests
         Assert.Equal(ModelParts.Names.Order(), versions.Keys.Order());
         Assert.Equal(model.Popularity.Lists.Count + model.Trending.ByCategory.Count + 1
             + model.ItemNeighbors.Collaborative.Count + model.ItemNeighbors.Content.Count
-            + model.UserNeighbors.Users.Count + model.Profiles.Users.Count + model.Embeddings.Count, rows);
+            + model.UserNeighbors.Count + model.Profiles.Users.Count + model.Embeddings.Count, rows);
         Assert.True(model.Embeddings.Count > 0);
 
         var read = await store.ReadAsync(ModelParts.Names, CancellationToken.None);
@@ -40,11 +40,19 @@ public sealed class ModelStoreTests
         AssertSame(model.ItemNeighbors.Collaborative, read.Get(ModelParts.ItemNeighbors)!.Collaborative);
         AssertSame(model.ItemNeighbors.Content, read.Get(ModelParts.ItemNeighbors)!.Content);
         Assert.Equal(model.Trending.Overall, read.Get(ModelParts.Trending)!.Overall, ScoredIdsComparer.Instance);
-        Assert.Equal(model.UserNeighbors.Users.Count, read.Get(ModelParts.UserNeighbors)!.Users.Count);
-        foreach (var (user, neighborhood) in model.UserNeighbors.Users)
+        var userNeighbors = read.Get(ModelParts.UserNeighbors)!;
+        Assert.Equal(model.UserNeighbors.Count, userNeighbors.Count);
+        Assert.True(userNeighbors.Count > 0);
+        foreach (var user in model.UserNeighbors.UserIds)
         {
-            Assert.Equal(neighborhood.Neighbors, read.Get(ModelParts.UserNeighbors)!.Users[user].Neighbors, ScoredIdsComparer.Instance);
-            Assert.Equal(neighborhood.Items, read.Get(ModelParts.UserNeighbors)!.Users[user].Items, ScoredIdsComparer.Instance);
+            Assert.Equal(model.UserNeighbors.Items(user), userNeighbors.Items(user), ScoredIdsComparer.Instance);
+            Assert.Empty(userNeighbors.Neighbors(user).Ids); // serving never reads them
+        }
+        // The table keeps the neighbors themselves, for inspection.
+        await using (var neighbors = dataSource.CreateCommand(
+            $"SELECT count(*) FROM user_neighbors WHERE version = {versions[ModelParts.UserNeighbors.Name]} AND cardinality(neighbor_ids) > 0"))
+        {
+            Assert.Equal(model.UserNeighbors.UserIds.Count(u => model.UserNeighbors.Neighbors(u).Ids.Length > 0), (long)(await neighbors.ExecuteScalarAsync())!);
         }
         foreach (var (user, profile) in model.Profiles.Users)
         {
