@@ -85,7 +85,7 @@ def table(directories):
         "",
         "| size | items | users | interactions | seed s | rebuild s (jobs' span / process wall) | popular s | profiles s "
         "| similarities s | cleanup s | peak RSS popular / profiles / similarities MB | Refresher VmHWM MB "
-        "| snapshot MB (rows) | API load-to-serve s | publish-to-serve s | API RSS MB (after misses) | miss p95 ms (req/s) "
+        "| snapshot MB (rows) | API load-to-serve s | publish-to-serve s | API RSS MB (after misses; 25 s idle) | miss p95 ms (req/s) "
         "| load avg seed / rebuild / API |",
         "|" + "---|" * 18,
     ]
@@ -108,7 +108,7 @@ def table(directories):
             snapshot = f"{num(r, 'snapshot_bytes') / 1048576:,.0f} ({num(r, 'snapshot_rows'):,.0f})"
         api_rss = "–"
         if num(r, "api_rss_mb") is not None:
-            api_rss = f"{fmt(num(r, 'api_rss_mb'), 0)} ({fmt(num(r, 'api_rss_after_miss_mb'), 0)})"
+            api_rss = f"{fmt(num(r, 'api_rss_mb'), 0)} ({fmt(num(r, 'api_rss_after_miss_mb'), 0)}; {fmt(num(r, 'api_rss_idle_mb'), 0)})"
         miss = "–"
         if num(r, "miss_p95_ms") is not None:
             miss = f"{fmt(num(r, 'miss_p95_ms'), 2)} ({fmt(num(r, 'miss_rps'), 0)})"

@@ -10,7 +10,8 @@
 #               (max(model_current.version) polled every 0.5 s) until that API answers with that model_version
 #               (polled every 0.2 s; the Refresher announces on Redis, the API also polls model_current);
 #   load-to-serve     a fresh API process: from its start until it answers a personalized list with model_version >= 1,
-#               its RSS then, and the cache-miss p95 (wrk -t1 -c4 -d10s bench/load/miss.lua after POST /admin/cache/clear).
+#               its RSS then, the cache-miss p95 (wrk -t1 -c4 -d10s bench/load/miss.lua after POST /admin/cache/clear)
+#               and its RSS after the misses and after 25 s idle (the idle heap trim).
 # Raw results go to BENCH_RESULTS (default bench/scale/results-<UTC date>): meta, and per size a directory with
 # `result` (key=value), jobs.tsv, memory.tsv (every poll), snapshot.tsv and the logs. Prints a markdown table
 # (bench/scale/plot.py --table) and draws bench/scale/scale-curve.svg from the sizes that completed (plot.py).
@@ -265,6 +266,9 @@ run_size() {
   put miss_non2xx "$(sed -n 's/.*non2xx=\([0-9]*\).*/\1/p' <<<"$result")"
   put api_rss_after_miss_mb "$(kb_to_mb "$(proc_kb "$api" VmRSS)")"
   put api_hwm_mb "$(kb_to_mb "$(proc_kb "$api" VmHWM)")"
+  # What an instance keeps once quiet: the idle heap trim (Memory:IdleTrimAfter, 10 s) returns the load's garbage.
+  sleep 25
+  put api_rss_idle_mb "$(kb_to_mb "$(proc_kb "$api" VmRSS)")"
   put status ok
   log "$size: done"
 }
