@@ -14,10 +14,10 @@ namespace RecApp.Data;
 
 /// <summary>
 /// Reads the whole catalog, users and interactions with binary <c>COPY ... TO STDOUT</c> (three streaming reads,
-/// no query per row). A read last used less than <see cref="RecApp.Engine.StoreOptions.DatasetReuseWindow"/> ago is
-/// handed out again, so the start-up run of every job reads the tables once. Each <see cref="ReadAsync"/> is paired with
-/// a <see cref="Release"/> when the job is done: the dataset is kept while a job holds it and the window runs from the
-/// last release, because a build at 50M interactions outlasts any fixed window counted from the read. With a
+/// no query per row). A job holds what <see cref="ReadAsync"/> gives it as a <see cref="DatasetLease"/>; the next job
+/// reuses the same dataset while one is held and for <see cref="RecApp.Engine.StoreOptions.DatasetReuseWindow"/> after
+/// the last lease ended, so the start-up run of every job reads the tables once (the window runs from the end of a
+/// job, because a build at 50M interactions outlasts any fixed window counted from the read). With a
 /// <see cref="SourceDatabase"/> the catalog and users come from it, combined with RecApp's own users (demographics posted
 /// to the API) and interactions (events posted to the API), which live in <c>recdb</c>.
 /// </summary>
@@ -25,85 +25,102 @@ public sealed class DatasetReader(
     NpgsqlDataSource dataSource, IOptions<RecommendationOptions> options, TimeProvider clock, ILogger<DatasetReader> logger,
     SourceDatabase? source = null) : IDisposable
 {
-    private readonly SemaphoreSlim _gate = new(1, 1);
-    // Set under _gate; dropped by the expiry timer, so the Refresher does not hold a whole dataset between runs.
+    private readonly SemaphoreSlim _readGate = new(1, 1); // one read of the tables at a time
+    private readonly Lock _state = new();
+    // Under _state. Dropped by the expiry timer, so the Refresher does not hold a whole dataset between runs.
     private Dataset? _last;
-    private DateTimeOffset _lastUsed;
+    private long _lastUsed; // TimeProvider timestamp
     private int _holders;
     private ITimer? _expiry;
+    private bool _disposed;
 
-    public async Task<Dataset> ReadAsync(CancellationToken cancellationToken)
+    private TimeSpan Window => options.Value.Store.DatasetReuseWindow;
+
+    public async Task<DatasetLease> ReadAsync(CancellationToken cancellationToken)
     {
-        await _gate.WaitAsync(cancellationToken);
+        await _readGate.WaitAsync(cancellationToken);
         try
         {
-            if (_last is { } last && (_holders > 0 || clock.GetUtcNow() - _lastUsed < options.Value.Store.DatasetReuseWindow))
+            lock (_state)
             {
-                _holders++;
-                KeepFor(options.Value.Store.DatasetReuseWindow);
-                return last;
+                if (_last is { } last && (_holders > 0 || clock.GetElapsedTime(_lastUsed) < Window))
+                {
+                    return Hold(last);
+                }
+                _last = null; // let the old copy be collected before the new one is read
             }
-            _last = null; // let the old copy be collected before the new one is read
             var started = Stopwatch.StartNew();
             var dataset = await ReadAllAsync(dataSource, source, cancellationToken);
             logger.LogInformation("Read {Items} items, {Users} users, {Interactions} interactions in {Elapsed} ms.",
                 dataset.Items.Count, dataset.Users.Count, dataset.Interactions.Length, started.ElapsedMilliseconds);
-            _last = dataset;
-            _holders++;
-            KeepFor(options.Value.Store.DatasetReuseWindow);
-            return dataset;
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
-
-    /// <summary>A job is done with the dataset <see cref="ReadAsync"/> gave it: the reuse window starts again now.</summary>
-    public void Release()
-    {
-        _gate.Wait();
-        try
-        {
-            _holders = Math.Max(0, _holders - 1);
-            if (_last is not null)
+            lock (_state)
             {
-                KeepFor(options.Value.Store.DatasetReuseWindow);
+                _last = dataset;
+                return Hold(dataset);
             }
         }
         finally
         {
-            _gate.Release();
+            _readGate.Release();
         }
     }
 
-    private void KeepFor(TimeSpan window)
+    /// <summary>Under <see cref="_state"/>.</summary>
+    private DatasetLease Hold(Dataset dataset)
     {
-        _lastUsed = clock.GetUtcNow();
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        Touch();
+        _holders++;
+        return new DatasetLease(dataset, this);
+    }
+
+    internal void ReleaseLease()
+    {
+        lock (_state)
+        {
+            _holders--;
+            if (_last is not null && !_disposed)
+            {
+                Touch();
+            }
+        }
+    }
+
+    /// <summary>Under <see cref="_state"/>: the window starts again now.</summary>
+    private void Touch()
+    {
+        _lastUsed = clock.GetTimestamp();
         _expiry ??= clock.CreateTimer(_ => Expire(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-        _expiry.Change(window, Timeout.InfiniteTimeSpan);
+        _expiry.Change(Window, Timeout.InfiniteTimeSpan);
     }
 
     private void Expire()
     {
-        // Never blocks the timer thread behind a read in progress: a busy gate means the dataset is in use.
-        if (_gate.Wait(0))
+        lock (_state)
         {
-            try
+            if (_holders > 0 || _last is null || _disposed)
             {
-                if (_holders == 0 && clock.GetUtcNow() - _lastUsed >= options.Value.Store.DatasetReuseWindow)
-                {
-                    _last = null;
-                }
+                return; // held: the last release arms the timer again
             }
-            finally
+            var left = Window - clock.GetElapsedTime(_lastUsed);
+            if (left > TimeSpan.Zero)
             {
-                _gate.Release();
+                _expiry!.Change(left, Timeout.InfiniteTimeSpan); // fired a little early, or touched since
+                return;
             }
+            _last = null;
         }
     }
 
-    public void Dispose() => _expiry?.Dispose();
+    public void Dispose()
+    {
+        lock (_state)
+        {
+            _disposed = true;
+            _last = null;
+            _expiry?.Dispose();
+        }
+    }
 
     /// <summary>Reads everything now (no reuse), from <c>recdb</c> alone.</summary>
     public static Task<Dataset> ReadAllAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken) =>
@@ -175,6 +192,8 @@ public sealed class DatasetReader(
         var all = new Interaction[(int)Math.Min(before.Count + expected, Array.MaxLength)];
         before.CopyTo(all);
         var n = before.Count;
+        before.Clear(); // copied: the shop's events are not kept twice while recdb's are read
+        before.TrimExcess();
         await using var reader = await connection.BeginBinaryExportAsync(
             "COPY (SELECT user_id, item_id, type, value, occurred_at FROM interactions) TO STDOUT (FORMAT BINARY)", cancellationToken);
         while (reader.StartRow() != -1)
@@ -196,4 +215,16 @@ public sealed class DatasetReader(
         }
         return n == all.Length ? all : all[..n];
     }
+}
+
+/// <summary>A job's hold on the dataset it builds from; disposing it starts the reuse window.</summary>
+public sealed class DatasetLease : IDisposable
+{
+    private DatasetReader? _reader;
+
+    internal DatasetLease(Dataset dataset, DatasetReader reader) => (Dataset, _reader) = (dataset, reader);
+
+    public Dataset Dataset { get; }
+
+    public void Dispose() => Interlocked.Exchange(ref _reader, null)?.ReleaseLease();
 }

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Npgsql;
 using NpgsqlTypes;
 using RecApp.Engine;
@@ -55,7 +56,14 @@ public sealed class ItemNeighborsPart() : ModelPart<ItemNeighborModel>("item_nei
 /// <summary><c>user_neighbors</c>: each user's nearest users and the items they liked (<c>user_neighbors</c>).</summary>
 public sealed class UserNeighborsPart() : ModelPart<UserNeighborModel>("user_neighbors", "user_neighbors")
 {
+    private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web);
+
+    /// <summary>The version's details: how large the flat layout is, so a load fills arrays made once.</summary>
+    private sealed record Size(int Users, long Items);
+
     protected override UserNeighborModel From(GlobalModel model) => model.UserNeighbors;
+
+    protected override string? DetailsOf(UserNeighborModel value) => JsonSerializer.Serialize(new Size(value.Count, value.ItemCount), s_json);
 
     protected override ModelSnapshot With(ModelSnapshot snapshot, UserNeighborModel value) => snapshot with { UserNeighbors = value };
 
@@ -76,15 +84,9 @@ public sealed class UserNeighborsPart() : ModelPart<UserNeighborModel>("user_nei
 
     protected override async Task<UserNeighborModel> ReadRowsAsync(NpgsqlConnection connection, long version, string? details, CancellationToken ct)
     {
-        // Sized first, so 2M rows fill arrays made once.
-        UserNeighborModel.Builder users;
-        await using (var size = new NpgsqlCommand(
-            $"SELECT count(*), coalesce(sum(cardinality(item_ids)), 0) FROM user_neighbors WHERE version = {version}", connection))
-        await using (var counted = await size.ExecuteReaderAsync(ct))
-        {
-            await counted.ReadAsync(ct);
-            users = new UserNeighborModel.Builder((int)counted.GetInt64(0), counted.GetInt64(1));
-        }
+        // Versions written before the size was recorded start small and grow.
+        var size = details is null ? null : JsonSerializer.Deserialize<Size>(details, s_json);
+        var users = new UserNeighborModel.Builder(size?.Users ?? 0, size?.Items ?? 0);
         // Only the candidates: serving never reads the neighbors themselves, and at 2M users they were 0.6 GB of each
         // API instance's heap. The table keeps them for inspection.
         await using var reader = await connection.BeginBinaryExportAsync(

@@ -28,6 +28,9 @@ public sealed class UserNeighborModel
 
     public IEnumerable<long> UserIds => _rows.Keys;
 
+    /// <summary>Candidate items over all users.</summary>
+    public long ItemCount => _itemIds.Length;
+
     /// <summary>The user's candidate items and their scores, best first; false when the user has no neighborhood.</summary>
     public bool TryGetItems(long userId, out ReadOnlySpan<long> ids, out ReadOnlySpan<float> scores)
     {
@@ -52,23 +55,32 @@ public sealed class UserNeighborModel
         _neighbors is not null && _rows.TryGetValue(userId, out var row) ? _neighbors[row] : ScoredIds.Empty;
 
     /// <summary>Fills a model row by row, into arrays sized up front.</summary>
-    /// <param name="users">Rows to come.</param>
-    /// <param name="items">Candidate items over all rows (the arrays grow if more come).</param>
-    public sealed class Builder(int users, long items)
+    /// <param name="userCount">Rows to come.</param>
+    /// <param name="itemCount">Candidate items over all rows (the arrays grow if more come).</param>
+    public sealed class Builder(int userCount, long itemCount)
     {
-        private readonly Dictionary<long, int> _rows = new(users);
-        private readonly List<int> _start = new(users + 1) { 0 };
-        private long[] _itemIds = new long[items];
-        private float[] _itemScores = new float[items];
+        private readonly Dictionary<long, int> _rows = new(userCount);
+        private readonly List<int> _start = new(userCount + 1) { 0 };
+        private long[] _itemIds = new long[itemCount];
+        private float[] _itemScores = new float[itemCount];
         private List<ScoredIds>? _neighbors;
         private int _filled;
+        private bool _built;
 
         /// <summary>Adds a user's row; <paramref name="neighbors"/> is given by a build and left out by a load.</summary>
         public void Add(long userId, ReadOnlySpan<long> itemIds, ReadOnlySpan<float> itemScores, ScoredIds? neighbors = null)
         {
+            if (_built)
+            {
+                throw new InvalidOperationException("The model is built: a builder fills one model.");
+            }
             if (itemIds.Length != itemScores.Length)
             {
                 throw new ArgumentException("Every candidate item needs one score.", nameof(itemScores));
+            }
+            if (!_rows.TryAdd(userId, _rows.Count))
+            {
+                throw new ArgumentException($"User {userId} already has a row.", nameof(userId));
             }
             if (_filled + itemIds.Length > _itemIds.Length)
             {
@@ -79,24 +91,24 @@ public sealed class UserNeighborModel
             itemIds.CopyTo(_itemIds.AsSpan(_filled));
             itemScores.CopyTo(_itemScores.AsSpan(_filled));
             _filled += itemIds.Length;
-            if (neighbors is not null)
-            {
-                _neighbors ??= [.. Enumerable.Repeat(ScoredIds.Empty, _rows.Count)];
-                _neighbors.Add(neighbors);
-            }
-            else
-            {
-                _neighbors?.Add(ScoredIds.Empty);
-            }
-            _rows.Add(userId, _rows.Count);
             _start.Add(_filled);
+            if (neighbors is not null && _neighbors is null)
+            {
+                _neighbors = new List<ScoredIds>(userCount);
+                _neighbors.AddRange(Enumerable.Repeat(ScoredIds.Empty, _rows.Count - 1)); // the rows before this one
+            }
+            _neighbors?.Add(neighbors ?? ScoredIds.Empty);
         }
 
-        public UserNeighborModel Build() => new(
-            _rows,
-            [.. _start],
-            _filled == _itemIds.Length ? _itemIds : _itemIds[.._filled],
-            _filled == _itemScores.Length ? _itemScores : _itemScores[.._filled],
-            _neighbors?.ToArray());
+        public UserNeighborModel Build()
+        {
+            _built = true;
+            return new(
+                _rows,
+                [.. _start],
+                _filled == _itemIds.Length ? _itemIds : _itemIds[.._filled],
+                _filled == _itemScores.Length ? _itemScores : _itemScores[.._filled],
+                _neighbors?.ToArray());
+        }
     }
 }

@@ -42,14 +42,14 @@ public static class GlobalModelBuilder
 
     private static SimilarityParts BuildSimilarities(DecayedMatrices matrices, Dataset dataset, RecommendationOptions options, DateTime asOf)
     {
-        var (collaborative, tuning) = ModelTuner.Tune(dataset, matrices, options, asOf);
+        var (collaborative, tuning, easeTooLarge) = ModelTuner.Tune(dataset, matrices, options, asOf);
         // The rest needs the tuning's choices at most. Each part is parallel inside; side by side they also fill each
         // other's serial stretches (the embeddings' decayed matrix, dictionaries).
         var matrix = matrices.Configured;
         var content = Task.Run(() => ItemNeighborBuilder.Content(matrix, options));
         var userNeighbors = Task.Run(() => UserModelBuilder.BuildNeighbors(matrix, options));
         var embeddings = ItemEmbeddingBuilder.Build(matrices, options, tuning);
-        tuning = tuning with { ScaleChoices = ScaleChoices.Describe(matrix, options, embeddings) };
+        tuning = tuning with { ScaleChoices = ScaleChoices.Describe(matrix, options, tuning, easeTooLarge, embeddings) };
         return new SimilarityParts(new ItemNeighborModel(collaborative, content.Result), userNeighbors.Result, embeddings, tuning);
     }
 }

@@ -44,7 +44,8 @@ internal static class ModelTuner
     private static readonly double[] s_lambdaFactors = [1, 2, 0.4];
     private static readonly float[] s_weightFactors = [0f, 0.25f, 0.5f, 2f, 4f];
 
-    public sealed record Result(Dictionary<long, ScoredIds> Collaborative, ModelTuning Tuning);
+    /// <param name="EaseTooLarge">EASE was wanted (or tried) but does not fit the data's size: item-kNN serves instead.</param>
+    public sealed record Result(Dictionary<long, ScoredIds> Collaborative, ModelTuning Tuning, bool EaseTooLarge = false);
 
     public static Result Tune(Dataset dataset, DecayedMatrices matrices, RecommendationOptions options, DateTime clock)
     {
@@ -81,12 +82,13 @@ internal static class ModelTuner
         var neighbors = collaborative.Model == "ease"
             ? EaseBuilder.TryBuild(matrix, collaborative.Lambda!.Value, options.Neighbors.EaseMaxItems, options.Neighbors.EaseNeighbors)
             : null;
+        var easeTooLarge = search.EaseTooLarge || (collaborative.Model == "ease" && neighbors is null);
         if (neighbors is null)
         {
             neighbors = ItemNeighborBuilder.Collaborative(matrix, options);
             tuning = tuning with { ItemModel = "knn", EaseLambda = null };
         }
-        return new Result(neighbors, tuning with { SettingsTried = search.Tried, TuningSeconds = Math.Round(watch.Elapsed.TotalSeconds, 2) });
+        return new Result(neighbors, tuning with { SettingsTried = search.Tried, TuningSeconds = Math.Round(watch.Elapsed.TotalSeconds, 2) }, easeTooLarge);
     }
 
     /// <summary>One build's search: the validation split, the CPU budget, and each step's choice on it.</summary>
@@ -121,6 +123,9 @@ internal static class ModelTuner
 
         /// <summary>Settings measured so far (the tuning record reports it).</summary>
         public int Tried { get; private set; }
+
+        /// <summary>EASE was to be tried but the data is too large for it.</summary>
+        public bool EaseTooLarge { get; private set; }
 
         /// <summary>
         /// The budget is CPU time of this process: on a shared, loaded machine wall time says little about the work done,
@@ -158,6 +163,7 @@ internal static class ModelTuner
                     var ease = EaseBuilder.TryBuild(_train, lambda, _options.Neighbors.EaseMaxItems, _options.Neighbors.EaseNeighbors);
                     if (ease is null)
                     {
+                        EaseTooLarge = true;
                         break; // too big for EASE: no λ will do
                     }
                     Consider("ease", lambda, ease);

@@ -6,28 +6,29 @@ namespace RecApp.Engine.Training;
 
 /// <summary>
 /// What the build did differently because of the data's size, in words for the tuning record (<c>/stats</c>): where an
-/// exact algorithm would grow faster than the data (EASE inverts an items × items matrix; co-occurrence through a
-/// popular item grows with the square of its users), the build samples or picks another one, and says so here.
+/// exact algorithm would grow faster than the data (EASE inverts a square matrix of items or users; co-occurrence through
+/// a popular item grows with the square of its users), the build samples or picks another one, and says so here.
 /// </summary>
 internal static class ScaleChoices
 {
-    public static string? Describe(InteractionMatrix matrix, RecommendationOptions options, ItemEmbeddingIndex embeddings)
+    public static string? Describe(InteractionMatrix matrix, RecommendationOptions options, ModelTuning tuning, bool easeTooLarge, ItemEmbeddingIndex embeddings)
     {
         var neighbors = options.Neighbors;
         var choices = new List<string>();
-        if (neighbors.CollaborativeModel != CollaborativeModel.Knn && matrix.ItemCount > neighbors.EaseMaxItems)
+        if (easeTooLarge)
         {
-            choices.Add(Format($"item model item-kNN: EASE needs at most {neighbors.EaseMaxItems:N0} items, the data has {matrix.ItemCount:N0}"));
+            choices.Add(Format($"item model item-kNN: EASE does not fit {matrix.ItemCount:N0} items and {matrix.UserCount:N0} users (EaseMaxItems {neighbors.EaseMaxItems:N0})"));
         }
-        var overItemKnn = matrix.ItemUserCount.Count(c => c > neighbors.MaxUsersPerItem);
-        if (overItemKnn > 0)
+        // The counts are over all of each item's users, an upper bound: the builders sample from users' newest items only.
+        var popularForItemKnn = matrix.ItemUserCount.Count(c => c > neighbors.MaxUsersPerItem);
+        if (tuning.ItemModel == "knn" && popularForItemKnn > 0)
         {
-            choices.Add(Format($"item-kNN scores {overItemKnn:N0} items with more than {neighbors.MaxUsersPerItem:N0} users from an even sample of them"));
+            choices.Add(Format($"item-kNN scores items with more than {neighbors.MaxUsersPerItem:N0} users (up to {popularForItemKnn:N0} items here) from an even sample of their users"));
         }
-        var overUserKnn = matrix.ItemUserCount.Count(c => c > neighbors.UserNeighborItemUsers);
-        if (overUserKnn > 0 && neighbors.MaxSimilarUsers > 0)
+        var popularForUserKnn = matrix.ItemUserCount.Count(c => c > neighbors.UserNeighborItemUsers);
+        if (neighbors.MaxSimilarUsers > 0 && popularForUserKnn > 0)
         {
-            choices.Add(Format($"user neighbors meet through {overUserKnn:N0} items with more than {neighbors.UserNeighborItemUsers:N0} users by an even sample of them"));
+            choices.Add(Format($"user neighbors meet through an even sample of the users of items with more than {neighbors.UserNeighborItemUsers:N0} users (up to {popularForUserKnn:N0} items here)"));
         }
         if (embeddings.Vectors?.Settings is { } fitted
             && (fitted.Factors < options.Embeddings.Factors || fitted.Iterations < options.Embeddings.Iterations))

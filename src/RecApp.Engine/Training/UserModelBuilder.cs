@@ -218,6 +218,7 @@ public static class UserModelBuilder
             if (results[u] is { } row)
             {
                 model.Add(matrix.UserIds[u], row.Items.Ids, row.Items.Scores, row.Neighbors);
+                results[u] = null; // copied: not held twice at the job's peak
             }
         }
         return model.Build();

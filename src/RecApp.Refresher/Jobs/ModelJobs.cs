@@ -26,15 +26,8 @@ public abstract class BuildJob(DatasetReader reader, ModelStore store, IOptions<
 
     public async Task<ModelJobResult> RunAsync(CancellationToken cancellationToken)
     {
-        var dataset = await reader.ReadAsync(cancellationToken);
-        try
-        {
-            return await BuildAndPublishAsync(dataset, cancellationToken);
-        }
-        finally
-        {
-            reader.Release();
-        }
+        using var lease = await reader.ReadAsync(cancellationToken);
+        return await BuildAndPublishAsync(lease.Dataset, cancellationToken);
     }
 
     private async Task<ModelJobResult> BuildAndPublishAsync(Dataset dataset, CancellationToken cancellationToken)

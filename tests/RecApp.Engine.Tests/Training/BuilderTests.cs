@@ -164,16 +164,18 @@ public sealed class BuilderTests
         Assert.Null(GlobalModelBuilder.Build(Small(), Plain(), s_now).Tuning.ScaleChoices);
 
         var small = Plain();
-        small.Neighbors.EaseMaxItems = 2;
+        small.Neighbors.EaseMaxItems = 1; // 3 items with users and 4 users: neither side fits
         small.Neighbors.MaxUsersPerItem = 2;
         small.Neighbors.UserNeighborItemUsers = 2;
-        var choices = GlobalModelBuilder.Build(Small(), small, s_now).Tuning.ScaleChoices;
+        var model = GlobalModelBuilder.Build(Small(), small, s_now);
+        var choices = model.Tuning.ScaleChoices;
 
+        Assert.Equal("knn", model.Tuning.ItemModel);
         Assert.NotNull(choices);
-        Assert.Contains("EASE needs at most 2 items, the data has 4", choices);
+        Assert.Contains("EASE does not fit 4 items and 4 users (EaseMaxItems 1)", choices);
         // Items 1 and 2 have three users each.
-        Assert.Contains("item-kNN scores 2 items with more than 2 users", choices);
-        Assert.Contains("user neighbors meet through 2 items with more than 2 users", choices);
+        Assert.Contains("item-kNN scores items with more than 2 users (up to 2 items here)", choices);
+        Assert.Contains("users of items with more than 2 users (up to 2 items here)", choices);
     }
 
     [Fact]

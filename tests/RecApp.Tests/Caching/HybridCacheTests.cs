@@ -115,7 +115,8 @@ public sealed class HybridCacheTests : IAsyncLifetime
         }
         await a.Cache.GetOrCreateAsync("other", _ => ValueTask.FromResult(0), entry);
 
-        // The messages go out in the background, in order: once the other key's has arrived, the lists' would have too.
+        // The messages go out in the background. A list's write, had it sent one, started before the other key's: once
+        // that one has arrived, a list's would almost surely be here too.
         await LocalProcess.WaitUntilAsync(() => Task.FromResult(received.Any(key => key.EndsWith(":other", StringComparison.Ordinal))),
             TimeSpan.FromSeconds(10), "instance B to receive the other key's notification");
         Assert.Contains(published, key => key.EndsWith(":other", StringComparison.Ordinal));

@@ -94,15 +94,18 @@ public sealed class GlobalModelTests
         var options = Options.Create(new RecommendationOptions { Store = { DatasetReuseWindow = window } });
         using var reader = new DatasetReader(dataSource, options, clock, NullLogger<DatasetReader>.Instance);
 
-        var first = await reader.ReadAsync(CancellationToken.None);
+        var lease = await reader.ReadAsync(CancellationToken.None);
+        var first = lease.Dataset;
         clock.Advance(window * 3); // a build longer than the window (a large data set), still holding the dataset
-        reader.Release();
+        lease.Dispose();
         clock.Advance(window / 2);
-        Assert.Same(first, await reader.ReadAsync(CancellationToken.None));
+        lease = await reader.ReadAsync(CancellationToken.None);
+        Assert.Same(first, lease.Dataset);
 
-        reader.Release();
+        lease.Dispose();
         clock.Advance(window);
-        var fresh = await reader.ReadAsync(CancellationToken.None);
+        using var again = await reader.ReadAsync(CancellationToken.None);
+        var fresh = again.Dataset;
         Assert.NotSame(first, fresh);
         Assert.Equal(first.Interactions.Length, fresh.Interactions.Length);
     }
