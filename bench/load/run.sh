@@ -117,6 +117,10 @@ sleep 25
   curl -fs "$A/stats" | python3 -c 'import json,sys; c=json.load(sys.stdin)["cache"]; t=c["tiers"]; print("cache_a=hit rate %.2f: %d L1 hits, %d L2 hits, %d engine runs" % (c["total"]["hit_rate"], t["l1_hits"], t["l2_hits"], t["factory_runs"]))' || echo "cache_a=?"
 } >>"$RESULTS/meta"
 
+# Last, so that the APIs' loading of the new model moves no figure above.
+log "scheduled model rebuild (every job again, the tuning kept)"
+model_rebuild
+
 echo
 echo "==== summary: paste into docs/PERFORMANCE.md ===="
 python3 "$BENCH_LOAD/probe.py" summary "$RESULTS"

@@ -273,6 +273,17 @@ public sealed class TuningOptions : OptionsSection
 
     /// <summary>Users whose data trains the validation model (a seeded sample beyond this: a cheaper model on big data).</summary>
     [Range(1, int.MaxValue)] public int TrainUsers { get; set; } = 20_000;
+
+    /// <summary>
+    /// How long the Refresher keeps a search's choices: a similarities build within this time of the last search, on data
+    /// whose interaction count moved by at most <see cref="RetuneAfterGrowth"/> since, refits its parts with those choices
+    /// instead of searching again (at S the search is over half of the build). A restart searches again. 0 = search on
+    /// every build.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "365.00:00:00")] public TimeSpan KeepFor { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>Share by which the interaction count may grow (or shrink) before a build searches again within <see cref="KeepFor"/>.</summary>
+    [Range(0, 1000)] public double RetuneAfterGrowth { get; set; } = 0.1;
 }
 
 /// <summary><c>Recommendations:Scoring</c>: what an experiment variant may change (it is read per request).</summary>

@@ -130,6 +130,12 @@ public sealed record ModelTuning
     public static ModelTuning Default { get; } = new();
 
     public DateTime? DataClock { get; init; }
+
+    /// <summary>
+    /// The data clock of the build whose search made these choices: <see cref="DataClock"/> when this build searched,
+    /// an earlier build's when this one kept its choices (<see cref="RecApp.Engine.TuningOptions.KeepFor"/>).
+    /// </summary>
+    public DateTime? TunedDataClock { get; init; }
     public double? DecayHalfLifeDays { get; init; }
     public BlendWeights? Blend { get; init; }
     public string? ItemModel { get; init; }

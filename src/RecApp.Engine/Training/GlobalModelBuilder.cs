@@ -18,15 +18,16 @@ public static class GlobalModelBuilder
 
     /// <summary>
     /// The similarities job's parts from one interaction matrix: item neighbors with what the tuning chose (the model,
-    /// λ, decay, blend), user neighbors, and item embeddings (fitted only when the tuning kept them).
+    /// λ, decay, blend), user neighbors, and item embeddings (fitted only when the tuning kept them). With
+    /// <paramref name="kept"/>, an earlier search's choices are used and nothing is searched.
     /// </summary>
-    public static SimilarityParts BuildSimilarities(Dataset dataset, RecommendationOptions options, DateTime asOf) =>
-        BuildSimilarities(new DecayedMatrices(dataset, options, asOf), dataset, options, asOf);
+    public static SimilarityParts BuildSimilarities(Dataset dataset, RecommendationOptions options, DateTime asOf, TunedChoices? kept = null) =>
+        BuildSimilarities(new DecayedMatrices(dataset, options, asOf), dataset, options, asOf, kept);
 
     public static GlobalModel Build(Dataset dataset, RecommendationOptions options, DateTime asOf)
     {
         var matrices = new DecayedMatrices(dataset, options, asOf);
-        var similarities = BuildSimilarities(matrices, dataset, options, asOf);
+        var similarities = BuildSimilarities(matrices, dataset, options, asOf, kept: null);
         return new GlobalModel(
             PopularityBuilder.BuildPopularity(matrices.WithHalfLife(options.Popularity.HalfLifeDays), dataset.Users, options),
             PopularityBuilder.BuildTrending(dataset, options, asOf),
@@ -40,9 +41,11 @@ public static class GlobalModelBuilder
         };
     }
 
-    private static SimilarityParts BuildSimilarities(DecayedMatrices matrices, Dataset dataset, RecommendationOptions options, DateTime asOf)
+    private static SimilarityParts BuildSimilarities(DecayedMatrices matrices, Dataset dataset, RecommendationOptions options, DateTime asOf, TunedChoices? kept)
     {
-        var (collaborative, tuning, easeTooLarge) = ModelTuner.Tune(dataset, matrices, options, asOf);
+        var (collaborative, tuning, easeTooLarge) = kept is null
+            ? ModelTuner.Tune(dataset, matrices, options, asOf)
+            : ModelTuner.Refit(matrices, options, kept, asOf);
         // The rest needs the tuning's choices at most. Each part is parallel inside; side by side they also fill each
         // other's serial stretches (the embeddings' decayed matrix, dictionaries).
         var matrix = matrices.Configured;
@@ -50,9 +53,15 @@ public static class GlobalModelBuilder
         var userNeighbors = Task.Run(() => UserModelBuilder.BuildNeighbors(matrix, options));
         var embeddings = ItemEmbeddingBuilder.Build(matrices, options, tuning);
         tuning = tuning with { ScaleChoices = ScaleChoices.Describe(matrix, options, tuning, easeTooLarge, embeddings) };
-        return new SimilarityParts(new ItemNeighborModel(collaborative, content.Result), userNeighbors.Result, embeddings, tuning);
+        return new SimilarityParts(new ItemNeighborModel(collaborative, content.Result), userNeighbors.Result, embeddings, tuning)
+        {
+            Choices = kept ?? new TunedChoices(tuning with { ScaleChoices = null }, easeTooLarge, dataset.Interactions.Length),
+        };
     }
 }
 
-/// <summary>What the similarities job builds and publishes.</summary>
-public sealed record SimilarityParts(ItemNeighborModel ItemNeighbors, UserNeighborModel UserNeighbors, ItemEmbeddingIndex Embeddings, ModelTuning Tuning);
+/// <summary>What the similarities job builds and publishes, and the choices it was built with (for later builds to keep).</summary>
+public sealed record SimilarityParts(ItemNeighborModel ItemNeighbors, UserNeighborModel UserNeighbors, ItemEmbeddingIndex Embeddings, ModelTuning Tuning)
+{
+    public required TunedChoices Choices { get; init; }
+}

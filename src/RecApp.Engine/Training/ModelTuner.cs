@@ -51,7 +51,7 @@ internal static class ModelTuner
     {
         var watch = Stopwatch.StartNew();
         var matrix = matrices.Configured;
-        var tuning = new ModelTuning { DataClock = clock };
+        var tuning = new ModelTuning { DataClock = clock, TunedDataClock = clock };
         if (options.Tuning.Budget <= TimeSpan.Zero || matrix.UserCount == 0)
         {
             var fixedModel = ItemNeighborBuilder.ChooseCollaborative(matrix, options, out var chosenFixed);
@@ -78,17 +78,30 @@ internal static class ModelTuner
             };
         }
 
-        // The chosen collaborative source on all the data.
-        var neighbors = collaborative.Model == "ease"
-            ? EaseBuilder.TryBuild(matrix, collaborative.Lambda!.Value, options.Neighbors.EaseMaxItems, options.Neighbors.EaseNeighbors)
+        var fitted = FitCollaborative(matrix, options, tuning, search.EaseTooLarge);
+        return fitted with { Tuning = fitted.Tuning with { SettingsTried = search.Tried, TuningSeconds = Math.Round(watch.Elapsed.TotalSeconds, 2) } };
+    }
+
+    /// <summary>
+    /// A build without a search: the collaborative source on all the data with the choices an earlier search made
+    /// (<see cref="TunedChoices"/>), which this build's record keeps, with this build's data clock.
+    /// </summary>
+    public static Result Refit(DecayedMatrices matrices, RecommendationOptions options, TunedChoices kept, DateTime clock) =>
+        FitCollaborative(matrices.Configured, options, kept.Tuning with { DataClock = clock, ScaleChoices = null }, kept.EaseTooLarge);
+
+    /// <summary>The collaborative source <paramref name="tuning"/> chose, on all the data: EASE with its λ where it fits, else item-kNN.</summary>
+    private static Result FitCollaborative(InteractionMatrix matrix, RecommendationOptions options, ModelTuning tuning, bool easeTooLarge)
+    {
+        var neighbors = tuning.ItemModel == "ease"
+            ? EaseBuilder.TryBuild(matrix, tuning.EaseLambda ?? options.Neighbors.EaseLambda, options.Neighbors.EaseMaxItems, options.Neighbors.EaseNeighbors)
             : null;
-        var easeTooLarge = search.EaseTooLarge || (collaborative.Model == "ease" && neighbors is null);
+        easeTooLarge |= tuning.ItemModel == "ease" && neighbors is null;
         if (neighbors is null)
         {
             neighbors = ItemNeighborBuilder.Collaborative(matrix, options);
             tuning = tuning with { ItemModel = "knn", EaseLambda = null };
         }
-        return new Result(neighbors, tuning with { SettingsTried = search.Tried, TuningSeconds = Math.Round(watch.Elapsed.TotalSeconds, 2) }, easeTooLarge);
+        return new Result(neighbors, tuning, easeTooLarge);
     }
 
     /// <summary>One build's search: the validation split, the CPU budget, and each step's choice on it.</summary>

@@ -22,6 +22,8 @@ public abstract class BuildJob(DatasetReader reader, ModelStore store, IOptions<
 
     protected ILogger Logger => logger;
 
+    protected TimeProvider Clock => clock;
+
     protected abstract IReadOnlyList<PartWrite> Build(Dataset dataset, DateTime asOf);
 
     public async Task<ModelJobResult> RunAsync(CancellationToken cancellationToken)
@@ -74,15 +76,27 @@ public sealed class ProfilesJob(DatasetReader reader, ModelStore store, IOptions
 public sealed class SimilaritiesJob(DatasetReader reader, ModelStore store, IOptions<RecommendationOptions> options, TimeProvider clock, ILogger<SimilaritiesJob> logger)
     : BuildJob(reader, store, options, clock, logger)
 {
+    // The last search's choices and when it ran (TimeProvider timestamp); builds run one at a time.
+    private (TunedChoices Choices, long SearchedAt)? _lastSearch;
+
     public override string Name => JobNames.Similarities;
 
     protected override IReadOnlyList<PartWrite> Build(Dataset dataset, DateTime asOf)
     {
-        var parts = GlobalModelBuilder.BuildSimilarities(dataset, Options, asOf);
+        var kept = _lastSearch is var (choices, searchedAt)
+            && choices.Fits(dataset.Interactions.Length, Clock.GetElapsedTime(searchedAt), Options.Tuning)
+                ? choices
+                : null;
+        var parts = GlobalModelBuilder.BuildSimilarities(dataset, Options, asOf, kept);
+        if (kept is null)
+        {
+            _lastSearch = (parts.Choices, Clock.GetTimestamp());
+        }
         var tuning = parts.Tuning;
-        Logger.LogInformation("Similarities: {Model} (EASE λ {Lambda}), decay half-life {HalfLife} days, blend {Blend}; validation nDCG@10 {Chosen} (defaults {Defaults}) on {Users} users, {Tried} settings in {Seconds} s; for the data's size: {ScaleChoices}.",
+        Logger.LogInformation("Similarities: {Model} (EASE λ {Lambda}), decay half-life {HalfLife} days, blend {Blend}; validation nDCG@10 {Chosen} (defaults {Defaults}) on {Users} users, {Tried} settings in {Seconds} s by the build of data clock {TunedDataClock}{Kept}; for the data's size: {ScaleChoices}.",
             tuning.ItemModel, tuning.EaseLambda, tuning.DecayHalfLifeDays, tuning.Blend, tuning.ValidationNdcg, tuning.DefaultsValidationNdcg,
-            tuning.ValidationUsers, tuning.SettingsTried, tuning.TuningSeconds, tuning.ScaleChoices ?? "nothing");
+            tuning.ValidationUsers, tuning.SettingsTried, tuning.TuningSeconds, tuning.TunedDataClock, kept is null ? "" : " (kept: Tuning:KeepFor)",
+            tuning.ScaleChoices ?? "nothing");
         return
         [
             ModelParts.ItemNeighbors.Write(parts.ItemNeighbors),

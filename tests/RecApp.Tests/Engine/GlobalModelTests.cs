@@ -111,6 +111,54 @@ public sealed class GlobalModelTests
     }
 
     [Fact]
+    public async Task The_similarities_job_keeps_its_search_choices_until_KeepFor_passes_or_the_data_grows()
+    {
+        await using var dataSource = await EngineDatabase.CreateAsync();
+        var data = TestDatasets.Synthetic(300, 200, 5000, end: s_now);
+        await EngineDatabase.LoadAsync(dataSource, data);
+        var clock = new FakeTimeProvider(s_now);
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Recommendations:Store:DatasetReuseWindow"] = "00:00:00", // every run reads the data it is given
+            ["Recommendations:Tuning:KeepFor"] = "1.00:00:00",
+            ["Recommendations:Tuning:RetuneAfterGrowth"] = "0.1",
+        }).Build();
+        var services = new ServiceCollection().AddLogging().AddSingleton<IConfiguration>(configuration)
+            .AddSingleton(dataSource).AddSingleton<TimeProvider>(clock);
+        await using var provider = services.AddModelJobs().BuildServiceProvider();
+        var job = provider.GetServices<IModelJob>().Single(j => j.Name == JobNames.Similarities);
+        var store = provider.GetRequiredService<ModelStore>();
+        async Task<ModelTuning> BuildAsync()
+        {
+            await job.RunAsync(CancellationToken.None);
+            return (await store.ReadAsync([ModelParts.Tuning.Name], CancellationToken.None)).Get(ModelParts.Tuning)!;
+        }
+        // Interactions newer than the rest (the data clock moves to their time), on items and users of the data set.
+        Task AddAsync(int count, DateTime at) => EngineDatabase.ExecuteAsync(dataSource,
+            $"INSERT INTO interactions (user_id, item_id, type, value, occurred_at) SELECT 1 + n % 200, 1 + n % 300, {(short)InteractionType.Purchase}, NULL, " +
+            $"'{at:O}'::timestamptz FROM generate_series(1, {count}) n");
+
+        var searched = await BuildAsync();
+        Assert.Equal(GlobalModelBuilder.DataClock(data), searched.DataClock);
+        Assert.Equal(searched.DataClock, searched.TunedDataClock);
+        Assert.True(searched.SettingsTried > 1, "the first build searched");
+
+        await AddAsync(10, s_now.AddHours(1));
+        clock.Advance(TimeSpan.FromHours(23));
+        var kept = await BuildAsync();
+        Assert.Equal(s_now.AddHours(1), kept.DataClock);
+        Assert.Equal(searched with { DataClock = kept.DataClock }, kept); // the search's record, this build's clock
+
+        clock.Advance(TimeSpan.FromHours(1)); // KeepFor has passed since the search
+        var afterKeepFor = await BuildAsync();
+        Assert.Equal(s_now.AddHours(1), afterKeepFor.TunedDataClock);
+
+        await AddAsync(600, s_now.AddHours(2)); // more than 10% of the 5,010 interactions the last search saw
+        var afterGrowth = await BuildAsync();
+        Assert.Equal(s_now.AddHours(2), afterGrowth.TunedDataClock);
+    }
+
+    [Fact]
     public async Task An_empty_database_gives_an_empty_model_that_still_answers()
     {
         await using var dataSource = await EngineDatabase.CreateAsync();
