@@ -73,6 +73,63 @@ public sealed class ExactTopKTests
         Assert.Equal(Naive(vectors, candidate, query, k, new HashSet<int>()), top.Indices);
     }
 
+    [Theory]
+    [InlineData(11)]
+    [InlineData(12)]
+    public void Estimated_scores_lie_within_the_slack_of_the_exact_ones(int seed)
+    {
+        const int factors = 64, items = 3001; // not a multiple of the kernel's four rows
+        var random = new Random(seed);
+        var vectors = Enumerable.Range(0, items * factors).Select(_ => (float)(random.NextDouble() * 4 - 2)).ToArray();
+        var embeddings = new ItemEmbeddings(vectors, items, factors, new float[factors * factors], Enumerable.Repeat(true, items).ToArray(),
+            new ImplicitAlsSettings { Factors = factors });
+        var query = Enumerable.Range(0, factors).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
+        var estimates = new float[items];
+
+        Assert.True(embeddings.EstimateAll(vectors, query, estimates));
+        var slack = embeddings.EstimateSlack(vectors, query);
+        var exact = Enumerable.Range(0, items)
+            .Select(i => System.Numerics.Tensors.TensorPrimitives.Dot(vectors.AsSpan(i * factors, factors), query)).ToArray();
+        Assert.All(Enumerable.Range(0, items), i => Assert.InRange(estimates[i], exact[i] - slack, exact[i] + slack));
+        Assert.True(slack < 1e-3f, $"a slack of {slack} would rescore most items");
+    }
+
+    [Theory]
+    [InlineData(21, 450)]
+    [InlineData(22, 50)]
+    public void Near_ties_at_64_factors_give_the_naive_top_k_and_its_exact_scores(int seed, int k)
+    {
+        // Groups of items whose scores differ only in their last bits: a top K from the estimates alone would order them
+        // by another rounding; the answer must be the exact scores' order.
+        const int factors = 64, items = 16_000;
+        var random = new Random(seed);
+        var bases = Enumerable.Range(0, 40).Select(_ => Enumerable.Range(0, factors).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray()).ToArray();
+        var vectors = new float[items * factors];
+        for (var i = 0; i < items; i++)
+        {
+            var basis = bases[random.Next(bases.Length)];
+            for (var f = 0; f < factors; f++)
+            {
+                vectors[i * factors + f] = basis[f] * (1f + (random.Next(-3, 4) * 1e-7f));
+            }
+        }
+        var candidate = Enumerable.Range(0, items).Select(_ => random.Next(20) != 0).ToArray();
+        var embeddings = new ItemEmbeddings(vectors, items, factors, new float[factors * factors], candidate, new ImplicitAlsSettings { Factors = factors });
+        for (var round = 0; round < 5; round++)
+        {
+            var query = Enumerable.Range(0, factors).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
+            var exclude = Enumerable.Range(0, 30).Select(_ => random.Next(items)).ToHashSet();
+
+            var top = embeddings.Recommend(query, k, [.. exclude.Order()]);
+
+            float Exact(int i) => System.Numerics.Tensors.TensorPrimitives.Dot(vectors.AsSpan(i * factors, factors), query);
+            var naive = Enumerable.Range(0, items).Where(i => candidate[i] && !exclude.Contains(i))
+                .OrderByDescending(Exact).ThenBy(i => i).Take(k).ToArray();
+            Assert.Equal(naive, top.Indices);
+            Assert.Equal(top.Indices.Select(Exact), top.Scores);
+        }
+    }
+
     [Fact]
     public void Fewer_candidates_than_wanted_returns_them_all()
     {
