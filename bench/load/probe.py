@@ -253,10 +253,10 @@ def summary(args):
     rows = []
     if meta.get("model_build_s"):
         rows.append(("First model build, size S (Refresher start-up run, with the tuning search)", "–", f"**{meta['model_build_s']} s** "
-                     f"({meta.get('model_build_jobs', '')})", meta.get("load_model", "?")))
+                     f"(each job from due to published, builds in turn: {meta.get('model_build_jobs', '')})", meta.get("load_model", "?")))
     if meta.get("model_rebuild_s"):
         rows.append(("Full model rebuild, size S (every job again on re-read data, the search's choices kept)", "≤ 10 s",
-                     f"**{meta['model_rebuild_s']} s** ({meta.get('model_rebuild_jobs', '')})", meta.get("load_rebuild", "?")))
+                     f"**{meta['model_rebuild_s']} s** (each job from due to published, builds in turn: {meta.get('model_rebuild_jobs', '')})", meta.get("load_rebuild", "?")))
     alive = [read_wrk(os.path.join(d, f"alive_{r}")) for r in (1, 2)]
     hit = [read_wrk(os.path.join(d, f"hit_{r}")) for r in (1, 2)]
     alive_sum, hit_sum = sum(x["rps"] for x in alive), sum(x["rps"] for x in hit)

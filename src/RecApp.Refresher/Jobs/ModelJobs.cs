@@ -12,8 +12,11 @@ using RecApp.Data.Jobs;
 
 namespace RecApp.Refresher.Jobs;
 
-/// <summary>Shared shape of the build jobs: read the dataset, build parts, publish them atomically.</summary>
-public abstract class BuildJob(DatasetReader reader, ModelStore store, IOptions<RecommendationOptions> options, TimeProvider clock, ILogger logger)
+/// <summary>
+/// Shared shape of the build jobs: read the dataset and build the parts in the <see cref="BuildGate"/>'s turn, then
+/// publish them atomically (outside it, so the next job can build meanwhile).
+/// </summary>
+public abstract class BuildJob(DatasetReader reader, ModelStore store, BuildGate gate, IOptions<RecommendationOptions> options, TimeProvider clock, ILogger logger)
     : IModelJob
 {
     public abstract string Name { get; }
@@ -28,18 +31,14 @@ public abstract class BuildJob(DatasetReader reader, ModelStore store, IOptions<
 
     public async Task<ModelJobResult> RunAsync(CancellationToken cancellationToken)
     {
-        using var lease = await reader.ReadAsync(cancellationToken);
-        return await BuildAndPublishAsync(lease.Dataset, cancellationToken);
-    }
-
-    private async Task<ModelJobResult> BuildAndPublishAsync(Dataset dataset, CancellationToken cancellationToken)
-    {
+        IReadOnlyList<PartWrite> parts;
         var started = Stopwatch.StartNew();
-        // The data's own clock: decay, trending and "recent" are measured from the newest interaction, so imported
-        // historical data is modelled as it was on its last day.
-        var asOf = ModelTuning.NewestEvent(dataset.Interactions) ?? clock.GetUtcNow().UtcDateTime;
-        // CPU-bound and parallel inside; off the caller's thread so a scheduler loop stays responsive.
-        var parts = await Task.Run(() => Build(dataset, asOf), cancellationToken);
+        using (await gate.EnterAsync(cancellationToken))
+        {
+            using var lease = await reader.ReadAsync(cancellationToken);
+            started.Restart(); // the build's own time, without the wait for its turn or the read
+            parts = await BuildAsync(lease.Dataset, cancellationToken);
+        }
         var built = started.ElapsedMilliseconds;
         cancellationToken.ThrowIfCancellationRequested();
         var (versions, rows) = await store.PublishAsync(parts, cancellationToken);
@@ -47,11 +46,20 @@ public abstract class BuildJob(DatasetReader reader, ModelStore store, IOptions<
             Name, built, rows, started.ElapsedMilliseconds - built);
         return new ModelJobResult(rows, versions.Values.Max());
     }
+
+    private Task<IReadOnlyList<PartWrite>> BuildAsync(Dataset dataset, CancellationToken cancellationToken)
+    {
+        // The data's own clock: decay, trending and "recent" are measured from the newest interaction, so imported
+        // historical data is modelled as it was on its last day.
+        var asOf = ModelTuning.NewestEvent(dataset.Interactions) ?? clock.GetUtcNow().UtcDateTime;
+        // CPU-bound and parallel inside; off the caller's thread so a scheduler loop stays responsive.
+        return Task.Run(() => Build(dataset, asOf), cancellationToken);
+    }
 }
 
 /// <summary><c>popular</c>: popularity per demographic segment and trending.</summary>
-public sealed class PopularJob(DatasetReader reader, ModelStore store, IOptions<RecommendationOptions> options, TimeProvider clock, ILogger<PopularJob> logger)
-    : BuildJob(reader, store, options, clock, logger)
+public sealed class PopularJob(DatasetReader reader, ModelStore store, BuildGate gate, IOptions<RecommendationOptions> options, TimeProvider clock, ILogger<PopularJob> logger)
+    : BuildJob(reader, store, gate, options, clock, logger)
 {
     public override string Name => JobNames.Popular;
 
@@ -63,8 +71,8 @@ public sealed class PopularJob(DatasetReader reader, ModelStore store, IOptions<
 }
 
 /// <summary><c>profiles</c>: user profiles.</summary>
-public sealed class ProfilesJob(DatasetReader reader, ModelStore store, IOptions<RecommendationOptions> options, TimeProvider clock, ILogger<ProfilesJob> logger)
-    : BuildJob(reader, store, options, clock, logger)
+public sealed class ProfilesJob(DatasetReader reader, ModelStore store, BuildGate gate, IOptions<RecommendationOptions> options, TimeProvider clock, ILogger<ProfilesJob> logger)
+    : BuildJob(reader, store, gate, options, clock, logger)
 {
     public override string Name => JobNames.Profiles;
 
@@ -73,8 +81,8 @@ public sealed class ProfilesJob(DatasetReader reader, ModelStore store, IOptions
 }
 
 /// <summary><c>similarities</c>: item neighbors (collaborative and content), user neighbors, item embeddings and what the tuning chose.</summary>
-public sealed class SimilaritiesJob(DatasetReader reader, ModelStore store, IOptions<RecommendationOptions> options, TimeProvider clock, ILogger<SimilaritiesJob> logger)
-    : BuildJob(reader, store, options, clock, logger)
+public sealed class SimilaritiesJob(DatasetReader reader, ModelStore store, BuildGate gate, IOptions<RecommendationOptions> options, TimeProvider clock, ILogger<SimilaritiesJob> logger)
+    : BuildJob(reader, store, gate, options, clock, logger)
 {
     // The last search's choices and when it ran (TimeProvider timestamp); builds run one at a time.
     private (TunedChoices Choices, long SearchedAt)? _lastSearch;
@@ -129,6 +137,7 @@ public static class ModelServiceCollectionExtensions
         services.AddRecommendationOptions();
         services.TryAddSingleton<ModelStore>();
         services.TryAddSingleton<DatasetReader>();
+        services.TryAddSingleton<BuildGate>();
         services.AddSingleton<IModelJob, PopularJob>();
         services.AddSingleton<IModelJob, ProfilesJob>();
         services.AddSingleton<IModelJob, SimilaritiesJob>();

@@ -10,8 +10,9 @@ namespace RecApp.Refresher.Worker;
 /// <summary>
 /// Keeps the global model fresh (the schema is applied beforehand by the migration step). Becomes leader (one per database), seeds demo data when
 /// asked to, then runs each <see cref="IModelJob"/> when its interval has passed since its last success, every job
-/// at once when no model exists yet, and any job requested through <c>refresh_requests</c>. Jobs run one at a time;
-/// every run is recorded in <c>job_runs</c>; a new model version is announced on Redis.
+/// at once when no model exists yet, and any job requested through <c>refresh_requests</c>. Jobs due together run side by
+/// side, their builds one at a time (<see cref="BuildGate"/>), so one job publishes while the next builds; every run is
+/// recorded in <c>job_runs</c>; a new model version is announced on Redis.
 /// </summary>
 public sealed class RefresherWorker(
     IEnumerable<IModelJob> jobs,
@@ -83,13 +84,8 @@ public sealed class RefresherWorker(
             await inbox.ListenAsync(cancellationToken);
             await RunRequestedAsync(next, cancellationToken);
 
-            foreach (var job in _jobs)
-            {
-                if (next[job.Name] <= time.GetUtcNow())
-                {
-                    next[job.Name] = await RunAsync(job, cancellationToken);
-                }
-            }
+            var now = time.GetUtcNow();
+            await RunTogetherAsync(_jobs.Where(j => next[j.Name] <= now), next, cancellationToken);
 
             var wait = options.Value.RequestPollInterval;
             foreach (var due in next.Values)
@@ -153,21 +149,38 @@ public sealed class RefresherWorker(
                 logger.LogWarning("Refresh request {Id} names unknown job '{Job}'; ignoring it.", request.Id, request.Job);
             }
         }
-        foreach (var job in _jobs.Where(j => requested.Contains(j.Name)))
-        {
-            logger.LogInformation("Running {Job} on request.", job.Name);
-            next[job.Name] = await RunAsync(job, cancellationToken);
-        }
+        logger.LogInformation("Running {Jobs} on request.", string.Join(", ", _jobs.Where(j => requested.Contains(j.Name)).Select(j => j.Name)));
+        await RunTogetherAsync(_jobs.Where(j => requested.Contains(j.Name)), next, cancellationToken);
         // Marked only after the jobs ran: a leader that dies mid-way leaves them for the next one.
         await inbox.MarkHandledAsync(requests.Select(r => r.Id), cancellationToken);
     }
 
-    /// <summary>Runs one job and records it; returns when the job is next due.</summary>
-    private async Task<DateTimeOffset> RunAsync(IModelJob job, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs the jobs side by side, started in their registration order (popular first: the fallback every answer needs),
+    /// and records when each is next due. Their builds take turns through the <see cref="BuildGate"/>.
+    /// </summary>
+    private async Task RunTogetherAsync(IEnumerable<IModelJob> jobs, Dictionary<string, DateTimeOffset> next, CancellationToken cancellationToken)
+    {
+        // Recorded first, then started without an await in between: each job asks for its build turn in this order, and
+        // the gate serves them in the order they asked.
+        var started = new List<(IModelJob Job, long RunId)>();
+        foreach (var job in jobs)
+        {
+            started.Add((job, await history.StartAsync(job.Name, options.Value.InstanceName, cancellationToken)));
+        }
+        var runs = started.Select(s => (s.Job.Name, Due: RunAsync(s.Job, s.RunId, cancellationToken))).ToArray();
+        await Task.WhenAll(runs.Select(r => r.Due));
+        foreach (var (name, due) in runs)
+        {
+            next[name] = await due;
+        }
+    }
+
+    /// <summary>Runs one job recorded as <paramref name="runId"/> and records its end; returns when the job is next due.</summary>
+    private async Task<DateTimeOffset> RunAsync(IModelJob job, long runId, CancellationToken cancellationToken)
     {
         var settings = options.Value;
         var interval = settings.IntervalFor(job.Name);
-        var runId = await history.StartAsync(job.Name, options.Value.InstanceName, cancellationToken);
         using var activity = RefresherMetrics.Source.StartActivity("job " + job.Name);
         var stopwatch = Stopwatch.StartNew();
         try

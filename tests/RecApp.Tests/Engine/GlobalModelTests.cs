@@ -159,6 +159,39 @@ public sealed class GlobalModelTests
     }
 
     [Fact]
+    public async Task A_job_publishes_while_the_next_one_builds()
+    {
+        await using var dataSource = await EngineDatabase.CreateAsync();
+        await EngineDatabase.LoadAsync(dataSource, TestDatasets.Synthetic(300, 200, 5000, end: s_now));
+        await using var services = Services(dataSource);
+        var jobs = services.GetServices<IModelJob>().ToDictionary(j => j.Name);
+        var store = services.GetRequiredService<ModelStore>();
+        var profilesWritten = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        store.AfterPartWritten = async (part, token) =>
+        {
+            if (part == ModelParts.Profiles.Name)
+            {
+                profilesWritten.TrySetResult();
+            }
+            else if (part == ModelParts.Popularity.Name)
+            {
+                // Popular's publish stays open until profiles has been built and written: that needs popular's turn
+                // to have ended with its build, not with its publish.
+                await profilesWritten.Task.WaitAsync(TimeSpan.FromSeconds(30), token);
+            }
+        };
+
+        var popular = jobs[JobNames.Popular].RunAsync(CancellationToken.None);
+        var profiles = jobs[JobNames.Profiles].RunAsync(CancellationToken.None);
+        await Task.WhenAll(popular, profiles);
+
+        var versions = await store.ReadCurrentVersionsAsync(CancellationToken.None);
+        Assert.Contains(ModelParts.Popularity.Name, versions.Keys);
+        Assert.Contains(ModelParts.Profiles.Name, versions.Keys);
+        Assert.True(profilesWritten.Task.IsCompletedSuccessfully);
+    }
+
+    [Fact]
     public async Task An_empty_database_gives_an_empty_model_that_still_answers()
     {
         await using var dataSource = await EngineDatabase.CreateAsync();
