@@ -118,7 +118,7 @@ sleep 25
 } >>"$RESULTS/meta"
 
 # Last, so that the APIs' loading of the new model moves no figure above.
-log "scheduled model rebuild (every job again, the tuning kept)"
+log "model rebuild: every job again on re-read data, the tuning kept (POST /admin/refresh/all)"
 model_rebuild
 
 echo

@@ -57,7 +57,7 @@ log "migrations and seed S (seed 42)"
 dotnet "$REFRESHER" generate --size S --seed 42 --if-empty
 
 # The Refresher keeps running (its schedule pushed past the run) so that model_rebuild can ask it for a second build,
-# which keeps the first build's tuning choices (Recommendations:Tuning:KeepFor), as every scheduled build does.
+# which keeps the first build's tuning choices (Recommendations:Tuning:KeepFor), as every later build of the same process does.
 log "model: the Refresher's start-up run of every job"
 Refresher__PopularItemsRefreshInterval=1.00:00:00 Refresher__UserProfilesRefreshInterval=1.00:00:00 \
   Refresher__SimilaritiesRefreshInterval=1.00:00:00 Refresher__CleanupInterval=1.00:00:00 \
@@ -73,7 +73,7 @@ build_facts() {
 wait_for 600 "$refresher" "$WORK/refresher.log" jobs_done 4
 build_facts 0 model_build
 
-# A scheduled rebuild of every part, asked for through the API (POST /admin/refresh/all, the operator's route): it reads
+# A rebuild of every part, as a schedule runs it, asked for through the API (POST /admin/refresh/all, the operator's route): it reads
 # the data again (run it later than Store:DatasetReuseWindow after the first build) and keeps the first build's tuning.
 model_rebuild() {
   local first

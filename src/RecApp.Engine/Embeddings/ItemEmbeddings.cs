@@ -335,13 +335,15 @@ public sealed class ItemEmbeddings
     /// <summary>
     /// How far an estimate and an exact score of the same item can lie apart: each is a sum of <see cref="Factors"/>
     /// rounded products in some order, off from the true dot product by at most γ·Σ|vᵢqᵢ| ≤ γ·|v|·|q|, γ ≈ k·2⁻²⁴;
-    /// twice that for the two of them, and twice again as a margin.
+    /// twice that for the two of them, and twice again as a margin. NaN (the exact path answers) when |v|·|q| is so small
+    /// that products may fall below the normal floats, whose rounding is absolute rather than relative.
     /// </summary>
     internal float EstimateSlack(float[] vectors, ReadOnlySpan<float> query)
     {
         var largest = ReferenceEquals(vectors, _unitVectors) ? 1.0 : _largestNorm;
+        var scale = largest * TensorPrimitives.Norm(query);
         var gamma = (Factors + 1) * Math.ScaleB(1.0, -24);
-        return (float)(4 * gamma * largest * TensorPrimitives.Norm(query));
+        return scale >= 1e-20 ? (float)(4 * gamma * scale) : float.NaN;
     }
 
     /// <summary>

@@ -13,8 +13,8 @@ using RecApp.Data.Jobs;
 namespace RecApp.Refresher.Jobs;
 
 /// <summary>
-/// Shared shape of the build jobs: read the dataset and build the parts in the <see cref="BuildGate"/>'s turn, then
-/// publish them atomically (outside it, so the next job can build meanwhile).
+/// Shared shape of the build jobs: read the dataset and build the parts in a build turn, then publish them atomically in
+/// a publish turn (<see cref="BuildGate"/>), while the next job builds.
 /// </summary>
 public abstract class BuildJob(DatasetReader reader, ModelStore store, BuildGate gate, IOptions<RecommendationOptions> options, TimeProvider clock, ILogger logger)
     : IModelJob
@@ -32,19 +32,28 @@ public abstract class BuildJob(DatasetReader reader, ModelStore store, BuildGate
     public async Task<ModelJobResult> RunAsync(CancellationToken cancellationToken)
     {
         IReadOnlyList<PartWrite> parts;
+        Task<IDisposable> publishTurn;
         var started = Stopwatch.StartNew();
-        using (await gate.EnterAsync(cancellationToken))
+        long built;
+        using (await gate.EnterBuildAsync(cancellationToken))
         {
-            using var lease = await reader.ReadAsync(cancellationToken);
-            started.Restart(); // the build's own time, without the wait for its turn or the read
-            parts = await BuildAsync(lease.Dataset, cancellationToken);
+            using (var lease = await reader.ReadAsync(cancellationToken))
+            {
+                started.Restart(); // the build's own time, without the wait for its turn or the read
+                parts = await BuildAsync(lease.Dataset, cancellationToken);
+                built = started.ElapsedMilliseconds;
+            }
+            publishTurn = gate.EnterPublishAsync(cancellationToken); // queued before the next job may build
         }
-        var built = started.ElapsedMilliseconds;
-        cancellationToken.ThrowIfCancellationRequested();
-        var (versions, rows) = await store.PublishAsync(parts, cancellationToken);
-        logger.LogInformation("Job {Job}: built in {Built} ms, published {Rows} rows in {Written} ms.",
-            Name, built, rows, started.ElapsedMilliseconds - built);
-        return new ModelJobResult(rows, versions.Values.Max());
+        using (await publishTurn)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            started.Restart();
+            var (versions, rows) = await store.PublishAsync(parts, cancellationToken);
+            logger.LogInformation("Job {Job}: built in {Built} ms, published {Rows} rows in {Written} ms.",
+                Name, built, rows, started.ElapsedMilliseconds);
+            return new ModelJobResult(rows, versions.Values.Max());
+        }
     }
 
     private Task<IReadOnlyList<PartWrite>> BuildAsync(Dataset dataset, CancellationToken cancellationToken)

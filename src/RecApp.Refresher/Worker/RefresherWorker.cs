@@ -11,7 +11,8 @@ namespace RecApp.Refresher.Worker;
 /// Keeps the global model fresh (the schema is applied beforehand by the migration step). Becomes leader (one per database), seeds demo data when
 /// asked to, then runs each <see cref="IModelJob"/> when its interval has passed since its last success, every job
 /// at once when no model exists yet, and any job requested through <c>refresh_requests</c>. Jobs due together run side by
-/// side, their builds one at a time (<see cref="BuildGate"/>), so one job publishes while the next builds; every run is
+/// side, their builds one at a time and their publishes one at a time (<see cref="BuildGate"/>), so one job publishes while
+/// the next builds; every run is
 /// recorded in <c>job_runs</c>; a new model version is announced on Redis.
 /// </summary>
 public sealed class RefresherWorker(
@@ -149,8 +150,12 @@ public sealed class RefresherWorker(
                 logger.LogWarning("Refresh request {Id} names unknown job '{Job}'; ignoring it.", request.Id, request.Job);
             }
         }
-        logger.LogInformation("Running {Jobs} on request.", string.Join(", ", _jobs.Where(j => requested.Contains(j.Name)).Select(j => j.Name)));
-        await RunTogetherAsync(_jobs.Where(j => requested.Contains(j.Name)), next, cancellationToken);
+        var chosen = _jobs.Where(j => requested.Contains(j.Name)).ToArray();
+        if (chosen.Length > 0)
+        {
+            logger.LogInformation("Running {Jobs} on request.", string.Join(", ", chosen.Select(j => j.Name)));
+            await RunTogetherAsync(chosen, next, cancellationToken);
+        }
         // Marked only after the jobs ran: a leader that dies mid-way leaves them for the next one.
         await inbox.MarkHandledAsync(requests.Select(r => r.Id), cancellationToken);
     }
@@ -164,9 +169,21 @@ public sealed class RefresherWorker(
         // Recorded first, then started without an await in between: each job asks for its build turn in this order, and
         // the gate serves them in the order they asked.
         var started = new List<(IModelJob Job, long RunId)>();
-        foreach (var job in jobs)
+        try
         {
-            started.Add((job, await history.StartAsync(job.Name, options.Value.InstanceName, cancellationToken)));
+            foreach (var job in jobs)
+            {
+                started.Add((job, await history.StartAsync(job.Name, options.Value.InstanceName, cancellationToken)));
+            }
+        }
+        catch
+        {
+            // None of them ran: close the runs already recorded rather than leave them 'running'.
+            foreach (var (_, runId) in started)
+            {
+                await RecordAsync(() => history.CancelledAsync(runId, TimeSpan.Zero, CancellationToken.None));
+            }
+            throw;
         }
         var runs = started.Select(s => (s.Job.Name, Due: RunAsync(s.Job, s.RunId, cancellationToken))).ToArray();
         await Task.WhenAll(runs.Select(r => r.Due));

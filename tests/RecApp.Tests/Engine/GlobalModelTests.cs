@@ -159,36 +159,52 @@ public sealed class GlobalModelTests
     }
 
     [Fact]
-    public async Task A_job_publishes_while_the_next_one_builds()
+    public async Task A_job_publishes_while_the_next_one_builds_and_publishes_commit_in_build_order()
     {
         await using var dataSource = await EngineDatabase.CreateAsync();
-        await EngineDatabase.LoadAsync(dataSource, TestDatasets.Synthetic(300, 200, 5000, end: s_now));
+        await EngineDatabase.LoadAsync(dataSource, TestDatasets.Synthetic(50, 30, 400, end: s_now));
         await using var services = Services(dataSource);
-        var jobs = services.GetServices<IModelJob>().ToDictionary(j => j.Name);
         var store = services.GetRequiredService<ModelStore>();
-        var profilesWritten = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        store.AfterPartWritten = async (part, token) =>
+        var secondBuilding = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var first = new ProbeJob("first", services, () => { });
+        var second = new ProbeJob("second", services, () => secondBuilding.TrySetResult());
+        var writes = 0;
+        long readyWhenSecondWrote = -1;
+        store.AfterPartWritten = async (_, token) =>
         {
-            if (part == ModelParts.Profiles.Name)
+            if (Interlocked.Increment(ref writes) == 1)
             {
-                profilesWritten.TrySetResult();
+                // The first job's publish stays open until the second is building: that needs the first job's build
+                // turn to have ended with its build, not with its publish.
+                await secondBuilding.Task.WaitAsync(TimeSpan.FromSeconds(30), token);
             }
-            else if (part == ModelParts.Popularity.Name)
+            else
             {
-                // Popular's publish stays open until profiles has been built and written: that needs popular's turn
-                // to have ended with its build, not with its publish.
-                await profilesWritten.Task.WaitAsync(TimeSpan.FromSeconds(30), token);
+                readyWhenSecondWrote = await EngineDatabase.ScalarAsync(dataSource,
+                    $"SELECT count(*) FROM model_versions WHERE part = '{ModelParts.Tuning.Name}' AND status = 'ready'");
             }
         };
 
-        var popular = jobs[JobNames.Popular].RunAsync(CancellationToken.None);
-        var profiles = jobs[JobNames.Profiles].RunAsync(CancellationToken.None);
-        await Task.WhenAll(popular, profiles);
+        var runs = new[] { first.RunAsync(CancellationToken.None), second.RunAsync(CancellationToken.None) };
+        var results = await Task.WhenAll(runs).WaitAsync(TimeSpan.FromSeconds(60));
 
-        var versions = await store.ReadCurrentVersionsAsync(CancellationToken.None);
-        Assert.Contains(ModelParts.Popularity.Name, versions.Keys);
-        Assert.Contains(ModelParts.Profiles.Name, versions.Keys);
-        Assert.True(profilesWritten.Task.IsCompletedSuccessfully);
+        // The second job's publish began after the first one's commit: its version is the higher and the newer.
+        Assert.Equal(1, readyWhenSecondWrote);
+        Assert.True(results[1].ModelVersion > results[0].ModelVersion);
+    }
+
+    /// <summary>A build job that publishes a tuning record and calls <paramref name="building"/> from its build.</summary>
+    private sealed class ProbeJob(string name, IServiceProvider services, Action building) : BuildJob(
+        services.GetRequiredService<DatasetReader>(), services.GetRequiredService<ModelStore>(), services.GetRequiredService<BuildGate>(),
+        services.GetRequiredService<IOptions<RecommendationOptions>>(), TimeProvider.System, NullLogger<ProbeJob>.Instance)
+    {
+        public override string Name => name;
+
+        protected override IReadOnlyList<PartWrite> Build(Dataset dataset, DateTime asOf)
+        {
+            building();
+            return [ModelParts.Tuning.Write(new ModelTuning { DataClock = asOf })];
+        }
     }
 
     [Fact]
