@@ -226,17 +226,7 @@ public sealed class ItemEmbeddings
                 return found;
             }
             ScoreAll(vectors, query, scores);
-            foreach (var excluded in exclude)
-            {
-                if ((uint)excluded < (uint)Count)
-                {
-                    scores[excluded] = float.NegativeInfinity;
-                }
-            }
-            if (self >= 0)
-            {
-                scores[self] = float.NegativeInfinity;
-            }
+            Exclude(scores, exclude, self);
             // Only items scoring at least a bound below the k-th best become keys: a few times k instead of every item.
             // With fewer than k above it, the bound was too high and every item is keyed, so the result is exact either way.
             var bound = Count >= SampledBoundMinimumRatio * k ? SampledBound(scores, k) : float.NegativeInfinity;
@@ -249,19 +239,41 @@ public sealed class ItemEmbeddings
             {
                 return BestByHeap(scores, bestIndices, bestScores); // a NaN score: the heap's order, as before keys
             }
-            var count = BestFirst.SortBest(keys.AsSpan(0, n), [], k);
-            for (var j = 0; j < count; j++)
-            {
-                var index = (int)BestFirst.IdOf(keys[j]);
-                (bestIndices[j], bestScores[j]) = (index, scores[index]);
-            }
-            return count;
+            return WriteBest(keys, n, scores, bestIndices, bestScores);
         }
         finally
         {
             ArrayPool<ulong>.Shared.Return(keys);
             ArrayPool<float>.Shared.Return(scores);
         }
+    }
+
+    /// <summary>Takes the excluded items and <paramref name="self"/> (−1: none) out of the ranking.</summary>
+    private void Exclude(float[] scores, ReadOnlySpan<int> exclude, int self)
+    {
+        foreach (var excluded in exclude)
+        {
+            if ((uint)excluded < (uint)Count)
+            {
+                scores[excluded] = float.NegativeInfinity;
+            }
+        }
+        if (self >= 0)
+        {
+            scores[self] = float.NegativeInfinity;
+        }
+    }
+
+    /// <summary>The best <c>bestIndices.Length</c> of the first <paramref name="n"/> keys, best first, with their scores; how many.</summary>
+    private static int WriteBest(ulong[] keys, int n, float[] scores, Span<int> bestIndices, Span<float> bestScores)
+    {
+        var count = BestFirst.SortBest(keys.AsSpan(0, n), [], bestIndices.Length);
+        for (var j = 0; j < count; j++)
+        {
+            var index = (int)BestFirst.IdOf(keys[j]);
+            (bestIndices[j], bestScores[j]) = (index, scores[index]);
+        }
+        return count;
     }
 
     /// <summary>
@@ -280,17 +292,7 @@ public sealed class ItemEmbeddings
         {
             return -1;
         }
-        foreach (var excluded in exclude)
-        {
-            if ((uint)excluded < (uint)Count)
-            {
-                scores[excluded] = float.NegativeInfinity;
-            }
-        }
-        if (self >= 0)
-        {
-            scores[self] = float.NegativeInfinity;
-        }
+        Exclude(scores, exclude, self);
         var bound = SampledBound(scores, k);
         if (bound == float.NegativeInfinity)
         {
@@ -323,13 +325,7 @@ public sealed class ItemEmbeddings
         {
             return -1;
         }
-        var count = BestFirst.SortBest(keys.AsSpan(0, n), [], k);
-        for (var j = 0; j < count; j++)
-        {
-            var index = (int)BestFirst.IdOf(keys[j]);
-            (bestIndices[j], bestScores[j]) = (index, scores[index]);
-        }
-        return count;
+        return WriteBest(keys, n, scores, bestIndices, bestScores);
     }
 
     /// <summary>

@@ -11,10 +11,7 @@ public sealed class TunedChoicesTests
     [Fact]
     public void A_build_keeping_the_search_choices_fits_the_same_parts_without_searching()
     {
-        var data = SyntheticDatasetGenerator.Generate(new SyntheticDatasetOptions(SyntheticDatasetSize.Tiny, Seed: 5));
-        var options = new RecommendationOptions();
-        var asOf = GlobalModelBuilder.DataClock(data);
-        var searched = GlobalModelBuilder.BuildSimilarities(data, options, asOf);
+        var (data, options, asOf, searched) = SearchedBuild();
         Assert.True(searched.Tuning.SettingsTried > 1, "the search ran");
         Assert.NotEqual(BlendWeights.From(options), searched.Tuning.Blend); // it chose something of its own to keep
 
@@ -31,10 +28,7 @@ public sealed class TunedChoicesTests
     [Fact]
     public void A_kept_record_names_the_search_build_and_takes_the_new_data_clock()
     {
-        var data = SyntheticDatasetGenerator.Generate(new SyntheticDatasetOptions(SyntheticDatasetSize.Tiny, Seed: 5));
-        var options = new RecommendationOptions();
-        var asOf = GlobalModelBuilder.DataClock(data);
-        var searched = GlobalModelBuilder.BuildSimilarities(data, options, asOf);
+        var (data, options, asOf, searched) = SearchedBuild();
         Assert.Equal(asOf, searched.Tuning.TunedDataClock);
 
         var later = GlobalModelBuilder.BuildSimilarities(data, options, asOf.AddHours(1), searched.Choices);
@@ -64,6 +58,15 @@ public sealed class TunedChoicesTests
     {
         var choices = new TunedChoices(new ModelTuning(), EaseTooLarge: false, Interactions: 1000);
         Assert.False(choices.Fits(1000, TimeSpan.Zero, new TuningOptions { KeepFor = TimeSpan.Zero }));
+    }
+
+    /// <summary>A searching build of a small synthetic data set with the default options, at the data's clock.</summary>
+    private static (Dataset Data, RecommendationOptions Options, DateTime AsOf, SimilarityParts Searched) SearchedBuild()
+    {
+        var data = SyntheticDatasetGenerator.Generate(new SyntheticDatasetOptions(SyntheticDatasetSize.Tiny, Seed: 5));
+        var options = new RecommendationOptions();
+        var asOf = GlobalModelBuilder.DataClock(data);
+        return (data, options, asOf, GlobalModelBuilder.BuildSimilarities(data, options, asOf));
     }
 
     private static List<(long User, long Item, float Score)> UserItems(UserNeighborModel model) =>

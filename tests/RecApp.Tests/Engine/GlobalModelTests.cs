@@ -27,13 +27,17 @@ public sealed class GlobalModelTests
     // Whole seconds: PostgreSQL keeps microseconds, .NET ticks are finer.
     private static readonly DateTime s_now = new(DateTime.UtcNow.Ticks / TimeSpan.TicksPerSecond * TimeSpan.TicksPerSecond, DateTimeKind.Utc);
 
-    private static ServiceProvider Services(NpgsqlDataSource dataSource, Dictionary<string, string?>? settings = null)
+    private static ServiceProvider Services(NpgsqlDataSource dataSource, Dictionary<string, string?>? settings = null, TimeProvider? clock = null)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings ?? []).Build();
         var services = new ServiceCollection()
             .AddLogging()
             .AddSingleton<IConfiguration>(configuration)
             .AddSingleton(dataSource);
+        if (clock is not null)
+        {
+            services.AddSingleton(clock);
+        }
         services.AddModelJobs();
         services.AddRecommender();
         return services.BuildServiceProvider();
@@ -117,15 +121,12 @@ public sealed class GlobalModelTests
         var data = TestDatasets.Synthetic(300, 200, 5000, end: s_now);
         await EngineDatabase.LoadAsync(dataSource, data);
         var clock = new FakeTimeProvider(s_now);
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        await using var provider = Services(dataSource, new()
         {
             ["Recommendations:Store:DatasetReuseWindow"] = "00:00:00", // every run reads the data it is given
             ["Recommendations:Tuning:KeepFor"] = "1.00:00:00",
             ["Recommendations:Tuning:RetuneAfterGrowth"] = "0.1",
-        }).Build();
-        var services = new ServiceCollection().AddLogging().AddSingleton<IConfiguration>(configuration)
-            .AddSingleton(dataSource).AddSingleton<TimeProvider>(clock);
-        await using var provider = services.AddModelJobs().BuildServiceProvider();
+        }, clock);
         var job = provider.GetServices<IModelJob>().Single(j => j.Name == JobNames.Similarities);
         var store = provider.GetRequiredService<ModelStore>();
         async Task<ModelTuning> BuildAsync()
