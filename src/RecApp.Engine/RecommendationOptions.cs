@@ -249,6 +249,13 @@ public sealed class EmbeddingOptions : OptionsSection
     [Range(1, 1000)] public int Iterations { get; set; } = 15;
 
     /// <summary>
+    /// Sweeps of a rebuild that keeps the search's choices (<see cref="TuningOptions.KeepFor"/>): it starts from the previous
+    /// build's vectors instead of random ones (0 = every build starts cold; at or above the fitted sweeps it changes nothing).
+    /// </summary>
+    [Range(0, 1000, ErrorMessage = "Recommendations:Embeddings:WarmIterations must be between 0 (always a cold start) and 1000.")]
+    public int WarmIterations { get; set; } = 5;
+
+    /// <summary>
     /// Multiply-adds one factorisation may cost (8e10 ≈ 10 s of CPU): larger data gets fewer dimensions (down to 64),
     /// then fewer sweeps (down to 10), then 32 dimensions and down to 5 sweeps.
     /// </summary>

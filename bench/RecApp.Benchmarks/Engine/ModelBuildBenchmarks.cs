@@ -25,11 +25,21 @@ public class ModelBuildBenchmarks
     [Params("S", "L")]
     public string Size { get; set; } = "S";
 
+    private TunedChoices _kept = null!;
+
     [GlobalSetup]
-    public void Setup() => _data = EngineData.Create(Size);
+    public void Setup()
+    {
+        _data = EngineData.Create(Size);
+        _kept = GlobalModelBuilder.BuildSimilarities(_data, _options, EngineData.Now).Choices;
+    }
 
     [Benchmark]
     public GlobalModel FullBuild() => GlobalModelBuilder.Build(_data, _options, EngineData.Now);
+
+    /// <summary>The similarities job's build once a search's choices are kept (every build after the first).</summary>
+    [Benchmark]
+    public SimilarityParts KeptSimilarities() => GlobalModelBuilder.BuildSimilarities(_data, _options, EngineData.Now, _kept);
 
     [Benchmark]
     public PopularityModel Popularity() => PopularityBuilder.BuildPopularity(_data, _options, EngineData.Now);

@@ -10,7 +10,12 @@ namespace RecApp.Engine.Embeddings;
 /// </summary>
 public static class ImplicitAlsBuilder
 {
-    public static ImplicitAlsModel Build(ImplicitFeedbackMatrix matrix, ImplicitAlsSettings settings, CancellationToken cancellationToken = default)
+    /// <param name="start">
+    /// Vectors to start from instead of the seeded random ones (a previous fit's, for the rows it knew), and the sweeps to
+    /// run from there; null = a cold start with <see cref="ImplicitAlsSettings.Iterations"/> sweeps.
+    /// </param>
+    public static ImplicitAlsModel Build(
+        ImplicitFeedbackMatrix matrix, ImplicitAlsSettings settings, CancellationToken cancellationToken = default, ImplicitAlsStart? start = null)
     {
         ArgumentNullException.ThrowIfNull(matrix);
         ArgumentNullException.ThrowIfNull(settings);
@@ -19,10 +24,16 @@ public static class ImplicitAlsBuilder
         var users = new float[checked(matrix.UserCount * k)];
         var items = new float[checked(matrix.ItemCount * k)];
         Initialize(users, items, settings);
+        var iterations = settings.Iterations;
+        if (start is not null)
+        {
+            start.CopyTo(users, items, k);
+            iterations = start.Iterations;
+        }
         var (itemStart, cellUser, itemCellValue) = matrix.Transpose();
 
         float[] itemGram = [];
-        for (var iteration = 0; iteration < settings.Iterations; iteration++)
+        for (var iteration = 0; iteration < iterations; iteration++)
         {
             cancellationToken.ThrowIfCancellationRequested();
             var userGram = ImplicitAlsSolver.Gramian(users, matrix.UserCount, k, settings.MaxDegreeOfParallelism);
@@ -55,6 +66,41 @@ public static class ImplicitAlsBuilder
                 // Box–Muller; 1 − U keeps the logarithm's argument in (0, 1].
                 var radius = Math.Sqrt(-2 * Math.Log(1 - random.NextDouble()));
                 factors[i] = (float)(radius * Math.Cos(2 * Math.PI * random.NextDouble())) * scale;
+            }
+        }
+    }
+}
+
+/// <summary>
+/// Where a fit starts: for each user and item row, the vector a previous fit found for the same user or item (rows it did
+/// not know keep their seeded random start), then <see cref="Iterations"/> sweeps. Alternating least squares only
+/// improves the objective from any start, so a start near the optimum needs few sweeps to reach it again.
+/// </summary>
+/// <param name="UserVectors">For each user row, the offset of its vector in <paramref name="Users"/>, or −1.</param>
+/// <param name="ItemVectors">For each item row, the offset of its vector in <paramref name="Items"/>, or −1.</param>
+public sealed record ImplicitAlsStart(float[] Users, int[] UserVectors, float[] Items, int[] ItemVectors, int Iterations)
+{
+    internal void CopyTo(float[] users, float[] items, int k)
+    {
+        if (UserVectors.Length * k != users.Length || ItemVectors.Length * k != items.Length)
+        {
+            throw new ArgumentException("A start needs one entry per user and item row of the matrix.");
+        }
+        if (Iterations < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Iterations), "A start needs at least one sweep.");
+        }
+        Copy(Users, UserVectors, users, k);
+        Copy(Items, ItemVectors, items, k);
+    }
+
+    private static void Copy(float[] from, int[] offsets, float[] to, int k)
+    {
+        for (var row = 0; row < offsets.Length; row++)
+        {
+            if (offsets[row] >= 0)
+            {
+                from.AsSpan(offsets[row], k).CopyTo(to.AsSpan(row * k, k));
             }
         }
     }

@@ -21,13 +21,20 @@ public static class GlobalModelBuilder
     /// λ, decay, blend), user neighbors, and item embeddings (fitted only when the tuning kept them). With
     /// <paramref name="kept"/>, an earlier search's choices are used and nothing is searched.
     /// </summary>
-    public static SimilarityParts BuildSimilarities(Dataset dataset, RecommendationOptions options, DateTime asOf, TunedChoices? kept = null) =>
-        BuildSimilarities(new DecayedMatrices(dataset, options, asOf), dataset, options, asOf, kept);
+    /// <param name="kept">An earlier search's choices to build with instead of searching (null: search).</param>
+    /// <param name="previous">The last build's embedding vectors, for a build that keeps the choices to start from.</param>
+    public static SimilarityParts BuildSimilarities(
+        Dataset dataset, RecommendationOptions options, DateTime asOf, TunedChoices? kept = null, EmbeddingFactors? previous = null) =>
+        BuildSimilarities(new DecayedMatrices(dataset, options, asOf), dataset, options, asOf, kept, previous);
 
-    public static GlobalModel Build(Dataset dataset, RecommendationOptions options, DateTime asOf)
+    /// <param name="previous">
+    /// An earlier build's similarities: this build is the Refresher's later build, which keeps that build's choices and
+    /// starts its embedding fit from that build's vectors (null: a first build, which searches).
+    /// </param>
+    public static GlobalModel Build(Dataset dataset, RecommendationOptions options, DateTime asOf, SimilarityParts? previous = null)
     {
         var matrices = new DecayedMatrices(dataset, options, asOf);
-        var similarities = BuildSimilarities(matrices, dataset, options, asOf, kept: null);
+        var similarities = BuildSimilarities(matrices, dataset, options, asOf, previous?.Choices, previous?.Factors);
         return new GlobalModel(
             PopularityBuilder.BuildPopularity(matrices.WithHalfLife(options.Popularity.HalfLifeDays), dataset.Users, options),
             PopularityBuilder.BuildTrending(dataset, options, asOf),
@@ -41,7 +48,8 @@ public static class GlobalModelBuilder
         };
     }
 
-    private static SimilarityParts BuildSimilarities(DecayedMatrices matrices, Dataset dataset, RecommendationOptions options, DateTime asOf, TunedChoices? kept)
+    private static SimilarityParts BuildSimilarities(
+        DecayedMatrices matrices, Dataset dataset, RecommendationOptions options, DateTime asOf, TunedChoices? kept, EmbeddingFactors? previous)
     {
         var (collaborative, tuning, easeTooLarge) = kept is null
             ? ModelTuner.Tune(dataset, matrices, options, asOf)
@@ -51,11 +59,14 @@ public static class GlobalModelBuilder
         var matrix = matrices.Configured;
         var content = Task.Run(() => ItemNeighborBuilder.Content(matrix, options));
         var userNeighbors = Task.Run(() => UserModelBuilder.BuildNeighbors(matrix, options));
-        var embeddings = ItemEmbeddingBuilder.Build(matrices, options, tuning);
+        // A search may choose another decay or blend: only a build that keeps the choices starts from the last fit.
+        var (embeddings, factors, warmStarted) = ItemEmbeddingBuilder.Fit(matrices, options, tuning, kept is null ? null : previous);
         tuning = tuning with { ScaleChoices = ScaleChoices.Describe(matrix, options, tuning, easeTooLarge, embeddings) };
         return new SimilarityParts(new ItemNeighborModel(collaborative, content.Result), userNeighbors.Result, embeddings, tuning)
         {
             Choices = kept ?? new TunedChoices(tuning with { ScaleChoices = null }, easeTooLarge, dataset.Interactions.Length),
+            Factors = factors,
+            WarmStarted = warmStarted,
         };
     }
 }
@@ -64,4 +75,10 @@ public static class GlobalModelBuilder
 public sealed record SimilarityParts(ItemNeighborModel ItemNeighbors, UserNeighborModel UserNeighbors, ItemEmbeddingIndex Embeddings, ModelTuning Tuning)
 {
     public required TunedChoices Choices { get; init; }
+
+    /// <summary>The embedding fit's vectors by id, for the next build to start from (null when that would save nothing).</summary>
+    public EmbeddingFactors? Factors { get; init; }
+
+    /// <summary>Whether the embedding fit started from the previous build's vectors.</summary>
+    public bool WarmStarted { get; init; }
 }

@@ -136,6 +136,10 @@ public static class RefresherCommandLine
             Description = "Protocol restriction: only items with at least this many users in train are candidates and test items (Last.fm reference: 5).",
             DefaultValueFactory = _ => defaults.MinItemTrainUsers,
         };
+        var rebuildFrom = new Option<double?>("--rebuild-from")
+        {
+            Description = "Evaluate a rebuild: first build on this share of the train data (its oldest interactions), then rebuild on all of it keeping that build's choices and embedding vectors, as the Refresher's later builds do.",
+        };
         var json = new Option<FileInfo?>("--json") { Description = "Also write the report as JSON to this file." };
         var golden = new Option<FileInfo?>("--golden")
         {
@@ -144,7 +148,7 @@ public static class RefresherCommandLine
         var servedBy = EvaluateServedAction.ServedByOption();
         var command = new Command("evaluate", "Evaluate the engine offline on synthetic or imported data (precision, recall, nDCG, MAP, coverage at K).")
         {
-            k, testFraction, splitSeed, maxUsers, minItemUsers, json, golden, servedBy,
+            k, testFraction, splitSeed, maxUsers, minItemUsers, rebuildFrom, json, golden, servedBy,
         };
         source.AddTo(command);
         command.Validators.Add(result =>
@@ -160,6 +164,10 @@ public static class RefresherCommandLine
             if (result.GetResult(maxUsers) is not null && result.GetValue(maxUsers) < 0)
             {
                 result.AddError("--max-users must be 0 (all) or more.");
+            }
+            if (result.GetValue(rebuildFrom) is <= 0 or >= 1)
+            {
+                result.AddError("--rebuild-from must be between 0 and 1 (exclusive).");
             }
             if (result.GetResult(minItemUsers) is not null && result.GetValue(minItemUsers) < 0)
             {
@@ -190,6 +198,7 @@ public static class RefresherCommandLine
                 Seed = parseResult.GetValue(splitSeed),
                 MaxUsers = parseResult.GetValue(maxUsers),
                 MinItemTrainUsers = parseResult.GetValue(minItemUsers),
+                RebuildFrom = parseResult.GetValue(rebuildFrom),
             };
             if (parseResult.GetValue(servedBy) is { } api)
             {

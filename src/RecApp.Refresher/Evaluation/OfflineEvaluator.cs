@@ -28,6 +28,13 @@ public sealed record EvaluationOptions
     /// </summary>
     public int MinItemTrainUsers { get; init; }
 
+    /// <summary>
+    /// Evaluate a rebuild instead of a first build (null): the model is first built on this share of the train data, its
+    /// oldest interactions, then rebuilt on all of it keeping that build's choices and starting from its embedding vectors,
+    /// as the Refresher's later builds do.
+    /// </summary>
+    public double? RebuildFrom { get; init; }
+
     /// <summary>Model options; null = production defaults.</summary>
     public RecommendationOptions? Model { get; init; }
 
@@ -151,7 +158,9 @@ public static class OfflineEvaluator
 
         var build = Stopwatch.StartNew();
         var cpu = CpuSeconds();
-        var model = GlobalModelBuilder.Build(train, modelOptions);
+        var model = options.RebuildFrom is { } share
+            ? GlobalModelBuilder.Build(train, modelOptions, GlobalModelBuilder.DataClock(train), FirstBuild(train, share, modelOptions))
+            : GlobalModelBuilder.Build(train, modelOptions);
         var snapshot = ModelSnapshot.FromModel(train.Items, model);
         var buildSeconds = build.Elapsed.TotalSeconds;
         var buildCpuSeconds = CpuSeconds() - cpu;
@@ -167,6 +176,14 @@ public static class OfflineEvaluator
         }
         return new EvaluationRun(new ScoringEngine(modelOptions), snapshot, model, train, test, users, histories, demographics,
             train.Items.Count(i => i.Active), buildSeconds) { BuildCpuSeconds = buildCpuSeconds };
+    }
+
+    /// <summary>The similarities a first build makes from the oldest <paramref name="share"/> of the interactions.</summary>
+    private static SimilarityParts FirstBuild(Dataset train, double share, RecommendationOptions options)
+    {
+        var oldest = train.Interactions.OrderBy(i => i.OccurredAt).Take((int)Math.Round(train.Interactions.Length * share)).ToArray();
+        var older = new Dataset(train.Items, train.Users, oldest);
+        return GlobalModelBuilder.BuildSimilarities(older, options, GlobalModelBuilder.DataClock(older));
     }
 
     private static double CpuSeconds()

@@ -93,8 +93,10 @@ public sealed class ProfilesJob(DatasetReader reader, ModelStore store, BuildGat
 public sealed class SimilaritiesJob(DatasetReader reader, ModelStore store, BuildGate gate, IOptions<RecommendationOptions> options, TimeProvider clock, ILogger<SimilaritiesJob> logger)
     : BuildJob(reader, store, gate, options, clock, logger)
 {
-    // The last search's choices and when it ran (TimeProvider timestamp); builds run one at a time.
+    // The last search's choices and when it ran (TimeProvider timestamp), and the last build's embedding vectors (which
+    // a build keeping those choices starts from); builds run one at a time.
     private (TunedChoices Choices, long SearchedAt)? _lastSearch;
+    private EmbeddingFactors? _lastFactors;
 
     public override string Name => JobNames.Similarities;
 
@@ -104,15 +106,18 @@ public sealed class SimilaritiesJob(DatasetReader reader, ModelStore store, Buil
             && choices.Fits(dataset.Interactions.Length, Clock.GetElapsedTime(searchedAt), Options.Tuning)
                 ? choices
                 : null;
-        var parts = GlobalModelBuilder.BuildSimilarities(dataset, Options, asOf, kept);
+        _lastFactors = kept is null ? null : _lastFactors; // let a search's build collect the old vectors
+        var parts = GlobalModelBuilder.BuildSimilarities(dataset, Options, asOf, kept, _lastFactors);
         if (kept is null)
         {
             _lastSearch = (parts.Choices, Clock.GetTimestamp());
         }
+        _lastFactors = parts.Factors;
         var tuning = parts.Tuning;
         Logger.LogInformation("Similarities: {Model} (EASE λ {Lambda}), decay half-life {HalfLife} days, blend {Blend}; validation nDCG@10 {Chosen} (defaults {Defaults}) on {Users} users, {Tried} settings in {Seconds} s by the build of data clock {TunedDataClock}{Kept}; for the data's size: {ScaleChoices}.",
             tuning.ItemModel, tuning.EaseLambda, tuning.DecayHalfLifeDays, tuning.Blend, tuning.ValidationNdcg, tuning.DefaultsValidationNdcg,
-            tuning.ValidationUsers, tuning.SettingsTried, tuning.TuningSeconds, tuning.TunedDataClock, kept is null ? "" : " (kept: Tuning:KeepFor)",
+            tuning.ValidationUsers, tuning.SettingsTried, tuning.TuningSeconds, tuning.TunedDataClock,
+            kept is null ? "" : parts.WarmStarted ? " (kept: Tuning:KeepFor; embeddings from the last build's vectors)" : " (kept: Tuning:KeepFor)",
             tuning.ScaleChoices ?? "nothing");
         return
         [

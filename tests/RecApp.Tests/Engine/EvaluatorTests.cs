@@ -102,6 +102,19 @@ public sealed class EvaluatorTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_rebuild_keeps_the_choices_of_a_first_build_on_the_oldest_interactions()
+    {
+        var data = TestDatasets.Synthetic(300, 400, 8_000, seed: 11);
+        var first = OfflineEvaluator.Prepare(data, new EvaluationOptions { MaxUsers = 50 });
+        var rebuild = OfflineEvaluator.Prepare(data, new EvaluationOptions { MaxUsers = 50, RebuildFrom = 0.9 });
+
+        var tuning = rebuild.Model.Tuning;
+        Assert.Equal(first.Model.Tuning.DataClock, tuning.DataClock); // built on all of train
+        Assert.True(tuning.TunedDataClock < tuning.DataClock, "the choices come from the build on the oldest 90 %");
+        Assert.Equal(first.Model.Tuning.TunedDataClock, first.Model.Tuning.DataClock); // a first build searches itself
+    }
+
+    [Fact]
     public void On_planted_data_personalized_sources_beat_popularity()
     {
         var data = TestDatasets.Synthetic(600, 800, 24_000, seed: 11);

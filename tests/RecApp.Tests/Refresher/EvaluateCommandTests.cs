@@ -62,6 +62,7 @@ public sealed class EvaluateCommandTests
     [InlineData("--synthetic", "tiny", "--test-fraction", "1")]
     [InlineData("--synthetic", "tiny", "--k", "0")]
     [InlineData("--synthetic", "tiny", "--max-users", "-1")]
+    [InlineData("--synthetic", "tiny", "--rebuild-from", "1")]
     [InlineData("--k", "10")]
     [InlineData("--synthetic", "tiny", "--served-by", "not-a-url")]
     [InlineData("--synthetic", "tiny", "--served-by", "ftp://127.0.0.1:5080")]
