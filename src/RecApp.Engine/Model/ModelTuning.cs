@@ -149,6 +149,12 @@ public sealed record ModelTuning
     /// <summary>What the build sampled or chose instead because of the data's size (null when nothing).</summary>
     public string? ScaleChoices { get; init; }
 
+    /// <summary>
+    /// Whether this build's embedding fit started from the previous build's vectors
+    /// (<see cref="RecApp.Engine.EmbeddingOptions.WarmIterations"/> sweeps) rather than from random ones.
+    /// </summary>
+    public bool EmbeddingsWarmStarted { get; init; }
+
     /// <summary>The decay half-life's setting, the tuned value it replaces.</summary>
     public static readonly string DecaySetting = $"{nameof(RecommendationOptions.History)}:{nameof(HistoryOptions.DecayHalfLifeDays)}";
 

@@ -61,12 +61,15 @@ public static class GlobalModelBuilder
         var userNeighbors = Task.Run(() => UserModelBuilder.BuildNeighbors(matrix, options));
         // A search may choose another decay or blend: only a build that keeps the choices starts from the last fit.
         var (embeddings, factors, warmStarted) = ItemEmbeddingBuilder.Fit(matrices, options, tuning, kept is null ? null : previous);
-        tuning = tuning with { ScaleChoices = ScaleChoices.Describe(matrix, options, tuning, easeTooLarge, embeddings) };
+        tuning = tuning with
+        {
+            ScaleChoices = ScaleChoices.Describe(matrix, options, tuning, easeTooLarge, embeddings),
+            EmbeddingsWarmStarted = warmStarted,
+        };
         return new SimilarityParts(new ItemNeighborModel(collaborative, content.Result), userNeighbors.Result, embeddings, tuning)
         {
             Choices = kept ?? new TunedChoices(tuning with { ScaleChoices = null }, easeTooLarge, dataset.Interactions.Length),
             Factors = factors,
-            WarmStarted = warmStarted,
         };
     }
 }
@@ -78,7 +81,4 @@ public sealed record SimilarityParts(ItemNeighborModel ItemNeighbors, UserNeighb
 
     /// <summary>The embedding fit's vectors by id, for the next build to start from (null when that would save nothing).</summary>
     public EmbeddingFactors? Factors { get; init; }
-
-    /// <summary>Whether the embedding fit started from the previous build's vectors.</summary>
-    public bool WarmStarted { get; init; }
 }

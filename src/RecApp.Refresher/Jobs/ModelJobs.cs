@@ -117,7 +117,7 @@ public sealed class SimilaritiesJob(DatasetReader reader, ModelStore store, Buil
         Logger.LogInformation("Similarities: {Model} (EASE λ {Lambda}), decay half-life {HalfLife} days, blend {Blend}; validation nDCG@10 {Chosen} (defaults {Defaults}) on {Users} users, {Tried} settings in {Seconds} s by the build of data clock {TunedDataClock}{Kept}; for the data's size: {ScaleChoices}.",
             tuning.ItemModel, tuning.EaseLambda, tuning.DecayHalfLifeDays, tuning.Blend, tuning.ValidationNdcg, tuning.DefaultsValidationNdcg,
             tuning.ValidationUsers, tuning.SettingsTried, tuning.TuningSeconds, tuning.TunedDataClock,
-            kept is null ? "" : parts.WarmStarted ? " (kept: Tuning:KeepFor; embeddings from the last build's vectors)" : " (kept: Tuning:KeepFor)",
+            kept is null ? "" : tuning.EmbeddingsWarmStarted ? " (kept: Tuning:KeepFor; embeddings from the last build's vectors)" : " (kept: Tuning:KeepFor)",
             tuning.ScaleChoices ?? "nothing");
         return
         [

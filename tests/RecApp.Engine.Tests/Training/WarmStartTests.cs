@@ -21,8 +21,8 @@ public sealed class WarmStartTests
         var coldFew = GlobalModelBuilder.BuildSimilarities(
             s_data, Options(iterations: options.Embeddings.WarmIterations), s_asOf, searched.Choices, searched.Factors);
 
-        Assert.True(warm.WarmStarted);
-        Assert.False(coldFew.WarmStarted); // as many sweeps as the warm ones: nothing saved, so a cold start
+        Assert.True(warm.Tuning.EmbeddingsWarmStarted);
+        Assert.False(coldFew.Tuning.EmbeddingsWarmStarted); // as many sweeps as the warm ones: nothing saved, so a cold start
         Assert.Equal(searched.Embeddings.ItemIds, warm.Embeddings.ItemIds);
         var fitted = searched.Embeddings.Vectors!.Values.ToArray();
         var warmGap = Distance(fitted, warm.Embeddings.Vectors!.Values.ToArray());
@@ -37,7 +37,7 @@ public sealed class WarmStartTests
         var first = GlobalModelBuilder.BuildSimilarities(s_data, options, s_asOf);
         var again = GlobalModelBuilder.BuildSimilarities(s_data, options, s_asOf, kept: null, previous: first.Factors);
 
-        Assert.False(again.WarmStarted); // a search may choose another decay: the old vectors fit other weights
+        Assert.False(again.Tuning.EmbeddingsWarmStarted); // a search may choose another decay: the old vectors fit other weights
         Assert.Equal(first.Embeddings.Vectors!.Values.ToArray(), again.Embeddings.Vectors!.Values.ToArray());
     }
 
@@ -51,7 +51,7 @@ public sealed class WarmStartTests
         var kept = GlobalModelBuilder.BuildSimilarities(s_data, options, s_asOf, searched.Choices, warmable);
 
         Assert.Null(searched.Factors);
-        Assert.False(kept.WarmStarted);
+        Assert.False(kept.Tuning.EmbeddingsWarmStarted);
         Assert.Equal(searched.Embeddings.Vectors!.Values.ToArray(), kept.Embeddings.Vectors!.Values.ToArray());
     }
 

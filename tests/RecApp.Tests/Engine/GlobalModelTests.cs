@@ -148,11 +148,14 @@ public sealed class GlobalModelTests
         clock.Advance(TimeSpan.FromHours(23));
         var kept = await BuildAsync();
         Assert.Equal(s_now.AddHours(1), kept.DataClock);
-        Assert.Equal(searched with { DataClock = kept.DataClock }, kept); // the search's record, this build's clock
+        Assert.False(searched.EmbeddingsWarmStarted);
+        // The search's record with this build's clock, and an embedding fit started from the last build's vectors.
+        Assert.Equal(searched with { DataClock = kept.DataClock, EmbeddingsWarmStarted = true }, kept);
 
         clock.Advance(TimeSpan.FromHours(1)); // KeepFor has passed since the search
         var afterKeepFor = await BuildAsync();
         Assert.Equal(s_now.AddHours(1), afterKeepFor.TunedDataClock);
+        Assert.False(afterKeepFor.EmbeddingsWarmStarted); // a search starts cold
 
         await AddAsync(600, s_now.AddHours(2)); // more than 10% of the 5,010 interactions the last search saw
         var afterGrowth = await BuildAsync();
