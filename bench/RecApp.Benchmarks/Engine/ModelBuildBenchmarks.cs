@@ -25,21 +25,27 @@ public class ModelBuildBenchmarks
     [Params("S", "L")]
     public string Size { get; set; } = "S";
 
-    private TunedChoices _kept = null!;
+    private SimilarityParts _first = null!;
 
     [GlobalSetup]
     public void Setup()
     {
         _data = EngineData.Create(Size);
-        _kept = GlobalModelBuilder.BuildSimilarities(_data, _options, EngineData.Now).Choices;
+        _first = GlobalModelBuilder.BuildSimilarities(_data, _options, EngineData.Now);
     }
 
     [Benchmark]
     public GlobalModel FullBuild() => GlobalModelBuilder.Build(_data, _options, EngineData.Now);
 
-    /// <summary>The similarities job's build once a search's choices are kept (every build after the first).</summary>
+    /// <summary>
+    /// The similarities job's later builds: the search's choices kept and the embedding fit started from the first
+    /// build's vectors (<see cref="KeptSimilaritiesCold"/>: the same with a cold fit).
+    /// </summary>
     [Benchmark]
-    public SimilarityParts KeptSimilarities() => GlobalModelBuilder.BuildSimilarities(_data, _options, EngineData.Now, _kept);
+    public SimilarityParts KeptSimilarities() => GlobalModelBuilder.BuildSimilarities(_data, _options, EngineData.Now, _first.Choices, _first.Factors);
+
+    [Benchmark]
+    public SimilarityParts KeptSimilaritiesCold() => GlobalModelBuilder.BuildSimilarities(_data, _options, EngineData.Now, _first.Choices);
 
     [Benchmark]
     public PopularityModel Popularity() => PopularityBuilder.BuildPopularity(_data, _options, EngineData.Now);

@@ -23,7 +23,7 @@ public sealed class EmbeddingFactors
     internal static EmbeddingFactors Of(InteractionMatrix matrix, ImplicitAlsModel model)
     {
         var k = model.Settings.Factors;
-        var items = new float[matrix.ItemCount * k];
+        var items = new float[checked(matrix.ItemCount * k)];
         for (var i = 0; i < matrix.ItemCount; i++)
         {
             model.Items.Vector(i).CopyTo(items.AsSpan(i * k, k));

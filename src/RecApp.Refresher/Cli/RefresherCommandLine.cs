@@ -165,9 +165,13 @@ public static class RefresherCommandLine
             {
                 result.AddError("--max-users must be 0 (all) or more.");
             }
-            if (result.GetValue(rebuildFrom) is <= 0 or >= 1)
+            if (result.GetValue(rebuildFrom) is { } share && share is not (> 0 and < 1))
             {
                 result.AddError("--rebuild-from must be between 0 and 1 (exclusive).");
+            }
+            if (result.GetValue(rebuildFrom) is not null && result.GetResult(servedBy) is not null)
+            {
+                result.AddError("--rebuild-from measures a rebuild offline; --served-by serves a first build: use one of them.");
             }
             if (result.GetResult(minItemUsers) is not null && result.GetValue(minItemUsers) < 0)
             {

@@ -137,7 +137,11 @@ public static class OfflineEvaluator
             Tuning = run.Model.Tuning,
             CandidateItems = run.CandidateItems,
             BuildCpuSeconds = run.BuildCpuSeconds,
-            Embeddings = run.Model.Embeddings.Vectors?.Settings is { } als ? $"{als.Factors} × {als.Iterations}" : "off",
+            Embeddings = run.Model.Embeddings.Vectors?.Settings is { } als
+                ? run.Model.Tuning.EmbeddingsWarmStarted
+                    ? $"{als.Factors} × {(options.Model ?? new RecommendationOptions()).Embeddings.WarmIterations} from the first build's vectors"
+                    : $"{als.Factors} × {als.Iterations}"
+                : "off",
         };
     }
 
@@ -156,10 +160,12 @@ public static class OfflineEvaluator
             (train, test) = Restrict(train, test, options.MinItemTrainUsers);
         }
 
+        // The first build of a rebuild is not timed: the figures are the served model's build.
+        var first = options.RebuildFrom is { } share ? FirstBuild(train, share, modelOptions) : null;
         var build = Stopwatch.StartNew();
         var cpu = CpuSeconds();
-        var model = options.RebuildFrom is { } share
-            ? GlobalModelBuilder.Build(train, modelOptions, GlobalModelBuilder.DataClock(train), FirstBuild(train, share, modelOptions))
+        var model = first is not null
+            ? GlobalModelBuilder.Build(train, modelOptions, GlobalModelBuilder.DataClock(train), first)
             : GlobalModelBuilder.Build(train, modelOptions);
         var snapshot = ModelSnapshot.FromModel(train.Items, model);
         var buildSeconds = build.Elapsed.TotalSeconds;
@@ -178,10 +184,15 @@ public static class OfflineEvaluator
             train.Items.Count(i => i.Active), buildSeconds) { BuildCpuSeconds = buildCpuSeconds };
     }
 
-    /// <summary>The similarities a first build makes from the oldest <paramref name="share"/> of the interactions.</summary>
+    /// <summary>
+    /// The similarities a first build makes from the oldest <paramref name="share"/> of the interactions (at least one;
+    /// events with the same time keep their order in the data, so on data without times it is the first share read).
+    /// Unlike the Refresher, the rebuild keeps its choices whatever the growth (<see cref="TuningOptions.RetuneAfterGrowth"/>).
+    /// </summary>
     private static SimilarityParts FirstBuild(Dataset train, double share, RecommendationOptions options)
     {
-        var oldest = train.Interactions.OrderBy(i => i.OccurredAt).Take((int)Math.Round(train.Interactions.Length * share)).ToArray();
+        var count = Math.Max(1, (int)Math.Round(train.Interactions.Length * share));
+        var oldest = train.Interactions.OrderBy(i => i.OccurredAt).Take(count).ToArray();
         var older = new Dataset(train.Items, train.Users, oldest);
         return GlobalModelBuilder.BuildSimilarities(older, options, GlobalModelBuilder.DataClock(older));
     }

@@ -106,8 +106,11 @@ public sealed class SimilaritiesJob(DatasetReader reader, ModelStore store, Buil
             && choices.Fits(dataset.Interactions.Length, Clock.GetElapsedTime(searchedAt), Options.Tuning)
                 ? choices
                 : null;
-        _lastFactors = kept is null ? null : _lastFactors; // let a search's build collect the old vectors
-        var parts = GlobalModelBuilder.BuildSimilarities(dataset, Options, asOf, kept, _lastFactors);
+        // Taken out of the field for the build: the old vectors can be collected once the fit has started from them (or at
+        // once, for a search), and a build that fails starts the next one cold.
+        var previous = kept is null ? null : _lastFactors;
+        _lastFactors = null;
+        var parts = GlobalModelBuilder.BuildSimilarities(dataset, Options, asOf, kept, previous);
         if (kept is null)
         {
             _lastSearch = (parts.Choices, Clock.GetTimestamp());

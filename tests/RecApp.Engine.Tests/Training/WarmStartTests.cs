@@ -30,6 +30,17 @@ public sealed class WarmStartTests
         Assert.True(warmGap < coldGap / 5, $"warm {warmGap:0.####} against cold {coldGap:0.####} from the 15-sweep fit");
     }
 
+    [Theory]
+    [InlineData(15)] // as many as the fit's sweeps
+    [InlineData(20)]
+    public void No_vectors_are_kept_where_a_warm_start_would_save_no_sweep(int warmIterations)
+    {
+        var searched = GlobalModelBuilder.BuildSimilarities(s_data, Options(warmIterations: warmIterations), s_asOf);
+
+        Assert.Equal(15, searched.Embeddings.Vectors!.Settings.Iterations);
+        Assert.Null(searched.Factors);
+    }
+
     [Fact]
     public void A_search_starts_cold_even_with_vectors_to_start_from()
     {

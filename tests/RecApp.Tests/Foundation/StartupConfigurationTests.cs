@@ -17,6 +17,7 @@ public sealed class StartupConfigurationTests
         { "RecApp.Api", "Recommendations__Embeddings__Factors", "-5", "Recommendations:Embeddings:Factors" },
         { "RecApp.Refresher", "Refresher__PopularItemsRefreshInterval", "banana", "Refresher:PopularItemsRefreshInterval" },
         { "RecApp.Refresher", "POPULAR_ITEMS_REFRESH_MINUTES", "-3", "POPULAR_ITEMS_REFRESH_MINUTES" },
+        { "RecApp.Refresher", "Recommendations__Embeddings__WarmIterations", "-1", "Recommendations:Embeddings:WarmIterations" },
         { "RecApp.MigrationService", "Migrations__ConnectTimeout", "banana", "Migrations:ConnectTimeout" },
         { "RecApp.Api", "ConnectionStrings__recdb", "", "ConnectionStrings__recdb" }, // missing
         { "RecApp.Api", "DEFAULT_PAGE_SIZE", "twenty", "DEFAULT_PAGE_SIZE" },

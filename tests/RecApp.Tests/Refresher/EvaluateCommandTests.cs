@@ -63,6 +63,8 @@ public sealed class EvaluateCommandTests
     [InlineData("--synthetic", "tiny", "--k", "0")]
     [InlineData("--synthetic", "tiny", "--max-users", "-1")]
     [InlineData("--synthetic", "tiny", "--rebuild-from", "1")]
+    [InlineData("--synthetic", "tiny", "--rebuild-from", "NaN")]
+    [InlineData("--synthetic", "tiny", "--rebuild-from", "0.9", "--served-by", "http://127.0.0.1:5080")]
     [InlineData("--k", "10")]
     [InlineData("--synthetic", "tiny", "--served-by", "not-a-url")]
     [InlineData("--synthetic", "tiny", "--served-by", "ftp://127.0.0.1:5080")]
