@@ -31,13 +31,16 @@ public sealed class EmbeddingFactors
         return new EmbeddingFactors(k, Rows(matrix.UserIds), model.Users.Values.ToArray(), Rows(matrix.ItemIds), items);
     }
 
+    /// <summary>Whether <paramref name="iterations"/> warm sweeps are fewer than a cold fit with <paramref name="settings"/> runs.</summary>
+    internal static bool SavesSweeps(int iterations, ImplicitAlsSettings settings) => iterations > 0 && iterations < settings.Iterations;
+
     /// <summary>
     /// The start of a fit on <paramref name="matrix"/> with <paramref name="iterations"/> sweeps: each user and item this
     /// fit knew starts from its vector. Null (a cold start) when the factors differ or no sweep would be saved.
     /// </summary>
     internal ImplicitAlsStart? StartFor(InteractionMatrix matrix, ImplicitAlsSettings settings, int iterations)
     {
-        if (settings.Factors != Factors || iterations <= 0 || iterations >= settings.Iterations)
+        if (settings.Factors != Factors || !SavesSweeps(iterations, settings))
         {
             return null;
         }

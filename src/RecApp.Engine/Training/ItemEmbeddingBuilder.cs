@@ -12,16 +12,14 @@ internal static class ItemEmbeddingBuilder
     /// scoring folds histories in with (trained on other weights, fold-in would place users wrongly: on MovieLens, vectors
     /// fitted on 30-day-decayed weights and folded in without decay scored 0.227 nDCG@10 against 0.406).
     /// </summary>
-    /// <param name="previous">
-    /// An earlier fit made with the same choices: the fit starts from its vectors and runs
-    /// <see cref="EmbeddingOptions.WarmIterations"/> sweeps (see <see cref="EmbeddingFactors"/>).
-    /// </param>
-    public static ItemEmbeddingIndex Build(DecayedMatrices matrices, RecommendationOptions options, ModelTuning tuning, EmbeddingFactors? previous = null) =>
-        Fit(matrices, options, tuning, previous).Index;
+    public static ItemEmbeddingIndex Build(DecayedMatrices matrices, RecommendationOptions options, ModelTuning tuning) =>
+        Fit(matrices, options, tuning, previous: null).Index;
 
     /// <summary>
-    /// <see cref="Build(DecayedMatrices, RecommendationOptions, ModelTuning, EmbeddingFactors?)"/>, and the fit's vectors by
-    /// id for the next build to start from (null when a warm start would not be cheaper, so nothing is held for it).
+    /// <see cref="Build(DecayedMatrices, RecommendationOptions, ModelTuning)"/> started from <paramref name="previous"/>, an
+    /// earlier fit made with the same choices, when that saves sweeps (<see cref="EmbeddingOptions.WarmIterations"/>); also
+    /// the fit's vectors by id for the next build to start from (null when a warm start would not be cheaper, so nothing
+    /// is held for it), and whether this fit started warm.
     /// </summary>
     public static (ItemEmbeddingIndex Index, EmbeddingFactors? Factors, bool WarmStarted) Fit(
         DecayedMatrices matrices, RecommendationOptions options, ModelTuning tuning, EmbeddingFactors? previous)
@@ -39,8 +37,8 @@ internal static class ItemEmbeddingBuilder
         var warm = options.Embeddings.WarmIterations;
         var start = previous?.StartFor(matrix, settings, warm);
         var model = Fit(matrix, settings, start);
-        var keep = warm > 0 && warm < settings.Iterations;
-        return (Index(matrix, model, settings), keep ? EmbeddingFactors.Of(matrix, model) : null, start is not null);
+        var factors = EmbeddingFactors.SavesSweeps(warm, settings) ? EmbeddingFactors.Of(matrix, model) : null;
+        return (Index(matrix, model, settings), factors, start is not null);
     }
 
     /// <summary>The settings for <paramref name="matrix"/>: the configured ones, cheaper when the data is large.</summary>

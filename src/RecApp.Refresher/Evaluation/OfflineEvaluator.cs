@@ -38,6 +38,9 @@ public sealed record EvaluationOptions
     /// <summary>Model options; null = production defaults.</summary>
     public RecommendationOptions? Model { get; init; }
 
+    /// <summary>The model options the evaluation builds with: <see cref="Model"/>, or the production defaults.</summary>
+    public RecommendationOptions ModelOrDefaults => Model ?? new RecommendationOptions();
+
     /// <summary>Sources to report; the hybrid is the production answer.</summary>
     public IReadOnlyList<CandidateSource> Sources { get; init; } =
         [CandidateSource.Popular, CandidateSource.Content, CandidateSource.ItemKnn, CandidateSource.UserKnn, CandidateSource.Embeddings, CandidateSource.Hybrid];
@@ -139,7 +142,7 @@ public static class OfflineEvaluator
             BuildCpuSeconds = run.BuildCpuSeconds,
             Embeddings = run.Model.Embeddings.Vectors?.Settings is { } als
                 ? run.Model.Tuning.EmbeddingsWarmStarted
-                    ? $"{als.Factors} × {(options.Model ?? new RecommendationOptions()).Embeddings.WarmIterations} from the first build's vectors"
+                    ? $"{als.Factors} × {options.ModelOrDefaults.Embeddings.WarmIterations} from the first build's vectors"
                     : $"{als.Factors} × {als.Iterations}"
                 : "off",
         };
@@ -153,7 +156,7 @@ public static class OfflineEvaluator
     /// </summary>
     public static EvaluationRun Prepare(Dataset dataset, EvaluationOptions options)
     {
-        var modelOptions = options.Model ?? new RecommendationOptions();
+        var modelOptions = options.ModelOrDefaults;
         var (train, test) = Split(dataset, options.TestFraction, options.Seed);
         if (options.MinItemTrainUsers > 1)
         {
