@@ -168,8 +168,8 @@ public sealed class SourceDatabase : ICatalogReader, IShopUserReader
     }
 
     /// <summary>
-    /// One user as the source knows them, in one round trip: the <paramref name="recent"/> newest events, every item
-    /// touched, the demographics row (null when the source has none).
+    /// One user as the source knows them, in one round trip (two for a user with more than <paramref name="recent"/>
+    /// events): the newest events, every item touched, the demographics row (null when the source has none).
     /// </summary>
     public async Task<StoredUser> ReadUserAsync(long userId, int recent, CancellationToken cancellationToken)
     {
@@ -178,16 +178,21 @@ public sealed class SourceDatabase : ICatalogReader, IShopUserReader
             $"SELECT item_id, type, value, occurred_at FROM ({Interactions(" WHERE s.user_id = $1")}) AS m ORDER BY occurred_at DESC, item_id DESC LIMIT $2");
         history.Parameters.Add(new() { Value = userId });
         history.Parameters.Add(new() { Value = recent });
-        var seen = new NpgsqlBatchCommand($"SELECT DISTINCT s.item_id::bigint FROM ({_interactionsQuery}) AS s WHERE s.user_id = $1");
-        seen.Parameters.Add(new() { Value = userId });
         var user = new NpgsqlBatchCommand($"SELECT gender, age_group, geo_id FROM ({Users(" WHERE s.id = $1")}) AS m LIMIT 1");
         user.Parameters.Add(new() { Value = userId });
         batch.BatchCommands.Add(history);
-        batch.BatchCommands.Add(seen);
         batch.BatchCommands.Add(user);
 
-        return await UserReads.ReadOneAsync(batch, userId,
+        return await UserReads.ReadOneAsync(batch, userId, recent,
             static reader => InteractionTypeNames.TryParse(reader.IsDBNull(1) ? null : reader.GetString(1), out var type) ? type : null,
+            () =>
+            {
+                var seen = DataSource.CreateBatch();
+                var items = new NpgsqlBatchCommand($"SELECT DISTINCT s.item_id::bigint FROM ({_interactionsQuery}) AS s WHERE s.user_id = $1");
+                items.Parameters.Add(new() { Value = userId });
+                seen.BatchCommands.Add(items);
+                return seen;
+            },
             cancellationToken);
     }
 

@@ -14,9 +14,9 @@ public sealed record KnownUser(UserHistory History, Demographics Demographics, b
 
 /// <summary>
 /// A user as scoring needs them, read fresh per call in one round trip per database: the <c>recent</c> newest events
-/// (index <c>ix_interactions_user_recent</c>), every item they ever interacted with (an index-only scan of the same
-/// index) and their demographics, so an interaction recorded a second ago already shapes the next list and nothing the
-/// user has is recommended again. With the shop's database (<see cref="IShopUserReader"/>) the same is read from it at the same time, and the
+/// (index <c>ix_interactions_user_recent</c>) and their demographics. Every item they ever interacted with is those
+/// events' items, or, for a user with more events, a second read (an index-only scan of the same index). So an
+/// interaction recorded a second ago already shapes the next list and nothing the user has is recommended again. With the shop's database (<see cref="IShopUserReader"/>) the same is read from it at the same time, and the
 /// two are merged by the one history rule (<see cref="UserHistory.From(IEnumerable{HistoryEvent}, int, IEnumerable{long})"/>)
 /// and the one demographics rule (<see cref="UserReads.Combine"/>). The API's recommender and its console read users here.
 /// </summary>
@@ -59,14 +59,18 @@ public sealed class UserReader(NpgsqlDataSource dataSource, IShopUserReader? sou
             """);
         history.Parameters.Add(new() { Value = userId });
         history.Parameters.Add(new() { Value = recent });
-        var seen = new NpgsqlBatchCommand("SELECT DISTINCT item_id FROM interactions WHERE user_id = $1");
-        seen.Parameters.Add(new() { Value = userId });
         var user = new NpgsqlBatchCommand("SELECT gender, age_group, geo_id FROM users WHERE id = $1");
         user.Parameters.Add(new() { Value = userId });
         batch.BatchCommands.Add(history);
-        batch.BatchCommands.Add(seen);
         batch.BatchCommands.Add(user);
 
-        return await UserReads.ReadOneAsync(batch, userId, static reader => (InteractionType)reader.GetInt16(1), cancellationToken);
+        return await UserReads.ReadOneAsync(batch, userId, recent, static reader => (InteractionType)reader.GetInt16(1), () =>
+        {
+            var seen = dataSource.CreateBatch();
+            var items = new NpgsqlBatchCommand("SELECT DISTINCT item_id FROM interactions WHERE user_id = $1");
+            items.Parameters.Add(new() { Value = userId });
+            seen.BatchCommands.Add(items);
+            return seen;
+        }, cancellationToken);
     }
 }
