@@ -185,14 +185,7 @@ public sealed class SourceDatabase : ICatalogReader, IShopUserReader
 
         return await UserReads.ReadOneAsync(batch, userId, recent,
             static reader => InteractionTypeNames.TryParse(reader.IsDBNull(1) ? null : reader.GetString(1), out var type) ? type : null,
-            () =>
-            {
-                var seen = DataSource.CreateBatch();
-                var items = new NpgsqlBatchCommand($"SELECT DISTINCT s.item_id::bigint FROM ({_interactionsQuery}) AS s WHERE s.user_id = $1");
-                items.Parameters.Add(new() { Value = userId });
-                seen.BatchCommands.Add(items);
-                return seen;
-            },
+            () => UserReads.ForUser(DataSource, $"SELECT DISTINCT s.item_id::bigint FROM ({_interactionsQuery}) AS s WHERE s.user_id = $1", userId),
             cancellationToken);
     }
 

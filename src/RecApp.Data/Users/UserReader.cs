@@ -16,9 +16,10 @@ public sealed record KnownUser(UserHistory History, Demographics Demographics, b
 /// A user as scoring needs them, read fresh per call in one round trip per database: the <c>recent</c> newest events
 /// (index <c>ix_interactions_user_recent</c>) and their demographics. Every item they ever interacted with is those
 /// events' items, or, for a user with more events, a second read (an index-only scan of the same index). So an
-/// interaction recorded a second ago already shapes the next list and nothing the user has is recommended again. With the shop's database (<see cref="IShopUserReader"/>) the same is read from it at the same time, and the
-/// two are merged by the one history rule (<see cref="UserHistory.From(IEnumerable{HistoryEvent}, int, IEnumerable{long})"/>)
-/// and the one demographics rule (<see cref="UserReads.Combine"/>). The API's recommender and its console read users here.
+/// interaction recorded a second ago already shapes the next list and nothing the user has is recommended again. With
+/// the shop's database (<see cref="IShopUserReader"/>) the same is read from it at the same time, and the two are merged
+/// by the one history rule (<see cref="UserHistory.From(IEnumerable{HistoryEvent}, int, IEnumerable{long})"/>) and the
+/// one demographics rule (<see cref="UserReads.Combine"/>). The API's recommender and its console read users here.
 /// </summary>
 public sealed class UserReader(NpgsqlDataSource dataSource, IShopUserReader? source = null)
 {
@@ -64,13 +65,8 @@ public sealed class UserReader(NpgsqlDataSource dataSource, IShopUserReader? sou
         batch.BatchCommands.Add(history);
         batch.BatchCommands.Add(user);
 
-        return await UserReads.ReadOneAsync(batch, userId, recent, static reader => (InteractionType)reader.GetInt16(1), () =>
-        {
-            var seen = dataSource.CreateBatch();
-            var items = new NpgsqlBatchCommand("SELECT DISTINCT item_id FROM interactions WHERE user_id = $1");
-            items.Parameters.Add(new() { Value = userId });
-            seen.BatchCommands.Add(items);
-            return seen;
-        }, cancellationToken);
+        return await UserReads.ReadOneAsync(batch, userId, recent, static reader => (InteractionType)reader.GetInt16(1),
+            () => UserReads.ForUser(dataSource, "SELECT DISTINCT item_id FROM interactions WHERE user_id = $1", userId),
+            cancellationToken);
     }
 }

@@ -43,6 +43,16 @@ internal static class UserReads
         return users;
     }
 
+    /// <summary>A batch of one statement about one user, <paramref name="sql"/> with the user's id as <c>$1</c>.</summary>
+    public static NpgsqlBatch ForUser(NpgsqlDataSource dataSource, string sql, long userId)
+    {
+        var batch = dataSource.CreateBatch();
+        var command = new NpgsqlBatchCommand(sql);
+        command.Parameters.Add(new() { Value = userId });
+        batch.BatchCommands.Add(command);
+        return batch;
+    }
+
     /// <summary>
     /// Runs a batch of two statements for one user — the <paramref name="recent"/> newest events (item_id, type, value,
     /// occurred_at), the demographics row (gender, age_group, geo_id) — and reads them. The items the user ever touched
