@@ -8,6 +8,9 @@
 # Configurations: MovieLens latest-small and Last.fm 2K (min 5 train users per item) with split seeds 42, 1, 2 (skipped,
 # saying so, where the shared datasets are absent: RECAPP_DATASETS or ../shared/datasets), and synthetic S, data and
 # split seed 42 (10,000 test users, the protocol's sample). About 3 minutes on 2 cores.
+# The digests are bit-exact for one kind of processor: the files were recorded on one host, and on another (an AMD
+# EPYC, 2026-12-08) the same commits give one Last.fm seed-1 user (id 1905, of 1,856) another top 10 from a near-tie in
+# the last bits. Compare a change with its parent on the same machine (check both; the differences must be the same).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 MODE=${1:-check}
