@@ -20,16 +20,8 @@ public sealed class EmbeddingFactors
 
     public int Factors { get; }
 
-    internal static EmbeddingFactors Of(InteractionMatrix matrix, ImplicitAlsModel model)
-    {
-        var k = model.Settings.Factors;
-        var items = new float[checked(matrix.ItemCount * k)];
-        for (var i = 0; i < matrix.ItemCount; i++)
-        {
-            model.Items.Vector(i).CopyTo(items.AsSpan(i * k, k));
-        }
-        return new EmbeddingFactors(k, Rows(matrix.UserIds), model.Users.Values.ToArray(), Rows(matrix.ItemIds), items);
-    }
+    internal static EmbeddingFactors Of(InteractionMatrix matrix, ImplicitAlsModel model) => new(
+        model.Settings.Factors, Rows(matrix.UserIds), model.Users.Values.ToArray(), Rows(matrix.ItemIds), model.Items.Values.ToArray());
 
     /// <summary>Whether <paramref name="iterations"/> warm sweeps are fewer than a cold fit with <paramref name="settings"/> runs.</summary>
     internal static bool SavesSweeps(int iterations, ImplicitAlsSettings settings) => iterations > 0 && iterations < settings.Iterations;

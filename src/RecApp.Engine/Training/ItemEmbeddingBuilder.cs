@@ -29,7 +29,7 @@ internal static class ItemEmbeddingBuilder
             return (ItemEmbeddingIndex.Empty, null, false); // the tuning left the source out of the blend
         }
         var matrix = matrices.WithHalfLife(tuning.DecayHalfLifeDays ?? options.History.DecayHalfLifeDays);
-        if (options.Embeddings.Factors == 0 || matrix.UserCount == 0 || matrix.ItemCount == 0)
+        if (NothingToFit(matrix, options))
         {
             return (ItemEmbeddingIndex.Empty, null, false);
         }
@@ -53,13 +53,17 @@ internal static class ItemEmbeddingBuilder
     public static ItemEmbeddingIndex Build(
         InteractionMatrix matrix, RecommendationOptions options, ImplicitAlsSettings? settings = null, CancellationToken cancellationToken = default)
     {
-        if (options.Embeddings.Factors == 0 || matrix.UserCount == 0 || matrix.ItemCount == 0)
+        if (NothingToFit(matrix, options))
         {
             return ItemEmbeddingIndex.Empty;
         }
         settings ??= Settings(matrix, options);
         return Index(matrix, Fit(matrix, settings, null, cancellationToken), settings);
     }
+
+    /// <summary>The source is off (0 factors) or the matrix has no user or no item: no fit, an empty index.</summary>
+    private static bool NothingToFit(InteractionMatrix matrix, RecommendationOptions options) =>
+        options.Embeddings.Factors == 0 || matrix.UserCount == 0 || matrix.ItemCount == 0;
 
     private static ImplicitAlsModel Fit(
         InteractionMatrix matrix, ImplicitAlsSettings settings, ImplicitAlsStart? start, CancellationToken cancellationToken = default) =>
