@@ -44,6 +44,25 @@ public sealed class EmbeddingSourceTests
         Assert.Equal(direct.Keys, list.ItemIds.Take(10));
     }
 
+    [Theory]
+    [InlineData(1)] // every item admitted: the first, shallow fetch holds the answer
+    [InlineData(3)] // a third admitted: the shallow fetch comes up short and the deep one answers
+    public void The_embedding_candidates_are_the_first_admitted_items_of_the_whole_ranking(int admitEvery)
+    {
+        var index = Snapshot.Embeddings;
+        var history = History(ActiveUser);
+        var weights = new ScoringEngine(s_plain).AggregateHistory(history, ScoringEngine.Clock(Snapshot, history, s_now), s_plain.History.DecayHalfLifeDays);
+        bool Admits(long id) => id % admitEvery == 0;
+        const int count = 20;
+        Assert.True(index.Count > 2 * count + 50, "the index must hold more items than the deep fetch");
+
+        var candidates = index.Recommend(weights, count, Admits);
+        var wholeRanking = index.Recommend(weights, index.Count, Admits); // every item: the full order, filtered
+
+        Assert.Equal(count, candidates.Count);
+        Assert.Equal(wholeRanking.Take(count), candidates);
+    }
+
     [Fact]
     public void A_fresh_event_changes_the_embedding_answer_at_once()
     {
