@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using RecApp.Engine.Domain;
 using RecApp.Engine.Embeddings;
 
@@ -30,6 +31,14 @@ public sealed class Catalog
     private readonly Dictionary<string, int> _categoryIndex;
     private readonly int[]? _categoryDense;
 
+    // Each tag name as a small number, and every item's tags as numbers in the item's order, one flat array with a
+    // slice per item (by dense id, or by _tagPositions' position when ids are sparse): the content source weighs each
+    // candidate's tags against the user's, hundreds of candidates per miss, and a string hash per tag was most of that.
+    private readonly Dictionary<string, int> _tagIndex = new(StringComparer.Ordinal);
+    private readonly int[] _tagStarts;
+    private readonly int[] _tagNumbers;
+    private readonly Dictionary<long, int>? _tagPositions;
+
     private static long s_created;
 
     /// <summary>
@@ -46,16 +55,15 @@ public sealed class Catalog
         {
             _categoryIndex.TryAdd(item.Category, _categoryIndex.Count);
         }
-        var max = -1L;
+        var (max, negative) = (-1L, false);
         foreach (var id in items.Keys)
         {
-            if (id < 0)
-            {
-                return;
-            }
+            negative |= id < 0;
             max = Math.Max(max, id);
         }
-        if (max >= 0 && max < 4L * items.Count + 1024)
+        var isDense = !negative && max >= 0 && max < 4L * items.Count + 1024;
+        (_tagStarts, _tagNumbers, _tagPositions) = NumberTags(items, isDense ? (int)max + 1 : -1, _tagIndex);
+        if (isDense)
         {
             _dense = new CatalogItem?[max + 1];
             _activeDense = new bool[max + 1];
@@ -70,6 +78,43 @@ public sealed class Catalog
                 _categoryDense[id] = _categoryIndex[item.Category];
             }
         }
+    }
+
+    /// <summary>
+    /// The tag slices (see the fields): by id when <paramref name="denseLength"/> is not −1, else by a position per id
+    /// (the dictionary returned). Numbers are given in the order tags are first met.
+    /// </summary>
+    private static (int[] Starts, int[] Numbers, Dictionary<long, int>? Positions) NumberTags(
+        Dictionary<long, CatalogItem> items, int denseLength, Dictionary<string, int> index)
+    {
+        var positions = denseLength < 0 ? new Dictionary<long, int>(items.Count) : null;
+        var starts = new int[(positions is null ? denseLength : items.Count) + 1];
+        var total = 0;
+        foreach (var (id, item) in items)
+        {
+            var position = positions is null ? (int)id : positions[id] = positions.Count;
+            starts[position + 1] = item.Tags.Length; // a count for now: the running sum below makes the starts
+            total += item.Tags.Length;
+        }
+        for (var i = 1; i < starts.Length; i++)
+        {
+            starts[i] += starts[i - 1];
+        }
+        var numbers = new int[total];
+        foreach (var (id, item) in items)
+        {
+            var start = starts[positions is null ? (int)id : positions[id]];
+            for (var t = 0; t < item.Tags.Length; t++)
+            {
+                ref var number = ref CollectionsMarshal.GetValueRefOrAddDefault(index, item.Tags[t], out var known);
+                if (!known)
+                {
+                    number = index.Count - 1;
+                }
+                numbers[start + t] = number;
+            }
+        }
+        return (starts, numbers, positions);
     }
 
     public static Catalog Empty { get; } = new([]);
@@ -100,6 +145,34 @@ public sealed class Catalog
         _categoryDense is { } dense
             ? ((ulong)id < (ulong)dense.Length ? dense[id] : _categoryIndex[""])
             : _categoryIndex[Find(id)?.Category ?? ""];
+
+    /// <summary>The category's number (<see cref="CategoryNumber"/>); false when no item of this catalog has it.</summary>
+    public bool TryGetCategoryNumber(string category, out int number) => _categoryIndex.TryGetValue(category, out number);
+
+    /// <summary>How many distinct tags the catalog's items carry (<see cref="TagNumbers"/> are below it).</summary>
+    public int TagCount => _tagIndex.Count;
+
+    /// <summary>The tag's number; false when no item of this catalog carries it.</summary>
+    public bool TryGetTagNumber(string tag, out int number) => _tagIndex.TryGetValue(tag, out number);
+
+    /// <summary>The item's tags as numbers below <see cref="TagCount"/>, in the item's order; empty for an unknown item.</summary>
+    public ReadOnlySpan<int> TagNumbers(long id)
+    {
+        int position;
+        if (_tagPositions is null)
+        {
+            if ((ulong)id >= (ulong)(_tagStarts.Length - 1))
+            {
+                return [];
+            }
+            position = (int)id;
+        }
+        else if (!_tagPositions.TryGetValue(id, out position))
+        {
+            return [];
+        }
+        return _tagNumbers.AsSpan(_tagStarts[position], _tagStarts[position + 1] - _tagStarts[position]);
+    }
 
     /// <summary>When the item <paramref name="id"/> was created; false when the catalog has no such item.</summary>
     public bool TryGetCreatedAt(long id, out DateTime createdAt)

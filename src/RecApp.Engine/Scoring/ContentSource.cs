@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -33,31 +34,58 @@ public sealed class ContentSource(RecommendationOptions options) : ICandidateSou
         var (snapshot, userId, weights, allowed) = (context.Snapshot, context.UserId, context.History, context.Allowed);
         var scratch = context.Scratch;
         var scores = RankFusion.Normalize(ItemNeighborSource.Sum(snapshot.ItemNeighbors.Content, weights, allowed, scratch.Scores()));
+        var catalog = snapshot.Catalog;
         var categories = scratch.Names();
-        var tags = scratch.Names();
+        // Tag weights by tag number (Catalog.TagNumbers); only the tags touched are ever non-zero, and only they are cleared.
+        var tags = new TagWeights(catalog.TagCount);
+        try
+        {
+            return Score(snapshot, userId, weights, allowed, scores, categories, ref tags);
+        }
+        finally
+        {
+            tags.Return();
+        }
+    }
+
+    /// <summary>The profile (the history's, merged with the stored one), the candidates beyond the neighbors, and every candidate's affinity to the profile.</summary>
+    private Dictionary<long, float> Score(
+        ModelSnapshot snapshot, long userId, IReadOnlyDictionary<long, float> weights, Func<long, bool> allowed,
+        Dictionary<long, float> scores, Dictionary<string, float> categories, ref TagWeights tags)
+    {
+        var catalog = snapshot.Catalog;
         var total = 0f;
         foreach (var (itemId, weight) in weights)
         {
-            if (snapshot.Catalog.Find(itemId) is not { } item)
+            if (catalog.Find(itemId) is not { } item)
             {
                 continue;
             }
             CollectionsMarshal.GetValueRefOrAddDefault(categories, item.Category, out _) += weight;
-            foreach (var tag in item.Tags)
+            foreach (var tag in catalog.TagNumbers(itemId))
             {
-                CollectionsMarshal.GetValueRefOrAddDefault(tags, tag, out _) += weight;
+                tags.Add(tag, weight);
             }
             total += weight;
         }
         if (total > 0)
         {
             Divide(categories, total);
-            Divide(tags, total);
+            tags.Divide(total);
         }
         if (snapshot.Profiles.Users.TryGetValue(userId, out var stored))
         {
             Merge(categories, stored.Categories, total > 0);
-            Merge(tags, stored.Tags, total > 0);
+            // A stored tag no item of the catalog carries can match no candidate: it is left out.
+            var factor = total > 0 ? 0.5f : 1f;
+            tags.Scale(factor);
+            foreach (var (tag, value) in stored.Tags)
+            {
+                if (catalog.TryGetTagNumber(tag, out var number))
+                {
+                    tags.Add(number, value * factor);
+                }
+            }
         }
         if (categories.Count == 0)
         {
@@ -95,25 +123,42 @@ public sealed class ContentSource(RecommendationOptions options) : ICandidateSou
                 }
             }
         }
-        var popularity = CategoryPopularity.Of(snapshot.Popularity);
-        // Values change in place (no key added or removed), so the enumeration stays valid.
-        foreach (var (id, _) in scores)
+        // The profile's category weights by category number, for the candidates' lookups.
+        var categoryWeights = ArrayPool<float>.Shared.Rent(catalog.CategoryCount);
+        try
         {
-            if (snapshot.Catalog.Find(id) is not { } item)
+            categoryWeights.AsSpan(0, catalog.CategoryCount).Clear();
+            foreach (var (name, weight) in categories)
             {
-                continue;
+                if (catalog.TryGetCategoryNumber(name, out var number))
+                {
+                    categoryWeights[number] = weight;
+                }
             }
-            var tagAffinity = 0f;
-            foreach (var tag in item.Tags)
+            var popularity = CategoryPopularity.Of(snapshot.Popularity);
+            // Values change in place (no key added or removed), so the enumeration stays valid.
+            foreach (var (id, _) in scores)
             {
-                tagAffinity += tags.GetValueOrDefault(tag);
+                if (catalog.Find(id) is not { } item)
+                {
+                    continue;
+                }
+                var tagAffinity = 0f;
+                foreach (var tag in catalog.TagNumbers(id))
+                {
+                    tagAffinity += tags[tag];
+                }
+                ref var score = ref CollectionsMarshal.GetValueRefOrNullRef(scores, id);
+                score += CategoryShare * categoryWeights[catalog.CategoryNumber(id)] + (1f - CategoryShare) * Math.Min(1f, tagAffinity);
+                if (options.Scoring.ContentPopularityBoost > 0)
+                {
+                    score *= 1f + options.Scoring.ContentPopularityBoost * popularity.Relative(item);
+                }
             }
-            ref var score = ref CollectionsMarshal.GetValueRefOrNullRef(scores, id);
-            score += CategoryShare * categories.GetValueOrDefault(item.Category) + (1f - CategoryShare) * Math.Min(1f, tagAffinity);
-            if (options.Scoring.ContentPopularityBoost > 0)
-            {
-                score *= 1f + options.Scoring.ContentPopularityBoost * popularity.Relative(item);
-            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(categoryWeights);
         }
         return scores;
 
@@ -139,6 +184,67 @@ public sealed class ContentSource(RecommendationOptions options) : ICandidateSou
             {
                 CollectionsMarshal.GetValueRefOrAddDefault(fresh, key, out _) += value * factor;
             }
+        }
+    }
+
+    /// <summary>
+    /// A user's weight per tag number, in pooled arrays: the weights, a mark per tag, and the tags touched, so that
+    /// dividing, scaling and clearing visit only those (a catalog may carry far more tags than one profile).
+    /// </summary>
+    private ref struct TagWeights
+    {
+        private readonly float[] _weights;
+        private readonly bool[] _marked;
+        private readonly int[] _touched;
+        private int _count;
+
+        public TagWeights(int tagCount)
+        {
+            var length = Math.Max(tagCount, 1);
+            (_weights, _marked, _touched) = (ArrayPool<float>.Shared.Rent(length), ArrayPool<bool>.Shared.Rent(length), ArrayPool<int>.Shared.Rent(length));
+            _weights.AsSpan(0, tagCount).Clear();
+            _marked.AsSpan(0, tagCount).Clear();
+        }
+
+        public readonly float this[int tag] => _weights[tag];
+
+        /// <summary>Adds to a tag's weight, marking it touched the first time (a weight may sum to 0: the mark says it is there).</summary>
+        public void Add(int tag, float weight)
+        {
+            if (!_marked[tag])
+            {
+                _marked[tag] = true;
+                _touched[_count++] = tag;
+            }
+            _weights[tag] += weight;
+        }
+
+        public readonly void Divide(float total)
+        {
+            foreach (var tag in _touched.AsSpan(0, _count))
+            {
+                _weights[tag] /= total;
+            }
+        }
+
+        public readonly void Scale(float factor)
+        {
+            foreach (var tag in _touched.AsSpan(0, _count))
+            {
+                _weights[tag] *= factor;
+            }
+        }
+
+        /// <summary>Clears what was touched and gives the arrays back.</summary>
+        public readonly void Return()
+        {
+            foreach (var tag in _touched.AsSpan(0, _count))
+            {
+                (_weights[tag], _marked[tag]) = (0f, false);
+            }
+            ArrayPool<int>.Shared.Return(_touched);
+            ArrayPool<bool>.Shared.Return(_marked);
+            ArrayPool<float>.Shared.Return(_weights);
         }
     }
 

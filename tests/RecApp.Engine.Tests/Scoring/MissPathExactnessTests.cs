@@ -97,6 +97,37 @@ public sealed class MissPathExactnessTests
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
+    public void Tag_numbers_name_each_items_tags_in_order_dense_or_sparse(bool sparse)
+    {
+        string[] vocabulary = ["red", "blue", "gift", "sale", "wool"];
+        var items = Enumerable.Range(1, 300)
+            .Select(i => new CatalogItem(sparse ? i * 1_000_000L : i, $"item {i}", $"c{i % 7}",
+                [.. Enumerable.Range(0, i % 4).Select(t => vocabulary[(i + t * 3) % vocabulary.Length]), .. i % 50 == 0 ? new[] { "red" } : []],
+                10m, null, true, new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc)))
+            .ToList();
+        var catalog = Catalog.Create(items);
+
+        Assert.Equal(vocabulary.Length, catalog.TagCount);
+        var names = new string[catalog.TagCount];
+        foreach (var tag in vocabulary)
+        {
+            Assert.True(catalog.TryGetTagNumber(tag, out var number));
+            names[number] = tag;
+        }
+        Assert.All(items, item => Assert.Equal(item.Tags, catalog.TagNumbers(item.Id).ToArray().Select(n => names[n])));
+        Assert.False(catalog.TryGetTagNumber("unknown", out _));
+        foreach (var missing in new[] { 0L, -1L, 301L, long.MaxValue, long.MinValue, 299_999_999L })
+        {
+            Assert.True(catalog.TagNumbers(missing).IsEmpty);
+        }
+        Assert.True(catalog.TryGetCategoryNumber("c3", out var c3));
+        Assert.Equal(c3, catalog.CategoryNumber(items[2].Id));
+        Assert.False(catalog.TryGetCategoryNumber("c9", out _));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
     public void The_catalog_admits_exactly_what_the_filter_rule_admits(bool sparse)
     {
         var items = Enumerable.Range(1, 300)
