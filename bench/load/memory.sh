@@ -9,7 +9,6 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 DURATION=${DURATION:-20s}
-API_LOG_LEVEL=${API_LOG_LEVEL:-Warning}
 BENCH_LOAD="$(pwd)/bench/load"
 # shellcheck source=stack.sh
 . "$BENCH_LOAD/stack.sh"

@@ -11,7 +11,6 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 ROUNDS=${ROUNDS:-4}
 ROUND_SECONDS=${ROUND_SECONDS:-6}
 WARM_ROUNDS=${WARM_ROUNDS:-3}
-API_LOG_LEVEL=${API_LOG_LEVEL:-Warning}
 BENCH_LOAD="$(pwd)/bench/load"
 ENGINE_CALL='return _engine.ForUser(snapshot, userId, history, demographics, filters, clock.GetUtcNow().UtcDateTime);'
 POPULAR_CALL='return _engine.Popular(snapshot, demographics, filters, clock.GetUtcNow().UtcDateTime);'

@@ -15,7 +15,6 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 DURATION=${DURATION:-10s}
 OUTAGE_DURATION=${OUTAGE_DURATION:-20}
 ROUNDS=${ROUNDS:-50}
-API_LOG_LEVEL=${API_LOG_LEVEL:-Warning}
 export SLOW_MS=250   # Caching:DistributedCacheHardTimeout's default: no request should wait on Redis longer
 BENCH_LOAD="$(pwd)/bench/load"
 

@@ -1,10 +1,12 @@
-# The stack both load scripts run on (sourced by bench/load/run.sh and bench/load/memory.sh, never run): its own
-# PostgreSQL cluster and redis-server on free loopback ports in a temporary directory, migrations and the S dataset
-# (seed 42), the model from the Refresher's start-up run, and the Release API, started per instance with api_start.
-# Expects: cwd = the repository root, BENCH_LOAD, API_LOG_LEVEL. Sets: WORK, RESULTS (meta holds the run's facts),
-# PG_PORT, REDIS_PORT, A_PORT, B_PORT, A, B, pids (stopped on exit), psql_, api_start PORT, wrk_.
+# The stack the load scripts run on (sourced by bench/load/run.sh, memory.sh, warm-up.sh and miss-floor.sh, never
+# run): its own PostgreSQL cluster and redis-server on free loopback ports in a temporary directory, migrations and the
+# S dataset (seed 42), the model from the Refresher's start-up run, and the Release API, started per instance with
+# api_start. Expects: cwd = the repository root, BENCH_LOAD; API_LOG_LEVEL (the services' log level, default Warning).
+# Sets: WORK, RESULTS (meta holds the run's facts), PG_PORT, REDIS_PORT, A_PORT, B_PORT, A, B, pids (stopped on exit),
+# psql_, api_start PORT, wrk_.
 # shellcheck source=../../scripts/local-servers.sh
 . scripts/local-servers.sh
+API_LOG_LEVEL=${API_LOG_LEVEL:-Warning}
 bench_need wrk redis-server postgresql
 
 WORK=$(mktemp -d /tmp/recapp-bench.XXXXXX)

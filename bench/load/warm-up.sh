@@ -10,7 +10,6 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 PAIRS=${PAIRS:-3}
 ROUNDS=${ROUNDS:-3}
 ROUND_SECONDS=${ROUND_SECONDS:-6}
-API_LOG_LEVEL=${API_LOG_LEVEL:-Warning}
 BENCH_LOAD="$(pwd)/bench/load"
 
 # shellcheck source=stack.sh
