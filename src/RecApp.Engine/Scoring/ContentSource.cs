@@ -34,10 +34,9 @@ public sealed class ContentSource(RecommendationOptions options) : ICandidateSou
         var (snapshot, userId, weights, allowed) = (context.Snapshot, context.UserId, context.History, context.Allowed);
         var scratch = context.Scratch;
         var scores = RankFusion.Normalize(ItemNeighborSource.Sum(snapshot.ItemNeighbors.Content, weights, allowed, scratch.Scores()));
-        var catalog = snapshot.Catalog;
         var categories = scratch.Names();
         // Tag weights by tag number (Catalog.TagNumbers); only the tags touched are ever non-zero, and only they are cleared.
-        var tags = new TagWeights(catalog.TagCount);
+        var tags = new TagWeights(snapshot.Catalog.TagCount);
         try
         {
             return Score(snapshot, userId, weights, allowed, scores, categories, ref tags);
@@ -75,9 +74,10 @@ public sealed class ContentSource(RecommendationOptions options) : ICandidateSou
         }
         if (snapshot.Profiles.Users.TryGetValue(userId, out var stored))
         {
-            Merge(categories, stored.Categories, total > 0);
-            // A stored tag no item of the catalog carries can match no candidate: it is left out.
+            // Fresh and stored profiles weigh alike when both exist.
             var factor = total > 0 ? 0.5f : 1f;
+            Merge(categories, stored.Categories, factor);
+            // A stored tag no item of the catalog carries can match no candidate: it is left out.
             tags.Scale(factor);
             foreach (var (tag, value) in stored.Tags)
             {
@@ -173,9 +173,8 @@ public sealed class ContentSource(RecommendationOptions options) : ICandidateSou
             }
         }
 
-        static void Merge(Dictionary<string, float> fresh, IReadOnlyDictionary<string, float> stored, bool halve)
+        static void Merge(Dictionary<string, float> fresh, IReadOnlyDictionary<string, float> stored, float factor)
         {
-            var factor = halve ? 0.5f : 1f; // fresh and stored profiles weigh alike when both exist
             foreach (var (key, _) in fresh)
             {
                 CollectionsMarshal.GetValueRefOrNullRef(fresh, key) *= factor;
