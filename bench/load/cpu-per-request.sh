@@ -2,7 +2,8 @@
 # One wrk run against a running API, reported with the API process's CPU per request (utime + stime from /proc over
 # the run, divided by the requests): a figure that moves far less with the machine's load than req/s does, for
 # comparing two builds side by side (start both against the same PostgreSQL and Redis with different
-# Caching__KeyPrefix values, then alternate this script between them).
+# Caching__KeyPrefix values, then alternate this script between them). With PG_PID (the postmaster) and REDIS_PID set,
+# as bench/load/stack.sh sets them, it also gives what each request cost PostgreSQL, Redis and the whole machine (cpu.sh).
 #   bench/load/cpu-per-request.sh PID BASE_URL alive|hit|miss [CONNECTIONS=64] [SECONDS=6]
 # miss clears the cache first (X-Admin-Key from ADMIN_KEY, default perf-key) and asks every user of S once (miss-all.lua).
 set -euo pipefail
@@ -15,9 +16,11 @@ case $kind in
         args=(-s "$here/miss-all.lua" "$base") ;;
   *) echo "kind: alive, hit or miss" >&2; exit 2 ;;
 esac
-ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
-before=$(ticks)
+# shellcheck source=cpu.sh
+. "$here/cpu.sh"
+before=$(cpu_ticks "$pid")
 result=$(wrk --timeout 10s -t"$((connections < 2 ? 1 : 2))" -c"$connections" -d"${seconds}s" "${args[@]}" | grep '^RESULT')
-after=$(ticks)
+after=$(cpu_ticks "$pid")
 requests=$(sed 's/.*requests=\([0-9]*\).*/\1/' <<<"$result")
-echo "$kind connections=$connections $(cut -d' ' -f2,4,5 <<<"$result") api_cpu_us_per_request=$(( (after - before) * 1000000 / $(getconf CLK_TCK) / requests )) load=$(cut -d' ' -f1 /proc/loadavg)"
+cpu=$(cpu_per_request "$before" "$after" "$requests")
+echo "$kind connections=$connections $(cut -d' ' -f2,4,5 <<<"$result") cpu_us_per_request: $cpu load=$(cut -d' ' -f1 /proc/loadavg)"

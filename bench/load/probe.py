@@ -236,6 +236,17 @@ def read_json(path):
         return json.loads(f.read().strip().splitlines()[-1])
 
 
+def cpu_per_miss(meta):
+    """The miss-heavy phase's CPU per request (cpu.sh's cpu_per_request) as a sentence; empty when not measured."""
+    if not meta.get("miss_heavy_cpu"):
+        return ""
+    cpu = {k: int(v) for k, v in (pair.split("=") for pair in meta["miss_heavy_cpu"].split())}
+    cores = int(meta.get("cpus", "2"))
+    return (f"; CPU per miss: the machine **{cpu['machine']:,} µs** (API {cpu['api']:,}, PostgreSQL {cpu['postgres']:,}, "
+            f"Redis {cpu['redis']:,}, the rest {cpu['rest']:,}), so at most {cores * 1_000_000 // max(cpu['machine'], 1):,} req/s "
+            f"on {cores} cores")
+
+
 def summary(args):
     d = args.results
     with open(os.path.join(d, "meta")) as f:
@@ -273,7 +284,7 @@ def summary(args):
     if heavy:
         rows.append(("Miss-heavy: 64 connections, every request a different user over all of S", "≥ 2,000 req/s, p99 ≤ 50 ms",
                      f"**{heavy['rps']:.0f} req/s, p99 {heavy['p99']:.1f} ms** (p50 {heavy['p50']:.1f}, p95 {heavy['p95']:.1f} ms; "
-                     f"{heavy['requests']:.0f} requests, {heavy['non2xx'] + heavy['timeout']:.0f} failed)", load("miss_heavy")))
+                     f"{heavy['requests']:.0f} requests, {heavy['non2xx'] + heavy['timeout']:.0f} failed)" + cpu_per_miss(meta), load("miss_heavy")))
     inv = read_json(os.path.join(d, "invalidation"))
     for key, what, target in (("eviction_ms", "Interaction on A evicts u's list on B", "p99 < 100 ms"),
                               ("deactivation_ms", "Item deactivated on A gone from B", "< 1 s")):

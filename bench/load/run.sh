@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Load and resilience check of the API on the S dataset, every figure of docs/PERFORMANCE.md's summary in one run:
 #   (a) /alive next to cache hits, alternating, 2 rounds     (b) cache misses at 1, 2, 4 connections
-#   (b') miss-heavy: 64 connections, every request a different user over all of S (misses across every tier)
+#   (b') miss-heavy: 64 connections, every request a different user over all of S (misses across every tier), with what
+#        a miss cost the machine, the API, PostgreSQL and Redis in CPU (cpu.sh)
 #   (c) cross-instance eviction and item deactivation (A writes, B is probed)
 #   (d) Redis killed under load, then restarted              (e) Redis hung (SIGSTOP) under load, then resumed
 # Self-contained (bench/load/stack.sh): its own PostgreSQL cluster and redis-server on free loopback ports in a temporary directory, the
@@ -49,7 +50,10 @@ done
 curl -fs -X POST -H "X-Admin-Key: perf-key" "$A/admin/cache/clear" >/dev/null
 echo "load_miss_heavy=$(load_avg)" >>"$RESULTS/meta"
 log "(b') miss-heavy: 64 connections, every request a different user"
+cpu_before=$(cpu_ticks "$(cat "$WORK/api-$A_PORT.pid")")
 wrk --timeout 10s -t2 -c64 -d"$DURATION" -s "$BENCH_LOAD/miss-all.lua" "$A" | tee "$RESULTS/miss_heavy"
+echo "miss_heavy_cpu=$(cpu_per_request "$cpu_before" "$(cpu_ticks "$(cat "$WORK/api-$A_PORT.pid")")" \
+  "$(sed -n 's/^RESULT.*requests=\([0-9]*\).*/\1/p' "$RESULTS/miss_heavy")")" >>"$RESULTS/meta"
 curl -fs -X POST -H "X-Admin-Key: perf-key" "$A/admin/cache/clear" >/dev/null
 
 # (c) A second instance on the same PostgreSQL and Redis; users 30001.. are untouched by (b).
@@ -74,7 +78,7 @@ outage() {  # $1 = control | kill | hang, $2 = first probe user (recovery), $3 =
     kill)
       sleep 5; kill -KILL "$redis_pid"; echo "   Redis killed"
       python3 "$BENCH_LOAD/probe.py" during --a "$A" --seconds 6.5 --first-user "$3" >"$RESULTS/$1_during" & during=$!; pids+=("$during")
-      sleep 7; since=$(date +%s.%N); redis_start; echo "   Redis restarted (empty)" ;;
+      sleep 7; since=$(date +%s.%N); redis_start; REDIS_PID=$(cat "$WORK/redis.pid"); echo "   Redis restarted (empty)" ;;
     hang)
       sleep 5; kill -STOP "$redis_pid"; echo "   Redis stopped (SIGSTOP)"
       python3 "$BENCH_LOAD/probe.py" during --a "$A" --seconds 7.5 --first-user "$3" >"$RESULTS/$1_during" & during=$!; pids+=("$during")

@@ -2,8 +2,8 @@
 # run): its own PostgreSQL cluster and redis-server on free loopback ports in a temporary directory, migrations and the
 # S dataset (seed 42), the model from the Refresher's start-up run, and the Release API, started per instance with
 # api_start. Expects: cwd = the repository root, BENCH_LOAD; API_LOG_LEVEL (the services' log level, default Warning).
-# Sets: WORK, RESULTS (meta holds the run's facts), PG_PORT, REDIS_PORT, A_PORT, B_PORT, A, B, pids (stopped on exit),
-# psql_, api_start PORT, wrk_.
+# Sets: WORK, RESULTS (meta holds the run's facts), PG_PORT, REDIS_PORT, A_PORT, B_PORT, A, B, PG_PID, REDIS_PID, pids
+# (stopped on exit), psql_, api_start PORT, wrk_, and cpu.sh's cpu_ticks and cpu_per_request.
 # shellcheck source=../../scripts/local-servers.sh
 . scripts/local-servers.sh
 API_LOG_LEVEL=${API_LOG_LEVEL:-Warning}
@@ -38,6 +38,11 @@ pg_create "$WORK/pg"
 pg_start "$WORK/pg" "$PG_PORT"
 pg_ensure_database "$PG_PORT" recdb
 redis_start
+# What cpu_ticks (cpu.sh) and cpu-per-request.sh count as PostgreSQL and Redis; a script that restarts Redis sets REDIS_PID again.
+# shellcheck source=cpu.sh
+. "$BENCH_LOAD/cpu.sh"
+PG_PID=$(head -1 "$WORK/pg/data/postmaster.pid") REDIS_PID=$(cat "$WORK/redis.pid")
+export PG_PID REDIS_PID
 psql_() { psql -h 127.0.0.1 -p "$PG_PORT" -U recapp -d recdb -tAc "$1"; }
 
 export ConnectionStrings__recdb="Host=127.0.0.1;Port=$PG_PORT;Username=recapp;Database=recdb"

@@ -24,7 +24,7 @@ fresh() {  # $1 = label; the rest: VAR=value settings for this process only
   line="$label:"
   for _ in $(seq "$ROUNDS"); do
     line="$line $("$BENCH_LOAD/cpu-per-request.sh" "$pid" "$A" miss 64 "$ROUND_SECONDS" \
-      | sed 's/.*rps=\([0-9.]*\).*api_cpu_us_per_request=\([0-9]*\).*load=\(.*\)/| \1 req\/s, \2 µs (load \3)/')"
+      | sed 's/.*rps=\([0-9.]*\).*api=\([0-9]*\).*load=\(.*\)/| \1 req\/s, \2 µs (load \3)/')"
   done
   echo "$line"
   kill "$pid"
