@@ -20,13 +20,8 @@ BENCH_LOAD="$(pwd)/bench/load"
 . "$BENCH_LOAD/stack.sh"
 
 log "instrumented build: the working tree with bench/load/engine-phases.patch"
-mkdir -p "$WORK/phases"
-git ls-files -z | tar --null -T - -cf - | tar -xf - -C "$WORK/phases"
-git -C "$WORK/phases" init -q
-git -C "$WORK/phases" apply "$BENCH_LOAD/engine-phases.patch" ||
-  { echo "engine-phases.patch no longer applies to this tree: redo its few lines (see the patch) and regenerate it" >&2; exit 1; }
-dotnet build "$WORK/phases/src/RecApp.Api" -c Release -v quiet -nologo >"$WORK/phases-build.log" 2>&1 || { cat "$WORK/phases-build.log"; exit 1; }
-API=$WORK/phases/src/RecApp.Api/bin/Release/net10.0/RecApp.Api.dll
+API=$(api_variant phases git apply "$BENCH_LOAD/engine-phases.patch") ||
+  { echo "engine-phases.patch no longer applies to this tree, or the build failed: redo its few lines and regenerate it" >&2; exit 1; }
 api_start "$A_PORT"
 pid=$(cat "$WORK/api-$A_PORT.pid")
 

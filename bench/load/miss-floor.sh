@@ -21,9 +21,7 @@ RECOMMENDER=src/RecApp.Api/Recommendations/Recommender.cs
 
 # The tracked files as they are in the working tree, then the one-line change; fail if the line moved.
 log "floor build: $RECOMMENDER with the engine call replaced by the popular list"
-mkdir -p "$WORK/floor"
-git ls-files -z | tar --null -T - -cf - | tar -xf - -C "$WORK/floor"
-ENGINE_CALL="$ENGINE_CALL" POPULAR_CALL="$POPULAR_CALL" python3 - "$WORK/floor/$RECOMMENDER" <<'EOF'
+FLOOR_API=$(ENGINE_CALL="$ENGINE_CALL" POPULAR_CALL="$POPULAR_CALL" api_variant floor python3 - "$RECOMMENDER" <<'EOF'
 import os, sys
 path = sys.argv[1]
 text = open(path).read()
@@ -31,14 +29,11 @@ if text.count(os.environ["ENGINE_CALL"]) != 1:
     sys.exit(f"{path}: the engine call to replace is not there once; update ENGINE_CALL in bench/load/miss-floor.sh")
 open(path, "w").write(text.replace(os.environ["ENGINE_CALL"], os.environ["POPULAR_CALL"]))
 EOF
-dotnet build "$WORK/floor/src/RecApp.Api" -c Release -v quiet -nologo >"$WORK/floor-build.log" 2>&1 || { cat "$WORK/floor-build.log"; exit 1; }
+)
 
 api_start "$A_PORT"
-SHIPPED_API=$API
-API=$WORK/floor/src/RecApp.Api/bin/Release/net10.0/RecApp.Api.dll
-( export Caching__KeyPrefix=floor; api_start "$B_PORT" )
+( export Caching__KeyPrefix=floor API=$FLOOR_API; api_start "$B_PORT" )
 pids+=("$(cat "$WORK/api-$B_PORT.pid")")
-API=$SHIPPED_API
 
 round() {  # $1 = label, $2 = port
   "$BENCH_LOAD/cpu-per-request.sh" "$(cat "$WORK/api-$2.pid")" "http://127.0.0.1:$2" miss 64 "$ROUND_SECONDS" \

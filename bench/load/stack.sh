@@ -3,7 +3,7 @@
 # S dataset (seed 42), the model from the Refresher's start-up run, and the Release API, started per instance with
 # api_start. Expects: cwd = the repository root, BENCH_LOAD; API_LOG_LEVEL (the services' log level, default Warning).
 # Sets: WORK, RESULTS (meta holds the run's facts), PG_PORT, REDIS_PORT, A_PORT, B_PORT, A, B, PG_PID, REDIS_PID, pids
-# (stopped on exit), psql_, api_start PORT, wrk_, and cpu.sh's cpu_ticks and cpu_per_request.
+# (stopped on exit), psql_, api_start PORT, api_variant NAME COMMAND…, wrk_, and cpu.sh's cpu_ticks and cpu_per_request.
 # shellcheck source=../../scripts/local-servers.sh
 . scripts/local-servers.sh
 API_LOG_LEVEL=${API_LOG_LEVEL:-Warning}
@@ -95,5 +95,17 @@ api_start() {  # $1 = port; answers once it serves a personalized list from the 
   ASPNETCORE_URLS=http://127.0.0.1:$1 dotnet "$API" >"$WORK/api-$1.log" 2>&1 & pids+=($!)
   echo $! >"$WORK/api-$1.pid"
   wait_for 120 "$!" "$WORK/api-$1.log" sh -c "curl -fs http://127.0.0.1:$1/users/123/recommendations?limit=20 | grep -q '\"model_version\":[1-9]'"
+}
+# A variant of the API for a side-by-side run: the working tree's tracked files copied to $WORK/$1, changed there by the
+# command that follows (run in the copy, with this function's stdin), then built in Release. Prints the variant's API
+# dll for API=…; fails when the change or the build does.
+api_variant() {
+  local dir=$WORK/$1
+  shift
+  mkdir -p "$dir"
+  git ls-files -z | tar --null -T - -cf - | tar -xf - -C "$dir"
+  (cd "$dir" && "$@") >&2 || return 1
+  dotnet build "$dir/src/RecApp.Api" -c Release -v quiet -nologo >"$dir.build.log" 2>&1 || { cat "$dir.build.log" >&2; return 1; }
+  echo "$dir/src/RecApp.Api/bin/Release/net10.0/RecApp.Api.dll"
 }
 wrk_() { wrk --timeout 10s -s "$BENCH_LOAD/report.lua" "$@"; }   # prints, and its last line is RESULT ...
