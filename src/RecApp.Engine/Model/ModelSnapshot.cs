@@ -134,6 +134,12 @@ public sealed class Catalog
     public CatalogItem? Find(long id) =>
         _dense is { } dense ? ((ulong)id < (ulong)dense.Length ? dense[id] : null) : _items.GetValueOrDefault(id);
 
+    /// <summary>
+    /// One past the largest id the catalog's arrays index when ids are dense, else 0: a caller may keep per-item marks in
+    /// an array of this length, and an id at or beyond it belongs to no catalog item.
+    /// </summary>
+    public int DenseIdLimit => _dense?.Length ?? 0;
+
     public bool IsActive(long id) =>
         _activeDense is { } active ? (ulong)id < (ulong)active.Length && active[id] : Find(id) is { Active: true };
 

@@ -123,11 +123,15 @@ public sealed class ContentSource(RecommendationOptions options) : ICandidateSou
                 }
             }
         }
-        // The profile's category weights by category number, for the candidates' lookups.
+        // The profile's category weights by category number, for the candidates' lookups; and each category's popularity
+        // table, found by name once per category met rather than once per candidate.
         var categoryWeights = ArrayPool<float>.Shared.Rent(catalog.CategoryCount);
+        var popularityTables = ArrayPool<Dictionary<long, float>?>.Shared.Rent(catalog.CategoryCount);
+        var tablesFound = ArrayPool<bool>.Shared.Rent(catalog.CategoryCount);
         try
         {
             categoryWeights.AsSpan(0, catalog.CategoryCount).Clear();
+            tablesFound.AsSpan(0, catalog.CategoryCount).Clear();
             foreach (var (name, weight) in categories)
             {
                 if (catalog.TryGetCategoryNumber(name, out var number))
@@ -148,16 +152,23 @@ public sealed class ContentSource(RecommendationOptions options) : ICandidateSou
                 {
                     tagAffinity += tags[tag];
                 }
+                var category = catalog.CategoryNumber(id);
                 ref var score = ref CollectionsMarshal.GetValueRefOrNullRef(scores, id);
-                score += CategoryShare * categoryWeights[catalog.CategoryNumber(id)] + (1f - CategoryShare) * Math.Min(1f, tagAffinity);
+                score += CategoryShare * categoryWeights[category] + (1f - CategoryShare) * Math.Min(1f, tagAffinity);
                 if (options.Scoring.ContentPopularityBoost > 0)
                 {
-                    score *= 1f + options.Scoring.ContentPopularityBoost * popularity.Relative(item);
+                    if (!tablesFound[category])
+                    {
+                        (popularityTables[category], tablesFound[category]) = (popularity.Table(item.Category), true);
+                    }
+                    score *= 1f + options.Scoring.ContentPopularityBoost * (popularityTables[category]?.GetValueOrDefault(id) ?? 0f);
                 }
             }
         }
         finally
         {
+            ArrayPool<bool>.Shared.Return(tablesFound);
+            ArrayPool<Dictionary<long, float>?>.Shared.Return(popularityTables, clearArray: true);
             ArrayPool<float>.Shared.Return(categoryWeights);
         }
         return scores;
@@ -260,12 +271,12 @@ public sealed class ContentSource(RecommendationOptions options) : ICandidateSou
 
         public static CategoryPopularity Of(PopularityModel model) => Shared.GetValue(model, static m => new CategoryPopularity(m));
 
-        public float Relative(CatalogItem item)
-        {
-            // Built at most once per category and never changed after: concurrent readers only read.
-            var relative = _byCategory.GetOrAdd(item.Category, Build, model);
-            return relative?.GetValueOrDefault(item.Id) ?? 0f;
-        }
+        /// <summary>
+        /// Each listed item of <paramref name="category"/> → its popularity relative to the category's best (an item not
+        /// in it: 0); null when the category has no list. Built at most once per category and never changed after:
+        /// concurrent readers only read.
+        /// </summary>
+        public Dictionary<long, float>? Table(string category) => _byCategory.GetOrAdd(category, Build, model);
 
         private static Dictionary<long, float>? Build(string category, PopularityModel model)
         {

@@ -171,7 +171,16 @@ public sealed class ScoringEngine
             history.Recent, clock, snapshot.Tuning.DecayHalfLifeDays ?? options.History.DecayHalfLifeDays, scratch.Scores());
         var seen = history.Seen;
         var catalog = snapshot.Catalog;
-        return (clock, weights, id => !seen.Contains(id) && !weights.ContainsKey(id) && catalog.Admits(filters, id));
+        if (!scratch.IsPooled || catalog.DenseIdLimit == 0)
+        {
+            return (clock, weights, id => !seen.Contains(id) && !weights.ContainsKey(id) && catalog.Admits(filters, id));
+        }
+        // Every source asks this of each candidate it meets (thousands per miss): one array read for the history instead of
+        // two hash lookups. An id beyond the dense ids is in no catalog item, so neither form admits it.
+        var excluded = scratch.Mark(catalog.DenseIdLimit, seen, weights.Keys);
+        return filters.IsNone
+            ? (clock, weights, id => catalog.IsActive(id) && !ScoringScratch.IsMarked(excluded, id))
+            : (clock, weights, id => !ScoringScratch.IsMarked(excluded, id) && catalog.Admits(filters, id));
     }
 
     /// <summary>

@@ -18,6 +18,8 @@ internal sealed class ScoringScratch
     private readonly List<Dictionary<long, float>> _scores = [];
     private readonly List<Dictionary<string, float>> _names = [];
     private readonly List<List<(long Id, float Score)>> _lists = [];
+    private bool[] _excluded = [];
+    private readonly List<int> _marked = [];
     private int _scoresUsed;
     private int _namesUsed;
     private int _listsUsed;
@@ -85,6 +87,44 @@ internal sealed class ScoringScratch
         return _names[_namesUsed++];
     }
 
+    /// <summary>Whether this scratch keeps what it hands out for the next request (<see cref="None"/> does not).</summary>
+    public bool IsPooled => _pooled;
+
+    /// <summary>
+    /// Marks for this request, by dense id below <paramref name="limit"/> (<see cref="Model.Catalog.DenseIdLimit"/>), with
+    /// <paramref name="first"/> and <paramref name="second"/> marked (ids outside the range are in no catalog item and
+    /// stay unmarked); read them with <see cref="IsMarked"/>. Pooled scratches only, once per request.
+    /// </summary>
+    public bool[] Mark(int limit, IEnumerable<long> first, IEnumerable<long> second)
+    {
+        if (!_pooled || _marked.Count > 0)
+        {
+            throw new InvalidOperationException("Item marks are kept by pooled scratches, once per request.");
+        }
+        if (_excluded.Length < limit)
+        {
+            _excluded = new bool[limit];
+        }
+        MarkAll(first, limit);
+        MarkAll(second, limit);
+        return _excluded;
+    }
+
+    /// <summary>Whether <paramref name="id"/> is marked in <paramref name="marks"/> (from <see cref="Mark"/>).</summary>
+    public static bool IsMarked(bool[] marks, long id) => (ulong)id < (ulong)marks.Length && marks[id];
+
+    private void MarkAll(IEnumerable<long> ids, int limit)
+    {
+        foreach (var id in ids)
+        {
+            if ((ulong)id < (ulong)limit && !_excluded[id])
+            {
+                _excluded[id] = true;
+                _marked.Add((int)id);
+            }
+        }
+    }
+
     /// <summary>An empty list of (id, score) pairs for this request.</summary>
     public List<(long Id, float Score)> Pairs()
     {
@@ -113,6 +153,11 @@ internal sealed class ScoringScratch
         {
             _lists[i].Clear();
         }
+        foreach (var id in _marked)
+        {
+            _excluded[id] = false;
+        }
+        _marked.Clear();
         (_scoresUsed, _namesUsed, _listsUsed) = (0, 0, 0);
     }
 }

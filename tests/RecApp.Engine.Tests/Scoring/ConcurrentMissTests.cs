@@ -42,4 +42,32 @@ public sealed class ConcurrentMissTests
             Assert.Equal(expected.Algorithm, together[i].Algorithm);
         }
     }
+
+    /// <summary>
+    /// A pooled miss excludes the history by marks on dense ids, cleared when the scratch goes back; the unpooled path
+    /// (the tuner's and the evaluator's) asks the history's sets. Both give every user the same list, filtered or not,
+    /// users one after the other on reused scratches.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_pooled_miss_gives_the_list_of_the_unpooled_path(bool filtered)
+    {
+        var options = TestModels.Tuned();
+        var engine = new ScoringEngine(options);
+        var blend = Snapshot.Tuning.Blend ?? BlendWeights.From(options);
+        Assert.NotEqual(0, Snapshot.Catalog.DenseIdLimit); // the synthetic catalog's ids are dense: the marks are used
+        var filters = filtered
+            ? new RecommendationFilters(Category: Snapshot.Catalog.Items.GroupBy(i => i.Category).OrderByDescending(g => g.Count()).First().Key)
+            : RecommendationFilters.None;
+        foreach (var (userId, events) in s_users)
+        {
+            var history = UserHistory.From(events, int.MaxValue);
+            var pooled = engine.ForUser(Snapshot, userId, history, new Demographics(), filters, TestModels.End);
+            var unpooled = engine.Rank(Snapshot, engine.Candidates(Snapshot, userId, history, new Demographics(), filters, TestModels.End), blend);
+            Assert.Equal(unpooled.ItemIds, pooled.ItemIds);
+            Assert.Equal(unpooled.Scores, pooled.Scores);
+            Assert.DoesNotContain(pooled.ItemIds, history.Seen.Contains);
+        }
+    }
 }
