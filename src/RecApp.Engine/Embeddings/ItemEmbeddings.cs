@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -298,27 +299,33 @@ public sealed class ItemEmbeddings
         {
             return -1;
         }
-        var all = vectors.AsSpan();
+        // Only a few hundred of the items reach the threshold: eight estimates are compared at once, and only the lanes
+        // not below it (NaN included, as it compares false) are examined one by one, in index order as before.
+        var threshold = bound - slack;
         var n = 0;
-        for (var i = 0; i < Count; i++)
+        var i = 0;
+        if (Vector256.IsHardwareAccelerated)
         {
-            var estimate = scores[i];
-            if (!Ranks(i, estimate))
+            var lanes = Vector256<float>.Count;
+            var below = Vector256.Create(threshold);
+            ref var estimates = ref MemoryMarshal.GetArrayDataReference(scores);
+            for (; i + lanes <= Count; i += lanes)
             {
-                continue;
-            }
-            if (!float.IsFinite(estimate))
-            {
-                return -1; // the exact path decides what a NaN or an overflow means
-            }
-            if (estimate >= bound - slack)
-            {
-                var exact = TensorPrimitives.Dot(all.Slice(i * Factors, Factors), query);
-                scores[i] = exact;
-                if (exact >= bound)
+                var examine = ~Vector256.LessThan(Vector256.LoadUnsafe(ref estimates, (nuint)i), below).ExtractMostSignificantBits() & ((1u << lanes) - 1);
+                for (; examine != 0; examine &= examine - 1)
                 {
-                    BestFirst.TryKey(i, exact, out keys[n++]);
+                    if (!Examine(i + BitOperations.TrailingZeroCount(examine), vectors, query, scores, keys, ref n, bound, threshold))
+                    {
+                        return -1;
+                    }
                 }
+            }
+        }
+        for (; i < Count; i++)
+        {
+            if (!Examine(i, vectors, query, scores, keys, ref n, bound, threshold))
+            {
+                return -1;
             }
         }
         if (n < k)
@@ -326,6 +333,34 @@ public sealed class ItemEmbeddings
             return -1;
         }
         return WriteBest(keys, n, scores, bestIndices, bestScores);
+    }
+
+    /// <summary>
+    /// One item of <see cref="EstimatedBest"/>: an item that ranks and whose estimate reaches <paramref name="threshold"/>
+    /// gets its exact score, and a key when that reaches <paramref name="bound"/>. False when the estimate is not finite
+    /// (the exact path decides what a NaN or an overflow means).
+    /// </summary>
+    private bool Examine(int i, float[] vectors, ReadOnlySpan<float> query, float[] scores, ulong[] keys, ref int n, float bound, float threshold)
+    {
+        var estimate = scores[i];
+        if (!Ranks(i, estimate))
+        {
+            return true;
+        }
+        if (!float.IsFinite(estimate))
+        {
+            return false;
+        }
+        if (estimate >= threshold)
+        {
+            var exact = TensorPrimitives.Dot(vectors.AsSpan(i * Factors, Factors), query);
+            scores[i] = exact;
+            if (exact >= bound)
+            {
+                BestFirst.TryKey(i, exact, out keys[n++]);
+            }
+        }
+        return true;
     }
 
     /// <summary>
