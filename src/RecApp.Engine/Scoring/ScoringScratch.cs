@@ -18,7 +18,7 @@ internal sealed class ScoringScratch
     private readonly List<Dictionary<long, float>> _scores = [];
     private readonly List<Dictionary<string, float>> _names = [];
     private readonly List<List<(long Id, float Score)>> _lists = [];
-    private bool[] _excluded = [];
+    private bool[] _marks = [];
     private readonly List<int> _marked = [];
     private int _scoresUsed;
     private int _namesUsed;
@@ -101,13 +101,13 @@ internal sealed class ScoringScratch
         {
             throw new InvalidOperationException("Item marks are kept by pooled scratches, once per request.");
         }
-        if (_excluded.Length < limit)
+        if (_marks.Length < limit)
         {
-            _excluded = new bool[limit];
+            _marks = new bool[limit];
         }
         MarkAll(first, limit);
         MarkAll(second, limit);
-        return _excluded;
+        return _marks;
     }
 
     /// <summary>Whether <paramref name="id"/> is marked in <paramref name="marks"/> (from <see cref="Mark"/>).</summary>
@@ -117,9 +117,9 @@ internal sealed class ScoringScratch
     {
         foreach (var id in ids)
         {
-            if ((ulong)id < (ulong)limit && !_excluded[id])
+            if ((ulong)id < (ulong)limit && !_marks[id])
             {
-                _excluded[id] = true;
+                _marks[id] = true;
                 _marked.Add((int)id);
             }
         }
@@ -155,7 +155,7 @@ internal sealed class ScoringScratch
         }
         foreach (var id in _marked)
         {
-            _excluded[id] = false;
+            _marks[id] = false;
         }
         _marked.Clear();
         (_scoresUsed, _namesUsed, _listsUsed) = (0, 0, 0);
