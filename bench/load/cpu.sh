@@ -23,11 +23,11 @@ cpu_per_request() {
   local -a before after
   read -ra before <<<"$1"
   read -ra after <<<"$2"
-  local us=$((1000000 / $(getconf CLK_TCK))) requests=$3 names=(machine api postgres redis) i line="" machine rest
+  local us=$((1000000 / $(getconf CLK_TCK))) requests=$3 names=(machine api postgres redis) i value line="" rest=0
   for i in 0 1 2 3; do
-    local value=$(( (after[i] - before[i]) * us / requests ))
+    value=$(( (after[i] - before[i]) * us / requests ))
     line+="${names[i]}=$value "
-    [ "$i" = 0 ] && machine=$value rest=$value || rest=$((rest - value))
+    if [ "$i" = 0 ]; then rest=$value; else rest=$((rest - value)); fi
   done
   echo "${line}rest=$rest"
 }
