@@ -7,17 +7,14 @@
 #   one thread: the engine over 300 users read from PostgreSQL (ids 1, 38, 75, … with 3+ items), the last of 5 passes;
 #   under load: every engine run of ROUND_SECONDS s of 4-connection misses over every user of S (cpu-per-request.sh).
 # µs of the engine thread's CPU per blend-tier user for each source and for stage two, per run for the whole ForUser
-# (for_user; for_user_wall is its wall time). Knobs: ROUNDS (default 3), ROUND_SECONDS (default 6), WARM_ROUNDS
+# (for_user; for_user_wall is its wall time). Knobs: ROUNDS (default 3), ROUND_SECONDS (stack.sh, default 6), WARM_ROUNDS
 # (default 4). Linux only. docs/PERFORMANCE.md, "The engine inside the API".
 set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 ROUNDS=${ROUNDS:-3}
-ROUND_SECONDS=${ROUND_SECONDS:-6}
 WARM_ROUNDS=${WARM_ROUNDS:-4}
-BENCH_LOAD="$(pwd)/bench/load"
 
 # shellcheck source=stack.sh
-. "$BENCH_LOAD/stack.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/stack.sh"
 
 log "instrumented build: the working tree with bench/load/engine-phases.patch"
 API=$(api_variant phases git apply "$BENCH_LOAD/engine-phases.patch") ||

@@ -7,11 +7,9 @@
 # L1 budget, and workstation (concurrent) GC. Prints one table row per setting.
 # Knobs: DURATION (each wrk run, default 20s), BENCH_RESULTS (a directory to keep raw results).
 set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 DURATION=${DURATION:-20s}
-BENCH_LOAD="$(pwd)/bench/load"
 # shellcheck source=stack.sh
-. "$BENCH_LOAD/stack.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/stack.sh"
 
 settings=(
   "server GC, DATAS|DOTNET_gcServer=1 DOTNET_GCDynamicAdaptationMode=1"

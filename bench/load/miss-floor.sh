@@ -5,19 +5,16 @@
 # scoring (the history read, the cache's L1/L2 read and write, the page and the HTTP exchange stay). They alternate
 # ROUNDS times, each round ROUND_SECONDS s of 64-connection misses over every user of S (cpu-per-request.sh … miss 64),
 # after WARM_ROUNDS unreported rounds each (the JIT). Prints one line per round: req/s, p99 and API CPU per miss.
-# Knobs: ROUNDS (default 4), ROUND_SECONDS (default 6), WARM_ROUNDS (default 3). docs/PERFORMANCE.md, "The miss floor: a miss without the engine".
+# Knobs: ROUNDS (default 4), ROUND_SECONDS (stack.sh, default 6), WARM_ROUNDS (default 3). docs/PERFORMANCE.md, "The miss floor: a miss without the engine".
 set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 ROUNDS=${ROUNDS:-4}
-ROUND_SECONDS=${ROUND_SECONDS:-6}
 WARM_ROUNDS=${WARM_ROUNDS:-3}
-BENCH_LOAD="$(pwd)/bench/load"
 ENGINE_CALL='return _engine.ForUser(snapshot, userId, history, demographics, filters, clock.GetUtcNow().UtcDateTime);'
 POPULAR_CALL='return _engine.Popular(snapshot, demographics, filters, clock.GetUtcNow().UtcDateTime);'
 RECOMMENDER=src/RecApp.Api/Recommendations/Recommender.cs
 
 # shellcheck source=stack.sh
-. "$BENCH_LOAD/stack.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/stack.sh"
 
 # The tracked files as they are in the working tree, then the one-line change; fail if the line moved.
 log "floor build: $RECOMMENDER with the engine call replaced by the popular list"

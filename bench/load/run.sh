@@ -12,15 +12,13 @@
 # API_LOG_LEVEL (the services' Logging:LogLevel:Default, default Warning; appsettings.json ships Information), GCDUMP
 # (set: A's managed heap at the end, with dotnet-gcdump: `dotnet tool install -g dotnet-gcdump`, on PATH).
 set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 DURATION=${DURATION:-10s}
 OUTAGE_DURATION=${OUTAGE_DURATION:-20}
 ROUNDS=${ROUNDS:-50}
 export SLOW_MS=250   # Caching:DistributedCacheHardTimeout's default: no request should wait on Redis longer
-BENCH_LOAD="$(pwd)/bench/load"
 
 # shellcheck source=stack.sh
-. "$BENCH_LOAD/stack.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/stack.sh"
 {
   echo "outage_s=$OUTAGE_DURATION"
   echo "slow_ms=$SLOW_MS"

@@ -1,12 +1,17 @@
-# The stack the load scripts run on (sourced by bench/load/run.sh, memory.sh, warm-up.sh and miss-floor.sh, never
-# run): its own PostgreSQL cluster and redis-server on free loopback ports in a temporary directory, migrations and the
-# S dataset (seed 42), the model from the Refresher's start-up run, and the Release API, started per instance with
-# api_start. Expects: cwd = the repository root, BENCH_LOAD; API_LOG_LEVEL (the services' log level, default Warning).
-# Sets: WORK, RESULTS (meta holds the run's facts), PG_PORT, REDIS_PORT, A_PORT, B_PORT, A, B, PG_PID, REDIS_PID, pids
-# (stopped on exit), psql_, api_start PORT, api_variant NAME COMMAND…, wrk_, and cpu.sh's cpu_ticks and cpu_per_request.
+# The stack the load scripts run on (sourced by bench/load/run.sh, memory.sh, warm-up.sh, miss-floor.sh and
+# engine-phases.sh, never run): its own PostgreSQL cluster and redis-server on free loopback ports in a temporary
+# directory, migrations and the S dataset (seed 42), the model from the Refresher's start-up run, and the Release API,
+# started per instance with api_start. Knobs it owns: API_LOG_LEVEL (the services' log level, default Warning) and
+# ROUND_SECONDS (one round of the side-by-side scripts, default 6 s).
+# Sets: BENCH_LOAD, the working directory (the repository root), WORK, RESULTS (meta holds the run's facts), PG_PORT,
+# REDIS_PORT, A_PORT, B_PORT, A, B, PG_PID, REDIS_PID, pids (stopped on exit), psql_, api_start PORT,
+# api_variant NAME COMMAND…, wrk_, and cpu.sh's cpu_ticks and cpu_per_request.
+BENCH_LOAD=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+cd "$BENCH_LOAD/../.."
 # shellcheck source=../../scripts/local-servers.sh
 . scripts/local-servers.sh
 API_LOG_LEVEL=${API_LOG_LEVEL:-Warning}
+ROUND_SECONDS=${ROUND_SECONDS:-6}
 bench_need wrk redis-server postgresql
 
 WORK=$(mktemp -d /tmp/recapp-bench.XXXXXX)

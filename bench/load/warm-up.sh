@@ -4,16 +4,13 @@
 # ROUNDS rounds of ROUND_SECONDS s of 64-connection misses over every user of S (cpu-per-request.sh … miss 64); the .NET
 # default (quick JIT for loops on, forced with DOTNET_TC_QuickJitForLoops=1) and the API as shipped (its project file
 # turns it off) alternate, PAIRS times. Prints one line per process: req/s and API CPU per miss, round by round.
-# Knobs: PAIRS (default 3), ROUNDS (default 3), ROUND_SECONDS (default 6). docs/PERFORMANCE.md, "Warm-up".
+# Knobs: PAIRS (default 3), ROUNDS (default 3), ROUND_SECONDS (stack.sh, default 6). docs/PERFORMANCE.md, "Warm-up".
 set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 PAIRS=${PAIRS:-3}
 ROUNDS=${ROUNDS:-3}
-ROUND_SECONDS=${ROUND_SECONDS:-6}
-BENCH_LOAD="$(pwd)/bench/load"
 
 # shellcheck source=stack.sh
-. "$BENCH_LOAD/stack.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/stack.sh"
 
 fresh() {  # $1 = label; the rest: VAR=value settings for this process only
   local label=$1 line pid
